@@ -1,0 +1,108 @@
+"""The Python API: `compile()` runs the whole pipeline and returns a CompiledModel."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+
+from compiler.context import StrataContext, make_context
+from compiler.dtypes import numpy_dtype
+from compiler.errors import StrataError
+from compiler.onnx_import import ModelLike, check_supported, import_model, load_model
+from compiler.pipelines import graph_pipeline
+from runtime.compiled_model import CompiledModel, TensorSpec
+
+TARGETS = ("cpu",)
+
+
+def supported_op_types() -> set[str]:
+    """ONNX op types that compile end to end (imported and lowered to loops)."""
+    from lowering.kernels import KERNEL_LOWERINGS
+
+    return {name.removeprefix("onnx.") for name in KERNEL_LOWERINGS} | {"Constant"}
+
+
+def _graph_specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    fn = next(op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main")
+    in_names = [a.data for a in fn.attributes["strata.input_names"].data]
+    out_names = [a.data for a in fn.attributes["strata.output_names"].data]
+    ins = [
+        TensorSpec(n, numpy_dtype(t.element_type), tuple(t.get_shape()))
+        for n, t in zip(in_names, fn.function_type.inputs.data)
+    ]
+    outs = [
+        TensorSpec(n, numpy_dtype(t.element_type), tuple(t.get_shape()))
+        for n, t in zip(out_names, fn.function_type.outputs.data)
+    ]
+    return ins, outs
+
+
+class _Stages:
+    """Times each pipeline stage; prints progress when a compile gets long."""
+
+    def __init__(self, verbose: bool):
+        self.seconds: dict[str, float] = {}
+        self.verbose = verbose
+        self._start = time.perf_counter()
+
+    def run(self, name: str, fn, *args):
+        t = time.perf_counter()
+        if self.verbose:
+            print(f"[strata] {name} ...", file=sys.stderr, flush=True)
+        result = fn(*args)
+        self.seconds[name] = time.perf_counter() - t
+        return result
+
+
+def lower_to_loops(module: ModuleOp, ctx: StrataContext) -> None:
+    from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
+
+    ConvertOnnxToLoopsPass().apply(ctx, module)
+
+
+def compile(
+    model: ModelLike,
+    target: str = "cpu",
+    opt_level: int = 3,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    verbose: bool = False,
+) -> CompiledModel:
+    """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
+
+    `input_shapes` binds symbolic input dims (`{"x": [1, 3, 224, 224]}`). Raises
+    UnsupportedOpsError listing every op Strata cannot compile before doing any work.
+    """
+    if target not in TARGETS:
+        raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
+    if opt_level not in (0, 1, 2, 3):
+        raise StrataError(f"opt_level must be 0..3, got {opt_level}")
+    from lowering.loops_to_llvm import to_llvm_ir
+    from runtime.jit import JitModule
+
+    stages = _Stages(verbose)
+    proto = load_model(model)
+    check_supported(proto, supported_op_types())
+    ctx = make_context()
+    module = stages.run("import", import_model, proto, ctx.weights, input_shapes)
+    inputs, outputs = _graph_specs(module)
+    stages.run("graph passes", graph_pipeline(opt_level).apply, ctx, module)
+    stages.run("lower to loops", lower_to_loops, module, ctx)
+    entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
+    arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
+    kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
+    llvm_ir = stages.run("translate to LLVM", to_llvm_ir, module)
+    jit = stages.run("LLVM compile", JitModule, llvm_ir, 3 if opt_level > 0 else 0)
+    stats: dict[str, Any] = {
+        "seconds": dict(stages.seconds),
+        "total_seconds": sum(stages.seconds.values()),
+        "kernels": kernels,
+        "weights_bytes": ctx.weights.nbytes(),
+    }
+    if hasattr(jit, "timings"):
+        stats["llvm_seconds"] = dict(jit.timings)
+    return CompiledModel(jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats)

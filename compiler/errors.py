@@ -1,0 +1,33 @@
+"""Errors Strata raises to users. Each names the ONNX node, op and shape involved."""
+
+from __future__ import annotations
+
+
+class StrataError(Exception):
+    """Base class of every error Strata raises on purpose."""
+
+
+class ModelError(StrataError, ValueError):
+    """The model file is malformed, truncated or not an ONNX model."""
+
+
+class UnsupportedOpsError(StrataError):
+    """The model uses operators Strata cannot compile; lists all of them at once."""
+
+    def __init__(self, unsupported: dict[str, list[str]]):
+        self.unsupported = unsupported
+        lines = [
+            f"  {op_type}: {len(nodes)} node(s): {', '.join(nodes[:8])}{' ...' if len(nodes) > 8 else ''}"
+            for op_type, nodes in sorted(unsupported.items())
+        ]
+        super().__init__(
+            f"the model uses {len(unsupported)} unsupported operator type(s):\n" + "\n".join(lines)
+        )
+
+
+class ShapeError(StrataError, ValueError):
+    """A shape could not be determined statically (for example an unbound symbolic dim)."""
+
+
+class NodeImportError(StrataError):
+    """An ONNX node could not be turned into a valid `onnx` dialect op."""

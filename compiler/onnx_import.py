@@ -1,0 +1,485 @@
+"""ONNX import: a ModelProto becomes a `builtin.module` holding one `func.func @main` of
+`onnx` dialect ops on statically shaped tensors.
+
+Steps, each reusing onnx's own machinery where it exists:
+1. load (path, bytes or proto) and check the model;
+2. bind symbolic input dims from `input_shapes` (an unbound dim is an error naming it);
+3. bring the default domain to opset 21 with `onnx.version_converter`, so the dialect
+   holds every op in one form (attributes that became inputs are inputs);
+4. shape inference with data propagation (`onnx.shape_inference`);
+5. walk the nodes: values computable at compile time from constants and static shapes
+   (shape subgraphs: Shape -> Gather -> Concat -> Reshape, ...) are evaluated with
+   `onnx.reference` and become `onnx.Constant`; shapes onnx could not infer are found by
+   evaluating the node; everything else becomes its `onnx` op.
+Initializers and large constants become `dense_resource` handles into the WeightTable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from onnx import AttributeProto, ModelProto, NodeProto, TensorProto, helper, numpy_helper
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    NameLoc,
+    NoneAttr,
+    StringAttr,
+    TensorType,
+    f32,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.irdl import OptOperandDef, OptResultDef, VarOperandDef, VarResultDef
+from xdsl.utils.exceptions import VerifyException
+
+from compiler.dtypes import is_supported_onnx_type, onnx_to_numpy, onnx_to_xdsl
+from compiler.errors import ModelError, NodeImportError, ShapeError, UnsupportedOpsError
+from compiler.weights import WeightTable, tensor_attr
+from dialects.onnx import ONNX_OPS
+from dialects.onnx.base import make_floats, make_ints
+from dialects.onnx.tensor import ConstantOp
+
+TARGET_OPSET = 21
+# Values computed at import time are kept only up to this many elements, so folding
+# shape arithmetic never turns an Expand or Tile into a large constant.
+FOLD_LIMIT = 4096
+# Ops never evaluated at import time (their result is not a function of their inputs).
+_NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
+_DEFAULT_DOMAINS = ("", "ai.onnx")
+
+ModelLike = str | os.PathLike | bytes | ModelProto
+
+
+def load_model(model: ModelLike) -> ModelProto:
+    """Reads a model from a path, bytes or proto; malformed input is a ModelError."""
+    if isinstance(model, ModelProto):
+        return model
+    try:
+        if isinstance(model, (bytes, bytearray)):
+            proto = onnx.load_from_string(bytes(model))
+        else:
+            path = os.fspath(model)
+            if not os.path.exists(path):
+                raise ModelError(f"no such model file: {path}")
+            proto = onnx.load(path)
+    except ModelError:
+        raise
+    except Exception as e:  # protobuf raises DecodeError and friends
+        raise ModelError(f"cannot read the ONNX model: {type(e).__name__}: {e}") from None
+    if not proto.HasField("graph") or not proto.graph.node and not proto.graph.output:
+        raise ModelError("the file holds no ONNX graph (empty or truncated model)")
+    return proto
+
+
+def default_opset(model: ModelProto) -> int:
+    for imp in model.opset_import:
+        if imp.domain in _DEFAULT_DOMAINS:
+            return imp.version
+    return TARGET_OPSET
+
+
+def unsupported_ops(model: ModelProto, supported: set[str] | None = None) -> dict[str, list[str]]:
+    """op_type -> node names of every node Strata cannot import."""
+    supported = set(ONNX_OPS) if supported is None else supported
+    bad: dict[str, list[str]] = {}
+    for i, node in enumerate(model.graph.node):
+        key = node.op_type if node.domain in _DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
+        if node.domain not in _DEFAULT_DOMAINS or node.op_type not in supported:
+            bad.setdefault(key, []).append(node.name or f"#{i}")
+    return bad
+
+
+def check_supported(model: ModelProto, supported: set[str] | None = None) -> None:
+    bad = unsupported_ops(model, supported)
+    if bad:
+        raise UnsupportedOpsError(bad)
+
+
+def _initializer_names(model: ModelProto) -> set[str]:
+    return {t.name for t in model.graph.initializer}
+
+
+def bind_input_shapes(model: ModelProto, input_shapes: Mapping[str, Sequence[int]] | None) -> ModelProto:
+    """A copy of `model` whose graph inputs have concrete shapes.
+
+    Symbolic dims are taken from `input_shapes`; a name there that is not an input, a
+    rank that differs, or a dim left unbound is a ShapeError naming the input.
+    """
+    model = ModelProto.FromString(model.SerializeToString()) if input_shapes else model
+    input_shapes = dict(input_shapes or {})
+    inits = _initializer_names(model)
+    real_inputs = [vi for vi in model.graph.input if vi.name not in inits]
+    names = {vi.name for vi in real_inputs}
+    for name in input_shapes:
+        if name not in names:
+            raise ShapeError(f"input_shapes names '{name}', which is not a graph input (inputs: {sorted(names)})")
+    for vi in real_inputs:
+        tt = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type"):
+            raise ShapeError(f"graph input '{vi.name}' is not a tensor")
+        if not is_supported_onnx_type(tt.elem_type):
+            raise ShapeError(
+                f"graph input '{vi.name}' has element type {TensorProto.DataType.Name(tt.elem_type)}, "
+                "which Strata does not support"
+            )
+        if vi.name in input_shapes:
+            shape = list(input_shapes[vi.name])
+            if tt.HasField("shape") and len(tt.shape.dim) != len(shape):
+                raise ShapeError(
+                    f"input_shapes gives '{vi.name}' rank {len(shape)}, but the model declares rank {len(tt.shape.dim)}"
+                )
+            for d, given in zip(tt.shape.dim, shape):
+                if d.HasField("dim_value") and d.dim_value != given:
+                    raise ShapeError(f"input_shapes gives '{vi.name}' shape {shape}, but dim {d.dim_value} is fixed")
+            tt.ClearField("shape")
+            for v in shape:
+                tt.shape.dim.add().dim_value = int(v)
+            continue
+        if not tt.HasField("shape"):
+            raise ShapeError(f"graph input '{vi.name}' has no shape; give it with input_shapes={{'{vi.name}': [...]}}")
+        for i, d in enumerate(tt.shape.dim):
+            if not d.HasField("dim_value"):
+                sym = d.dim_param or "?"
+                raise ShapeError(
+                    f"graph input '{vi.name}' has symbolic dim {i} ('{sym}') that is not bound; "
+                    f"pass input_shapes={{'{vi.name}': [...]}}"
+                )
+    return model
+
+
+def prepare_model(model: ModelProto, input_shapes: Mapping[str, Sequence[int]] | None = None) -> ModelProto:
+    """Binds shapes, upgrades to opset 21 and runs onnx shape inference."""
+    model = bind_input_shapes(model, input_shapes)
+    if default_opset(model) < TARGET_OPSET:
+        try:
+            model = onnx.version_converter.convert_version(model, TARGET_OPSET)
+        except Exception as e:
+            raise ModelError(
+                f"cannot upgrade the model from opset {default_opset(model)} to {TARGET_OPSET}: {e}"
+            ) from None
+    try:
+        model = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
+    except Exception as e:
+        raise ShapeError(f"ONNX shape inference failed: {e}") from None
+    return model
+
+
+@dataclass
+class _ValueInfo:
+    shape: tuple[int, ...] | None
+    elem_type: int | None
+
+
+def _value_infos(model: ModelProto) -> dict[str, _ValueInfo]:
+    out: dict[str, _ValueInfo] = {}
+    for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
+        if not vi.type.HasField("tensor_type"):
+            continue
+        tt = vi.type.tensor_type
+        shape = None
+        if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
+            shape = tuple(int(d.dim_value) for d in tt.shape.dim)
+        out[vi.name] = _ValueInfo(shape, tt.elem_type or None)
+    return out
+
+
+def _attribute_to_property(attr: AttributeProto, weights: WeightTable, hint: str) -> Attribute:
+    kind = attr.type
+    if kind == AttributeProto.INT:
+        return IntegerAttr(attr.i, i64)
+    if kind == AttributeProto.FLOAT:
+        return FloatAttr(attr.f, f32)
+    if kind == AttributeProto.STRING:
+        return StringAttr(attr.s.decode("utf-8", errors="replace"))
+    if kind == AttributeProto.INTS:
+        return make_ints(list(attr.ints))
+    if kind == AttributeProto.FLOATS:
+        return make_floats(list(attr.floats))
+    if kind == AttributeProto.TENSOR:
+        return tensor_attr(numpy_helper.to_array(attr.t), weights, hint)
+    raise NodeImportError(f"attribute '{attr.name}' has kind {AttributeProto.AttributeType.Name(kind)}, which is not supported")
+
+
+def _sanitize(name: str) -> str | None:
+    """An SSA name hint from an ONNX value name (None when nothing usable is left)."""
+    s = "".join(c if c.isalnum() or c in "_." else "_" for c in name)
+    if not s:
+        return None
+    if not (s[0].isalpha() or s[0] == "_"):
+        s = "v" + s
+    return s
+
+
+def _evaluate(node: NodeProto, inputs: list[np.ndarray | None], opset: int) -> list[np.ndarray]:
+    """Runs one node with onnx.reference (the ONNX spec's own evaluator)."""
+    from onnx.reference import ReferenceEvaluator
+
+    names = [f"in{i}" if x is not None else "" for i, x in enumerate(inputs)]
+    vis = [
+        helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(x.dtype), x.shape)
+        for n, x in zip(names, inputs)
+        if n
+    ]
+    outs = [f"out{i}" if o else "" for i, o in enumerate(node.output)]
+    clone = helper.make_node(node.op_type, names, outs, domain=node.domain)
+    clone.attribute.extend(node.attribute)
+    graph = helper.make_graph([clone], "fold", vis, [helper.make_value_info(o, onnx.TypeProto()) for o in outs if o])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    results = ReferenceEvaluator(model).run(None, {n: x for n, x in zip(names, inputs) if n})
+    return [np.asarray(r) for r in results]
+
+
+@dataclass
+class _Importer:
+    model: ModelProto
+    weights: WeightTable
+    opset: int
+    infos: dict[str, _ValueInfo] = field(default_factory=dict)
+    known: dict[str, np.ndarray] = field(default_factory=dict)  # compile-time values
+    values: dict[str, SSAValue] = field(default_factory=dict)  # emitted SSA values
+    block: Block | None = None
+
+    def tensor_type(self, name: str, node: NodeProto | None = None) -> TensorType:
+        info = self.infos.get(name)
+        if info is None or info.shape is None or info.elem_type is None:
+            where = f" (output of {node.op_type} node '{node.name}')" if node is not None else ""
+            raise ShapeError(f"the shape of '{name}'{where} could not be determined statically")
+        if not is_supported_onnx_type(info.elem_type):
+            raise NodeImportError(
+                f"'{name}' has element type {TensorProto.DataType.Name(info.elem_type)}, which Strata does not support"
+            )
+        return TensorType(onnx_to_xdsl(info.elem_type), info.shape)
+
+    def value(self, name: str) -> SSAValue:
+        """The SSA value for an ONNX name, materializing compile-time values as constants."""
+        if name in self.values:
+            return self.values[name]
+        if name not in self.known:
+            raise NodeImportError(f"value '{name}' is used before it is defined")
+        array = self.known[name]
+        const = ConstantOp.build(
+            properties={"value": tensor_attr(array, self.weights, name)},
+            result_types=[TensorType(onnx_to_xdsl(helper.np_dtype_to_tensor_dtype(array.dtype)), array.shape)],
+        )
+        const.location = NameLoc(StringAttr(name), NoneAttr())
+        hint = _sanitize(name)
+        if hint:
+            const.results[0].name_hint = hint
+        assert self.block is not None
+        self.block.add_op(const)
+        self.values[name] = const.results[0]
+        return const.results[0]
+
+    def record(self, name: str, array: np.ndarray) -> None:
+        self.known[name] = array
+        self.infos[name] = _ValueInfo(tuple(array.shape), helper.np_dtype_to_tensor_dtype(array.dtype))
+
+    def try_fold(self, node: NodeProto) -> bool:
+        """Evaluates `node` now when its inputs are known and its outputs are small."""
+        if node.op_type in _NEVER_FOLD:
+            return False
+        if node.op_type == "Constant":
+            outs = _evaluate(node, [], self.opset)
+            self.record(node.output[0], outs[0])
+            return True
+        inputs: list[np.ndarray | None] = []
+        for name in node.input:
+            if not name:
+                inputs.append(None)
+            elif name in self.known:
+                inputs.append(self.known[name])
+            elif node.op_type in ("Shape", "Size") and self.infos.get(name) and self.infos[name].shape is not None:
+                info = self.infos[name]
+                inputs.append(np.zeros(info.shape, dtype=onnx_to_numpy(info.elem_type)) if np.prod(info.shape) <= FOLD_LIMIT else None)
+                if inputs[-1] is None:
+                    # Only the shape matters: evaluate on a stand-in of one element per dim.
+                    return self._fold_shape_of(node, info)
+            else:
+                return False
+        for out in node.output:
+            info = self.infos.get(out)
+            if info is not None and info.shape is not None and int(np.prod(info.shape)) > FOLD_LIMIT:
+                return False
+        try:
+            results = _evaluate(node, inputs, self.opset)
+        except Exception:
+            return False
+        if any(r.size > FOLD_LIMIT for r in results):
+            return False
+        for out, r in zip(node.output, results):
+            if out:
+                self.record(out, r)
+        return True
+
+    def _fold_shape_of(self, node: NodeProto, info: _ValueInfo) -> bool:
+        shape = np.array(info.shape, dtype=np.int64)
+        if node.op_type == "Size":
+            self.record(node.output[0], np.array(int(np.prod(shape)), dtype=np.int64))
+            return True
+        attrs = {a.name: a.i for a in node.attribute}
+        rank = len(shape)
+        start = attrs.get("start", 0)
+        end = attrs.get("end", rank)
+        start = min(max(start + rank if start < 0 else start, 0), rank)
+        end = min(max(end + rank if end < 0 else end, 0), rank)
+        self.record(node.output[0], shape[start:end])
+        return True
+
+    def infer_missing(self, node: NodeProto) -> None:
+        """Finds output shapes onnx could not infer by evaluating the node on stand-ins."""
+        missing = [o for o in node.output if o and (o not in self.infos or self.infos[o].shape is None)]
+        if not missing:
+            return
+        inputs: list[np.ndarray | None] = []
+        for name in node.input:
+            if not name:
+                inputs.append(None)
+            elif name in self.known:
+                inputs.append(self.known[name])
+            else:
+                self.tensor_type(name)
+                info = self.infos[name]
+                if int(np.prod(info.shape)) > 1 << 22:
+                    raise ShapeError(
+                        f"the output shape of {node.op_type} node '{node.name}' could not be inferred "
+                        "(its inputs are too large to evaluate at compile time)"
+                    )
+                inputs.append(np.zeros(info.shape, dtype=onnx_to_numpy(info.elem_type)))
+        try:
+            results = _evaluate(node, inputs, self.opset)
+        except Exception as e:
+            raise ShapeError(
+                f"the output shape of {node.op_type} node '{node.name}' could not be inferred: {e}"
+            ) from None
+        for out, r in zip(node.output, results):
+            if out:
+                self.infos[out] = _ValueInfo(tuple(r.shape), helper.np_dtype_to_tensor_dtype(r.dtype))
+
+    def emit(self, node: NodeProto, index: int) -> None:
+        op_cls = ONNX_OPS[node.op_type]
+        label = node.name or f"{node.op_type}_{index}"
+        operands: list[SSAValue | list[SSAValue]] = []
+        defs = op_cls.get_irdl_definition()
+        # Positional mapping: ONNX inputs in order; optional inputs may be absent ("").
+        names = list(node.input)
+        pos = 0
+        for _, odef in defs.operands:
+            if isinstance(odef, VarOperandDef) and not isinstance(odef, OptOperandDef):
+                operands.append([self.value(n) for n in names[pos:] if n])
+                pos = len(names)
+            elif isinstance(odef, OptOperandDef):
+                n = names[pos] if pos < len(names) else ""
+                operands.append([self.value(n)] if n else [])
+                pos += 1
+            else:
+                if pos >= len(names) or not names[pos]:
+                    raise NodeImportError(f"{node.op_type} node '{label}': required input #{pos} is missing")
+                operands.append(self.value(names[pos]))
+                pos += 1
+        if pos < len(names) and any(names[pos:]):
+            raise NodeImportError(f"{node.op_type} node '{label}' has {len(names)} inputs; onnx.{node.op_type} takes {pos}")
+
+        results: list[Attribute | list[Attribute]] = []
+        outs = list(node.output)
+        pos = 0
+        result_names: list[str] = []
+        for _, rdef in defs.results:
+            if isinstance(rdef, VarResultDef) and not isinstance(rdef, OptResultDef):
+                group = [o for o in outs[pos:] if o]
+                results.append([self.tensor_type(o, node) for o in group])
+                result_names += group
+                pos = len(outs)
+            elif isinstance(rdef, OptResultDef):
+                o = outs[pos] if pos < len(outs) else ""
+                results.append([self.tensor_type(o, node)] if o else [])
+                result_names += [o] if o else []
+                pos += 1
+            else:
+                if pos >= len(outs) or not outs[pos]:
+                    raise NodeImportError(f"{node.op_type} node '{label}': required output #{pos} is missing")
+                results.append(self.tensor_type(outs[pos], node))
+                result_names.append(outs[pos])
+                pos += 1
+
+        props = {}
+        for attr in node.attribute:
+            if attr.name not in defs.properties:
+                raise NodeImportError(
+                    f"{node.op_type} node '{label}': attribute '{attr.name}' is not supported by onnx.{node.op_type}"
+                )
+            props[attr.name] = _attribute_to_property(attr, self.weights, f"{label}.{attr.name}")
+        try:
+            op = op_cls.build(operands=operands, result_types=results, properties=props)
+        except Exception as e:
+            raise NodeImportError(f"{node.op_type} node '{label}': {e}") from None
+        op.location = NameLoc(StringAttr(label), NoneAttr())
+        try:
+            op.verify()
+        except VerifyException as e:
+            raise NodeImportError(f"{node.op_type} node '{label}': {e}") from None
+        assert self.block is not None
+        self.block.add_op(op)
+        for name, res in zip(result_names, op.results):
+            self.values[name] = res
+            hint = _sanitize(name)
+            if hint:
+                res.name_hint = hint
+
+
+def import_model(
+    model: ModelLike,
+    weights: WeightTable,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    supported: set[str] | None = None,
+) -> ModuleOp:
+    """ONNX model -> `builtin.module { func.func @main(...) { onnx ops } }`.
+
+    Raises UnsupportedOpsError (listing every unsupported op type with its nodes) before
+    any other work, and ShapeError / NodeImportError naming the node otherwise.
+    """
+    proto = load_model(model)
+    check_supported(proto, supported)
+    proto = prepare_model(proto, input_shapes)
+    graph = proto.graph
+    imp = _Importer(proto, weights, max(default_opset(proto), TARGET_OPSET), _value_infos(proto))
+
+    for init in graph.initializer:
+        imp.known[init.name] = numpy_helper.to_array(init)
+        arr = imp.known[init.name]
+        imp.infos[init.name] = _ValueInfo(tuple(arr.shape), init.data_type)
+
+    inits = _initializer_names(proto)
+    inputs = [vi for vi in graph.input if vi.name not in inits]
+    arg_types = [imp.tensor_type(vi.name) for vi in inputs]
+    imp.block = Block(arg_types=arg_types)
+    for vi, arg in zip(inputs, imp.block.args):
+        imp.values[vi.name] = arg
+        hint = _sanitize(vi.name)
+        if hint:
+            arg.name_hint = hint
+
+    for index, node in enumerate(graph.node):
+        if imp.try_fold(node):
+            continue
+        imp.infer_missing(node)
+        imp.emit(node, index)
+
+    results = [imp.value(o.name) for o in graph.output]
+    imp.block.add_op(func.ReturnOp(*results))
+    fn = func.FuncOp(
+        "main",
+        (arg_types, [r.type for r in results]),
+        Region(imp.block),
+    )
+    fn.attributes["strata.input_names"] = ArrayAttr([StringAttr(vi.name) for vi in inputs])
+    fn.attributes["strata.output_names"] = ArrayAttr([StringAttr(o.name) for o in graph.output])
+    module = ModuleOp([fn])
+    return module

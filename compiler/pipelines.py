@@ -1,0 +1,20 @@
+"""Graph-level pass pipelines by optimization level (-O0 .. -O3)."""
+
+from __future__ import annotations
+
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.transforms.canonicalize import CanonicalizePass
+from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+from xdsl.transforms.dead_code_elimination import DeadCodeElimination
+
+
+def graph_passes(opt_level: int) -> list[ModulePass]:
+    """-O0 runs nothing; -O1 and above clean the graph with canonicalize, cse and dce.
+    (Fusion, folding and layout passes join the higher levels as they are built.)"""
+    if opt_level <= 0:
+        return []
+    return [CanonicalizePass(), CommonSubexpressionElimination(), DeadCodeElimination()]
+
+
+def graph_pipeline(opt_level: int) -> PassPipeline:
+    return PassPipeline(tuple(graph_passes(opt_level)))

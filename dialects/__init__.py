@@ -1,0 +1,1 @@
+"""IR definitions for Strata: the `onnx` graph dialect (ops, types, verifiers)."""

@@ -1,0 +1,33 @@
+"""The `onnx` dialect: one op per ONNX operator, named as in ONNX (`onnx.Conv`).
+
+`ONNX` is the xDSL Dialect; `ONNX_OPS` maps an ONNX op_type to its op class, which is
+what import and export use to move between NodeProtos and ops.
+"""
+
+from __future__ import annotations
+
+from xdsl.ir import Dialect
+from xdsl.irdl import IRDLOperation
+
+from dialects.onnx import elementwise, linalg, tensor
+
+
+def _collect() -> list[type[IRDLOperation]]:
+    ops: list[type[IRDLOperation]] = []
+    for module in (elementwise, linalg, tensor):
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, IRDLOperation)
+                and isinstance(getattr(obj, "name", None), str)
+                and obj.name.startswith("onnx.")
+            ):
+                ops.append(obj)
+    return sorted(ops, key=lambda o: o.name)
+
+
+ONNX_OP_CLASSES = _collect()
+ONNX_OPS: dict[str, type[IRDLOperation]] = {op.name.removeprefix("onnx."): op for op in ONNX_OP_CLASSES}
+ONNX = Dialect("onnx", ONNX_OP_CLASSES, [])
+
+__all__ = ["ONNX", "ONNX_OPS", "ONNX_OP_CLASSES"]

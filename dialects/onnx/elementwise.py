@@ -1,0 +1,478 @@
+"""Elementwise ONNX ops: unary math and activations (X -> Y of one type), binary
+arithmetic with numpy-style multidirectional broadcasting (Add, Sub, Mul, Div, Pow, Mod),
+comparisons and logic producing i1 (Equal, Less, ..., And, Or, Xor, Not), Where, Cast,
+Clip and the variadic Max/Min/Sum/Mean. Families share a base class that holds the
+verifier; each op class only names its operands/results (ONNX input/output names, in
+ONNX order), its attributes (as properties with the ONNX defaults) and, as
+ELEMENT_KINDS, the categories of element type its ONNX type variable "T" admits."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xdsl.irdl import (
+    AttrSizedOperandSegments,
+    IRDLOperation,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    result_def,
+    var_operand_def,
+)
+
+from dialects.onnx.base import (
+    ANY,
+    BOOL,
+    FLOAT,
+    NUMERIC,
+    ONNX_DATA_TYPES,
+    Kinds,
+    TensorConstraint,
+    element_kind,
+    expect_bool,
+    expect_broadcast_result,
+    expect_choice,
+    expect_flag,
+    expect_kinds,
+    expect_same_element_type,
+    expect_same_type,
+    expect_scalar,
+    fail,
+    float_prop,
+    int_attr_value,
+    int_prop,
+    onnx_element_type,
+    required_int_prop,
+    shape_of,
+    shapes_compatible,
+    str_prop,
+    tensor_type,
+    fmt_shape,
+)
+
+# ---- unary --------------------------------------------------------------------------
+
+
+class ElementwiseUnaryBase(IRDLOperation):
+    """Verifier of every one-input elementwise op: the input's element type is in
+    ELEMENT_KINDS and the result has the input's type."""
+
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+    def verify_(self) -> None:
+        (x,), (y,) = self.operands, self.results
+        expect_kinds(self, x, "input", self.ELEMENT_KINDS)
+        expect_same_type(self, x, y, "input and result")
+
+
+class UnaryElementwiseOp(ElementwiseUnaryBase):
+    """X -> Y of the same type (ops whose ONNX signature names them X and Y)."""
+
+    x = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+
+class UnaryInputOutputOp(ElementwiseUnaryBase):
+    """input -> output of the same type (ops whose ONNX signature names them so)."""
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+
+@irdl_op_definition
+class ReluOp(UnaryElementwiseOp):
+    name = "onnx.Relu"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+
+@irdl_op_definition
+class SqrtOp(UnaryElementwiseOp):
+    name = "onnx.Sqrt"
+
+
+@irdl_op_definition
+class NegOp(UnaryElementwiseOp):
+    name = "onnx.Neg"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+
+@irdl_op_definition
+class AbsOp(UnaryElementwiseOp):
+    name = "onnx.Abs"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+
+@irdl_op_definition
+class SigmoidOp(UnaryElementwiseOp):
+    name = "onnx.Sigmoid"
+
+
+@irdl_op_definition
+class FloorOp(UnaryElementwiseOp):
+    name = "onnx.Floor"
+
+
+@irdl_op_definition
+class CeilOp(UnaryElementwiseOp):
+    name = "onnx.Ceil"
+
+
+@irdl_op_definition
+class RoundOp(UnaryElementwiseOp):
+    """Round half to even."""
+
+    name = "onnx.Round"
+
+
+@irdl_op_definition
+class ReciprocalOp(UnaryElementwiseOp):
+    name = "onnx.Reciprocal"
+
+
+@irdl_op_definition
+class SoftplusOp(UnaryElementwiseOp):
+    name = "onnx.Softplus"
+
+
+@irdl_op_definition
+class HardSwishOp(UnaryElementwiseOp):
+    name = "onnx.HardSwish"
+
+
+@irdl_op_definition
+class LeakyReluOp(UnaryElementwiseOp):
+    name = "onnx.LeakyRelu"
+    alpha = float_prop(0.01)
+
+
+@irdl_op_definition
+class HardSigmoidOp(UnaryElementwiseOp):
+    """max(0, min(1, alpha * x + beta))."""
+
+    name = "onnx.HardSigmoid"
+    alpha = float_prop(0.2)
+    beta = float_prop(0.5)
+
+
+@irdl_op_definition
+class EluOp(UnaryElementwiseOp):
+    name = "onnx.Elu"
+    alpha = float_prop(1.0)
+
+
+@irdl_op_definition
+class SeluOp(UnaryElementwiseOp):
+    name = "onnx.Selu"
+    alpha = float_prop(1.67326319217681884765625)
+    gamma = float_prop(1.05070102214813232421875)
+
+
+@irdl_op_definition
+class GeluOp(UnaryElementwiseOp):
+    name = "onnx.Gelu"
+    approximate = str_prop("none")
+
+    def verify_(self) -> None:
+        super().verify_()
+        expect_choice(self, self.approximate, "approximate", ("none", "tanh"))
+
+
+@irdl_op_definition
+class NotOp(UnaryElementwiseOp):
+    name = "onnx.Not"
+    ELEMENT_KINDS: ClassVar[Kinds] = BOOL
+
+
+@irdl_op_definition
+class ExpOp(UnaryInputOutputOp):
+    name = "onnx.Exp"
+
+
+@irdl_op_definition
+class LogOp(UnaryInputOutputOp):
+    name = "onnx.Log"
+
+
+@irdl_op_definition
+class TanhOp(UnaryInputOutputOp):
+    name = "onnx.Tanh"
+
+
+@irdl_op_definition
+class ErfOp(UnaryInputOutputOp):
+    name = "onnx.Erf"
+
+
+@irdl_op_definition
+class SinOp(UnaryInputOutputOp):
+    name = "onnx.Sin"
+
+
+@irdl_op_definition
+class CosOp(UnaryInputOutputOp):
+    name = "onnx.Cos"
+
+
+@irdl_op_definition
+class SignOp(UnaryInputOutputOp):
+    name = "onnx.Sign"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+
+# ---- binary arithmetic ------------------------------------------------------------
+
+
+class BinaryElementwiseOp(IRDLOperation):
+    """A, B -> C with numpy-style broadcasting and one element type."""
+
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    a = operand_def(TensorConstraint)
+    b = operand_def(TensorConstraint)
+    c = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
+        expect_same_element_type(self, [self.a, self.b, self.c], "A, B and C")
+        expect_broadcast_result(self, [self.a, self.b], self.c, "result")
+
+
+@irdl_op_definition
+class AddOp(BinaryElementwiseOp):
+    name = "onnx.Add"
+
+
+@irdl_op_definition
+class SubOp(BinaryElementwiseOp):
+    name = "onnx.Sub"
+
+
+@irdl_op_definition
+class MulOp(BinaryElementwiseOp):
+    name = "onnx.Mul"
+
+
+@irdl_op_definition
+class DivOp(BinaryElementwiseOp):
+    name = "onnx.Div"
+
+
+@irdl_op_definition
+class ModOp(BinaryElementwiseOp):
+    """fmod=0: integer modulo with the divisor's sign (Python %); fmod=1: C fmod."""
+
+    name = "onnx.Mod"
+    fmod = int_prop(0)
+
+    def verify_(self) -> None:
+        super().verify_()
+        expect_flag(self, self.fmod, "fmod")
+        ty = tensor_type(self, self.a, "A").element_type
+        if element_kind(ty) == "float" and int_attr_value(self.fmod) != 1:
+            raise fail(self, f"fmod must be 1 for floating-point inputs ({ty})")
+
+
+@irdl_op_definition
+class PowOp(IRDLOperation):
+    """Z = X ** Y; the exponent may have a different element type than the base."""
+
+    name = "onnx.Pow"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    x = operand_def(TensorConstraint)
+    y = operand_def(TensorConstraint)
+    z = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
+        expect_kinds(self, self.y, "Y", NUMERIC)
+        expect_same_element_type(self, [self.x, self.z], "X and Z")
+        expect_broadcast_result(self, [self.x, self.y], self.z, "result")
+
+
+# ---- comparisons and logic ----------------------------------------------------------
+
+
+class ComparisonOp(IRDLOperation):
+    """A, B -> C: broadcasting, one input element type, i1 result."""
+
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    a = operand_def(TensorConstraint)
+    b = operand_def(TensorConstraint)
+    c = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
+        expect_same_element_type(self, [self.a, self.b], "A and B")
+        expect_bool(self, self.c, "result")
+        expect_broadcast_result(self, [self.a, self.b], self.c, "result")
+
+
+class LogicalBinaryOp(ComparisonOp):
+    """And/Or/Xor: i1, i1 -> i1 with broadcasting."""
+
+    ELEMENT_KINDS: ClassVar[Kinds] = BOOL
+
+
+@irdl_op_definition
+class EqualOp(ComparisonOp):
+    name = "onnx.Equal"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+
+@irdl_op_definition
+class LessOp(ComparisonOp):
+    name = "onnx.Less"
+
+
+@irdl_op_definition
+class LessOrEqualOp(ComparisonOp):
+    name = "onnx.LessOrEqual"
+
+
+@irdl_op_definition
+class GreaterOp(ComparisonOp):
+    name = "onnx.Greater"
+
+
+@irdl_op_definition
+class GreaterOrEqualOp(ComparisonOp):
+    name = "onnx.GreaterOrEqual"
+
+
+@irdl_op_definition
+class AndOp(LogicalBinaryOp):
+    name = "onnx.And"
+
+
+@irdl_op_definition
+class OrOp(LogicalBinaryOp):
+    name = "onnx.Or"
+
+
+@irdl_op_definition
+class XorOp(LogicalBinaryOp):
+    name = "onnx.Xor"
+
+
+# ---- select, cast, clip -------------------------------------------------------------
+
+
+@irdl_op_definition
+class WhereOp(IRDLOperation):
+    """output = condition ? X : Y, all three broadcast together."""
+
+    name = "onnx.Where"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    condition = operand_def(TensorConstraint)
+    x = operand_def(TensorConstraint)
+    y = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_bool(self, self.condition, "condition")
+        expect_same_element_type(self, [self.x, self.y, self.output], "X, Y and output")
+        expect_broadcast_result(self, [self.condition, self.x, self.y], self.output, "result")
+
+
+@irdl_op_definition
+class CastOp(IRDLOperation):
+    """Converts to the ONNX data type `to` (a TensorProto.DataType value)."""
+
+    name = "onnx.Cast"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+    saturate = int_prop(1)
+    to = required_int_prop()
+
+    def verify_(self) -> None:
+        expect_flag(self, self.saturate, "saturate")
+        to = self.to.value.data
+        if to not in ONNX_DATA_TYPES:
+            raise fail(self, f"to = {to} is not an ONNX data type")
+        got = tensor_type(self, self.output, "output").element_type
+        want = onnx_element_type(to)
+        if want is not None and want != got:
+            same_int_width = (
+                element_kind(want) == element_kind(got) == "int"
+                and getattr(want, "width", None) == getattr(got, "width", None)
+            )
+            if not same_int_width:
+                raise fail(self, f"to = {to} means element type {want}, but the result has {got}")
+        sx = shape_of(self, self.input, "input")
+        sy = shape_of(self, self.output, "output")
+        if not shapes_compatible(sx, sy):
+            raise fail(self, f"input shape {fmt_shape(sx)} and result shape {fmt_shape(sy)} differ")
+
+
+@irdl_op_definition
+class ClipOp(IRDLOperation):
+    """Clamps to [min, max]; absent bounds mean the type's lowest/highest value."""
+
+    name = "onnx.Clip"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+
+    input = operand_def(TensorConstraint)
+    min = opt_operand_def(TensorConstraint)
+    max = opt_operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
+        expect_same_type(self, self.input, self.output, "input and output")
+        for bound, what in ((self.min, "min"), (self.max, "max")):
+            if bound is not None:
+                expect_scalar(self, bound, what, allow_one_element=True)
+                expect_same_element_type(self, [self.input, bound], f"input and {what}")
+
+
+# ---- variadic -----------------------------------------------------------------------
+
+
+class VariadicElementwiseOp(IRDLOperation):
+    """data_0, data_1, ... -> one result: at least one input, one element type,
+    multidirectional broadcasting. Subclasses name the result as ONNX does."""
+
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    data_0 = var_operand_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        inputs = list(self.data_0)
+        if not inputs:
+            raise fail(self, "needs at least one input")
+        (result,) = self.results
+        expect_kinds(self, inputs[0], "input", self.ELEMENT_KINDS)
+        expect_same_element_type(self, [*inputs, result], "inputs and result")
+        expect_broadcast_result(self, inputs, result, "result")
+
+
+@irdl_op_definition
+class MaxOp(VariadicElementwiseOp):
+    name = "onnx.Max"
+    max = result_def(TensorConstraint)
+
+
+@irdl_op_definition
+class MinOp(VariadicElementwiseOp):
+    name = "onnx.Min"
+    min = result_def(TensorConstraint)
+
+
+@irdl_op_definition
+class SumOp(VariadicElementwiseOp):
+    name = "onnx.Sum"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+    sum = result_def(TensorConstraint)
+
+
+@irdl_op_definition
+class MeanOp(VariadicElementwiseOp):
+    name = "onnx.Mean"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+    mean = result_def(TensorConstraint)

@@ -1,0 +1,102 @@
+"""Matrix ONNX ops: MatMul (numpy.matmul semantics, batch dimensions broadcast, 1-D
+operands promoted and the promoted dimension dropped again) and Gemm (rank-2
+Y = alpha * op(A) @ op(B) + beta * C with transA/transB flags and a C that broadcasts
+unidirectionally to (M, N)). The verifiers check ranks, element types and that inner
+and result dimensions agree wherever they are static."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, opt_operand_def, result_def
+
+from dialects.onnx.base import (
+    NUMERIC,
+    Kinds,
+    TensorConstraint,
+    broadcast_shapes,
+    dims_compatible,
+    expect_flag,
+    expect_kinds,
+    expect_min_rank,
+    expect_rank,
+    expect_same_element_type,
+    expect_shape,
+    fail,
+    float_prop,
+    fmt_shape,
+    int_attr_value,
+    int_prop,
+    shape_of,
+    unidirectional_broadcastable,
+)
+
+
+@irdl_op_definition
+class MatMulOp(IRDLOperation):
+    """numpy.matmul semantics: batch dims broadcast, 1-D operands promoted."""
+
+    name = "onnx.MatMul"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    a = operand_def(TensorConstraint)
+    b = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
+        expect_same_element_type(self, [self.a, self.b, self.y], "A, B and Y")
+        expect_min_rank(self, self.a, "A", 1)
+        expect_min_rank(self, self.b, "B", 1)
+        sa = shape_of(self, self.a, "A")
+        sb = shape_of(self, self.b, "B")
+        k_a = sa[-1]
+        k_b = sb[0] if len(sb) == 1 else sb[-2]
+        if not dims_compatible(k_a, k_b):
+            raise fail(self, f"inner dimensions differ: A {fmt_shape(sa)} and B {fmt_shape(sb)}")
+        batch = broadcast_shapes(self, [sa[:-2], sb[:-2]])
+        rows = (sa[-2],) if len(sa) >= 2 else ()
+        cols = (sb[-1],) if len(sb) >= 2 else ()
+        expect_shape(self, self.y, "Y", (*batch, *rows, *cols))
+
+
+@irdl_op_definition
+class GemmOp(IRDLOperation):
+    """Y = alpha * A' @ B' + beta * C, A' = transpose(A) if transA else A (same for B)."""
+
+    name = "onnx.Gemm"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    a = operand_def(TensorConstraint)
+    b = operand_def(TensorConstraint)
+    c = opt_operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    alpha = float_prop(1.0)
+    beta = float_prop(1.0)
+    transA = int_prop(0)
+    transB = int_prop(0)
+
+    def verify_(self) -> None:
+        expect_flag(self, self.transA, "transA")
+        expect_flag(self, self.transB, "transB")
+        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
+        operands = [self.a, self.b, self.y] + ([self.c] if self.c is not None else [])
+        expect_same_element_type(self, operands, "A, B, C and Y")
+        expect_rank(self, self.a, "A", 2)
+        expect_rank(self, self.b, "B", 2)
+        sa = shape_of(self, self.a, "A")
+        sb = shape_of(self, self.b, "B")
+        m, k_a = (sa[1], sa[0]) if int_attr_value(self.transA) else (sa[0], sa[1])
+        k_b, n = (sb[1], sb[0]) if int_attr_value(self.transB) else (sb[0], sb[1])
+        if not dims_compatible(k_a, k_b):
+            raise fail(
+                self,
+                f"inner dimensions differ: A {fmt_shape(sa)} (transA={int_attr_value(self.transA)}) "
+                f"and B {fmt_shape(sb)} (transB={int_attr_value(self.transB)})",
+            )
+        expect_shape(self, self.y, "Y", (m, n))
+        if self.c is not None:
+            sc = shape_of(self, self.c, "C")
+            if not unidirectional_broadcastable(sc, (m, n)):
+                raise fail(self, f"C {fmt_shape(sc)} does not broadcast to (M, N) = {fmt_shape((m, n))}")

@@ -1,0 +1,1 @@
+"""Passes that move IR down a level: onnx -> loops, loops -> LLVM IR."""

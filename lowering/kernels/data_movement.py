@@ -1,0 +1,7 @@
+"""(being written) data_movement kernels."""
+
+from __future__ import annotations
+
+from lowering.onnx_to_loops import KernelLowering
+
+LOWERINGS: dict[str, KernelLowering] = {}

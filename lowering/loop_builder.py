@@ -1,0 +1,114 @@
+"""Helpers to write loop nests over memrefs with xDSL's upstream scf/arith/memref ops.
+
+Kernel lowerings run inside `ImplicitBuilder(kernel_block)`, so every op created here
+is inserted at the current point. A loop nest looks like:
+
+    with loop_nest(shape) as ivs:
+        v = load(x, ivs)
+        store(relu(v), y, ivs)
+
+Loops stay loops (LLVM's code generation time explodes on large straight-line blocks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from xdsl.builder import ImplicitBuilder
+from xdsl.dialects import arith, memref, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, MemRefType, TensorType
+from xdsl.ir import Attribute, Block, SSAValue
+
+
+def signless(ty: Attribute) -> Attribute:
+    """The loop-level element type: arith works on signless integers only."""
+    if isinstance(ty, IntegerType):
+        return IntegerType(ty.width.data)
+    return ty
+
+
+def memref_type(ty: TensorType) -> MemRefType:
+    """The buffer type of a statically shaped tensor (identity layout)."""
+    return MemRefType(signless(ty.element_type), ty.get_shape())
+
+
+def idx(value: int) -> SSAValue:
+    """An `index` constant."""
+    return arith.ConstantOp(IntegerAttr(value, IndexType())).result
+
+
+def as_index(value: int | SSAValue) -> SSAValue:
+    return idx(value) if isinstance(value, int) else value
+
+
+def load(mem: SSAValue, indices: Sequence[int | SSAValue]) -> SSAValue:
+    return memref.LoadOp.get(mem, [as_index(i) for i in indices]).res
+
+
+def store(value: SSAValue, mem: SSAValue, indices: Sequence[int | SSAValue]) -> None:
+    memref.StoreOp.get(value, mem, [as_index(i) for i in indices])
+
+
+@dataclass
+class Loop:
+    """The body of one `scf.for`: its induction variable, carried values, and results."""
+
+    op: scf.ForOp
+    iv: SSAValue
+    carried: tuple[SSAValue, ...]
+    yielded: list[SSAValue] = field(default_factory=list)
+
+    def yield_(self, *values: SSAValue) -> None:
+        self.yielded = list(values)
+
+    @property
+    def results(self) -> tuple[SSAValue, ...]:
+        return tuple(self.op.results)
+
+
+@contextmanager
+def loop(
+    upper: int | SSAValue,
+    lower: int | SSAValue = 0,
+    step: int | SSAValue = 1,
+    carried: Sequence[SSAValue] = (),
+) -> Iterator[Loop]:
+    """`for iv in range(lower, upper, step)`; values in `carried` become iter_args and
+    the body must call `yield_` with their next values. Read `results` after the block."""
+    lb, ub, st = as_index(lower), as_index(upper), as_index(step)
+    body = Block(arg_types=[IndexType(), *[c.type for c in carried]])
+    op = scf.ForOp(lb, ub, st, list(carried), body)
+    lp = Loop(op, body.args[0], tuple(body.args[1:]))
+    with ImplicitBuilder(body):
+        yield lp
+        if len(lp.yielded) != len(carried):
+            raise ValueError(f"loop carries {len(carried)} values but yielded {len(lp.yielded)}")
+        scf.YieldOp(*lp.yielded)
+
+
+@contextmanager
+def loop_nest(bounds: Sequence[int | SSAValue]) -> Iterator[list[SSAValue]]:
+    """Perfectly nested loops over `bounds`, yielding the induction variables
+    (outermost first). Rank 0 gives no loop and an empty list."""
+    if not bounds:
+        yield []
+        return
+    with loop(bounds[0]) as outer:
+        with loop_nest(bounds[1:]) as inner:
+            yield [outer.iv, *inner]
+
+
+def broadcast_indices(
+    ivs: Sequence[SSAValue], in_shape: Sequence[int], out_shape: Sequence[int]
+) -> list[int | SSAValue]:
+    """Indices into a numpy-broadcast input of `in_shape` for the output position `ivs`."""
+    offset = len(out_shape) - len(in_shape)
+    result: list[int | SSAValue] = []
+    for d, size in enumerate(in_shape):
+        if size == 1 and out_shape[offset + d] != 1:
+            result.append(0)
+        else:
+            result.append(ivs[offset + d])
+    return result

@@ -1,0 +1,288 @@
+"""The pass `convert-onnx-to-loops`: graph-level `onnx` ops become loop nests over memrefs.
+
+Each onnx op becomes one kernel `func.func` whose arguments are its operands' buffers
+followed by its results' buffers (outputs are written in place, nothing is returned).
+The graph function becomes the entry `func.func @main` with the unit attribute
+`strata.entry`: its arguments are the graph inputs, then the graph outputs, then every
+constant (weights reach machine code as pointers), as listed by its `strata.args`
+attribute ("input:NAME", "output:NAME", "weight:HANDLE"). Intermediates are
+`memref.alloc`ed in the entry and freed at its end; the memory planner replaces that.
+
+How one op becomes loops is decided by a table from op name to a lowering function
+(`lowering/kernels/`), so a later lowering (a tiled GEMM, a fused group) replaces one
+entry without touching the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.builder import ImplicitBuilder
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseResourceAttr,
+    IntegerType,
+    ModuleOp,
+    NameLoc,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+)
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.irdl import IRDLOperation
+from xdsl.passes import ModulePass
+
+from compiler.context import weights_of
+from compiler.errors import StrataError
+from compiler.weights import WeightTable, attr_array
+from dialects.onnx.tensor import ConstantOp
+from lowering.loop_builder import loop_nest, load, memref_type, store
+
+
+class LoweringError(StrataError):
+    """An op could not be lowered to loops; the message names the ONNX node."""
+
+
+def node_name(op: Operation) -> str:
+    loc = op.location
+    if isinstance(loc, NameLoc):
+        return loc.desc.data
+    return "<unnamed>"
+
+
+def describe(op: Operation) -> str:
+    """`onnx.Conv node 'conv1' (tensor<1x3x8x8xf32>, ...)` for error messages."""
+    types = ", ".join(str(o.type) for o in op.operands)
+    return f"{op.name} node '{node_name(op)}' ({types})"
+
+
+@dataclass
+class KernelContext:
+    """What a kernel lowering sees: the graph op and the buffers of its operands/results,
+    addressed by the op definition's operand and result names (`kc.input("x")`)."""
+
+    op: IRDLOperation
+    buffers: dict[SSAValue, SSAValue]  # graph value -> kernel block argument (memref)
+    weights: WeightTable | None
+
+    def _value(self, name: str):
+        return getattr(self.op, name)
+
+    def input(self, name: str) -> SSAValue | None:
+        """The buffer of operand `name` (None for an absent optional operand)."""
+        v = self._value(name)
+        if v is None:
+            return None
+        return self.buffers[v]
+
+    def variadic(self, name: str) -> list[SSAValue]:
+        return [self.buffers[v] for v in self._value(name)]
+
+    def output(self, name: str) -> SSAValue:
+        return self.buffers[self._value(name)]
+
+    def type_of(self, name: str) -> TensorType:
+        """The graph-level tensor type of operand or result `name` (keeps signedness)."""
+        v = self._value(name)
+        assert v is not None, name
+        return v.type
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self.type_of(name).get_shape())
+
+    def unsigned(self, name: str) -> bool:
+        ty = self.type_of(name).element_type
+        return isinstance(ty, IntegerType) and ty.signedness.data.name == "UNSIGNED"
+
+    def const(self, name: str) -> np.ndarray | None:
+        """The compile-time value of operand `name` if it is an `onnx.Constant`."""
+        v = self._value(name)
+        if v is None or not isinstance(v.owner, ConstantOp):
+            return None
+        return attr_array(v.owner.value, self.weights)
+
+    def require_const(self, name: str) -> np.ndarray:
+        value = self.const(name)
+        if value is None:
+            raise LoweringError(f"{describe(self.op)}: input '{name}' must be a compile-time constant")
+        return value
+
+    def fail(self, message: str) -> LoweringError:
+        return LoweringError(f"{describe(self.op)}: {message}")
+
+
+KernelLowering = Callable[[KernelContext], None]
+
+
+def copy_kernel_body(src: SSAValue, dst: SSAValue) -> None:
+    """dst[...] = src[...] for buffers of the same shape."""
+    shape = dst.type.get_shape()
+    with loop_nest(shape) as ivs:
+        store(load(src, ivs), dst, ivs)
+
+
+def _operand_values(op: IRDLOperation) -> list[SSAValue]:
+    """Distinct operands in order (a value used twice is passed once)."""
+    seen: list[SSAValue] = []
+    for v in op.operands:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+def _graph_function(module: ModuleOp) -> func.FuncOp:
+    funcs = [op for op in module.ops if isinstance(op, func.FuncOp)]
+    mains = [f for f in funcs if f.sym_name.data == "main"]
+    if len(mains) != 1:
+        raise LoweringError("expected exactly one graph function @main in the module")
+    return mains[0]
+
+
+def _kernel_symbol(index: int, op: Operation) -> str:
+    base = op.name.removeprefix("onnx.")
+    label = "".join(c if c.isalnum() or c == "_" else "_" for c in node_name(op))[:40]
+    return f"k{index}_{base}" + (f"_{label}" if label and label != "_unnamed_" else "")
+
+
+def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, KernelLowering]) -> None:
+    """Rewrites `module` in place from the graph level to the loop/buffer level."""
+    graph = _graph_function(module)
+    body = graph.body.block
+    ret = body.last_op
+    assert isinstance(ret, func.ReturnOp)
+    input_names = [a.data for a in graph.attributes["strata.input_names"].data] if "strata.input_names" in graph.attributes else [f"input{i}" for i in range(len(body.args))]
+    output_names = [a.data for a in graph.attributes["strata.output_names"].data] if "strata.output_names" in graph.attributes else [f"output{i}" for i in range(len(ret.operands))]
+
+    missing: dict[str, list[str]] = {}
+    for op in body.ops:
+        if isinstance(op, (ConstantOp, func.ReturnOp)):
+            continue
+        if op.name not in table:
+            missing.setdefault(op.name, []).append(node_name(op))
+    if missing:
+        detail = "; ".join(f"{k} ({', '.join(v[:5])})" for k, v in sorted(missing.items()))
+        raise LoweringError(f"no loop lowering for: {detail}")
+
+    # Constants used by kernels or returned become entry arguments.
+    constants = [op for op in body.ops if isinstance(op, ConstantOp) and op.output.uses]
+    handles: list[str] = []
+    for c in constants:
+        attr = c.value
+        if isinstance(attr, DenseResourceAttr):
+            handles.append(attr.resource_handle.data)
+        else:
+            if weights is None:
+                raise LoweringError("inline constants need a weight table to be lowered")
+            handles.append(weights.add(f"const_{node_name(c)}", attr_array(attr, None)))
+
+    arg_types = (
+        [memref_type(a.type) for a in body.args]
+        + [memref_type(v.type) for v in ret.operands]
+        + [memref_type(c.output.type) for c in constants]
+    )
+    entry = Block(arg_types=arg_types)
+    n_in, n_out = len(body.args), len(ret.operands)
+    buffer: dict[SSAValue, SSAValue] = {}
+    for a, arg in zip(body.args, entry.args[:n_in]):
+        buffer[a] = arg
+        arg.name_hint = a.name_hint
+    for c, arg in zip(constants, entry.args[n_in + n_out :]):
+        buffer[c.output] = arg
+        arg.name_hint = c.output.name_hint
+    out_args = list(entry.args[n_in : n_in + n_out])
+    for i, arg in enumerate(out_args):
+        arg.name_hint = f"out{i}"
+
+    # A graph output produced by an op is written straight into the caller's buffer.
+    pending_copies: list[tuple[SSAValue, SSAValue]] = []
+    for value, arg in zip(ret.operands, out_args):
+        if value in buffer or isinstance(value.owner, (ConstantOp, Block)):
+            pending_copies.append((value, arg))
+        else:
+            buffer[value] = arg
+
+    kernels: list[func.FuncOp] = []
+    allocs: list[SSAValue] = []
+    index = 0
+
+    def emit_kernel(name: str, keys: list[SSAValue], args: list[SSAValue], build, attrs: dict) -> None:
+        """One kernel func.func over the entry buffers `args`; `build` gets a map from
+        `keys` (graph values) to the kernel's block arguments."""
+        types = [a.type for a in args]
+        kblock = Block(arg_types=types)
+        kbuf = dict(zip(keys, kblock.args))
+        for key, arg in kbuf.items():
+            arg.name_hint = key.name_hint
+        with ImplicitBuilder(kblock):
+            build(kbuf)
+        kblock.add_op(func.ReturnOp())
+        kfunc = func.FuncOp(name, (types, []), Region(kblock), visibility="private")
+        kfunc.attributes.update(attrs)
+        kernels.append(kfunc)
+        with ImplicitBuilder(entry):
+            func.CallOp(name, args, [])
+
+    for op in list(body.ops):
+        if isinstance(op, (ConstantOp, func.ReturnOp)):
+            continue
+        assert isinstance(op, IRDLOperation)
+        for r in op.results:
+            if r not in buffer:
+                with ImplicitBuilder(entry):
+                    alloc = memref.AllocOp.get(memref_type(r.type).element_type, 64, r.type.get_shape())
+                alloc.memref.name_hint = r.name_hint
+                buffer[r] = alloc.memref
+                allocs.append(alloc.memref)
+        operands = _operand_values(op)
+        lowering = table[op.name]
+
+        def build(kbuf, op=op, lowering=lowering):
+            lowering(KernelContext(op, kbuf, weights))
+
+        attrs = {"strata.onnx_node": StringAttr(node_name(op)), "strata.onnx_op": StringAttr(op.name.removeprefix("onnx."))}
+        keys = operands + list(op.results)
+        try:
+            emit_kernel(_kernel_symbol(index, op), keys, [buffer[k] for k in keys], build, attrs)
+        except LoweringError:
+            raise
+        except Exception as e:
+            raise LoweringError(f"{describe(op)}: {type(e).__name__}: {e}") from e
+        index += 1
+
+    for value, arg in pending_copies:
+        def build(kbuf, value=value, arg=arg):
+            copy_kernel_body(kbuf[value], kbuf[arg])
+
+        emit_kernel(f"k{index}_copy_output", [value, arg], [buffer[value], arg], build, {"strata.onnx_op": StringAttr("Identity")})
+        index += 1
+
+    with ImplicitBuilder(entry):
+        for a in allocs:
+            memref.DeallocOp.get(a)
+        func.ReturnOp()
+
+    main = func.FuncOp("main", (arg_types, []), Region(entry))
+    main.attributes["strata.entry"] = UnitAttr()
+    main.attributes["strata.args"] = ArrayAttr(
+        [StringAttr(f"input:{n}") for n in input_names]
+        + [StringAttr(f"output:{n}") for n in output_names]
+        + [StringAttr(f"weight:{h}") for h in handles]
+    )
+    module.body.block.erase_op(graph)
+    module.body.block.add_ops([*kernels, main])
+
+
+@dataclass(frozen=True)
+class ConvertOnnxToLoopsPass(ModulePass):
+    """Lowers the graph function to one kernel func.func per onnx op plus an entry."""
+
+    name = "convert-onnx-to-loops"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        from lowering.kernels import KERNEL_LOWERINGS
+
+        lower_graph(op, weights_of(ctx), KERNEL_LOWERINGS)

@@ -1,0 +1,1 @@
+"""Running what was compiled: the JIT engine and the CompiledModel."""

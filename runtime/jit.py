@@ -1,0 +1,143 @@
+"""MCJIT compilation of textual LLVM IR for the host CPU (llvmlite >= 0.44 binding).
+
+``JitModule(llvm_ir, opt_level=3)`` parses and verifies the IR, runs LLVM's
+new-pass-manager ``default<O{opt_level}>`` pipeline tuned for the host CPU,
+JIT-compiles it with MCJIT and keeps the engine alive for as long as the
+``JitModule`` lives.  ``address(name)`` returns the address of a compiled
+function; ``timings`` holds the parse/optimize/codegen wall times in seconds.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import llvmlite.binding as llvm
+
+__all__ = ["JitModule", "JitError", "host_target_machine"]
+
+_init_lock = threading.Lock()
+_initialized = False
+
+
+class JitError(RuntimeError):
+    """The LLVM IR failed to parse/verify, or a symbol is missing."""
+
+
+def _ensure_llvm() -> None:
+    """One-time LLVM process setup: native target, asm printer, libm symbols."""
+    global _initialized
+    if _initialized:
+        return
+    with _init_lock:
+        if _initialized:
+            return
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        llvm.initialize_native_asmparser()
+        # libm (erff, tanhf, atan2f...) and libgcc (half-float helpers on CPUs
+        # without F16C) must be visible to MCJIT's symbol resolver.
+        for lib in ("m", "gcc_s"):
+            path = ctypes.util.find_library(lib)
+            if path:
+                try:
+                    llvm.load_library_permanently(path)
+                except RuntimeError:
+                    pass
+        _initialized = True
+
+
+def host_target_machine(opt_level: int = 3) -> Any:
+    """A TargetMachine for the host CPU with all its features."""
+    _ensure_llvm()
+    target = llvm.Target.from_triple(llvm.get_process_triple())
+    features = llvm.get_host_cpu_features().flatten()
+    return target.create_target_machine(
+        cpu=llvm.get_host_cpu_name(),
+        features=features,
+        opt=opt_level,
+        reloc="default",
+        codemodel="jitdefault",
+        jit=True,
+    )
+
+
+class JitModule:
+    """A JIT-compiled LLVM module.
+
+    Attributes:
+      timings: ``{"parse": s, "optimize": s, "codegen": s}``.
+      opt_level: the optimisation level used (0-3).
+    """
+
+    def __init__(self, llvm_ir: str, opt_level: int = 3):
+        if not 0 <= opt_level <= 3:
+            raise ValueError("opt_level must be 0, 1, 2 or 3")
+        _ensure_llvm()
+        self.opt_level = opt_level
+        self.timings: dict[str, float] = {}
+
+        t0 = time.perf_counter()
+        try:
+            mod = llvm.parse_assembly(llvm_ir)
+            mod.verify()
+        except RuntimeError as e:
+            raise JitError(f"invalid LLVM IR: {e}") from e
+        tm = host_target_machine(opt_level)
+        mod.triple = llvm.get_process_triple()
+        mod.data_layout = str(tm.target_data)
+        t1 = time.perf_counter()
+
+        if opt_level > 0:
+            pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+            pb = llvm.create_pass_builder(tm, pto)
+            pm = pb.getModulePassManager()
+            pm.run(mod, pb)
+        t2 = time.perf_counter()
+
+        engine = llvm.create_mcjit_compiler(mod, tm)  # takes ownership of mod and tm
+        engine.finalize_object()
+        engine.run_static_constructors()
+        t3 = time.perf_counter()
+
+        self._module = mod
+        self._engine = engine
+        self._addresses: dict[str, int] = {}
+        self.timings = {"parse": t1 - t0, "optimize": t2 - t1, "codegen": t3 - t2}
+
+    @property
+    def total_time(self) -> float:
+        return sum(self.timings.values())
+
+    def address(self, name: str) -> int:
+        """Address of the compiled function ``name`` (JitError if absent)."""
+        addr = self._addresses.get(name)
+        if addr is None:
+            addr = self._engine.get_function_address(name)
+            if not addr:
+                raise JitError(f"no compiled function named '{name}'")
+            self._addresses[name] = addr
+        return addr
+
+    def optimized_ir(self) -> str:
+        """The LLVM IR after optimisation (for debugging)."""
+        return str(self._module)
+
+    def entry(self, name: str = "strata_entry") -> Any:
+        """``void name(void **argv)`` as a ctypes function."""
+        return ctypes.CFUNCTYPE(None, ctypes.c_void_p)(self.address(name))
+
+    def call_entry(self, buffers: Sequence[Any], name: str = "strata_entry") -> None:
+        """Call ``name(argv)`` with argv[i] = address of ``buffers[i]``.
+
+        A buffer is a C-contiguous numpy array (anything with ``.ctypes.data``)
+        or an int address.
+        """
+        argv = (ctypes.c_void_p * max(1, len(buffers)))()
+        for i, buf in enumerate(buffers):
+            argv[i] = buf if isinstance(buf, int) else buf.ctypes.data
+        self.entry(name)(ctypes.cast(argv, ctypes.c_void_p))

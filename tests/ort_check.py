@@ -1,0 +1,78 @@
+"""Test helpers: build small ONNX models and compare Strata with onnxruntime."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+import compiler
+
+
+def tensor_info(name: str, array_or_dtype, shape=None) -> onnx.ValueInfoProto:
+    if isinstance(array_or_dtype, np.ndarray):
+        dtype, shape = array_or_dtype.dtype, array_or_dtype.shape
+    else:
+        dtype = np.dtype(array_or_dtype)
+    return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), shape)
+
+
+def single_node_model(
+    op_type: str,
+    inputs: Mapping[str, np.ndarray],
+    outputs: Sequence[str] = ("y",),
+    initializers: Mapping[str, np.ndarray] | None = None,
+    opset: int = 21,
+    input_order: Sequence[str] | None = None,
+    **attrs,
+) -> onnx.ModelProto:
+    """A model with one node. `inputs` become graph inputs, `initializers` constants;
+    the node's inputs are `input_order` (default: inputs then initializers, "" allowed)."""
+    initializers = dict(initializers or {})
+    order = list(input_order) if input_order is not None else list(inputs) + list(initializers)
+    node = helper.make_node(op_type, order, list(outputs), name=f"{op_type.lower()}_node", **attrs)
+    graph = helper.make_graph(
+        [node],
+        f"{op_type}_test",
+        [tensor_info(n, a) for n, a in inputs.items()],
+        [helper.make_value_info(o, onnx.TypeProto()) for o in outputs],
+        [numpy_helper.from_array(a, n) for n, a in initializers.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 10
+    return model
+
+
+def run_ort(model: onnx.ModelProto, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    return sess.run(None, dict(feeds))
+
+
+def assert_matches_ort(
+    model: onnx.ModelProto,
+    feeds: Mapping[str, np.ndarray],
+    rtol: float = 1e-4,
+    atol: float = 1e-4,
+    input_shapes=None,
+    opt_level: int = 3,
+) -> list[np.ndarray]:
+    """Compiles with Strata, runs, and checks every output against onnxruntime."""
+    expected = run_ort(model, feeds)
+    compiled = compiler.compile(model, opt_level=opt_level, input_shapes=input_shapes)
+    got = compiled.run(dict(feeds))
+    assert len(got) == len(expected)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        e = np.asarray(e)
+        assert g.shape == e.shape, f"output {i}: shape {g.shape} != onnxruntime {e.shape}"
+        assert g.dtype == e.dtype, f"output {i}: dtype {g.dtype} != onnxruntime {e.dtype}"
+        if e.dtype.kind in "fc":
+            np.testing.assert_allclose(g, e, rtol=rtol, atol=atol, err_msg=f"output {i}")
+        else:
+            np.testing.assert_array_equal(g, e, err_msg=f"output {i}")
+    return got
