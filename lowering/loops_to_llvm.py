@@ -72,10 +72,20 @@ class LoweringError(Exception):
 
     def __init__(self, message: str, op: Operation | None = None):
         self.op = op
-        self.op_name = op.name if op is not None else None
+        self.op_name = _name(op) if op is not None else None
         if op is not None:
-            message = f"cannot translate '{op.name}' to LLVM: {message}"
+            message = f"cannot translate '{self.op_name}' to LLVM: {message}"
         super().__init__(message)
+
+
+def _name(op: Operation) -> str:
+    """The op's name; for unregistered (generic-form) ops, the name they carry."""
+    name = op.name
+    if name == "builtin.unregistered":
+        attr = op.attributes.get("op_name__")
+        if attr is not None:
+            return attr.data  # type: ignore[attr-defined]
+    return name
 
 
 # --------------------------------------------------------------------------
@@ -437,7 +447,7 @@ class _FunctionTranslator:
         """Emit all ops of ``block``; return its terminator (not emitted)."""
         handlers = _HANDLERS
         for op in block.ops:
-            name = op.name
+            name = _name(op)
             h = handlers.get(name)
             if h is None:
                 if name in _TERMINATORS:
@@ -595,7 +605,7 @@ _FLOAT_BINOPS = {
 @_handles(arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, "arith.remf")
 def _float_binop(tr: _FunctionTranslator, op: Operation) -> None:
     b = tr.builder
-    fn = getattr(b, _FLOAT_BINOPS[op.name])
+    fn = getattr(b, _FLOAT_BINOPS[_name(op)])
     tr.set(op.results[0], fn(tr.v(op.operands[0]), tr.v(op.operands[1]), flags=_fastmath(op)))
 
 
@@ -622,7 +632,7 @@ _MINMAX_INTRINSICS = {
 )
 def _minmax(tr: _FunctionTranslator, op: Operation) -> None:
     args = [tr.v(op.operands[0]), tr.v(op.operands[1])]
-    tr.set(op.results[0], tr.call_intrinsic(_MINMAX_INTRINSICS[op.name], args, _fastmath(op)))
+    tr.set(op.results[0], tr.call_intrinsic(_MINMAX_INTRINSICS[_name(op)], args, _fastmath(op)))
 
 
 _INT_BINOPS = {
@@ -650,9 +660,9 @@ _OVERFLOW_OPS = frozenset({"arith.addi", "arith.subi", "arith.muli", "arith.shli
 )
 def _int_binop(tr: _FunctionTranslator, op: Operation) -> None:
     b = tr.builder
-    fn = getattr(b, _INT_BINOPS[op.name])
+    fn = getattr(b, _INT_BINOPS[_name(op)])
     lhs, rhs = tr.v(op.operands[0]), tr.v(op.operands[1])
-    if op.name in _OVERFLOW_OPS:
+    if _name(op) in _OVERFLOW_OPS:
         res = fn(lhs, rhs, flags=_overflow(op))
     else:
         res = fn(lhs, rhs)
@@ -664,7 +674,7 @@ def _rounding_div(tr: _FunctionTranslator, op: Operation) -> None:
     b = tr.builder
     a, d = tr.v(op.operands[0]), tr.v(op.operands[1])
     zero = ir.Constant(a.type, 0)
-    if op.name == "arith.ceildivui":
+    if _name(op) == "arith.ceildivui":
         q = b.udiv(a, d)
         r = b.urem(a, d)
         res = b.add(q, b.zext(b.icmp_unsigned("!=", r, zero), a.type))
@@ -675,7 +685,7 @@ def _rounding_div(tr: _FunctionTranslator, op: Operation) -> None:
         # floor: the remainder and divisor have different signs -> q - 1
         # ceil:  the remainder and divisor have the same sign   -> q + 1
         signs_differ = b.icmp_signed("<", b.xor(r, d), zero)
-        if op.name == "arith.floordivsi":
+        if _name(op) == "arith.floordivsi":
             adjust = b.and_(nonzero, signs_differ)
             res = b.sub(q, b.zext(adjust, a.type))
         else:
@@ -760,14 +770,14 @@ def _cast(tr: _FunctionTranslator, op: Operation) -> None:
     if v.type == to:  # e.g. index <-> i64 spelled as ext/trunc
         tr.set(op.results[0], v)
         return
-    tr.set(op.results[0], getattr(tr.builder, _CASTS[op.name])(v, to))
+    tr.set(op.results[0], getattr(tr.builder, _CASTS[_name(op)])(v, to))
 
 
 @_handles(arith.IndexCastOp, "arith.index_castui")
 def _index_cast(tr: _FunctionTranslator, op: Operation) -> None:
     v = tr.v(op.operands[0])
     to = _llvm_type(op.results[0].type, op)
-    tr.set(op.results[0], _int_resize(tr, v, to, signed=op.name == "arith.index_cast"))
+    tr.set(op.results[0], _int_resize(tr, v, to, signed=_name(op) == "arith.index_cast"))
 
 
 @_handles(arith.BitcastOp)
@@ -820,7 +830,7 @@ _MATH_FUNCS: dict[str, tuple[str, str]] = {
 
 @_handles(*_MATH_FUNCS)
 def _math_func(tr: _FunctionTranslator, op: Operation) -> None:
-    kind, base = _MATH_FUNCS[op.name]
+    kind, base = _MATH_FUNCS[_name(op)]
     args = [tr.v(o) for o in op.operands]
     fm = _fastmath(op)
     if kind == "intr":
@@ -857,7 +867,7 @@ def _absi(tr: _FunctionTranslator, op: Operation) -> None:
 @_handles(math.CountLeadingZerosOp, math.CountTrailingZerosOp, math.CtPopOp)
 def _bitcount(tr: _FunctionTranslator, op: Operation) -> None:
     x = tr.v(op.operands[0])
-    base = {"math.ctlz": "ctlz", "math.cttz": "cttz", "math.ctpop": "ctpop"}[op.name]
+    base = {"math.ctlz": "ctlz", "math.cttz": "cttz", "math.ctpop": "ctpop"}[_name(op)]
     if base == "ctpop":
         res = tr.call_intrinsic(base, [x])
     else:
@@ -870,12 +880,12 @@ def _bitcount(tr: _FunctionTranslator, op: Operation) -> None:
 def _fpclass(tr: _FunctionTranslator, op: Operation) -> None:
     x = tr.v(op.operands[0])
     b = tr.builder
-    if op.name == "math.isnan":
+    if _name(op) == "math.isnan":
         res = b.fcmp_unordered("uno", x, x)
     else:
         ax = tr.call_intrinsic("fabs", [x])
         inf = ir.Constant(x.type, float("inf"))
-        res = b.fcmp_ordered("oeq" if op.name == "math.isinf" else "olt", ax, inf)
+        res = b.fcmp_ordered("oeq" if _name(op) == "math.isinf" else "olt", ax, inf)
     tr.set(op.results[0], res)
 
 
@@ -947,6 +957,7 @@ def _alloca(tr: _FunctionTranslator, op: Operation) -> None:
         elem = _mem_type(t.element_type, op)
         n = max(1, _num_elements(t))
         p = eb.alloca(ir.ArrayType(elem, n) if n > 1 else elem)
+        p.type = _PTR  # llvmlite types allocas as typed pointers; we use opaque ones
         p.align = max(_byte_size(elem), min(align, 64) if n > 1 else _byte_size(elem))
     tr.set(op.results[0], p)
 
@@ -958,8 +969,8 @@ def _alloca(tr: _FunctionTranslator, op: Operation) -> None:
 def _passthrough(tr: _FunctionTranslator, op: Operation) -> None:
     src = op.operands[0].type
     dst = op.results[0].type
-    if isinstance(src, MemRefType) and isinstance(dst, MemRefType) and op.name != "memref.cast":
-        if not _is_contiguous(src, op) and op.name != "memref.assume_alignment":
+    if isinstance(src, MemRefType) and isinstance(dst, MemRefType) and _name(op) != "memref.cast":
+        if not _is_contiguous(src, op) and _name(op) != "memref.assume_alignment":
             raise LoweringError("reshaping a non-contiguous memref", op)
     tr.set(op.results[0], tr.v(op.operands[0]))
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from xdsl.ir import Dialect
 from xdsl.irdl import IRDLOperation
 
-from dialects.onnx import elementwise, linalg, tensor
+from dialects.onnx import elementwise, linalg, nn, reduction, tensor
 
 
 def _collect() -> list[type[IRDLOperation]]:
     ops: list[type[IRDLOperation]] = []
-    for module in (elementwise, linalg, tensor):
+    for module in (elementwise, linalg, nn, reduction, tensor):
         for obj in vars(module).values():
             if (
                 isinstance(obj, type)

@@ -1,11 +1,76 @@
-"""Constants and data-movement ONNX ops: Constant, Identity, Reshape, Transpose, Concat,
-Split, Slice, Gather, Expand, Tile, Pad, Resize, Shape, ... ."""
+"""Constants, shape queries and data-movement ONNX ops: Constant, ConstantOfShape, Range,
+Shape, Size, Identity, Reshape, Flatten, Transpose, Concat, Split, Slice, Squeeze,
+Unsqueeze, Gather, Expand, Tile, Pad and Resize, each in its opset-21 form (shapes, axes,
+pads, starts/ends, split sizes, scales and sizes are operands, not attributes). Index
+operands must be 1-D i64 (or i32) tensors. The verifiers check what is known without
+reading constant operands: ranks, element types, lengths of index operands when static,
+attribute values, and result shapes where they follow from static input shapes."""
 
 from __future__ import annotations
 
-from xdsl.irdl import IRDLOperation, irdl_op_definition, prop_def, result_def
+from typing import ClassVar
 
-from dialects.onnx.base import TensorConstraint, TensorDataAttr, fail
+from xdsl.dialects.builtin import f32, i64
+from xdsl.irdl import (
+    AttrSizedOperandSegments,
+    IRDLOperation,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    var_operand_def,
+    var_result_def,
+)
+
+from dialects.onnx.base import (
+    ANY,
+    FLOAT,
+    NUMERIC,
+    DYNAMIC,
+    Kinds,
+    TensorConstraint,
+    TensorDataAttr,
+    dims_compatible,
+    expect_1d_index,
+    expect_axis,
+    expect_choice,
+    expect_flag,
+    expect_index_type,
+    expect_kinds,
+    expect_min_rank,
+    expect_rank,
+    expect_same_element_type,
+    expect_same_type,
+    expect_scalar,
+    expect_shape,
+    fail,
+    float_prop,
+    fmt_shape,
+    int_attr_value,
+    int_prop,
+    ints_prop,
+    ints_value,
+    is_dynamic,
+    num_elements,
+    rank_of,
+    required_int_prop,
+    shape_of,
+    str_prop,
+    tensor_type,
+    unidirectional_broadcastable,
+)
+
+
+def _expect_i64_result(op: IRDLOperation, value, what: str, shape: tuple[int, ...]) -> None:
+    ty = tensor_type(op, value, what).element_type
+    if ty != i64:
+        raise fail(op, f"{what} must have element type i64, got {ty}")
+    expect_shape(op, value, what, shape)
+
+
+# ---- constants and shape queries ----------------------------------------------------
 
 
 @irdl_op_definition
@@ -14,9 +79,570 @@ class ConstantOp(IRDLOperation):
     `dense_resource<handle>` whose data lives in the compile's weight table."""
 
     name = "onnx.Constant"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
     value = prop_def(TensorDataAttr)
     output = result_def(TensorConstraint)
 
     def verify_(self) -> None:
         if self.value.get_type() != self.output.type:
             raise fail(self, f"value type {self.value.get_type()} differs from result type {self.output.type}")
+
+
+@irdl_op_definition
+class ConstantOfShapeOp(IRDLOperation):
+    """A tensor of shape `input` filled with the one element of `value` (absent:
+    f32 zero)."""
+
+    name = "onnx.ConstantOfShape"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+    value = opt_prop_def(TensorDataAttr)
+
+    def verify_(self) -> None:
+        n = expect_1d_index(self, self.input, "input")
+        if n is not None:
+            expect_rank(self, self.output, "output", n)
+        got = tensor_type(self, self.output, "output").element_type
+        if self.value is None:
+            if got != f32:
+                raise fail(self, f"output must be f32 when value is absent, got {got}")
+            return
+        vty = self.value.get_type()
+        if num_elements(vty.get_shape()) != 1:
+            raise fail(self, f"value must hold exactly one element, got {vty}")
+        if vty.element_type != got:
+            raise fail(self, f"value element type {vty.element_type} differs from output element type {got}")
+
+
+@irdl_op_definition
+class RangeOp(IRDLOperation):
+    """[start, start + delta, ...) up to limit; scalars in, 1-D out."""
+
+    name = "onnx.Range"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    start = operand_def(TensorConstraint)
+    limit = operand_def(TensorConstraint)
+    delta = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.start, "start", self.ELEMENT_KINDS)
+        expect_same_element_type(self, [self.start, self.limit, self.delta, self.output], "start, limit, delta and output")
+        for value, what in ((self.start, "start"), (self.limit, "limit"), (self.delta, "delta")):
+            expect_scalar(self, value, what, allow_one_element=True)
+        expect_rank(self, self.output, "output", 1)
+
+
+@irdl_op_definition
+class ShapeOp(IRDLOperation):
+    """The i64 shape of `data`, sliced to dims [start, end) (negative: from the back)."""
+
+    name = "onnx.Shape"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    shape = result_def(TensorConstraint)
+
+    end = int_prop()
+    start = int_prop(0)
+
+    def dim_range(self) -> tuple[int, int]:
+        """The clamped [start, end) of the dims reported."""
+        rank = rank_of(self, self.data, "data")
+
+        def clamp(v: int) -> int:
+            return min(max(v + rank if v < 0 else v, 0), rank)
+
+        start = clamp(int_attr_value(self.start) or 0)
+        end_attr = int_attr_value(self.end)
+        end = rank if end_attr is None else clamp(end_attr)
+        return start, max(start, end)
+
+    def verify_(self) -> None:
+        start, end = self.dim_range()
+        _expect_i64_result(self, self.shape, "shape", (end - start,))
+
+
+@irdl_op_definition
+class SizeOp(IRDLOperation):
+    """The element count of `data` as an i64 scalar."""
+
+    name = "onnx.Size"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    size = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        _expect_i64_result(self, self.size, "size", ())
+
+
+@irdl_op_definition
+class IdentityOp(IRDLOperation):
+    name = "onnx.Identity"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_same_type(self, self.input, self.output, "input and output")
+
+
+# ---- reshaping ----------------------------------------------------------------------
+
+
+@irdl_op_definition
+class ReshapeOp(IRDLOperation):
+    """Reshape to the 1-D i64 `shape` (0 copies the input dim unless allowzero, -1 infers)."""
+
+    name = "onnx.Reshape"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    shape = operand_def(TensorConstraint)
+    reshaped = result_def(TensorConstraint)
+
+    allowzero = int_prop(0)
+
+    def verify_(self) -> None:
+        expect_flag(self, self.allowzero, "allowzero")
+        expect_same_element_type(self, [self.data, self.reshaped], "data and reshaped")
+        n = expect_1d_index(self, self.shape, "shape")
+        if n is not None:
+            expect_rank(self, self.reshaped, "reshaped", n)
+        before = num_elements(shape_of(self, self.data, "data"))
+        after = num_elements(shape_of(self, self.reshaped, "reshaped"))
+        if before is not None and after is not None and before != after:
+            raise fail(self, f"reshaped has {after} elements but data has {before}")
+
+
+@irdl_op_definition
+class FlattenOp(IRDLOperation):
+    """To 2-D: dims [0, axis) become the rows, [axis, rank) the columns."""
+
+    name = "onnx.Flatten"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    axis = int_prop(1)
+
+    def normalized_axis(self) -> int:
+        rank = rank_of(self, self.input, "input")
+        axis = int_attr_value(self.axis) or 0
+        if not -rank <= axis <= rank:
+            raise fail(self, f"axis {axis} is out of range for rank {rank}")
+        return axis + rank if axis < 0 else axis
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.input, self.output], "input and output")
+        axis = self.normalized_axis()
+        shape = shape_of(self, self.input, "input")
+        rows, cols = num_elements(shape[:axis]), num_elements(shape[axis:])
+        expect_shape(
+            self,
+            self.output,
+            "output",
+            (DYNAMIC if rows is None else rows, DYNAMIC if cols is None else cols),
+        )
+
+
+@irdl_op_definition
+class TransposeOp(IRDLOperation):
+    """Permutes dims: transposed.shape[i] = data.shape[perm[i]] (default: reversed)."""
+
+    name = "onnx.Transpose"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    transposed = result_def(TensorConstraint)
+
+    perm = ints_prop()
+
+    def effective_perm(self) -> list[int]:
+        perm = ints_value(self.perm)
+        if perm is None:
+            return list(reversed(range(rank_of(self, self.data, "data"))))
+        return perm
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.data, self.transposed], "data and transposed")
+        shape = shape_of(self, self.data, "data")
+        perm = self.effective_perm()
+        if sorted(perm) != list(range(len(shape))):
+            raise fail(self, f"perm {perm} is not a permutation of the {len(shape)} dims of data")
+        expect_shape(self, self.transposed, "transposed", [shape[p] for p in perm])
+
+
+@irdl_op_definition
+class SqueezeOp(IRDLOperation):
+    """Removes the size-1 dims listed in `axes` (absent: all size-1 dims)."""
+
+    name = "onnx.Squeeze"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    axes = opt_operand_def(TensorConstraint)
+    squeezed = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.data, self.squeezed], "data and squeezed")
+        shape = shape_of(self, self.data, "data")
+        out_rank = rank_of(self, self.squeezed, "squeezed")
+        if self.axes is not None:
+            n = expect_1d_index(self, self.axes, "axes")
+            if n is not None:
+                expect_rank(self, self.squeezed, "squeezed", len(shape) - n)
+        elif all(not is_dynamic(d) for d in shape):
+            expect_shape(self, self.squeezed, "squeezed", [d for d in shape if d != 1])
+        elif out_rank > len(shape):
+            raise fail(self, f"squeezed rank {out_rank} exceeds data rank {len(shape)}")
+
+
+@irdl_op_definition
+class UnsqueezeOp(IRDLOperation):
+    """Inserts size-1 dims at `axes` (positions in the output)."""
+
+    name = "onnx.Unsqueeze"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    axes = operand_def(TensorConstraint)
+    expanded = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.data, self.expanded], "data and expanded")
+        n = expect_1d_index(self, self.axes, "axes")
+        if n is not None:
+            expect_rank(self, self.expanded, "expanded", rank_of(self, self.data, "data") + n)
+
+
+@irdl_op_definition
+class ExpandOp(IRDLOperation):
+    """Broadcasts `input` against the 1-D i64 `shape`."""
+
+    name = "onnx.Expand"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    shape = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.input, self.output], "input and output")
+        n = expect_1d_index(self, self.shape, "shape")
+        sx, sy = shape_of(self, self.input, "input"), shape_of(self, self.output, "output")
+        if n is not None and len(sy) != max(n, len(sx)):
+            raise fail(self, f"output rank {len(sy)} is not max(input rank {len(sx)}, shape length {n})")
+        if not unidirectional_broadcastable(sx, sy):
+            raise fail(self, f"input {fmt_shape(sx)} does not broadcast to output {fmt_shape(sy)}")
+
+
+@irdl_op_definition
+class TileOp(IRDLOperation):
+    """Repeats `input` repeats[i] times along dim i."""
+
+    name = "onnx.Tile"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    repeats = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.input, self.output], "input and output")
+        rank = rank_of(self, self.input, "input")
+        n = expect_1d_index(self, self.repeats, "repeats")
+        if n is not None and n != rank:
+            raise fail(self, f"repeats has {n} entries for a rank-{rank} input")
+        expect_rank(self, self.output, "output", rank)
+        for i, (a, b) in enumerate(zip(shape_of(self, self.input, "input"), shape_of(self, self.output, "output"))):
+            if not (is_dynamic(a) or is_dynamic(b)) and a > 0 and b % a:
+                raise fail(self, f"output dim {i} ({b}) is not a multiple of input dim {a}")
+
+
+# ---- joining and splitting ----------------------------------------------------------
+
+
+@irdl_op_definition
+class ConcatOp(IRDLOperation):
+    """Joins `inputs` along `axis`; all other dims must agree."""
+
+    name = "onnx.Concat"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    inputs = var_operand_def(TensorConstraint)
+    concat_result = result_def(TensorConstraint)
+
+    axis = required_int_prop()
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.concat_result, "concat_result"))
+
+    def verify_(self) -> None:
+        inputs = list(self.inputs)
+        if not inputs:
+            raise fail(self, "needs at least one input")
+        expect_same_element_type(self, [*inputs, self.concat_result], "inputs and concat_result")
+        out = shape_of(self, self.concat_result, "concat_result")
+        expect_min_rank(self, self.concat_result, "concat_result", 1)
+        axis = self.normalized_axis()
+        total = 0
+        for i, value in enumerate(inputs):
+            shape = shape_of(self, value, f"input {i}")
+            if len(shape) != len(out):
+                raise fail(self, f"input {i} has rank {len(shape)}, expected {len(out)}")
+            for d, (a, b) in enumerate(zip(shape, out)):
+                if d != axis and not dims_compatible(a, b):
+                    raise fail(
+                        self,
+                        f"input {i} {fmt_shape(shape)} differs from concat_result {fmt_shape(out)} in dim {d}",
+                    )
+            total = DYNAMIC if is_dynamic(total) or is_dynamic(shape[axis]) else total + shape[axis]
+        if not dims_compatible(total, out[axis]):
+            raise fail(self, f"concat_result dim {axis} is {out[axis]}, the inputs sum to {total}")
+
+
+@irdl_op_definition
+class SplitOp(IRDLOperation):
+    """Splits `input` along `axis` into the variadic `outputs` (sizes from `split`,
+    else num_outputs near-equal parts)."""
+
+    name = "onnx.Split"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    split = opt_operand_def(TensorConstraint)
+    outputs = var_result_def(TensorConstraint)
+
+    axis = int_prop(0)
+    num_outputs = int_prop()
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, int_attr_value(self.axis) or 0, rank_of(self, self.input, "input"))
+
+    def verify_(self) -> None:
+        outputs = list(self.outputs)
+        if not outputs:
+            raise fail(self, "needs at least one output")
+        expect_same_element_type(self, [self.input, *outputs], "input and outputs")
+        axis = self.normalized_axis()
+        num = int_attr_value(self.num_outputs)
+        if num is not None:
+            if self.split is not None:
+                raise fail(self, "split and num_outputs cannot both be given")
+            if num != len(outputs):
+                raise fail(self, f"num_outputs is {num} but the op has {len(outputs)} outputs")
+        if self.split is not None:
+            n = expect_1d_index(self, self.split, "split")
+            if n is not None and n != len(outputs):
+                raise fail(self, f"split has {n} entries for {len(outputs)} outputs")
+        shape = shape_of(self, self.input, "input")
+        total = 0
+        for i, value in enumerate(outputs):
+            out = shape_of(self, value, f"output {i}")
+            if len(out) != len(shape):
+                raise fail(self, f"output {i} has rank {len(out)}, expected {len(shape)}")
+            for d, (a, b) in enumerate(zip(shape, out)):
+                if d != axis and not dims_compatible(a, b):
+                    raise fail(self, f"output {i} {fmt_shape(out)} differs from input {fmt_shape(shape)} in dim {d}")
+            total = DYNAMIC if is_dynamic(total) or is_dynamic(out[axis]) else total + out[axis]
+        if not dims_compatible(total, shape[axis]):
+            raise fail(self, f"outputs sum to {total} along axis {axis}, input has {shape[axis]}")
+
+
+# ---- indexing -----------------------------------------------------------------------
+
+
+@irdl_op_definition
+class SliceOp(IRDLOperation):
+    """numpy-style strided slice; starts/ends/axes/steps are 1-D index tensors."""
+
+    name = "onnx.Slice"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+
+    data = operand_def(TensorConstraint)
+    starts = operand_def(TensorConstraint)
+    ends = operand_def(TensorConstraint)
+    axes = opt_operand_def(TensorConstraint)
+    steps = opt_operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.data, self.output], "data and output")
+        rank = rank_of(self, self.data, "data")
+        expect_rank(self, self.output, "output", rank)
+        lengths = {}
+        for value, what in (
+            (self.starts, "starts"),
+            (self.ends, "ends"),
+            (self.axes, "axes"),
+            (self.steps, "steps"),
+        ):
+            if value is not None:
+                n = expect_1d_index(self, value, what)
+                if n is not None:
+                    lengths[what] = n
+        if len(set(lengths.values())) > 1:
+            raise fail(self, f"starts, ends, axes and steps differ in length: {lengths}")
+        if lengths and max(lengths.values()) > rank:
+            raise fail(self, f"{max(lengths.values())} slice entries for a rank-{rank} input")
+
+
+@irdl_op_definition
+class GatherOp(IRDLOperation):
+    """output = data indexed along `axis` by `indices` (i32/i64, negatives wrap)."""
+
+    name = "onnx.Gather"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    indices = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    axis = int_prop(0)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, int_attr_value(self.axis) or 0, rank_of(self, self.data, "data"))
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.data, self.output], "data and output")
+        expect_min_rank(self, self.data, "data", 1)
+        expect_index_type(self, self.indices, "indices")
+        axis = self.normalized_axis()
+        sd, si = shape_of(self, self.data, "data"), shape_of(self, self.indices, "indices")
+        expect_shape(self, self.output, "output", (*sd[:axis], *si, *sd[axis + 1 :]))
+
+
+# ---- padding and resizing -----------------------------------------------------------
+
+PAD_MODES = ("constant", "reflect", "edge", "wrap")
+
+
+@irdl_op_definition
+class PadOp(IRDLOperation):
+    """Pads with `pads` = [x1_begin, x2_begin, ..., x1_end, x2_end] over `axes`
+    (default: all); negative pads crop."""
+
+    name = "onnx.Pad"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+
+    data = operand_def(TensorConstraint)
+    pads = operand_def(TensorConstraint)
+    constant_value = opt_operand_def(TensorConstraint)
+    axes = opt_operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    mode = str_prop("constant")
+
+    def verify_(self) -> None:
+        expect_choice(self, self.mode, "mode", PAD_MODES)
+        expect_same_element_type(self, [self.data, self.output], "data and output")
+        rank = rank_of(self, self.data, "data")
+        expect_rank(self, self.output, "output", rank)
+        n_pads = expect_1d_index(self, self.pads, "pads")
+        n_axes: int | None = rank
+        if self.axes is not None:
+            n_axes = expect_1d_index(self, self.axes, "axes")
+        if n_pads is not None and n_axes is not None and n_pads != 2 * n_axes:
+            raise fail(self, f"pads has {n_pads} entries, expected {2 * n_axes}")
+        if self.constant_value is not None:
+            expect_scalar(self, self.constant_value, "constant_value", allow_one_element=True)
+            expect_same_element_type(self, [self.data, self.constant_value], "data and constant_value")
+
+
+RESIZE_MODES = ("nearest", "linear", "cubic")
+RESIZE_COORDINATE_MODES = (
+    "half_pixel",
+    "half_pixel_symmetric",
+    "pytorch_half_pixel",
+    "align_corners",
+    "asymmetric",
+    "tf_crop_and_resize",
+)
+RESIZE_NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
+RESIZE_ASPECT_POLICIES = ("stretch", "not_larger", "not_smaller")
+
+
+@irdl_op_definition
+class ResizeOp(IRDLOperation):
+    """Resizes X by `scales` (float) or to `sizes` (i64) over `axes` (default: all);
+    `roi` only matters for coordinate_transformation_mode=tf_crop_and_resize."""
+
+    name = "onnx.Resize"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+
+    x = operand_def(TensorConstraint)
+    roi = opt_operand_def(TensorConstraint)
+    scales = opt_operand_def(TensorConstraint)
+    sizes = opt_operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    antialias = int_prop(0)
+    axes = ints_prop()
+    coordinate_transformation_mode = str_prop("half_pixel")
+    cubic_coeff_a = float_prop(-0.75)
+    exclude_outside = int_prop(0)
+    extrapolation_value = float_prop(0.0)
+    keep_aspect_ratio_policy = str_prop("stretch")
+    mode = str_prop("nearest")
+    nearest_mode = str_prop("round_prefer_floor")
+
+    def effective_axes(self) -> list[int]:
+        """The resized axes, normalized to [0, rank)."""
+        rank = rank_of(self, self.x, "X")
+        axes = ints_value(self.axes)
+        if axes is None:
+            return list(range(rank))
+        return [a + rank if a < 0 else a for a in axes]
+
+    def has_scales(self) -> bool:
+        """Whether scales is given and not an empty placeholder tensor (opset 11-13
+        exporters pass an empty `scales` next to `sizes`)."""
+        if self.scales is None:
+            return False
+        return shape_of(self, self.scales, "scales") != (0,)
+
+    def verify_(self) -> None:
+        expect_choice(self, self.mode, "mode", RESIZE_MODES)
+        expect_choice(self, self.coordinate_transformation_mode, "coordinate_transformation_mode", RESIZE_COORDINATE_MODES)
+        expect_choice(self, self.nearest_mode, "nearest_mode", RESIZE_NEAREST_MODES)
+        expect_choice(self, self.keep_aspect_ratio_policy, "keep_aspect_ratio_policy", RESIZE_ASPECT_POLICIES)
+        expect_flag(self, self.antialias, "antialias")
+        expect_flag(self, self.exclude_outside, "exclude_outside")
+        expect_same_element_type(self, [self.x, self.y], "X and Y")
+        rank = rank_of(self, self.x, "X")
+        expect_rank(self, self.y, "Y", rank)
+        axes = ints_value(self.axes)
+        if axes is not None:
+            for a in axes:
+                expect_axis(self, a, rank, "axes entry")
+            if len(set(self.effective_axes())) != len(axes):
+                raise fail(self, f"axes {axes} has duplicates")
+        n_axes = len(self.effective_axes())
+        if self.roi is not None:
+            expect_kinds(self, self.roi, "roi", FLOAT)
+            expect_rank(self, self.roi, "roi", 1)
+        if self.scales is not None:
+            expect_kinds(self, self.scales, "scales", FLOAT)
+            expect_rank(self, self.scales, "scales", 1)
+        if self.sizes is not None:
+            expect_1d_index(self, self.sizes, "sizes")
+        if self.has_scales() and self.sizes is not None:
+            raise fail(self, "only one of scales and sizes may be given")
+        if not self.has_scales() and self.sizes is None:
+            raise fail(self, "one of scales and sizes must be given")
+        given = self.scales if self.has_scales() else self.sizes
+        assert given is not None
+        n = shape_of(self, given, "scales/sizes")[0]
+        if not is_dynamic(n) and n != n_axes:
+            raise fail(self, f"scales/sizes has {n} entries, expected {n_axes}")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from xdsl.ir import SSAValue
+
+from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
-from lowering.loop_builder import load, loop, loop_nest, store
+from lowering.loop_builder import broadcast_indices, load, loop, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 
@@ -36,4 +39,62 @@ def lower_matmul(kc: KernelContext) -> None:
         store(red.results[0], y, out_idx)
 
 
-LOWERINGS: dict[str, KernelLowering] = {"onnx.MatMul": lower_matmul}
+def _scale(value: SSAValue, factor: float, what: str, kc: KernelContext) -> SSAValue:
+    """value * factor in value's type; integer Gemm needs an integral alpha/beta."""
+    if factor == 1.0:
+        return value
+    if not scalar.is_float(value) and factor != int(factor):
+        raise kc.fail(f"{what}={factor} is not an integer, but the element type is {value.type}")
+    return scalar.mul(value, scalar.const(factor, value.type))
+
+
+def lower_gemm(kc: KernelContext) -> None:
+    """Y = alpha * A' @ B' + beta * C with A' = A^T if transA, B' = B^T if transB, and
+    C (optional) broadcast unidirectionally to (M, N).
+
+    Per row i of Y: with B' = B (transB=0) the row is accumulated in place over k with
+    j innermost (B and Y rows are contiguous); with transB=1 each Y[i, j] is a reduction
+    over k (rows of B are contiguous in k). Then Y[i, :] = alpha * Y[i, :] + beta * C."""
+    op = kc.op
+    trans_a = bool(int_attr_value(op.transA))
+    trans_b = bool(int_attr_value(op.transB))
+    alpha = float_attr_value(op.alpha)
+    beta = float_attr_value(op.beta)
+    alpha = 1.0 if alpha is None else alpha
+    beta = 1.0 if beta is None else beta
+    a, b, y = kc.input("a"), kc.input("b"), kc.output("y")
+    c = kc.input("c")
+    m, n = kc.shape("y")
+    k_dim = kc.shape("a")[0] if trans_a else kc.shape("a")[1]
+    elem = y.type.element_type
+    zero = scalar.const(0, elem)
+
+    def a_at(i, k):
+        return load(a, [k, i] if trans_a else [i, k])
+
+    with loop(m) as row:
+        i = row.iv
+        if trans_b:
+            with loop(n) as col:
+                with loop(k_dim, carried=[zero]) as red:
+                    prod = scalar.mul(a_at(i, red.iv), load(b, [col.iv, red.iv]))
+                    red.yield_(scalar.add(red.carried[0], prod))
+                store(red.results[0], y, [i, col.iv])
+        else:
+            with loop(n) as col:
+                store(zero, y, [i, col.iv])
+            with loop(k_dim) as red:
+                av = a_at(i, red.iv)
+                with loop(n) as col:
+                    acc = load(y, [i, col.iv])
+                    store(scalar.add(acc, scalar.mul(av, load(b, [red.iv, col.iv]))), y, [i, col.iv])
+        if alpha != 1.0 or (c is not None and beta != 0.0):
+            with loop(n) as col:
+                v = _scale(load(y, [i, col.iv]), alpha, "alpha", kc)
+                if c is not None and beta != 0.0:
+                    cv = load(c, broadcast_indices([i, col.iv], kc.shape("c"), (m, n)))
+                    v = scalar.add(v, _scale(cv, beta, "beta", kc))
+                store(v, y, [i, col.iv])
+
+
+LOWERINGS: dict[str, KernelLowering] = {"onnx.MatMul": lower_matmul, "onnx.Gemm": lower_gemm}

@@ -1,0 +1,164 @@
+"""ONNX export: a graph-level module (`func.func @main` of `onnx` ops) becomes a
+ModelProto that onnxruntime can load.
+
+Every op is written in its opset-21 form (the form the dialect holds), constants become
+initializers (their data read from the weight table), and node names come back from the
+ops' locations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import AttributeProto, helper, numpy_helper
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    DenseResourceAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+)
+from xdsl.ir import Attribute, SSAValue
+from xdsl.irdl import IRDLOperation
+
+from compiler.dtypes import numpy_to_onnx, numpy_dtype
+from compiler.errors import StrataError
+from compiler.onnx_import import TARGET_OPSET
+from compiler.weights import WeightTable, attr_array
+from dialects.onnx.tensor import ConstantOp
+from lowering.onnx_to_loops import node_name
+
+
+class ExportError(StrataError):
+    """The module cannot be written as ONNX (e.g. it is already lowered to loops)."""
+
+
+def _attribute(name: str, attr: Attribute, weights: WeightTable | None) -> AttributeProto:
+    if isinstance(attr, IntegerAttr):
+        return helper.make_attribute(name, int(attr.value.data))
+    if isinstance(attr, FloatAttr):
+        return helper.make_attribute(name, float(attr.value.data))
+    if isinstance(attr, StringAttr):
+        return helper.make_attribute(name, attr.data)
+    if isinstance(attr, DenseArrayBase):
+        values = attr.get_values()
+        if attr.elt_type.__class__.__name__.startswith("Float"):
+            return helper.make_attribute(name, [float(v) for v in values], attr_type=AttributeProto.FLOATS)
+        return helper.make_attribute(name, [int(v) for v in values], attr_type=AttributeProto.INTS)
+    if isinstance(attr, (DenseIntOrFPElementsAttr, DenseResourceAttr)):
+        return helper.make_attribute(name, numpy_helper.from_array(attr_array(attr, weights)))
+    raise ExportError(f"cannot export attribute '{name}' of kind {attr}")
+
+
+def _value_info(name: str, ty: Attribute) -> onnx.ValueInfoProto:
+    assert isinstance(ty, TensorType)
+    return helper.make_tensor_value_info(name, numpy_to_onnx(numpy_dtype(ty.element_type)), list(ty.get_shape()))
+
+
+class _Names:
+    """Unique ONNX value names for SSA values, from their name hints."""
+
+    def __init__(self) -> None:
+        self.names: dict[SSAValue, str] = {}
+        self.used: set[str] = set()
+
+    def fresh(self, hint: str | None) -> str:
+        base = hint or "v"
+        name, n = base, 0
+        while name in self.used:
+            n += 1
+            name = f"{base}_{n}"
+        self.used.add(name)
+        return name
+
+    def assign(self, value: SSAValue, name: str) -> None:
+        self.names[value] = name
+        self.used.add(name)
+
+    def __getitem__(self, value: SSAValue) -> str:
+        if value not in self.names:
+            self.names[value] = self.fresh(value.name_hint)
+        return self.names[value]
+
+
+def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelProto:
+    """The graph function `@main` of `module` as an ONNX ModelProto (opset 21)."""
+    mains = [op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main"]
+    if len(mains) != 1 or "strata.entry" in mains[0].attributes:
+        raise ExportError("only a graph-level module (func.func @main of onnx ops) can be exported to ONNX")
+    fn = mains[0]
+    block = fn.body.block
+    ret = block.last_op
+    assert isinstance(ret, func.ReturnOp)
+    in_names = [a.data for a in fn.attributes["strata.input_names"].data] if "strata.input_names" in fn.attributes else [f"input{i}" for i in range(len(block.args))]
+    out_names = [a.data for a in fn.attributes["strata.output_names"].data] if "strata.output_names" in fn.attributes else [f"output{i}" for i in range(len(ret.operands))]
+
+    names = _Names()
+    for arg, n in zip(block.args, in_names):
+        names.assign(arg, n)
+    # A returned op result takes the output's name; anything else gets an Identity.
+    identities: list[tuple[SSAValue, str]] = []
+    for value, n in zip(ret.operands, out_names):
+        if value in names.names or n in names.used or not isinstance(value.owner, IRDLOperation):
+            identities.append((value, n))
+        else:
+            names.assign(value, n)
+
+    nodes: list[onnx.NodeProto] = []
+    initializers: list[onnx.TensorProto] = []
+    for op in block.ops:
+        if isinstance(op, func.ReturnOp):
+            continue
+        if not op.name.startswith("onnx."):
+            raise ExportError(f"cannot export {op.name}: only onnx dialect ops can be written as ONNX")
+        if isinstance(op, ConstantOp):
+            initializers.append(numpy_helper.from_array(np.ascontiguousarray(attr_array(op.value, weights)), names[op.output]))
+            continue
+        assert isinstance(op, IRDLOperation)
+        defs = op.get_irdl_definition()
+        inputs: list[str] = []
+        for oname, _ in defs.operands:
+            v = getattr(op, oname)
+            if v is None:
+                inputs.append("")
+            elif isinstance(v, SSAValue):
+                inputs.append(names[v])
+            else:
+                inputs.extend(names[x] for x in v)
+        while inputs and inputs[-1] == "":
+            inputs.pop()
+        outputs: list[str] = []
+        for rname, _ in defs.results:
+            v = getattr(op, rname)
+            if v is None:
+                outputs.append("")
+            elif isinstance(v, SSAValue):
+                outputs.append(names[v])
+            else:
+                outputs.extend(names[x] for x in v)
+        attrs = [
+            _attribute(k, v, weights)
+            for k, v in sorted(op.properties.items())
+            if k not in ("operandSegmentSizes", "resultSegmentSizes")
+        ]
+        node = helper.make_node(op.name.removeprefix("onnx."), inputs, outputs, name=node_name(op))
+        node.attribute.extend(attrs)
+        nodes.append(node)
+    for value, n in identities:
+        nodes.append(helper.make_node("Identity", [names[value]], [n], name=f"output_{n}"))
+        names.used.add(n)
+
+    graph = helper.make_graph(
+        nodes,
+        fn.sym_name.data,
+        [_value_info(n, a.type) for n, a in zip(in_names, block.args)],
+        [_value_info(n, v.type) for n, v in zip(out_names, ret.operands)],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", TARGET_OPSET)], producer_name="strata")
+    model.ir_version = 10
+    return model

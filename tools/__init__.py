@@ -1,0 +1,1 @@
+"""Command-line tools: opt-tool, conformance and benchmark scripts."""
