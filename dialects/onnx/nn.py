@@ -199,7 +199,7 @@ class ConvolutionOp(WindowOp):
     kernel_shape = ints_prop()
 
     def effective_group(self) -> int:
-        return int_attr_value(self.group) or 1
+        return self.group.value.data
 
     def effective_kernel_shape(self) -> list[int]:
         """kernel_shape, or W's spatial dims when absent."""
@@ -511,14 +511,14 @@ class LayerNormalizationOp(IRDLOperation):
     stash_type = int_prop(1)
 
     def normalized_axis(self) -> int:
-        return (int_attr_value(self.axis) or 0) % rank_of(self, self.x, "X")
+        return self.axis.value.data % rank_of(self, self.x, "X")
 
     def verify_(self) -> None:
         expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_min_rank(self, self.x, "X", 1)
         expect_same_type(self, self.x, self.y, "X and Y")
         sx = shape_of(self, self.x, "X")
-        axis = expect_axis(self, int_attr_value(self.axis) or 0, len(sx))
+        axis = expect_axis(self, self.axis.value.data, len(sx))
         params = [self.scale] + ([self.b] if self.b is not None else [])
         expect_same_element_type(self, [self.x, *params], "X, Scale and B")
         for value, what in zip(params, ("Scale", "B")):
@@ -545,7 +545,7 @@ class SoftmaxBaseOp(IRDLOperation):
     axis = int_prop(-1)
 
     def normalized_axis(self) -> int:
-        return expect_axis(self, int_attr_value(self.axis) or 0, rank_of(self, self.input, "input"))
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))
 
     def verify_(self) -> None:
         expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)

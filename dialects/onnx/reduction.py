@@ -114,7 +114,7 @@ class ArgReduceOp(IRDLOperation):
     select_last_index = int_prop(0)
 
     def normalized_axis(self) -> int:
-        return expect_axis(self, int_attr_value(self.axis) or 0, rank_of(self, self.data, "data"))
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.data, "data"))
 
     def verify_(self) -> None:
         expect_kinds(self, self.data, "data", self.ELEMENT_KINDS)

@@ -157,7 +157,7 @@ class ShapeOp(IRDLOperation):
         def clamp(v: int) -> int:
             return min(max(v + rank if v < 0 else v, 0), rank)
 
-        start = clamp(int_attr_value(self.start) or 0)
+        start = clamp(self.start.value.data)
         end_attr = int_attr_value(self.end)
         end = rank if end_attr is None else clamp(end_attr)
         return start, max(start, end)
@@ -235,7 +235,7 @@ class FlattenOp(IRDLOperation):
 
     def normalized_axis(self) -> int:
         rank = rank_of(self, self.input, "input")
-        axis = int_attr_value(self.axis) or 0
+        axis = self.axis.value.data
         if not -rank <= axis <= rank:
             raise fail(self, f"axis {axis} is out of range for rank {rank}")
         return axis + rank if axis < 0 else axis
@@ -425,7 +425,7 @@ class SplitOp(IRDLOperation):
     num_outputs = int_prop()
 
     def normalized_axis(self) -> int:
-        return expect_axis(self, int_attr_value(self.axis) or 0, rank_of(self, self.input, "input"))
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))
 
     def verify_(self) -> None:
         outputs = list(self.outputs)
@@ -510,7 +510,7 @@ class GatherOp(IRDLOperation):
     axis = int_prop(0)
 
     def normalized_axis(self) -> int:
-        return expect_axis(self, int_attr_value(self.axis) or 0, rank_of(self, self.data, "data"))
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.data, "data"))
 
     def verify_(self) -> None:
         expect_same_element_type(self, [self.data, self.output], "data and output")

@@ -1,23 +1,36 @@
 """Elementwise kernels: one loop nest over the output, inputs read with broadcasting,
-a scalar body per op."""
+a scalar body per op.
+
+Integer division and remainder never trap: a zero divisor is replaced by 1 (ONNX leaves
+it undefined; onnxruntime crashes) and INT_MIN / -1 wraps. Float-to-int conversions of
+NaN or out-of-range values follow LLVM's fptosi/fptoui (unspecified, as in C++).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math as pymath
+from collections.abc import Callable, Sequence
 
+from xdsl.dialects import arith, math
+from xdsl.dialects.builtin import AnyFloat, IntegerType, UnregisteredOp, f64
 from xdsl.ir import SSAValue
 
+from dialects.onnx.base import float_attr_value, int_attr_value, str_attr_value
 from lowering import scalar
 from lowering.loop_builder import broadcast_indices, load, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
+# An input of the loop nest: an operand name, or a (buffer, shape) pair (variadic operands).
+Input = str | tuple[SSAValue, Sequence[int]]
 
-def elementwise(kc: KernelContext, inputs: list[str], output: str, body: Callable[..., SSAValue]) -> None:
+
+def elementwise(kc: KernelContext, inputs: Sequence[Input], output: str, body: Callable[..., SSAValue]) -> None:
     """out[i] = body(in0[bcast(i)], in1[bcast(i)], ...) over the output's shape."""
     out_shape = kc.shape(output)
     out = kc.output(output)
+    sources = [(kc.input(n), kc.shape(n)) if isinstance(n, str) else n for n in inputs]
     with loop_nest(out_shape) as ivs:
-        values = [load(kc.input(n), broadcast_indices(ivs, kc.shape(n), out_shape)) for n in inputs]
+        values = [load(buf, broadcast_indices(ivs, shape, out_shape)) for buf, shape in sources]
         store(body(*values), out, ivs)
 
 
@@ -26,14 +39,368 @@ def binary(fn: Callable[[SSAValue, SSAValue], SSAValue]) -> KernelLowering:
 
 
 def unary(fn: Callable[[SSAValue], SSAValue]) -> KernelLowering:
+    """Ops whose ONNX signature is X -> Y."""
     return lambda kc: elementwise(kc, ["x"], "y", fn)
 
 
-def _relu(x: SSAValue) -> SSAValue:
-    return scalar.maximum(x, scalar.const(0, x.type))
+def unary_io(fn: Callable[[SSAValue], SSAValue]) -> KernelLowering:
+    """Ops whose ONNX signature is input -> output."""
+    return lambda kc: elementwise(kc, ["input"], "output", fn)
+
+
+def _math(op_class) -> Callable[[SSAValue], SSAValue]:
+    return lambda x: op_class(x).result
+
+
+def _c(value: float | int, like: SSAValue) -> SSAValue:
+    return scalar.const(value, like.type)
+
+
+_RemFOp = UnregisteredOp.with_name("arith.remf")
+
+
+def _remf(a: SSAValue, b: SSAValue) -> SSAValue:
+    """C fmod (`arith.remf`, which xDSL 0.74 has no class for; the translator knows it)."""
+    return _RemFOp.create(operands=[a, b], result_types=[a.type]).results[0]
+
+
+def _prop_float(kc: KernelContext, name: str) -> float:
+    return float_attr_value(getattr(kc.op, name))
+
+
+# ---- arithmetic ---------------------------------------------------------------------
+
+
+def _safe_divisor(b: SSAValue, unsigned: bool) -> SSAValue:
+    """b with 0 (and, signed, -1) replaced by 1, so integer division cannot trap."""
+    one = _c(1, b)
+    bad = scalar.compare("eq", b, _c(0, b))
+    if not unsigned:
+        bad = arith.OrIOp(bad, scalar.compare("eq", b, _c(-1, b))).result
+    return scalar.select(bad, one, b)
+
+
+def _int_div(a: SSAValue, b: SSAValue, unsigned: bool) -> SSAValue:
+    """Truncating division (C, onnxruntime); x / 0 gives x, INT_MIN / -1 wraps."""
+    q = scalar.div(a, _safe_divisor(b, unsigned), unsigned)
+    if unsigned:
+        return q
+    return scalar.select(scalar.compare("eq", b, _c(-1, b)), scalar.neg(a), q)
+
+
+def lower_div(kc: KernelContext) -> None:
+    if scalar.is_float(kc.type_of("a").element_type):
+        elementwise(kc, ["a", "b"], "c", scalar.div)
+        return
+    unsigned = kc.unsigned("a")
+    elementwise(kc, ["a", "b"], "c", lambda a, b: _int_div(a, b, unsigned))
+
+
+def lower_mod(kc: KernelContext) -> None:
+    """fmod=1: C fmod / remainder with the dividend's sign; fmod=0 (integers): the
+    remainder takes the divisor's sign (Python %). x mod 0 gives 0 for integers."""
+    fmod = int_attr_value(kc.op.fmod) == 1
+    unsigned = kc.unsigned("a")
+
+    def body(a: SSAValue, b: SSAValue) -> SSAValue:
+        if scalar.is_float(a):
+            return _remf(a, b)
+        safe = _safe_divisor(b, unsigned)
+        if unsigned:
+            return arith.RemUIOp(a, safe).result
+        r = arith.RemSIOp(a, safe).result
+        if fmod:
+            return r
+        zero = _c(0, r)
+        # r != 0 and sign(r) != sign(b): r + b
+        signs_differ = scalar.compare("lt", arith.XOrIOp(r, b).result, zero)
+        fix = arith.AndIOp(scalar.compare("ne", r, zero), signs_differ).result
+        return scalar.select(fix, scalar.add(r, b), r)
+
+    elementwise(kc, ["a", "b"], "c", body)
+
+
+def lower_pow(kc: KernelContext) -> None:
+    """Float base: powf with the exponent converted to the base type. Integer base:
+    computed in f64 and truncated to the integer type, as onnxruntime's
+    static_cast<T>(std::pow(x, y))."""
+    x_unsigned, y_unsigned = kc.unsigned("x"), kc.unsigned("y")
+
+    def body(x: SSAValue, y: SSAValue) -> SSAValue:
+        if scalar.is_float(x):
+            e = scalar.convert(y, x.type, src_unsigned=y_unsigned)
+            return math.PowFOp(x, e).result
+        xf = scalar.convert(x, f64, src_unsigned=x_unsigned)
+        yf = scalar.convert(y, f64, src_unsigned=y_unsigned)
+        return scalar.convert(math.PowFOp(xf, yf).result, x.type, dst_unsigned=x_unsigned)
+
+    elementwise(kc, ["x", "y"], "z", body)
+
+
+def _reciprocal(x: SSAValue) -> SSAValue:
+    return scalar.div(_c(1, x), x)
+
+
+# ---- unary activations --------------------------------------------------------------
+
+
+def lower_abs(kc: KernelContext) -> None:
+    if kc.unsigned("x"):
+        elementwise(kc, ["x"], "y", lambda x: x)
+    else:
+        elementwise(kc, ["x"], "y", scalar.abs_)
+
+
+def lower_relu(kc: KernelContext) -> None:
+    unsigned = kc.unsigned("x")
+    elementwise(kc, ["x"], "y", lambda x: scalar.maximum(x, _c(0, x), unsigned))
+
+
+def lower_sign(kc: KernelContext) -> None:
+    unsigned = kc.unsigned("input")
+
+    def body(x: SSAValue) -> SSAValue:
+        zero = _c(0, x)
+        pos = scalar.select(scalar.compare("gt", x, zero, unsigned), _c(1, x), zero)
+        if unsigned:
+            return pos
+        return scalar.select(scalar.compare("lt", x, zero), _c(-1, x), pos)
+
+    elementwise(kc, ["input"], "output", body)
+
+
+def lower_leaky_relu(kc: KernelContext) -> None:
+    alpha = _prop_float(kc, "alpha")
+
+    def body(x: SSAValue) -> SSAValue:
+        neg = scalar.compare("lt", x, _c(0, x))
+        return scalar.select(neg, scalar.mul(x, _c(alpha, x)), x)
+
+    elementwise(kc, ["x"], "y", body)
+
+
+def lower_prelu(kc: KernelContext) -> None:
+    def body(x: SSAValue, slope: SSAValue) -> SSAValue:
+        neg = scalar.compare("lt", x, _c(0, x))
+        return scalar.select(neg, scalar.mul(x, slope), x)
+
+    elementwise(kc, ["x", "slope"], "y", body)
+
+
+def _sigmoid(x: SSAValue) -> SSAValue:
+    """1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise, from one e = exp(-|x|):
+    no overflow for large |x|."""
+    e = math.ExpOp(scalar.neg(math.AbsFOp(x).result)).result
+    r = scalar.div(_c(1, x), scalar.add(_c(1, x), e))
+    return scalar.select(scalar.compare("ge", x, _c(0, x)), r, scalar.mul(e, r))
+
+
+def _softplus(x: SSAValue) -> SSAValue:
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|)."""
+    e = math.ExpOp(scalar.neg(math.AbsFOp(x).result)).result
+    return scalar.add(scalar.maximum(x, _c(0, x)), math.Log1pOp(e).result)
+
+
+def _clamp01(v: SSAValue) -> SSAValue:
+    return scalar.maximum(_c(0, v), scalar.minimum(_c(1, v), v))
+
+
+def lower_hard_sigmoid(kc: KernelContext) -> None:
+    alpha, beta = _prop_float(kc, "alpha"), _prop_float(kc, "beta")
+    elementwise(kc, ["x"], "y", lambda x: _clamp01(scalar.add(scalar.mul(x, _c(alpha, x)), _c(beta, x))))
+
+
+def _hard_swish(x: SSAValue) -> SSAValue:
+    """x * max(0, min(1, x / 6 + 0.5))."""
+    return scalar.mul(x, _clamp01(scalar.add(scalar.mul(x, _c(1.0 / 6.0, x)), _c(0.5, x))))
+
+
+def lower_elu(kc: KernelContext) -> None:
+    alpha = _prop_float(kc, "alpha")
+
+    def body(x: SSAValue) -> SSAValue:
+        em1 = scalar.sub(math.ExpOp(x).result, _c(1, x))
+        return scalar.select(scalar.compare("lt", x, _c(0, x)), scalar.mul(em1, _c(alpha, x)), x)
+
+    elementwise(kc, ["x"], "y", body)
+
+
+def lower_selu(kc: KernelContext) -> None:
+    alpha, gamma = _prop_float(kc, "alpha"), _prop_float(kc, "gamma")
+
+    def body(x: SSAValue) -> SSAValue:
+        neg = scalar.sub(scalar.mul(math.ExpOp(x).result, _c(alpha, x)), _c(alpha, x))
+        v = scalar.select(scalar.compare("gt", x, _c(0, x)), x, neg)
+        return scalar.mul(v, _c(gamma, x))
+
+    elementwise(kc, ["x"], "y", body)
+
+
+def lower_gelu(kc: KernelContext) -> None:
+    """none: x/2 (1 + erf(x / sqrt 2)); tanh: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    approximate = str_attr_value(kc.op.approximate)
+
+    def body(x: SSAValue) -> SSAValue:
+        if approximate == "tanh":
+            x3 = scalar.mul(scalar.mul(x, x), x)
+            inner = scalar.mul(_c(pymath.sqrt(2.0 / pymath.pi), x), scalar.add(x, scalar.mul(x3, _c(0.044715, x))))
+            t = math.TanhOp(inner).result
+        else:
+            t = math.ErfOp(scalar.mul(x, _c(1.0 / pymath.sqrt(2.0), x))).result
+        return scalar.mul(scalar.mul(x, _c(0.5, x)), scalar.add(_c(1, x), t))
+
+    elementwise(kc, ["x"], "y", body)
+
+
+# ---- clip, variadic, where ----------------------------------------------------------
+
+
+def _load_scalar(buf: SSAValue, shape: Sequence[int]) -> SSAValue:
+    """The single element of a rank-0 (or one-element) buffer."""
+    return load(buf, [0] * len(shape))
+
+
+def lower_clip(kc: KernelContext) -> None:
+    """min(max(x, lo), hi); absent bounds are skipped. The bounds are loaded once,
+    before the loop (they may be runtime scalars)."""
+    unsigned = kc.unsigned("input")
+    lo = _load_scalar(kc.input("min"), kc.shape("min")) if kc.op.min is not None else None
+    hi = _load_scalar(kc.input("max"), kc.shape("max")) if kc.op.max is not None else None
+
+    def body(x: SSAValue) -> SSAValue:
+        if lo is not None:
+            x = scalar.maximum(x, lo, unsigned)
+        if hi is not None:
+            x = scalar.minimum(x, hi, unsigned)
+        return x
+
+    elementwise(kc, ["input"], "output", body)
+
+
+def _variadic_sources(kc: KernelContext) -> list[Input]:
+    return [(kc.buffers[v], tuple(v.type.get_shape())) for v in kc.op.data_0]
+
+
+def variadic(result: str, combine: Callable[[KernelContext], Callable[[SSAValue, SSAValue], SSAValue]], finish=None) -> KernelLowering:
+    """Max/Min/Sum/Mean: inputs data_0... folded left to right with `combine`."""
+
+    def lower(kc: KernelContext) -> None:
+        sources = _variadic_sources(kc)
+        fn = combine(kc)
+
+        def body(*values: SSAValue) -> SSAValue:
+            acc = values[0]
+            for v in values[1:]:
+                acc = fn(acc, v)
+            return finish(acc, len(values)) if finish else acc
+
+        elementwise(kc, sources, result, body)
+
+    return lower
+
+
+def _mean_finish(acc: SSAValue, n: int) -> SSAValue:
+    return acc if n == 1 else scalar.div(acc, _c(n, acc))
+
+
+def lower_where(kc: KernelContext) -> None:
+    elementwise(kc, ["condition", "x", "y"], "output", scalar.select)
+
+
+# ---- comparisons and logic ----------------------------------------------------------
+
+
+def comparison(kind: str) -> KernelLowering:
+    def lower(kc: KernelContext) -> None:
+        unsigned = kc.unsigned("a")
+        elementwise(kc, ["a", "b"], "c", lambda a, b: scalar.compare(kind, a, b, unsigned))
+
+    return lower
+
+
+def _not(x: SSAValue) -> SSAValue:
+    return arith.XOrIOp(x, _c(1, x)).result
+
+
+# ---- conversions and copies ---------------------------------------------------------
+
+
+def lower_cast(kc: KernelContext) -> None:
+    to = kc.output("output").type.element_type
+    src_unsigned, dst_unsigned = kc.unsigned("input"), kc.unsigned("output")
+    if not isinstance(to, (AnyFloat, IntegerType)):
+        raise kc.fail(f"cannot cast to {to}")
+    elementwise(kc, ["input"], "output", lambda v: scalar.convert(v, to, src_unsigned, dst_unsigned))
+
+
+def lower_identity(kc: KernelContext) -> None:
+    elementwise(kc, ["input"], "output", lambda v: v)
+
+
+def lower_dropout(kc: KernelContext) -> None:
+    """Inference: output = data; the optional mask is all true."""
+    if kc.op.training_mode is not None:
+        mode = kc.const("training_mode")
+        if mode is None or bool(mode.reshape(-1)[0]):
+            raise kc.fail("only inference Dropout is supported (training_mode must be a constant false)")
+    elementwise(kc, ["data"], "output", lambda v: v)
+    if kc.op.mask is not None:
+        elementwise(kc, [], "mask", lambda: scalar.const(True, kc.output("mask").type.element_type))
 
 
 LOWERINGS: dict[str, KernelLowering] = {
+    # arithmetic
     "onnx.Add": binary(scalar.add),
-    "onnx.Relu": unary(_relu),
+    "onnx.Sub": binary(scalar.sub),
+    "onnx.Mul": binary(scalar.mul),
+    "onnx.Div": lower_div,
+    "onnx.Mod": lower_mod,
+    "onnx.Pow": lower_pow,
+    "onnx.Neg": unary(scalar.neg),
+    "onnx.Abs": lower_abs,
+    "onnx.Sign": lower_sign,
+    "onnx.Reciprocal": unary(_reciprocal),
+    # math
+    "onnx.Sqrt": unary(_math(math.SqrtOp)),
+    "onnx.Exp": unary_io(_math(math.ExpOp)),
+    "onnx.Log": unary_io(_math(math.LogOp)),
+    "onnx.Tanh": unary_io(_math(math.TanhOp)),
+    "onnx.Erf": unary_io(_math(math.ErfOp)),
+    "onnx.Sin": unary_io(_math(math.SinOp)),
+    "onnx.Cos": unary_io(_math(math.CosOp)),
+    "onnx.Floor": unary(_math(math.FloorOp)),
+    "onnx.Ceil": unary(_math(math.CeilOp)),
+    "onnx.Round": unary(_math(math.RoundEvenOp)),
+    # activations
+    "onnx.Relu": lower_relu,
+    "onnx.LeakyRelu": lower_leaky_relu,
+    "onnx.PRelu": lower_prelu,
+    "onnx.Sigmoid": unary(_sigmoid),
+    "onnx.Softplus": unary(_softplus),
+    "onnx.HardSigmoid": lower_hard_sigmoid,
+    "onnx.HardSwish": unary(_hard_swish),
+    "onnx.Elu": lower_elu,
+    "onnx.Selu": lower_selu,
+    "onnx.Gelu": lower_gelu,
+    # clip, variadic, select
+    "onnx.Clip": lower_clip,
+    "onnx.Max": variadic("max", lambda kc: lambda a, b: scalar.maximum(a, b, kc.unsigned("max"))),
+    "onnx.Min": variadic("min", lambda kc: lambda a, b: scalar.minimum(a, b, kc.unsigned("min"))),
+    "onnx.Sum": variadic("sum", lambda kc: scalar.add),
+    "onnx.Mean": variadic("mean", lambda kc: scalar.add, _mean_finish),
+    "onnx.Where": lower_where,
+    # comparisons and logic
+    "onnx.Equal": comparison("eq"),
+    "onnx.Less": comparison("lt"),
+    "onnx.LessOrEqual": comparison("le"),
+    "onnx.Greater": comparison("gt"),
+    "onnx.GreaterOrEqual": comparison("ge"),
+    "onnx.Not": unary(_not),
+    "onnx.And": binary(lambda a, b: arith.AndIOp(a, b).result),
+    "onnx.Or": binary(lambda a, b: arith.OrIOp(a, b).result),
+    "onnx.Xor": binary(lambda a, b: arith.XOrIOp(a, b).result),
+    # conversions and copies
+    "onnx.Cast": lower_cast,
+    "onnx.Identity": lower_identity,
+    "onnx.Dropout": lower_dropout,
 }

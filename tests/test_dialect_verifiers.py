@@ -1,0 +1,569 @@
+"""Verifiers, signatures and round-tripping of the `onnx` dialect.
+
+For a representative op of each family a valid instance verifies and broken ones
+(wrong rank, element type, attribute value, permutation, channel count, ...) raise a
+VerifyException that names the op. Every op's operands, results and properties are
+also checked against the ONNX opset-21 schema, since the importer builds ops
+positionally from NodeProtos.
+"""
+
+from __future__ import annotations
+
+import re
+
+import onnx.defs
+import pytest
+from xdsl.context import Context
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    Builtin,
+    DenseIntOrFPElementsAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    f16,
+    f32,
+    f64,
+    i1,
+    i8,
+    i32,
+    i64,
+)
+from xdsl.dialects.func import Func, FuncOp, ReturnOp
+from xdsl.dialects.test import TestOp as ValueSource
+from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.irdl import IRDLOperation, OptionalDef, VariadicDef
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import VerifyException
+
+from dialects.onnx import ONNX, ONNX_OPS
+from dialects.onnx.base import make_ints
+from dialects.onnx.elementwise import (
+    AddOp,
+    CastOp,
+    ClipOp,
+    EqualOp,
+    GeluOp,
+    LessOp,
+    MaxOp,
+    ModOp,
+    NotOp,
+    PowOp,
+    ReluOp,
+    SqrtOp,
+    WhereOp,
+    XorOp,
+)
+from dialects.onnx.linalg import GemmOp, MatMulOp
+from dialects.onnx.nn import (
+    AveragePoolOp,
+    BatchNormalizationOp,
+    ConvOp,
+    ConvTransposeOp,
+    DropoutOp,
+    GlobalAveragePoolOp,
+    LayerNormalizationOp,
+    MaxPoolOp,
+    PReluOp,
+    SoftmaxOp,
+)
+from dialects.onnx.reduction import ArgMaxOp, ReduceMeanOp, ReduceSumOp
+from dialects.onnx.tensor import (
+    ConcatOp,
+    ConstantOfShapeOp,
+    ConstantOp,
+    FlattenOp,
+    GatherOp,
+    PadOp,
+    ReshapeOp,
+    ResizeOp,
+    ShapeOp,
+    SliceOp,
+    SplitOp,
+    TransposeOp,
+)
+
+CORE_OPS = """
+Add Sub Mul Div Pow Sqrt Exp Log Neg Abs Relu LeakyRelu Sigmoid Tanh Erf Clip Max Min Where
+Equal Less Greater Not Cast MatMul Gemm Conv ConvTranspose MaxPool AveragePool
+GlobalAveragePool BatchNormalization Softmax LogSoftmax LayerNormalization ReduceMean
+ReduceSum ReduceMax Reshape Flatten Transpose Concat Split Slice Squeeze Unsqueeze Gather
+Expand Shape ConstantOfShape Range Identity Dropout Constant Pad Resize Tile
+Sum Mean Floor Ceil Reciprocal Sin Cos Softplus HardSigmoid HardSwish Elu Selu Gelu Sign
+Round And Or Xor LessOrEqual GreaterOrEqual Mod PRelu ReduceMin ReduceProd ReduceL2 ArgMax
+ArgMin GlobalMaxPool InstanceNormalization Size
+""".split()
+
+Q = DYNAMIC_INDEX
+
+
+# ---- helpers ------------------------------------------------------------------------
+
+
+def T(*shape: int, elt: Attribute = f32) -> TensorType:
+    return TensorType(elt, list(shape))
+
+
+def vals(*types: Attribute) -> list[SSAValue]:
+    return list(ValueSource(result_types=list(types)).results)
+
+
+def I(v: int) -> IntegerAttr:
+    return IntegerAttr(v, i64)
+
+
+def F(v: float) -> FloatAttr:
+    return FloatAttr(v, f32)
+
+
+def S(v: str) -> StringAttr:
+    return StringAttr(v)
+
+
+def build(cls: type[IRDLOperation], operands, results, **props) -> IRDLOperation:
+    return cls.build(operands=operands, result_types=results, properties=props)
+
+
+def ok(cls, operands, results, **props) -> IRDLOperation:
+    op = build(cls, operands, results, **props)
+    op.verify()
+    return op
+
+
+def bad(cls, operands, results, match: str = "", **props) -> None:
+    op = build(cls, operands, results, **props)
+    with pytest.raises(VerifyException) as info:
+        op.verify()
+    msg = str(info.value)
+    assert cls.name in msg, msg
+    assert re.search(match, msg), msg
+
+
+# ---- op list and ONNX signatures ----------------------------------------------------
+
+
+def test_every_core_op_is_registered():
+    missing = [name for name in CORE_OPS if name not in ONNX_OPS]
+    assert not missing
+    for name, cls in ONNX_OPS.items():
+        assert cls.__name__ == name + "Op"
+        assert cls.name == "onnx." + name
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _kind(def_) -> str:
+    if isinstance(def_, VariadicDef):
+        return "optional" if isinstance(def_, OptionalDef) else "variadic"
+    return "single"
+
+
+_OPTION = {
+    onnx.defs.OpSchema.FormalParameterOption.Single: "single",
+    onnx.defs.OpSchema.FormalParameterOption.Optional: "optional",
+    onnx.defs.OpSchema.FormalParameterOption.Variadic: "variadic",
+}
+
+_SEGMENTS = {"operandSegmentSizes", "resultSegmentSizes"}
+# Constant's value_* attribute forms are folded into `value` by the importer.
+_UNMODELLED_ATTRS = {"Constant": {"value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings", "sparse_value"}}
+
+
+def _category(type_str: str) -> str | None:
+    t = type_str.removeprefix("tensor(").removesuffix(")")
+    if t == "bool":
+        return "bool"
+    if "int" in t:
+        return "int"
+    if "float" in t or t == "double":
+        return "float"
+    return None  # string, complex
+
+
+@pytest.mark.parametrize("name", sorted(CORE_OPS))
+def test_signature_matches_onnx_schema(name: str):
+    schema = onnx.defs.get_schema(name, 21)
+    op_def = ONNX_OPS[name].get_irdl_definition()
+
+    want_in = [(_snake(p.name), _OPTION[p.option]) for p in schema.inputs]
+    assert [(n, _kind(d)) for n, d in op_def.operands] == want_in
+    want_out = [(_snake(p.name), _OPTION[p.option]) for p in schema.outputs]
+    assert [(n, _kind(d)) for n, d in op_def.results] == want_out
+
+    props = {k: v for k, v in op_def.properties.items() if k not in _SEGMENTS}
+    attrs = {k: v for k, v in schema.attributes.items() if k not in _UNMODELLED_ATTRS.get(name, ())}
+    assert set(props) == set(attrs)
+    for attr_name, attr in attrs.items():
+        prop = props[attr_name]
+        if (name, attr_name) != ("Constant", "value"):  # required here: the one form kept
+            assert isinstance(prop, OptionalDef) != attr.required, attr_name
+        onnx_default = onnx.helper.get_attribute_value(attr.default_value) if attr.default_value.type else None
+        ours = prop.default_value
+        if onnx_default is None:
+            assert ours is None, attr_name
+        elif isinstance(onnx_default, bytes):
+            assert ours == StringAttr(onnx_default.decode()), attr_name
+        elif isinstance(onnx_default, float):
+            assert ours.value.data == pytest.approx(onnx_default, rel=1e-6), attr_name
+        else:
+            assert ours.value.data == onnx_default, attr_name
+
+    # ELEMENT_KINDS are exactly the categories of the ONNX type variable.
+    param = {"Where": 1, "ConstantOfShape": -1, "Constant": -1}.get(name, 0)
+    param = schema.outputs[0] if param < 0 else schema.inputs[param]
+    constraint = next(c for c in schema.type_constraints if c.type_param_str == param.type_str)
+    categories = {_category(t) for t in constraint.allowed_type_strs} - {None}
+    assert set(ONNX_OPS[name].ELEMENT_KINDS) == categories
+
+
+# ---- elementwise --------------------------------------------------------------------
+
+
+def test_binary_broadcast():
+    a, b, c = vals(T(2, 3), T(3), T(Q, 3))
+    ok(AddOp, [a, b], [T(2, 3)])
+    ok(AddOp, [c, b], [T(Q, 3)])
+    ok(AddOp, [c, a], [T(2, 3)])
+    (ai,) = vals(T(2, 3, elt=i64))
+    ok(AddOp, [ai, ai], [T(2, 3, elt=i64)])
+    bad(AddOp, [a, ai], [T(2, 3)], "element type")
+    (d,) = vals(T(4))
+    bad(AddOp, [a, d], [T(2, 4)], "broadcast")
+    bad(AddOp, [a, b], [T(3, 3)], "broadcast shape")
+    (bb,) = vals(T(2, 3, elt=i1))
+    bad(AddOp, [bb, bb], [T(2, 3, elt=i1)], "numeric")
+
+
+def test_pow_allows_mixed_exponent_type():
+    x, e = vals(T(2, 3), T(elt=i32))
+    ok(PowOp, [x, e], [T(2, 3)])
+    bad(PowOp, [x, e], [T(2, 3, elt=i32)], "X and Z")
+
+
+def test_mod_float_needs_fmod():
+    a, ai = vals(T(4), T(4, elt=i32))
+    ok(ModOp, [ai, ai], [T(4, elt=i32)])
+    ok(ModOp, [a, a], [T(4)], fmod=I(1))
+    bad(ModOp, [a, a], [T(4)], "fmod")
+
+
+def test_unary():
+    x, xi, xb = vals(T(2, 3), T(2, 3, elt=i8), T(2, 3, elt=i1))
+    ok(SqrtOp, [x], [T(2, 3)])
+    ok(ReluOp, [xi], [T(2, 3, elt=i8)])
+    ok(NotOp, [xb], [T(2, 3, elt=i1)])
+    bad(SqrtOp, [xi], [T(2, 3, elt=i8)], "floating-point")
+    bad(SqrtOp, [x], [T(3, 2)], "same type")
+    bad(NotOp, [x], [T(2, 3)], "i1")
+    ok(GeluOp, [x], [T(2, 3)], approximate=S("tanh"))
+    bad(GeluOp, [x], [T(2, 3)], "approximate", approximate=S("fast"))
+
+
+def test_comparison_and_logic():
+    a, b, ab = vals(T(2, 3), T(1, 3), T(2, 3, elt=i1))
+    ok(LessOp, [a, b], [T(2, 3, elt=i1)])
+    ok(EqualOp, [ab, ab], [T(2, 3, elt=i1)])
+    bad(LessOp, [a, b], [T(2, 3)], "i1")
+    bad(LessOp, [ab, ab], [T(2, 3, elt=i1)], "numeric")
+    ok(XorOp, [ab, ab], [T(2, 3, elt=i1)])
+    bad(XorOp, [a, a], [T(2, 3, elt=i1)], "i1")
+
+
+def test_where_cast_clip():
+    cond, x, y, cf = vals(T(2, 1, elt=i1), T(1, 3), T(2, 3), T(2, 1))
+    ok(WhereOp, [cond, x, y], [T(2, 3)])
+    bad(WhereOp, [cf, x, y], [T(2, 3)], "condition")
+
+    ok(CastOp, [y], [T(2, 3, elt=i64)], to=I(7))
+    ok(CastOp, [y], [T(2, 3, elt=i8)], to=I(2))  # uint8 is signless i8
+    ok(CastOp, [y], [T(2, 3, elt=f16)], to=I(10))
+    bad(CastOp, [y], [T(2, 3)], "to = 7", to=I(7))
+    bad(CastOp, [y], [T(2, 3)], "not an ONNX data type", to=I(0))
+
+    lo, hi, vec = vals(T(), T(1), T(3))
+    ok(ClipOp, [y, lo, hi], [T(2, 3)])
+    ok(ClipOp, [y, None, hi], [T(2, 3)])
+    ok(ClipOp, [y, None, None], [T(2, 3)])
+    bad(ClipOp, [y, vec, None], [T(2, 3)], "scalar")
+
+
+def test_variadic():
+    a, b = vals(T(2, 3), T(3))
+    ok(MaxOp, [[a, b]], [T(2, 3)])
+    ok(MaxOp, [[a]], [T(2, 3)])
+    bad(MaxOp, [[]], [T(2, 3)], "at least one")
+
+
+# ---- linalg -------------------------------------------------------------------------
+
+
+def test_matmul_and_gemm():
+    a, b, v = vals(T(5, 2, 3), T(3, 4), T(3))
+    ok(MatMulOp, [a, b], [T(5, 2, 4)])
+    ok(MatMulOp, [a, v], [T(5, 2)])
+    bad(MatMulOp, [b, a], [T(5, 3, 3)], "inner dimensions")
+    bad(MatMulOp, [a, b], [T(2, 4)], "Y has shape")
+
+    a2, bt, c = vals(T(2, 3), T(4, 3), T(4))
+    ok(GemmOp, [a2, bt, c], [T(2, 4)], transB=I(1))
+    ok(GemmOp, [a2, bt, None], [T(2, 4)], transB=I(1), alpha=F(0.5))
+    bad(GemmOp, [a2, bt, c], [T(2, 4)], "inner dimensions")
+    bad(GemmOp, [a2, bt, c], [T(2, 4)], "transA", transA=I(2), transB=I(1))
+    bad(GemmOp, [a, bt, None], [T(2, 4)], "rank 2", transB=I(1))
+
+
+# ---- nn -----------------------------------------------------------------------------
+
+
+def test_conv():
+    x, w, b = vals(T(1, 3, 8, 8), T(16, 3, 3, 3), T(16))
+    conv = ok(ConvOp, [x, w, b], [T(1, 16, 8, 8)], pads=make_ints([1, 1, 1, 1]))
+    assert conv.effective_strides() == [1, 1]
+    assert conv.effective_dilations() == [1, 1]
+    assert conv.effective_pads() == [1, 1, 1, 1]
+    assert conv.effective_kernel_shape() == [3, 3]
+    ok(ConvOp, [x, w, None], [T(1, 16, 3, 3)], strides=make_ints([2, 2]))
+    same = ok(ConvOp, [x, w, None], [T(Q, 16, 4, 4)], strides=make_ints([2, 2]), auto_pad=S("SAME_UPPER"))
+    assert same.effective_pads() == [0, 0, 1, 1]
+    same_lower = build(ConvOp, [x, w, None], [T(1, 16, 4, 4)], strides=make_ints([2, 2]), auto_pad=S("SAME_LOWER"))
+    assert same_lower.effective_pads() == [1, 1, 0, 0]
+
+    (xd,) = vals(T(Q, 3, Q, Q))
+    ok(ConvOp, [xd, w, b], [T(Q, 16, Q, Q)])
+
+    (wg,) = vals(T(16, 1, 3, 3))
+    (xg,) = vals(T(1, 4, 8, 8))
+    ok(ConvOp, [xg, wg, None], [T(1, 16, 6, 6)], group=I(4))
+    bad(ConvOp, [x, wg, None], [T(1, 16, 6, 6)], "channels", group=I(4))
+    bad(ConvOp, [x, w, b], [T(1, 16, 6, 6)], "channels", group=I(2))
+    bad(ConvOp, [x, w, b], [T(1, 16, 6, 6)], "group", group=I(0))
+    (w3,) = vals(T(16, 3, 3))
+    bad(ConvOp, [x, w3, None], [T(1, 16, 6, 6)], "W must have rank 4")
+    bad(ConvOp, [x, w, b], [T(1, 16, 6, 6)], "auto_pad", auto_pad=S("SAME"))
+    bad(ConvOp, [x, w, b], [T(1, 16, 6, 6)], "strides", strides=make_ints([1, 1, 1]))
+    bad(ConvOp, [x, w, b], [T(1, 16, 7, 7)], "spatial dim 0 is 7, expected 6")
+    bad(ConvOp, [x, w, b], [T(1, 8, 6, 6)], "Y")
+    (bw,) = vals(T(8))
+    bad(ConvOp, [x, w, bw], [T(1, 16, 6, 6)], "B has shape")
+    (xi,) = vals(T(1, 3, 8, 8, elt=i32))
+    bad(ConvOp, [xi, w, b], [T(1, 16, 6, 6)], "floating-point")
+    (x1,) = vals(T(3, 8))
+    bad(ConvOp, [x1, w, b], [T(16, 6)], "rank >= 3")
+
+
+def test_conv_transpose():
+    x, w = vals(T(1, 4, 5, 5), T(4, 2, 3, 3))
+    op = ok(ConvTransposeOp, [x, w, None], [T(1, 2, 11, 11)], strides=make_ints([2, 2]))
+    assert op.effective_pads() == [0, 0, 0, 0]
+    op = ok(ConvTransposeOp, [x, w, None], [T(1, 2, 10, 10)], strides=make_ints([2, 2]), output_shape=make_ints([10, 10]))
+    assert op.effective_pads() == [1, 1, 0, 0]
+    op = ok(ConvTransposeOp, [x, w, None], [T(1, 6, 9, 9)], pads=make_ints([1, 1, 1, 1]), strides=make_ints([2, 2]), group=I(3))
+    assert op.effective_pads() == [1, 1, 1, 1]
+    bad(ConvTransposeOp, [x, w, None], [T(1, 2, 10, 10)], "spatial dim", strides=make_ints([2, 2]))
+    (x3,) = vals(T(1, 3, 5, 5))
+    bad(ConvTransposeOp, [x3, w, None], [T(1, 2, 11, 11)], "channels", strides=make_ints([2, 2]))
+
+
+def test_pools():
+    (x,) = vals(T(1, 3, 8, 8))
+    k2 = make_ints([2, 2])
+    pool = ok(MaxPoolOp, [x], [T(1, 3, 4, 4), None], kernel_shape=k2, strides=k2)
+    assert pool.effective_pads() == [0, 0, 0, 0]
+    ok(MaxPoolOp, [x], [T(1, 3, 4, 4), T(1, 3, 4, 4, elt=i64)], kernel_shape=k2, strides=k2)
+    ok(AveragePoolOp, [x], [T(1, 3, 3, 3)], kernel_shape=make_ints([3, 3]), strides=k2, ceil_mode=I(1))
+    ok(AveragePoolOp, [x], [T(1, 3, 3, 3)], kernel_shape=make_ints([3, 3]), strides=k2)
+    bad(AveragePoolOp, [x], [T(1, 3, 4, 4)], "spatial dim", kernel_shape=make_ints([3, 3]), strides=k2)
+    bad(MaxPoolOp, [x], [T(1, 3, 4, 4), None], "kernel_shape has 1", kernel_shape=make_ints([2]))
+    bad(MaxPoolOp, [x], [T(1, 3, 4, 4), None], "kernel_shape", kernel_shape=make_ints([0, 2]))
+    bad(MaxPoolOp, [x], [T(1, 3, 4, 4), None], "kernel_shape")  # required
+    bad(MaxPoolOp, [x], [T(1, 3, 4, 4), None], "ceil_mode", kernel_shape=k2, strides=k2, ceil_mode=I(3))
+    (xi,) = vals(T(1, 3, 8, 8, elt=i8))
+    ok(MaxPoolOp, [xi], [T(1, 3, 4, 4, elt=i8), None], kernel_shape=k2, strides=k2)
+    bad(AveragePoolOp, [xi], [T(1, 3, 4, 4, elt=i8)], "floating-point", kernel_shape=k2, strides=k2)
+
+    ok(GlobalAveragePoolOp, [x], [T(1, 3, 1, 1)])
+    bad(GlobalAveragePoolOp, [x], [T(1, 3)], "Y has shape")
+
+
+def test_batch_norm():
+    x, c, c5 = vals(T(2, 4, 8, 8), T(4), T(5))
+    ok(BatchNormalizationOp, [x, c, c, c, c], [T(2, 4, 8, 8), None, None], epsilon=F(1e-3))
+    ok(BatchNormalizationOp, [x, c, c, c, c], [T(2, 4, 8, 8), T(4), T(4)], training_mode=I(1))
+    bad(BatchNormalizationOp, [x, c5, c, c, c], [T(2, 4, 8, 8), None, None], "scale has shape")
+    bad(BatchNormalizationOp, [x, c, c, c, c], [T(2, 5, 8, 8), None, None], "X and Y")
+
+
+def test_layer_norm_softmax():
+    x, s, b = vals(T(2, 5, 8), T(8), T(5, 8))
+    ok(LayerNormalizationOp, [x, s, s], [T(2, 5, 8), None, None])
+    ok(LayerNormalizationOp, [x, b, None], [T(2, 5, 8), T(2, 1, 1), T(2, 1, 1)], axis=I(1))
+    bad(LayerNormalizationOp, [x, b, None], [T(2, 5, 8), None, None], "Scale")
+    bad(LayerNormalizationOp, [x, s, None], [T(2, 5, 8), None, None], "axis 3", axis=I(3))
+    bad(LayerNormalizationOp, [x, s, None], [T(2, 5, 8), T(2, 5), None], "Mean")
+
+    ok(SoftmaxOp, [x], [T(2, 5, 8)], axis=I(-3))
+    bad(SoftmaxOp, [x], [T(2, 5, 8)], "axis -4", axis=I(-4))
+    (xi,) = vals(T(2, 5, elt=i32))
+    bad(SoftmaxOp, [xi], [T(2, 5, elt=i32)], "floating-point")
+
+
+def test_dropout_prelu():
+    x, r, t = vals(T(2, 3), T(), T(elt=i1))
+    ok(DropoutOp, [x, None, None], [T(2, 3), None])
+    ok(DropoutOp, [x, r, t], [T(2, 3), T(2, 3, elt=i1)])
+    bad(DropoutOp, [x, r, r], [T(2, 3), None], "training_mode")
+
+    x4, slope, bad_slope = vals(T(1, 3, 4, 4), T(3, 1, 1), T(4, 1, 1))
+    ok(PReluOp, [x4, slope], [T(1, 3, 4, 4)])
+    bad(PReluOp, [x4, bad_slope], [T(1, 3, 4, 4)], "slope")
+
+
+# ---- reductions ---------------------------------------------------------------------
+
+
+def test_reductions():
+    x, axes, axes_f, axes_d = vals(T(2, 3, 4), T(1, elt=i64), T(1), T(Q, elt=i64))
+    ok(ReduceSumOp, [x, axes], [T(2, 1, 4)])
+    ok(ReduceSumOp, [x, axes], [T(2, 4)], keepdims=I(0))
+    ok(ReduceSumOp, [x, axes_d], [T(2, 4)], keepdims=I(0))
+    ok(ReduceMeanOp, [x, None], [T()], keepdims=I(0))
+    ok(ReduceMeanOp, [x, None], [T(2, 3, 4)], noop_with_empty_axes=I(1))
+    bad(ReduceSumOp, [x, axes], [T(2, 4)], "rank 3")
+    bad(ReduceSumOp, [x, axes_f], [T(2, 1, 4)], "i32 or i64")
+    bad(ReduceSumOp, [x, axes], [T(2, 1, 4)], "keepdims", keepdims=I(2))
+    bad(ReduceMeanOp, [x, None], [T(2, 3)], "rank 0", keepdims=I(0))
+
+    ok(ArgMaxOp, [x], [T(2, 1, 4, elt=i64)], axis=I(1))
+    ok(ArgMaxOp, [x], [T(2, 3, elt=i64)], axis=I(-1), keepdims=I(0))
+    bad(ArgMaxOp, [x], [T(2, 1, 4)], "i64", axis=I(1))
+    bad(ArgMaxOp, [x], [T(2, 1, 4, elt=i64)], "axis 3", axis=I(3))
+
+
+# ---- tensor -------------------------------------------------------------------------
+
+
+def test_transpose():
+    (x,) = vals(T(2, 3, 4))
+    op = ok(TransposeOp, [x], [T(4, 3, 2)])
+    assert op.effective_perm() == [2, 1, 0]
+    ok(TransposeOp, [x], [T(3, 2, 4)], perm=make_ints([1, 0, 2]))
+    bad(TransposeOp, [x], [T(3, 2, 4)], "permutation", perm=make_ints([1, 1, 2]))
+    bad(TransposeOp, [x], [T(3, 2)], "permutation", perm=make_ints([1, 0]))
+    bad(TransposeOp, [x], [T(2, 3, 4)], "transposed has shape", perm=make_ints([1, 0, 2]))
+
+
+def test_concat_split():
+    a, b, d = vals(T(2, 3), T(2, 5), T(Q, 3))
+    ok(ConcatOp, [[a, b]], [T(2, 8)], axis=I(1))
+    ok(ConcatOp, [[a, b]], [T(2, 8)], axis=I(-1))
+    ok(ConcatOp, [[a, d]], [T(Q, 3)], axis=I(0))
+    bad(ConcatOp, [[a, b]], [T(2, 8)], "axis 2", axis=I(2))
+    bad(ConcatOp, [[a, b]], [T(4, 3)], "dim 1", axis=I(0))
+    bad(ConcatOp, [[a, b]], [T(2, 9)], "sum to 8", axis=I(1))
+
+    (x,) = vals(T(6, 4))
+    (split,) = vals(T(2, elt=i64))
+    ok(SplitOp, [x, split], [[T(2, 4), T(4, 4)]])
+    ok(SplitOp, [x, None], [[T(6, 2), T(6, 2)]], axis=I(1), num_outputs=I(2))
+    bad(SplitOp, [x, split], [[T(2, 4), T(2, 4)]], "sum to 4")
+    bad(SplitOp, [x, None], [[T(3, 4), T(3, 4)]], "num_outputs", num_outputs=I(3))
+
+
+def test_reshape_flatten_gather_slice():
+    x, shape, shape_f = vals(T(2, 3, 4), T(2, elt=i64), T(2))
+    ok(ReshapeOp, [x, shape], [T(6, 4)])
+    bad(ReshapeOp, [x, shape], [T(6, 5)], "elements")
+    bad(ReshapeOp, [x, shape], [T(24)], "rank 2")
+    bad(ReshapeOp, [x, shape_f], [T(6, 4)], "i32 or i64")
+
+    ok(FlattenOp, [x], [T(2, 12)])
+    ok(FlattenOp, [x], [T(24, 1)], axis=I(3))
+    bad(FlattenOp, [x], [T(6, 4)], "output has shape")
+    bad(FlattenOp, [x], [T(24, 1)], "axis 4", axis=I(4))
+
+    (idx,) = vals(T(5, 7, elt=i32))
+    ok(GatherOp, [x, idx], [T(2, 5, 7, 4)], axis=I(1))
+    bad(GatherOp, [x, shape_f], [T(2, 2, 4)], "indices", axis=I(1))
+    bad(GatherOp, [x, idx], [T(2, 5, 7, 4)], "output has shape")
+
+    s3, s2 = vals(T(3, elt=i64), T(2, elt=i64))
+    ok(SliceOp, [x, s3, s3, s3, None], [T(1, 2, 3)])
+    ok(SliceOp, [x, s2, s2, None, None], [T(1, 2, 4)])
+    bad(SliceOp, [x, s3, s2, None, None], [T(1, 2, 3)], "differ in length")
+    bad(SliceOp, [x, s3, s3, None, None], [T(1, 2)], "rank 3")
+
+
+def test_pad_resize():
+    x, pads, pads_bad, cv = vals(T(1, 3, 4, 4), T(8, elt=i64), T(6, elt=i64), T())
+    ok(PadOp, [x, pads, cv, None], [T(1, 3, 6, 6)])
+    ok(PadOp, [x, pads, None, None], [T(1, 3, 6, 6)], mode=S("reflect"))
+    bad(PadOp, [x, pads, None, None], [T(1, 3, 6, 6)], "mode", mode=S("symmetric"))
+    bad(PadOp, [x, pads_bad, None, None], [T(1, 3, 6, 6)], "pads has 6")
+    (axes,) = vals(T(3, elt=i64))
+    ok(PadOp, [x, pads_bad, None, axes], [T(1, 5, 6, 6)])
+
+    scales, sizes, empty = vals(T(4), T(4, elt=i64), T(0))
+    op = ok(ResizeOp, [x, None, scales, None], [T(1, 3, 8, 8)], mode=S("linear"))
+    assert op.effective_axes() == [0, 1, 2, 3]
+    ok(ResizeOp, [x, None, empty, sizes], [T(1, 3, 8, 8)])
+    bad(ResizeOp, [x, None, scales, None], [T(1, 3, 8, 8)], "mode", mode=S("bilinear"))
+    bad(ResizeOp, [x, None, scales, sizes], [T(1, 3, 8, 8)], "only one")
+    bad(ResizeOp, [x, None, None, None], [T(1, 3, 8, 8)], "one of scales and sizes")
+    bad(ResizeOp, [x, None, scales, None], [T(1, 3, 8, 8)], "expected 2", axes=make_ints([2, 3]))
+    bad(ResizeOp, [x, None, scales, None], [T(1, 3, 8, 8)], "coordinate_transformation_mode",
+        coordinate_transformation_mode=S("corners"))
+
+
+def test_shape_constant_of_shape_constant():
+    (x,) = vals(T(2, 3, 4, 5))
+    ok(ShapeOp, [x], [T(4, elt=i64)])
+    op = ok(ShapeOp, [x], [T(2, elt=i64)], start=I(1), end=I(-1))
+    assert op.dim_range() == (1, 3)
+    bad(ShapeOp, [x], [T(4, elt=i64)], "shape has shape", start=I(2))
+    bad(ShapeOp, [x], [T(4, elt=i32)], "i64")
+
+    (shape,) = vals(T(2, elt=i64))
+    ok(ConstantOfShapeOp, [shape], [T(Q, Q)])
+    ok(ConstantOfShapeOp, [shape], [T(2, 3, elt=i64)], value=DenseIntOrFPElementsAttr.from_list(T(1, elt=i64), [7]))
+    bad(ConstantOfShapeOp, [shape], [T(2, 3, elt=i64)], "f32")
+    bad(ConstantOfShapeOp, [shape], [T(2, 3)], "element type", value=DenseIntOrFPElementsAttr.from_list(T(1, elt=f64), [7.0]))
+    bad(ConstantOfShapeOp, [shape], [T(2)], "rank 2")
+
+    ok(ConstantOp, [], [T(2)], value=DenseIntOrFPElementsAttr.from_list(T(2), [1.0, 2.0]))
+    bad(ConstantOp, [], [T(3)], "differs", value=DenseIntOrFPElementsAttr.from_list(T(2), [1.0, 2.0]))
+
+
+# ---- printing and parsing -----------------------------------------------------------
+
+
+def test_print_parse_round_trip():
+    x_t, w_t, y_t = T(1, 3, 8, 8), T(4, 3, 3, 3), T(1, 4, 8, 8)
+    block = Block(arg_types=[x_t, w_t])
+    x, w = block.args
+    cst = build(ConstantOp, [], [T(4)], value=DenseIntOrFPElementsAttr.from_list(T(4), [0.5, 1.0, 2.0, 3.0]))
+    conv = build(ConvOp, [x, w, cst.results[0]], [y_t], pads=make_ints([1, 1, 1, 1]), auto_pad=S("NOTSET"))
+    c = cst.results[0]
+    bn = build(BatchNormalizationOp, [conv.results[0], c, c, c, c], [y_t, None, None], epsilon=F(1e-3))
+    lo = build(ConstantOp, [], [T()], value=DenseIntOrFPElementsAttr.from_list(T(), [0.0]))
+    clip = build(ClipOp, [bn.results[0], lo.results[0], None], [y_t])
+    pool = build(GlobalAveragePoolOp, [clip.results[0]], [T(1, 4, 1, 1)])
+    shape = build(ConstantOp, [], [T(2, elt=i64)], value=DenseIntOrFPElementsAttr.from_list(T(2, elt=i64), [1, 4]))
+    flat = build(ReshapeOp, [pool.results[0], shape.results[0]], [T(1, 4)])
+    sm = build(SoftmaxOp, [flat.results[0]], [T(1, 4)], axis=I(1))
+    block.add_ops([cst, conv, bn, lo, clip, pool, shape, flat, sm, ReturnOp(sm.results[0])])
+    module = ModuleOp([FuncOp("main", ([x_t, w_t], [T(1, 4)]), Region(block))])
+    module.verify()
+
+    text = str(module)
+    ctx = Context()
+    for dialect in (Builtin, Func, ONNX):
+        ctx.load_dialect(dialect)
+    parsed = Parser(ctx, text).parse_module()
+    parsed.verify()
+    assert str(parsed) == text
+    assert parsed.is_structurally_equivalent(module)
+    assert '"onnx.Clip"' in text and "operandSegmentSizes" in text and "resultSegmentSizes" in text

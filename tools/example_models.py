@@ -1,0 +1,176 @@
+"""Small example models built with onnx.helper and seeded random weights: an MLP, a
+small CNN (Conv/BN/Relu/MaxPool/Gemm) and a transformer block (MatMul/Softmax/LayerNorm/
+Erf GELU). Tests, benchmarks and `tools/run_example.py` use them.
+
+    python -m tools.example_models OUTDIR     # writes mlp.onnx, small_cnn.onnx, transformer_block.onnx
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+class _Graph:
+    """Collects nodes and initializers with generated names."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.count = 0
+
+    def weight(self, name: str, shape, scale: float = 0.2, positive: bool = False) -> str:
+        data = self.rng.standard_normal(shape).astype(np.float32) * scale
+        if positive:
+            data = np.abs(data) + 0.5
+        self.inits.append(numpy_helper.from_array(data, name))
+        return name
+
+    def const(self, name: str, array: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(array, name))
+        return name
+
+    def node(self, op: str, inputs: list[str], n_out: int = 1, name: str | None = None, **attrs) -> list[str]:
+        self.count += 1
+        name = name or f"{op.lower()}_{self.count}"
+        outs = [f"{name}_out{i}" if n_out > 1 else name for i in range(n_out)]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=name, **attrs))
+        return outs
+
+    def model(self, name: str, inputs, outputs, opset: int = 17) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, name, inputs, outputs, self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="strata-examples")
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        return model
+
+
+def mlp(batch: int = 4, features: int = 64, hidden: int = 128, classes: int = 10) -> onnx.ModelProto:
+    g = _Graph(0)
+    (h,) = g.node("Gemm", ["x", g.weight("w1", (features, hidden)), g.weight("b1", (hidden,))], name="fc1")
+    (h,) = g.node("Relu", [h], name="relu1")
+    (h,) = g.node("Gemm", [h, g.weight("w2", (classes, hidden)), g.weight("b2", (classes,))], name="fc2", transB=1)
+    g.node("Softmax", [h], name="probs", axis=-1)
+    return g.model(
+        "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", features])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", classes])],
+    )
+
+
+def small_cnn(channels: int = 8, size: int = 16, classes: int = 10) -> onnx.ModelProto:
+    g = _Graph(1)
+    x = "image"
+
+    def conv_bn_relu(x: str, cin: int, cout: int, tag: str, stride: int = 1) -> str:
+        (y,) = g.node(
+            "Conv", [x, g.weight(f"{tag}.w", (cout, cin, 3, 3)), g.weight(f"{tag}.b", (cout,))],
+            name=f"{tag}.conv", pads=[1, 1, 1, 1], strides=[stride, stride],
+        )
+        (y,) = g.node(
+            "BatchNormalization",
+            [y, g.weight(f"{tag}.gamma", (cout,), positive=True), g.weight(f"{tag}.beta", (cout,)),
+             g.weight(f"{tag}.mean", (cout,)), g.weight(f"{tag}.var", (cout,), positive=True)],
+            name=f"{tag}.bn", epsilon=1e-5,
+        )
+        (y,) = g.node("Relu", [y], name=f"{tag}.relu")
+        return y
+
+    y = conv_bn_relu(x, 3, channels, "block1")
+    (y,) = g.node("MaxPool", [y], name="pool1", kernel_shape=[2, 2], strides=[2, 2])
+    y = conv_bn_relu(y, channels, 2 * channels, "block2")
+    (y,) = g.node("MaxPool", [y], name="pool2", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    y = conv_bn_relu(y, 2 * channels, 2 * channels, "block3")
+    (y,) = g.node("GlobalAveragePool", [y], name="gap")
+    (y,) = g.node("Flatten", [y], name="flatten", axis=1)
+    g.node("Gemm", [y, g.weight("fc.w", (classes, 2 * channels)), g.weight("fc.b", (classes,))], name="logits", transB=1)
+    return g.model(
+        "small_cnn",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, size, size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", classes])],
+    )
+
+
+def transformer_block(seq: int = 16, d_model: int = 64, heads: int = 4, d_ff: int = 128) -> onnx.ModelProto:
+    """A pre-softmax-scaled multi-head self-attention block with residuals, LayerNorm and
+    an Erf GELU MLP, as torch exports it (Reshape/Transpose for heads, shape constants)."""
+    g = _Graph(2)
+    dh = d_model // heads
+    x = "tokens"
+    shape_heads = g.const("shape_heads", np.array([0, seq, heads, dh], dtype=np.int64))
+    shape_model = g.const("shape_model", np.array([0, seq, d_model], dtype=np.int64))
+
+    def proj(inp: str, name: str, din: int, dout: int) -> str:
+        (y,) = g.node("MatMul", [inp, g.weight(f"{name}.w", (din, dout), scale=din ** -0.5)], name=f"{name}.matmul")
+        (y,) = g.node("Add", [y, g.weight(f"{name}.b", (dout,), scale=0.02)], name=f"{name}.bias")
+        return y
+
+    def split_heads(inp: str, name: str, perm: list[int]) -> str:
+        (y,) = g.node("Reshape", [inp, shape_heads], name=f"{name}.reshape")
+        (y,) = g.node("Transpose", [y], name=f"{name}.transpose", perm=perm)
+        return y
+
+    q = split_heads(proj(x, "q", d_model, d_model), "q", [0, 2, 1, 3])
+    k = split_heads(proj(x, "k", d_model, d_model), "k", [0, 2, 3, 1])
+    v = split_heads(proj(x, "v", d_model, d_model), "v", [0, 2, 1, 3])
+    (s,) = g.node("MatMul", [q, k], name="scores")
+    (s,) = g.node("Div", [s, g.const("sqrt_dh", np.array(np.sqrt(dh), dtype=np.float32))], name="scale")
+    (p,) = g.node("Softmax", [s], name="attn_softmax", axis=-1)
+    (a,) = g.node("MatMul", [p, v], name="context")
+    (a,) = g.node("Transpose", [a], name="merge.transpose", perm=[0, 2, 1, 3])
+    (a,) = g.node("Reshape", [a, shape_model], name="merge.reshape")
+    a = proj(a, "out", d_model, d_model)
+    (h,) = g.node("Add", [x, a], name="residual1")
+    (h,) = g.node(
+        "LayerNormalization", [h, g.weight("ln1.gamma", (d_model,), positive=True), g.weight("ln1.beta", (d_model,))],
+        name="ln1", axis=-1, epsilon=1e-5,
+    )
+    f = proj(h, "ff1", d_model, d_ff)
+    (t,) = g.node("Div", [f, g.const("sqrt2", np.array(np.sqrt(2.0), dtype=np.float32))], name="gelu.div")
+    (t,) = g.node("Erf", [t], name="gelu.erf")
+    (t,) = g.node("Add", [t, g.const("one", np.array(1.0, dtype=np.float32))], name="gelu.add")
+    (t,) = g.node("Mul", [f, t], name="gelu.mul")
+    (t,) = g.node("Mul", [t, g.const("half", np.array(0.5, dtype=np.float32))], name="gelu.half")
+    f = proj(t, "ff2", d_ff, d_model)
+    (h2,) = g.node("Add", [h, f], name="residual2")
+    g.node(
+        "LayerNormalization", [h2, g.weight("ln2.gamma", (d_model,), positive=True), g.weight("ln2.beta", (d_model,))],
+        name="ln2", axis=-1, epsilon=1e-5,
+    )
+    return g.model(
+        "transformer_block",
+        [helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["batch", seq, d_model])],
+        [helper.make_tensor_value_info("ln2", TensorProto.FLOAT, ["batch", seq, d_model])],
+    )
+
+
+EXAMPLES = {
+    "mlp": (mlp, {"x": [4, 64]}),
+    "small_cnn": (small_cnn, {"image": [2, 3, 16, 16]}),
+    "transformer_block": (transformer_block, {"tokens": [2, 16, 64]}),
+}
+
+
+def example_inputs(name: str, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    _, shapes = EXAMPLES[name]
+    return {k: rng.standard_normal(v).astype(np.float32) for k, v in shapes.items()}
+
+
+def main(argv: list[str]) -> int:
+    out = argv[0] if argv else "."
+    os.makedirs(out, exist_ok=True)
+    for name, (build, _) in EXAMPLES.items():
+        path = os.path.join(out, f"{name}.onnx")
+        onnx.save(build(), path)
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
