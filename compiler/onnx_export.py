@@ -140,6 +140,8 @@ def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelPro
                 outputs.append(names[v])
             else:
                 outputs.extend(names[x] for x in v)
+        while outputs and outputs[-1] == "":
+            outputs.pop()
         attrs = [
             _attribute(k, v, weights)
             for k, v in sorted(op.properties.items())

@@ -453,7 +453,14 @@ class _FunctionTranslator:
                 if name in _TERMINATORS:
                     return op
                 raise LoweringError("no LLVM translation for this op", op)
-            h(self, op)
+            try:
+                h(self, op)
+            except LoweringError as e:
+                if e.op is None:
+                    raise LoweringError(str(e), op) from e
+                raise
+            except (TypeError, ValueError, KeyError, AttributeError, AssertionError, IndexError) as e:
+                raise LoweringError(f"{type(e).__name__}: {e}", op) from e
         return None
 
     def new_block(self, name: str) -> ir.Block:

@@ -139,5 +139,11 @@ class JitModule:
         """
         argv = (ctypes.c_void_p * max(1, len(buffers)))()
         for i, buf in enumerate(buffers):
-            argv[i] = buf if isinstance(buf, int) else buf.ctypes.data
+            if isinstance(buf, int):
+                argv[i] = buf
+                continue
+            flags = getattr(buf, "flags", None)
+            if flags is not None and not flags["C_CONTIGUOUS"]:
+                raise ValueError(f"buffer {i} is not C-contiguous")
+            argv[i] = buf.ctypes.data
         self.entry(name)(ctypes.cast(argv, ctypes.c_void_p))

@@ -704,3 +704,205 @@ def test_lowering_error_names_op():
     with pytest.raises(LoweringError, match="arith.mului_extended") as info:
         translate_module(parse(src))
     assert info.value.op_name == "arith.mului_extended"
+
+
+def test_views_copy_parallel_f16_switch_big_alloca():
+    src = """
+    func.func @main(%a: memref<2x3x4xf32>, %o: memref<24xf32>, %o2: memref<4x6xf32>, %h: memref<5xf16>,
+                    %ho: memref<5xf16>, %sw: memref<4xi64>, %big: memref<100000xf32>) attributes {strata.entry} {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c4 = arith.constant 4 : index
+      %c5 = arith.constant 5 : index
+      %c6 = arith.constant 6 : index
+      %cl = memref.collapse_shape %a [[0, 1, 2]] : memref<2x3x4xf32> into memref<24xf32>
+      "memref.copy"(%cl, %o) : (memref<24xf32>, memref<24xf32>) -> ()
+      %ex = memref.expand_shape %o [[0, 1]] output_shape [4, 6] : memref<24xf32> into memref<4x6xf32>
+      "scf.parallel"(%c0, %c0, %c4, %c6, %c1, %c1) <{operandSegmentSizes = array<i32: 2, 2, 2, 0>}> ({
+      ^bb0(%i: index, %j: index):
+        %x = memref.load %ex[%i, %j] : memref<4x6xf32>
+        %y = arith.addf %x, %x : f32
+        memref.store %y, %o2[%i, %j] : memref<4x6xf32>
+        "scf.reduce"() : () -> ()
+      }) : (index, index, index, index, index, index) -> ()
+      %half = arith.constant 0.5 : f16
+      scf.for %i = %c0 to %c5 step %c1 {
+        %x = memref.load %h[%i] : memref<5xf16>
+        %e = math.exp %x : f16
+        %r = math.erf %e : f16
+        %s = arith.addf %r, %half : f16
+        memref.store %s, %ho[%i] : memref<5xf16>
+      }
+      scf.for %i = %c0 to %c4 step %c1 {
+        %v = scf.index_switch %i -> i64
+        case 1 {
+          %q = arith.constant 10 : i64
+          scf.yield %q : i64
+        }
+        case 3 {
+          %q = arith.constant 30 : i64
+          scf.yield %q : i64
+        }
+        default {
+          %q = arith.constant -1 : i64
+          scf.yield %q : i64
+        }
+        memref.store %v, %sw[%i] : memref<4xi64>
+      }
+      %tmp = memref.alloca() : memref<100000xf32>
+      %n = arith.constant 100000 : index
+      scf.for %i = %c0 to %n step %c1 {
+        %f = arith.index_cast %i : index to i64
+        %g = arith.sitofp %f : i64 to f32
+        memref.store %g, %tmp[%i] : memref<100000xf32>
+      }
+      "memref.copy"(%tmp, %big) : (memref<100000xf32>, memref<100000xf32>) -> ()
+      func.return
+    }
+    """
+    ir_text = to_llvm_ir(parse(src))
+    # the 400 KB alloca goes to the heap, and is freed before returning
+    assert '@"aligned_alloc"' in ir_text and '@"free"' in ir_text
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    o = np.zeros(24, np.float32)
+    o2 = np.zeros((4, 6), np.float32)
+    h = np.array([0.1, -1, 0.5, 2, -3], np.float16)
+    ho = np.zeros(5, np.float16)
+    sw = np.zeros(4, np.int64)
+    big = np.zeros(100000, np.float32)
+    run(src, a, o, o2, h, ho, sw, big)
+    np.testing.assert_array_equal(o, a.ravel())
+    np.testing.assert_array_equal(o2, 2 * a.reshape(4, 6))
+    ref = _ERF(np.exp(h.astype(np.float32)).astype(np.float16).astype(np.float64)) + 0.5
+    np.testing.assert_allclose(ho.astype(np.float64), ref, rtol=2e-3)
+    np.testing.assert_array_equal(sw, [-1, 10, -1, 30])
+    np.testing.assert_array_equal(big, np.arange(100000, dtype=np.float32))
+
+
+def test_jit_errors():
+    from runtime.jit import JitError
+
+    with pytest.raises(JitError):
+        JitModule("define void @f() { ret i32 0 }")
+    j = JitModule("define void @f() {\n  ret void\n}\n", opt_level=0)
+    assert j.address("f") != 0
+    with pytest.raises(JitError):
+        j.address("nope")
+
+
+def test_lowering_error_in_nested_region():
+    src = """
+    func.func @main(%a: memref<4xi32>) attributes {strata.entry} {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c4 = arith.constant 4 : index
+      scf.for %i = %c0 to %c4 step %c1 {
+        %x = memref.load %a[%i] : memref<4xi32>
+        %y = math.ipowi %x, %x : i32
+        memref.store %y, %a[%i] : memref<4xi32>
+      }
+      func.return
+    }
+    """
+    with pytest.raises(LoweringError, match="math.ipowi"):
+        translate_module(parse(src))
+
+
+def test_remaining_unary_math_and_int_ops():
+    fops = {
+        "math.asin": np.arcsin, "math.acos": np.arccos, "math.atanh": np.arctanh,
+        "math.round": lambda v: np.sign(v) * np.floor(np.abs(v) + 0.5),
+    }
+    fbody = "\n".join(
+        f"""%fy{k} = {op} %x : f32
+        memref.store %fy{k}, %of[%q{k}, %i] : memref<{len(fops) + 3}x8xf32>"""
+        for k, op in enumerate(fops)
+    )
+    nq = len(fops) + 3
+    consts = "\n".join(f"%q{k} = arith.constant {k} : index" for k in range(max(nq, 12)))
+    src = f"""
+    func.func @main(%a: memref<8xf32>, %b: memref<8xi32>, %c: memref<8xi32>, %of: memref<{nq}x8xf32>,
+                    %oi: memref<12x8xi32>, %ob: memref<2x8xi1>) attributes {{strata.entry}} {{
+      {consts}
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c8 = arith.constant 8 : index
+      %two = arith.constant 2.0 : f32
+      %i2 = arith.constant 2 : i32
+      scf.for %i = %c0 to %c8 step %c1 {{
+        %x = memref.load %a[%i] : memref<8xf32>
+        %u = memref.load %b[%i] : memref<8xi32>
+        %v = memref.load %c[%i] : memref<8xi32>
+        {fbody}
+        %x2 = arith.addf %x, %two : f32
+        %ach = math.acosh %x2 : f32
+        memref.store %ach, %of[%q4, %i] : memref<{nq}x8xf32>
+        %mn = arith.minnumf %x, %two : f32
+        memref.store %mn, %of[%q5, %i] : memref<{nq}x8xf32>
+        %mi = arith.minimumf %x, %two : f32
+        memref.store %mi, %of[%q6, %i] : memref<{nq}x8xf32>
+        %r0 = math.absi %u : i32
+        memref.store %r0, %oi[%q0, %i] : memref<12x8xi32>
+        %r1 = math.ctlz %u : i32
+        memref.store %r1, %oi[%q1, %i] : memref<12x8xi32>
+        %r2 = math.cttz %u : i32
+        memref.store %r2, %oi[%q2, %i] : memref<12x8xi32>
+        %r3 = math.ctpop %u : i32
+        memref.store %r3, %oi[%q3, %i] : memref<12x8xi32>
+        %r4 = arith.divui %u, %v : i32
+        memref.store %r4, %oi[%q4, %i] : memref<12x8xi32>
+        %r5 = arith.remui %u, %v : i32
+        memref.store %r5, %oi[%q5, %i] : memref<12x8xi32>
+        %r6 = arith.ceildivui %u, %v : i32
+        memref.store %r6, %oi[%q6, %i] : memref<12x8xi32>
+        %r7 = arith.shrsi %u, %i2 : i32
+        memref.store %r7, %oi[%q7, %i] : memref<12x8xi32>
+        %r8 = arith.shrui %u, %i2 : i32
+        memref.store %r8, %oi[%q8, %i] : memref<12x8xi32>
+        %r9 = arith.bitcast %x : f32 to i32
+        memref.store %r9, %oi[%q9, %i] : memref<12x8xi32>
+        %r10 = arith.minsi %u, %v : i32
+        memref.store %r10, %oi[%q10, %i] : memref<12x8xi32>
+        %r11 = arith.maxui %u, %v : i32
+        memref.store %r11, %oi[%q11, %i] : memref<12x8xi32>
+        %inf = "math.isinf"(%x) : (f32) -> i1
+        memref.store %inf, %ob[%q0, %i] : memref<2x8xi1>
+        %fin = "math.isfinite"(%x) : (f32) -> i1
+        memref.store %fin, %ob[%q1, %i] : memref<2x8xi1>
+      }}
+      func.return
+    }}
+    """
+    a = np.array([-0.9, -0.5, -0.25, 0.0, 0.25, 0.5, 2.5, -1.5], np.float32)
+    b = np.array([-7, 12, 1, -(2**31), 2**31 - 1, 1000, 96, 3], np.int32)
+    c = np.array([3, 5, 1, 7, -2, 9, 10, 3], np.int32)
+    of = np.zeros((len(fops) + 3, 8), np.float32)
+    oi = np.zeros((12, 8), np.int32)
+    ob = np.zeros((2, 8), bool)
+    run(src, a, b, c, of, oi, ob)
+    ad = a.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        for k, (name, ref) in enumerate(fops.items()):
+            m = np.abs(ad) <= 1 if name != "math.round" else np.ones(8, bool)
+            if name == "math.atanh":
+                m &= np.abs(ad) < 1
+            np.testing.assert_allclose(of[k][m], ref(ad)[m], rtol=2e-6, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(of[4], np.arccosh(ad + 2), rtol=2e-6)
+    np.testing.assert_array_equal(of[5], np.fmin(a, 2))
+    np.testing.assert_array_equal(of[6], np.minimum(a, 2))
+    bu, cu = b.view(np.uint32), c.view(np.uint32)
+    bits = [f"{int(x):032b}" for x in bu]
+    np.testing.assert_array_equal(oi[0], np.abs(b))  # INT_MIN stays INT_MIN
+    np.testing.assert_array_equal(oi[1], [len(s) - len(s.lstrip("0")) for s in bits])
+    np.testing.assert_array_equal(oi[2], [len(s) - len(s.rstrip("0")) for s in bits])
+    np.testing.assert_array_equal(oi[3], [s.count("1") for s in bits])
+    np.testing.assert_array_equal(oi[4].view(np.uint32), bu // cu)
+    np.testing.assert_array_equal(oi[5].view(np.uint32), bu % cu)
+    np.testing.assert_array_equal(oi[6].view(np.uint32), -(-bu.astype(np.int64) // cu))
+    np.testing.assert_array_equal(oi[7], b >> 2)
+    np.testing.assert_array_equal(oi[8].view(np.uint32), bu >> 2)
+    np.testing.assert_array_equal(oi[9], a.view(np.int32))
+    np.testing.assert_array_equal(oi[10], np.minimum(b, c))
+    np.testing.assert_array_equal(oi[11].view(np.uint32), np.maximum(bu, cu))
+    np.testing.assert_array_equal(ob[0], np.isinf(a))
+    np.testing.assert_array_equal(ob[1], np.isfinite(a))

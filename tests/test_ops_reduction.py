@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import compiler
 from compiler.errors import StrataError
 from tests.ort_check import assert_matches_ort, single_node_model
 
@@ -117,13 +118,18 @@ def test_empty_axes(op, axes, noop):
     assert_matches_ort(model, {"x": x})
 
 
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_reduce_rank0(keepdims):
+    x = np.array(-2.5, np.float32)
+    for op in ("ReduceSum", "ReduceMax", "ReduceL2"):
+        assert_matches_ort(_reduce_model(op, x, None, keepdims=keepdims), {"x": x})
+
+
 def test_non_constant_axes_is_an_error():
     x = _data((2, 3))
     model = single_node_model(
         "ReduceSum", {"x": x, "axes": np.array([1], np.int64)}, outputs=["y"], keepdims=0
     )
-    import compiler
-
     with pytest.raises(StrataError, match="axes"):
         compiler.compile(model)
 

@@ -58,7 +58,7 @@ class Reduction:
     `skip_first` starts the accumulators from the first element of the reduced range
     (init gets that element) and loops the outermost reduced dim from 1."""
 
-    init: Callable[[SSAValue], Sequence[SSAValue]]
+    init: Callable[[SSAValue | None], Sequence[SSAValue]]
     combine: Callable[[tuple[SSAValue, ...], SSAValue, list[SSAValue]], Sequence[SSAValue]]
     finalize: Callable[[tuple[SSAValue, ...]], SSAValue]
     skip_first: bool = False
@@ -85,7 +85,7 @@ def reduce_kernel(
             assert len(axes) == 1
             lower = 1
         else:
-            inits = red.init(x)
+            inits = red.init(None)
             lower = 0
 
         def body(ivs: list[SSAValue], accs: tuple[SSAValue, ...]) -> Sequence[SSAValue]:
@@ -170,11 +170,13 @@ def reduce_axes(kc: KernelContext, rank: int) -> list[int] | None:
         raw = [int(a) for a in np.asarray(value).reshape(-1)]
     if not raw:
         return None if noop else list(range(rank))
+    if rank == 0:  # a scalar: nothing to reduce over, the result is the value itself
+        return []
     axes: list[int] = []
     for a in raw:
-        if not -rank <= a < max(rank, 1):
+        if not -rank <= a < rank:
             raise kc.fail(f"axis {a} is out of range for a rank-{rank} input")
-        a = a % rank if rank else 0
+        a %= rank
         if a in axes:
             raise kc.fail(f"axis {a} appears twice in axes {raw}")
         axes.append(a)
@@ -190,7 +192,6 @@ def lower_reduce(kind: str) -> KernelLowering:
         if axes is None:
             copy_kernel_body(kc.input("data"), out)
             return
-        axes = [a for a in axes if rank]  # a rank-0 input has nothing to reduce over
         keepdims = bool(int_attr_value(kc.op.keepdims))
         expected = tuple(1 if d in axes else s for d, s in enumerate(in_shape) if keepdims or d not in axes)
         if kc.shape("reduced") != expected:

@@ -1,0 +1,213 @@
+"""Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool
+kernels against onnxruntime (float64 Conv/ConvTranspose, which onnxruntime does not
+implement, against onnx's reference evaluator)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx.reference import ReferenceEvaluator
+
+import compiler
+from tests.ort_check import assert_matches_ort, single_node_model
+
+RNG = np.random.default_rng(11)
+
+
+def rand(shape, dtype=np.float32) -> np.ndarray:
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return RNG.standard_normal(shape).astype(dtype)
+    info = np.iinfo(dtype)
+    return RNG.integers(info.min, info.max, shape, endpoint=True).astype(dtype)
+
+
+def case_id(value) -> str:
+    if isinstance(value, dict):
+        return "-".join(f"{k}{'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in value.items()) or "default"
+    return str(value)
+
+
+# ---- Conv ---------------------------------------------------------------------------
+
+# (X shape, W shape, attributes); W is (M, C/group, k...).
+CONV_CASES = [
+    ((1, 3, 7, 6), (4, 3, 3, 3), {}),
+    ((2, 3, 8, 8), (4, 3, 3, 3), {"strides": [2, 2]}),
+    ((1, 3, 7, 6), (4, 3, 3, 3), {"pads": [1, 0, 2, 1]}),
+    ((1, 2, 9, 9), (3, 2, 3, 3), {"dilations": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((1, 4, 6, 7), (6, 2, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
+    ((1, 4, 7, 7), (4, 1, 3, 3), {"group": 4, "pads": [1, 1, 1, 1], "strides": [2, 2]}),  # depthwise
+    ((1, 4, 6, 6), (8, 1, 3, 3), {"group": 4}),  # depthwise, multiplier 2
+    ((1, 3, 7, 8), (4, 3, 3, 2), {"auto_pad": "SAME_UPPER", "strides": [2, 2]}),
+    ((1, 3, 7, 8), (4, 3, 2, 3), {"auto_pad": "SAME_LOWER", "strides": [2, 3]}),
+    ((1, 3, 8, 8), (4, 3, 2, 2), {"auto_pad": "SAME_UPPER", "dilations": [2, 1]}),
+    ((1, 3, 7, 8), (4, 3, 3, 3), {"auto_pad": "VALID", "strides": [2, 2]}),
+    ((1, 3, 5, 5), (2, 3, 1, 1), {}),  # pointwise
+    ((1, 2, 4, 4), (3, 2, 3, 3), {"pads": [3, 3, 3, 3], "strides": [3, 1]}),  # windows in padding only
+    ((1, 2, 6, 6), (3, 2, 3, 3), {"kernel_shape": [3, 3], "pads": [0, 2, 1, 0], "dilations": [1, 2], "strides": [1, 2]}),
+    # 1-D and 3-D
+    ((2, 3, 11), (4, 3, 3), {}),
+    ((1, 4, 12), (4, 2, 4), {"group": 2, "strides": [2], "pads": [2, 1], "dilations": [2]}),
+    ((1, 2, 10), (3, 2, 3), {"auto_pad": "SAME_LOWER", "strides": [3]}),
+    ((1, 2, 5, 6, 4), (3, 2, 3, 3, 2), {}),
+    ((1, 2, 5, 6, 4), (4, 1, 3, 2, 3), {"group": 2, "pads": [1, 0, 1, 1, 1, 0], "strides": [2, 1, 2]}),
+    ((1, 2, 5, 5, 5), (2, 2, 2, 2, 2), {"auto_pad": "SAME_UPPER", "strides": [2, 2, 2]}),
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,attrs", CONV_CASES, ids=[f"{len(c[0]) - 2}d-{case_id(c[2])}" for c in CONV_CASES])
+@pytest.mark.parametrize("with_bias", [True, False], ids=["bias", "nobias"])
+def test_conv(x_shape, w_shape, attrs, with_bias):
+    feeds = {"x": rand(x_shape), "w": rand(w_shape)}
+    if with_bias:
+        feeds["b"] = rand((w_shape[0],))
+    assert_matches_ort(single_node_model("Conv", feeds, **attrs), feeds)
+
+
+def test_conv_constant_weights():
+    x = rand((1, 3, 6, 6))
+    inits = {"w": rand((4, 3, 3, 3)), "b": rand((4,))}
+    assert_matches_ort(single_node_model("Conv", {"x": x}, initializers=inits, pads=[1, 1, 1, 1]), {"x": x})
+
+
+def compare_with_reference(model, feeds, rtol=1e-10, atol=1e-10):
+    (expected,) = ReferenceEvaluator(model).run(None, feeds)
+    (got,) = compiler.compile(model).run(feeds)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+
+
+def test_conv_f64_vs_reference():
+    """onnxruntime has no float64 Conv kernel."""
+    feeds = {"x": rand((1, 4, 6, 5), np.float64), "w": rand((4, 2, 3, 3), np.float64), "b": rand((4,), np.float64)}
+    compare_with_reference(single_node_model("Conv", feeds, group=2, pads=[1, 0, 0, 1], strides=[2, 1]), feeds)
+
+
+# ---- ConvTranspose ------------------------------------------------------------------
+
+# (X shape, W shape, attributes); W is (C, M/group, k...).
+CONV_TRANSPOSE_CASES = [
+    ((1, 3, 4, 5), (3, 2, 3, 3), {}),
+    ((2, 3, 4, 4), (3, 2, 3, 3), {"strides": [2, 2]}),
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"strides": [2, 2], "pads": [1, 0, 1, 2]}),
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}),
+    ((1, 2, 3, 4), (2, 3, 2, 3), {"strides": [3, 2], "output_padding": [2, 0]}),
+    ((1, 4, 4, 4), (4, 2, 3, 3), {"group": 2, "strides": [2, 2]}),
+    ((1, 4, 4, 5), (4, 1, 3, 2), {"group": 4, "dilations": [2, 1], "pads": [1, 0, 0, 1]}),  # depthwise
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"dilations": [2, 2], "strides": [2, 1]}),
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"strides": [2, 2], "output_shape": [9, 10]}),
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"strides": [2, 2], "output_shape": [8, 10]}),
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"strides": [2, 2], "output_shape": [8, 10], "auto_pad": "SAME_LOWER"}),
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"strides": [3, 2], "auto_pad": "SAME_LOWER", "dilations": [1, 2]}),
+    ((1, 2, 4, 5), (2, 3, 3, 3), {"strides": [2, 2], "auto_pad": "VALID"}),
+    ((1, 2, 3, 3), (2, 2, 3, 3), {"pads": [2, 2, 2, 2]}),  # output smaller than the input
+    # 1-D and 3-D
+    ((2, 3, 6), (3, 2, 3), {"strides": [2]}),
+    ((1, 4, 5), (4, 2, 4), {"group": 2, "strides": [3], "pads": [1, 2], "output_padding": [1]}),
+    ((1, 2, 3, 4, 3), (2, 2, 2, 3, 2), {"strides": [2, 1, 2], "pads": [0, 1, 1, 0, 1, 0]}),
+]
+
+
+@pytest.mark.parametrize(
+    "x_shape,w_shape,attrs", CONV_TRANSPOSE_CASES, ids=[f"{len(c[0]) - 2}d-{case_id(c[2])}" for c in CONV_TRANSPOSE_CASES]
+)
+@pytest.mark.parametrize("with_bias", [True, False], ids=["bias", "nobias"])
+def test_conv_transpose(x_shape, w_shape, attrs, with_bias):
+    feeds = {"x": rand(x_shape), "w": rand(w_shape)}
+    if with_bias:
+        feeds["b"] = rand((w_shape[1] * attrs.get("group", 1),))
+    assert_matches_ort(single_node_model("ConvTranspose", feeds, **attrs), feeds)
+
+
+def test_conv_transpose_f64_vs_reference():
+    feeds = {"x": rand((1, 2, 3, 4), np.float64), "w": rand((2, 2, 3, 3), np.float64), "b": rand((2,), np.float64)}
+    compare_with_reference(single_node_model("ConvTranspose", feeds, strides=[2, 2], pads=[1, 0, 0, 1]), feeds)
+
+
+# ---- MaxPool / AveragePool ----------------------------------------------------------
+
+POOL_CASES = [
+    ((1, 3, 8, 8), {"kernel_shape": [2, 2], "strides": [2, 2]}),
+    ((2, 3, 7, 8), {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((1, 2, 7, 8), {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "ceil_mode": 1}),
+    ((1, 2, 8, 7), {"kernel_shape": [3, 2], "strides": [2, 2], "ceil_mode": 1}),
+    ((1, 2, 7, 8), {"kernel_shape": [3, 2], "pads": [2, 0, 1, 1]}),
+    ((1, 2, 7, 8), {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER", "strides": [2, 2]}),
+    ((1, 2, 7, 8), {"kernel_shape": [2, 3], "auto_pad": "SAME_LOWER", "strides": [2, 3]}),
+    ((1, 2, 7, 8), {"kernel_shape": [3, 3], "auto_pad": "VALID", "strides": [2, 1]}),
+    ((1, 2, 9, 9), {"kernel_shape": [2, 2], "dilations": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((1, 2, 9, 8), {"kernel_shape": [2, 3], "dilations": [3, 2], "strides": [2, 2], "pads": [1, 2, 1, 0], "ceil_mode": 1}),
+    # 1-D and 3-D
+    ((2, 3, 11), {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}),
+    ((1, 2, 10), {"kernel_shape": [4], "strides": [3], "ceil_mode": 1}),
+    ((1, 2, 5, 6, 4), {"kernel_shape": [2, 3, 2], "strides": [2, 2, 1], "pads": [1, 1, 0, 0, 1, 1]}),
+]
+
+
+@pytest.mark.parametrize("x_shape,attrs", POOL_CASES, ids=[f"{len(c[0]) - 2}d-{case_id(c[1])}" for c in POOL_CASES])
+def test_max_pool(x_shape, attrs):
+    x = rand(x_shape)
+    assert_matches_ort(single_node_model("MaxPool", {"x": x}, **attrs), {"x": x})
+
+
+@pytest.mark.parametrize("x_shape,attrs", POOL_CASES, ids=[f"{len(c[0]) - 2}d-{case_id(c[1])}" for c in POOL_CASES])
+@pytest.mark.parametrize("count_include_pad", [0, 1])
+def test_average_pool(x_shape, attrs, count_include_pad):
+    x = rand(x_shape)
+    model = single_node_model("AveragePool", {"x": x}, count_include_pad=count_include_pad, **attrs)
+    assert_matches_ort(model, {"x": x})
+
+
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
+@pytest.mark.xfail(
+    reason="onnx shape inference keeps a ceil_mode window that starts in the end padding "
+    "(Y 1x1x4x5); onnxruntime and the ONNX spec drop it (1x1x4x4). Graph-level shapes "
+    "come from the importer, not from the kernel.",
+    strict=False,
+)
+def test_pool_ceil_mode_window_in_end_padding(op):
+    x = rand((1, 1, 7, 8))
+    model = single_node_model(op, {"x": x}, kernel_shape=[3, 2], strides=[2, 2], pads=[1, 0, 1, 1], ceil_mode=1)
+    assert_matches_ort(model, {"x": x})
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float16, np.int8, np.uint8])
+def test_max_pool_dtypes(dtype):
+    x = rand((1, 3, 7, 7), dtype)
+    model = single_node_model("MaxPool", {"x": x}, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    assert_matches_ort(model, {"x": x})
+
+
+@pytest.mark.parametrize("storage_order", [0, 1])
+@pytest.mark.parametrize(
+    "x_shape,attrs",
+    [
+        ((2, 3, 7, 8), {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+        ((1, 2, 9, 8), {"kernel_shape": [2, 3], "dilations": [2, 1], "pads": [1, 0, 0, 1], "ceil_mode": 1, "strides": [2, 2]}),
+        ((1, 2, 11), {"kernel_shape": [3], "strides": [2]}),
+        ((1, 2, 5, 4, 6), {"kernel_shape": [2, 2, 3], "strides": [2, 1, 2], "pads": [0, 1, 1, 1, 0, 0]}),
+    ],
+    ids=["2d", "2d-dilated-ceil", "1d", "3d"],
+)
+def test_max_pool_indices(x_shape, attrs, storage_order):
+    x = rand(x_shape)
+    model = single_node_model("MaxPool", {"x": x}, outputs=["y", "indices"], storage_order=storage_order, **attrs)
+    assert_matches_ort(model, {"x": x})
+
+
+def test_average_pool_f16():
+    x = rand((1, 3, 6, 6), np.float16)
+    model = single_node_model("AveragePool", {"x": x}, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    assert_matches_ort(model, {"x": x}, rtol=1e-2, atol=1e-2)  # f16 rounding of the sum
+
+
+# ---- GlobalAveragePool / GlobalMaxPool ----------------------------------------------
+
+
+@pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])
+@pytest.mark.parametrize("x_shape", [(2, 3, 5, 6), (1, 4, 7), (1, 2, 3, 4, 5), (1, 3, 1, 1)], ids=case_id)
+def test_global_pool(op, x_shape):
+    x = rand(x_shape)
+    assert_matches_ort(single_node_model(op, {"x": x}), {"x": x})
