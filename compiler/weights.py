@@ -78,7 +78,7 @@ def attr_array(attr: Attribute, weights: WeightTable | None) -> np.ndarray:
     dtype = numpy_dtype(ty.element_type)
     shape = tuple(ty.get_shape())
     values = attr.get_values()
-    if attr.is_splat() and len(values) == 1:
+    if len(values) == 1 and int(np.prod(shape)) != 1:  # a splat
         return np.full(shape, values[0], dtype=dtype)
     return np.asarray(values, dtype=dtype).reshape(shape)
 

@@ -57,6 +57,8 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
+from compiler.errors import StrataError
+
 __all__ = ["LoweringError", "translate_module", "to_llvm_ir", "ENTRY_ATTR", "ENTRY_SYMBOL"]
 
 ENTRY_ATTR = "strata.entry"
@@ -67,8 +69,8 @@ _MAX_STACK_ALLOCA_BYTES = 64 * 1024
 _ALLOC_ALIGN = 64
 
 
-class LoweringError(Exception):
-    """An op (or type) the LLVM translator cannot handle."""
+class LoweringError(StrataError):
+    """An op (or type) the LLVM translator cannot handle (``.op_name`` names it)."""
 
     def __init__(self, message: str, op: Operation | None = None):
         self.op = op
@@ -295,11 +297,21 @@ class _ModuleTranslator:
     def declare(self, name: str, ret: ir.Type, args: Sequence[ir.Type]) -> ir.Function:
         fn = self.runtime_decls.get(name)
         if fn is None:
-            if name in self.functions:
-                raise LoweringError(
-                    f"function name '{name}' clashes with a runtime/libm symbol the translator needs"
-                )
-            fn = ir.Function(self.module, ir.FunctionType(ret, list(args)), name=name)
+            fnty = ir.FunctionType(ret, list(args))
+            existing = self.module.globals.get(name)
+            if existing is not None:
+                # e.g. the input IR declares `func.func private @erff(f32) -> f32` itself
+                if not (
+                    isinstance(existing, ir.Function)
+                    and existing.is_declaration
+                    and existing.function_type == fnty
+                ):
+                    raise LoweringError(
+                        f"function @{name} clashes with a runtime/libm symbol the translator needs"
+                    )
+                fn = existing
+            else:
+                fn = ir.Function(self.module, fnty, name=name)
             self.runtime_decls[name] = fn
         return fn
 
@@ -339,10 +351,14 @@ class _ModuleTranslator:
                 ret = outs[0]
             else:
                 ret = ir.LiteralStructType(outs)
-            fn = ir.Function(self.module, ir.FunctionType(ret, args), name=name)
             is_decl = not f.body.blocks
             vis = f.sym_visibility.data if f.sym_visibility is not None else None
-            if not is_decl and (entry is not None or vis == "private"):
+            internal = not is_decl and (entry is not None or vis == "private")
+            # An internal function may be renamed freely: keep it off the
+            # C/libm names the translator may declare later.
+            llname = name + ".strata" if internal and name in _RUNTIME_SYMBOLS else name
+            fn = ir.Function(self.module, ir.FunctionType(ret, args), name=llname)
+            if internal:
                 fn.linkage = "internal"
             if not is_decl:
                 fn.attributes.add("nounwind")
@@ -358,6 +374,8 @@ class _ModuleTranslator:
         return self.module
 
     def _emit_entry_wrapper(self, entry: func.FuncOp) -> None:
+        if not entry.body.blocks:
+            raise LoweringError("the entry function has no body", entry)
         target = self.functions[entry.sym_name.data]
         wrapper = ir.Function(self.module, ir.FunctionType(_VOID, [_PTR]), name=ENTRY_SYMBOL)
         wrapper.attributes.add("nounwind")
@@ -835,6 +853,14 @@ _MATH_FUNCS: dict[str, tuple[str, str]] = {
 }
 
 
+# C symbols the translator may declare (internal functions are renamed off them).
+_RUNTIME_SYMBOLS = frozenset(
+    {"aligned_alloc", "free"}
+    | {base + sfx for kind, base in _MATH_FUNCS.values() for sfx in ("", "f")}
+    | {"pow", "powf", "sqrt", "sqrtf", "fabs", "fabsf", "fmax", "fmin", "fmaxf", "fminf", "memcpy"}
+)
+
+
 @_handles(*_MATH_FUNCS)
 def _math_func(tr: _FunctionTranslator, op: Operation) -> None:
     kind, base = _MATH_FUNCS[_name(op)]
@@ -965,7 +991,7 @@ def _alloca(tr: _FunctionTranslator, op: Operation) -> None:
         n = max(1, _num_elements(t))
         p = eb.alloca(ir.ArrayType(elem, n) if n > 1 else elem)
         p.type = _PTR  # llvmlite types allocas as typed pointers; we use opaque ones
-        p.align = max(_byte_size(elem), min(align, 64) if n > 1 else _byte_size(elem))
+        p.align = min(align, 64) if n > 1 else _byte_size(elem)
     tr.set(op.results[0], p)
 
 
@@ -974,10 +1000,12 @@ def _alloca(tr: _FunctionTranslator, op: Operation) -> None:
     memref.MemorySpaceCastOp, memref.AssumeAlignmentOp,
 )
 def _passthrough(tr: _FunctionTranslator, op: Operation) -> None:
-    src = op.operands[0].type
-    dst = op.results[0].type
-    if isinstance(src, MemRefType) and isinstance(dst, MemRefType) and _name(op) != "memref.cast":
-        if not _is_contiguous(src, op) and _name(op) != "memref.assume_alignment":
+    # The pointer to element (0, ..., 0) is unchanged; loads through the result
+    # use the result type's strides.  Reshapes need a contiguous source.
+    if _name(op) in ("memref.collapse_shape", "memref.expand_shape"):
+        src = op.operands[0].type
+        assert isinstance(src, MemRefType)
+        if not _is_contiguous(src, op):
             raise LoweringError("reshaping a non-contiguous memref", op)
     tr.set(op.results[0], tr.v(op.operands[0]))
 

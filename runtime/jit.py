@@ -18,13 +18,15 @@ from typing import Any
 
 import llvmlite.binding as llvm
 
+from compiler.errors import StrataError
+
 __all__ = ["JitModule", "JitError", "host_target_machine"]
 
 _init_lock = threading.Lock()
 _initialized = False
 
 
-class JitError(RuntimeError):
+class JitError(StrataError, RuntimeError):
     """The LLVM IR failed to parse/verify, or a symbol is missing."""
 
 

@@ -906,3 +906,27 @@ def test_remaining_unary_math_and_int_ops():
     np.testing.assert_array_equal(oi[11].view(np.uint32), np.maximum(bu, cu))
     np.testing.assert_array_equal(ob[0], np.isinf(a))
     np.testing.assert_array_equal(ob[1], np.isfinite(a))
+
+
+def test_function_names_clashing_with_libm():
+    # a user function called @exp (internal: renamed) and a user declaration of
+    # erff that the translator reuses for math.erf
+    src = """
+    func.func private @erff(f32) -> f32
+    func.func @exp(%x: f32) -> f32 {
+      %y = math.exp %x : f32
+      %z = func.call @erff(%y) : (f32) -> f32
+      %w = math.erf %z : f32
+      func.return %w : f32
+    }
+    func.func @main(%a: memref<f32>, %o: memref<f32>) attributes {strata.entry} {
+      %x = memref.load %a[] : memref<f32>
+      %y = func.call @exp(%x) : (f32) -> f32
+      memref.store %y, %o[] : memref<f32>
+      func.return
+    }
+    """
+    a = np.array(0.3, np.float32)
+    o = np.zeros((), np.float32)
+    run(src, a, o)
+    assert abs(float(o) - pymath.erf(pymath.erf(pymath.exp(0.3)))) < 1e-6

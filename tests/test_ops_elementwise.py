@@ -195,9 +195,6 @@ def _domain(op):
     return np.concatenate([SIGNED, randf((3, 4)).ravel()])
 
 
-# Ops whose ONNX signature names input/output instead of X/Y.
-IO_NAMES = {"Exp", "Log", "Tanh", "Erf", "Sin", "Cos", "Sign"}
-
 # onnxruntime (CPU) has no float64 kernel for these.
 NO_ORT_F64 = {"Erf", "Softplus", "HardSwish", "Elu", "Selu", "LeakyRelu", "HardSigmoid", "Gelu", "Mean"}
 
@@ -488,7 +485,9 @@ def test_dropout_training_mode_rejected():
 
     import compiler
 
-    model = single_node_model("Dropout", {"x": randf((2, 3))}, initializers={"train": np.array(True)}, input_order=["x", "", "train"])
+    model = single_node_model(
+        "Dropout", {"x": randf((2, 3))}, initializers={"train": np.array(True)}, input_order=["x", "", "train"]
+    )
     with pytest.raises(StrataError, match="inference"):
         compiler.compile(model)
 

@@ -126,3 +126,9 @@ def test_gemm_int_vs_numpy(dtype, trans_b):
     expected = (2 * (feeds["a"].T @ b) + 3 * feeds["c"]).astype(dtype)
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
+
+
+def test_matmul_f16():
+    a, b = rand((2, 3, 8), np.float16), rand((8, 4), np.float16)
+    # f16 accumulation over k=8 (onnxruntime accumulates in f32): a few f16 ulps apart.
+    assert_matches_ort(single_node_model("MatMul", {"a": a, "b": b}), {"a": a, "b": b}, rtol=1e-2, atol=1e-2)

@@ -98,17 +98,7 @@ def test_reduce_float_infinities():
 @pytest.mark.parametrize("op", ["ReduceSum", "ReduceMean", "ReduceMax"])
 @pytest.mark.parametrize(
     "axes",
-    [
-        None,
-        pytest.param(
-            [],
-            marks=pytest.mark.xfail(
-                raises=IndexError,
-                strict=False,
-                reason="compiler/weights.py attr_array calls is_splat() on an empty constant",
-            ),
-        ),
-    ],
+    [None, []],
 )
 @pytest.mark.parametrize("noop", [0, 1])
 def test_empty_axes(op, axes, noop):

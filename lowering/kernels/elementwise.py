@@ -281,7 +281,11 @@ def _variadic_sources(kc: KernelContext) -> list[Input]:
     return [(kc.buffers[v], tuple(v.type.get_shape())) for v in kc.op.data_0]
 
 
-def variadic(result: str, combine: Callable[[KernelContext], Callable[[SSAValue, SSAValue], SSAValue]], finish=None) -> KernelLowering:
+def variadic(
+    result: str,
+    combine: Callable[[KernelContext], Callable[[SSAValue, SSAValue], SSAValue]],
+    finish: Callable[[SSAValue, int], SSAValue] | None = None,
+) -> KernelLowering:
     """Max/Min/Sum/Mean: inputs data_0... folded left to right with `combine`."""
 
     def lower(kc: KernelContext) -> None:
