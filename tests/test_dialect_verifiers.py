@@ -244,11 +244,12 @@ def test_pow_allows_mixed_exponent_type():
     bad(PowOp, [x, e], [T(2, 3, elt=i32)], "X and Z")
 
 
-def test_mod_float_needs_fmod():
+def test_mod_fmod_flag():
     a, ai = vals(T(4), T(4, elt=i32))
     ok(ModOp, [ai, ai], [T(4, elt=i32)])
     ok(ModOp, [a, a], [T(4)], fmod=I(1))
-    bad(ModOp, [a, a], [T(4)], "fmod")
+    ok(ModOp, [a, a], [T(4)])
+    bad(ModOp, [a, a], [T(4)], "fmod", fmod=I(2))
 
 
 def test_unary():

@@ -88,26 +88,6 @@ def ix_affine(iv: Index, scale: int, offset: int) -> Index:
 # ---- window geometry ----------------------------------------------------------------
 
 
-def conv_output_size(size: int, kernel: int, stride: int, dilation: int, pad_begin: int, pad_end: int, ceil_mode: bool = False) -> int:
-    """Output length of a window over `size` (ONNX's formula; ceil_mode drops a last
-    window that would start inside the end padding, as onnxruntime does)."""
-    span = size + pad_begin + pad_end - ((kernel - 1) * dilation + 1)
-    if not ceil_mode:
-        return span // stride + 1
-    out = -(-span // stride) + 1
-    if (out - 1) * stride >= size + pad_begin:
-        out -= 1
-    return out
-
-
-def same_pads(size: int, kernel: int, stride: int, dilation: int, upper: bool) -> tuple[int, int]:
-    """(begin, end) padding of auto_pad SAME_UPPER (extra at the end) / SAME_LOWER."""
-    out = -(-size // stride)
-    total = max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - size)
-    small, large = total // 2, total - total // 2
-    return (small, large) if upper else (large, small)
-
-
 @dataclass(frozen=True)
 class Window:
     """Per spatial dim: kernel size, stride, dilation, begin/end padding."""
