@@ -363,6 +363,36 @@ class _Importer:
             if out:
                 self.infos[out] = _ValueInfo(tuple(r.shape), helper.np_dtype_to_tensor_dtype(r.dtype))
 
+    def correct_pool_shape(self, node: NodeProto) -> None:
+        """onnx shape inference keeps a ceil_mode pooling window that starts inside the
+        end padding; the ONNX spec and onnxruntime drop it. Use the spec's size."""
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type not in ("MaxPool", "AveragePool") or not attrs.get("ceil_mode"):
+            return
+        if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+            return
+        x = self.infos.get(node.input[0])
+        if x is None or x.shape is None:
+            return
+        spatial = x.shape[2:]
+        kernel = list(attrs["kernel_shape"])
+        n = len(spatial)
+        strides = list(attrs.get("strides", [1] * n))
+        dilations = list(attrs.get("dilations", [1] * n))
+        pads = list(attrs.get("pads", [0] * (2 * n)))
+        dims = []
+        for i, size in enumerate(spatial):
+            window = (kernel[i] - 1) * dilations[i] + 1
+            span = size + pads[i] + pads[i + n] - window
+            out = -(-span // strides[i]) + 1
+            if (out - 1) * strides[i] >= size + pads[i]:
+                out -= 1
+            dims.append(out)
+        shape = (*x.shape[:2], *dims)
+        for out in node.output:
+            if out and out in self.infos:
+                self.infos[out] = _ValueInfo(shape, self.infos[out].elem_type)
+
     def emit(self, node: NodeProto, index: int) -> None:
         op_cls = ONNX_OPS[node.op_type]
         label = node.name or f"{node.op_type}_{index}"
@@ -470,6 +500,7 @@ def import_model(
         if imp.try_fold(node):
             continue
         imp.infer_missing(node)
+        imp.correct_pool_shape(node)
         imp.emit(node, index)
 
     results = [imp.value(o.name) for o in graph.output]

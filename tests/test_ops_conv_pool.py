@@ -168,13 +168,9 @@ def test_average_pool(x_shape, attrs, count_include_pad):
 
 
 @pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
-@pytest.mark.xfail(
-    reason="onnx shape inference keeps a ceil_mode window that starts in the end padding "
-    "(Y 1x1x4x5); onnxruntime and the ONNX spec drop it (1x1x4x4). Graph-level shapes "
-    "come from the importer, not from the kernel.",
-    strict=False,
-)
 def test_pool_ceil_mode_window_in_end_padding(op):
+    """onnx shape inference says 1x1x4x5; the spec and onnxruntime drop the window that
+    starts in the end padding (1x1x4x4); the importer corrects it."""
     x = rand((1, 1, 7, 8))
     model = single_node_model(op, {"x": x}, kernel_shape=[3, 2], strides=[2, 2], pads=[1, 0, 1, 1], ceil_mode=1)
     assert_matches_ort(model, {"x": x})

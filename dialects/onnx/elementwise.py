@@ -39,7 +39,6 @@ from dialects.onnx.base import (
     expect_scalar,
     fail,
     float_prop,
-    int_attr_value,
     int_prop,
     onnx_element_type,
     required_int_prop,
