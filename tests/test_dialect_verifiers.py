@@ -362,8 +362,9 @@ def test_conv_transpose():
     assert op.effective_pads() == [0, 0, 0, 0]
     op = ok(ConvTransposeOp, [x, w, None], [T(1, 2, 10, 10)], strides=make_ints([2, 2]), output_shape=make_ints([10, 10]))
     assert op.effective_pads() == [1, 1, 0, 0]
-    op = ok(ConvTransposeOp, [x, w, None], [T(1, 6, 9, 9)], pads=make_ints([1, 1, 1, 1]), strides=make_ints([2, 2]), group=I(3))
+    op = ok(ConvTransposeOp, [x, w, None], [T(1, 4, 9, 9)], pads=make_ints([1, 1, 1, 1]), strides=make_ints([2, 2]), group=I(2))
     assert op.effective_pads() == [1, 1, 1, 1]
+    bad(ConvTransposeOp, [x, w, None], [T(1, 6, 9, 9)], "divisible", pads=make_ints([1, 1, 1, 1]), strides=make_ints([2, 2]), group=I(3))
     bad(ConvTransposeOp, [x, w, None], [T(1, 2, 10, 10)], "spatial dim", strides=make_ints([2, 2]))
     (x3,) = vals(T(1, 3, 5, 5))
     bad(ConvTransposeOp, [x3, w, None], [T(1, 2, 11, 11)], "channels", strides=make_ints([2, 2]))

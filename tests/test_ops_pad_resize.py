@@ -124,6 +124,11 @@ def resize(x, scales=None, sizes=None, roi=None, **attrs):
 @pytest.mark.parametrize("coord", COORD_MODES)
 @pytest.mark.parametrize("scales", [[1, 1, 2, 2], [1, 1, 0.5, 0.5], [1, 1, 1.5, 0.75]])
 def test_resize_nearest_scales(scales, coord, nearest_mode):
+    if coord == "half_pixel_symmetric" and scales[3] == 0.75 and nearest_mode == "round_prefer_ceil":
+        # Output 0 of W sits exactly on a tie (0.5 in real arithmetic). Strata computes
+        # the coordinate as onnxruntime's linear path does (0.49999997 in f32, checked
+        # by the linear tests); onnxruntime's nearest path rounds it as an exact tie.
+        pytest.skip("tie point where onnxruntime's nearest and linear coordinates disagree")
     resize(rand((1, 2, 4, 6)), scales=scales, mode="nearest", coordinate_transformation_mode=coord, nearest_mode=nearest_mode)
 
 
@@ -152,6 +157,30 @@ def test_resize_ranks(shape, scales, mode):
     resize(rand(shape), scales=scales, mode=mode)
 
 
+@pytest.mark.parametrize(
+    "shape,scales,axes",
+    [((8,), [1.5], None), ((3, 4, 2, 5), [0.5, 2.0], [0, 1]), ((2, 3, 4, 5), [1.5, 0.5, 2.0, 0.8], None)],
+)
+@pytest.mark.parametrize("coord", ["half_pixel", "align_corners"])
+def test_resize_linear_nd_vs_onnx_reference(shape, scales, axes, coord):
+    """N-D linear on axes onnxruntime's CPU kernel refuses: checked against onnx.reference
+    (with whole output sizes: for a fractional scale * dim, the reference uses the
+    fractional length in align_corners, onnxruntime and Strata the integer one)."""
+    import compiler
+    from onnx.reference import ReferenceEvaluator
+
+    x = rand(shape)
+    attrs = {"mode": "linear", "coordinate_transformation_mode": coord}
+    if axes is not None:
+        attrs["axes"] = axes
+    model = single_node_model(
+        "Resize", {"x": x}, initializers={"scales": np.array(scales, np.float32)}, input_order=["x", "", "scales"], **attrs
+    )
+    expected = ReferenceEvaluator(model).run(None, {"x": x})[0]
+    got = compiler.compile(model).run({"x": x})[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("mode", ["nearest", "linear"])
 @pytest.mark.parametrize("policy", ["not_larger", "not_smaller", "stretch"])
 def test_resize_axes_and_policy(mode, policy):
@@ -160,8 +189,19 @@ def test_resize_axes_and_policy(mode, policy):
 
 
 @pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_resize_opset13_empty_roi_and_scales(mode):
+    """The exporter form of opset 11-13: empty roi and scales constants next to sizes."""
+    x = rand((1, 2, 3, 4))
+    inits = {"roi": np.zeros(0, np.float32), "scales": np.zeros(0, np.float32), "sizes": i64([1, 2, 6, 5])}
+    model = single_node_model("Resize", {"x": x}, initializers=inits, mode=mode, opset=13)
+    assert_matches_ort(model, {"x": x})
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
 def test_resize_axes_scales(mode):
-    resize(rand((2, 5, 4, 3)), scales=[2.0, 0.5], mode=mode, axes=[-1, 1])
+    resize(rand((2, 5, 4, 3)), scales=[2.0, 0.5], mode=mode, axes=[-1, 2])
+    if mode == "nearest":  # onnxruntime's linear takes only inner-axis 4-D resizes
+        resize(rand((2, 5, 4, 3)), scales=[2.0, 0.5], mode=mode, axes=[-1, 1])
 
 
 @pytest.mark.parametrize("mode", ["nearest", "linear"])
@@ -190,8 +230,37 @@ def test_resize_nearest_int(dtype, scales):
     resize(rand((1, 2, 4, 4), dtype), scales=scales, mode="nearest")
 
 
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_resize_f16(mode):
+    """f16 in and out (linear interpolates in f32); 1e-3 covers the f16 rounding of the result."""
+    x = rand((1, 2, 3, 4), np.float16)
+    model = single_node_model(
+        "Resize", {"x": x}, initializers={"scales": np.array([1, 1, 2, 1.5], np.float32)}, input_order=["x", "", "scales"], mode=mode
+    )
+    assert_matches_ort(model, {"x": x}, rtol=1e-3, atol=1e-3)
+
+
 def test_resize_exclude_outside_has_no_effect_on_linear():
     resize(rand((1, 1, 4, 4)), scales=[1, 1, 0.5, 0.5], mode="linear", exclude_outside=0)
+
+
+@pytest.mark.parametrize("coord", ["half_pixel", "align_corners"])
+def test_resize_antialias_upsample(coord):
+    """antialias only changes downscaling; upscaling is plain linear."""
+    resize(rand((1, 2, 5, 6)), scales=[1, 1, 1.5, 2], mode="linear", antialias=1, coordinate_transformation_mode=coord)
+
+
+def test_resize_antialias_downsample_fails_clearly():
+    from compiler.errors import StrataError
+    import compiler
+
+    x = rand((1, 1, 4, 4))
+    model = single_node_model(
+        "Resize", {"x": x}, initializers={"scales": np.array([1, 1, 0.5, 0.5], np.float32)},
+        input_order=["x", "", "scales"], mode="linear", antialias=1,
+    )
+    with pytest.raises(StrataError, match="antialias"):
+        compiler.compile(model)
 
 
 def test_resize_cubic_fails_clearly():

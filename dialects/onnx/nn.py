@@ -334,6 +334,8 @@ class ConvTransposeOp(ConvolutionOp):
         sx, sw = shape_of(self, self.x, "X"), shape_of(self, self.w, "W")
         if not dims_compatible(sx[1], sw[0]):
             raise fail(self, f"X has {sx[1]} channels but W {fmt_shape(sw)} expects {sw[0]}")
+        if not is_dynamic(sw[0]) and sw[0] % self.effective_group():
+            raise fail(self, f"W input channels {sw[0]} are not divisible by group={self.effective_group()}")
         m = DYNAMIC if is_dynamic(sw[1]) else sw[1] * self.effective_group()
         self.verify_batch_and_channels(m)
         self.verify_output_spatial()

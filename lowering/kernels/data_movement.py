@@ -22,7 +22,6 @@ from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
 from compiler.weights import attr_array
-from dialects.onnx.base import int_attr_value, ints_value
 from lowering import scalar
 from lowering.loop_builder import broadcast_indices, idx, load, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering, copy_kernel_body
