@@ -1,6 +1,11 @@
 """`compiler.backend`: Strata as an `onnx.backend.base.Backend`, so ONNX's own backend
 test cases (and any tool that speaks that interface) run against Strata.
 
+Strata compiles for static shapes. A graph input that decides a shape (a Reshape's
+shape, a Reduce's axes, Slice starts, Resize scales, ... directly or through other
+nodes) is specialized: the model is compiled on the first `run`, with that input's value
+bound as a constant, and compiled again if a later run passes a different value.
+
     import compiler.backend as backend
     rep = backend.prepare(model)          # compiles
     outputs = rep.run([x])                # or backend.run_model(model, [x])
@@ -20,20 +25,86 @@ from compiler.api import compile
 from runtime.compiled_model import CompiledModel
 
 
-class StrataRep(BackendRep):
-    """A compiled model behind the BackendRep interface."""
+# Operand positions whose value decides a result shape (or must be known to lower).
+_SHAPE_OPERANDS: dict[str, tuple[int, ...]] = {
+    "Reshape": (1,), "Expand": (1,), "Tile": (1,), "ConstantOfShape": (0,), "Range": (0, 1, 2),
+    "Slice": (1, 2, 3, 4), "Pad": (1, 3), "Resize": (1, 2, 3), "Squeeze": (1,), "Unsqueeze": (1,),
+    "Split": (1,), "ReduceSum": (1,), "ReduceMean": (1,), "ReduceMax": (1,), "ReduceMin": (1,),
+    "ReduceProd": (1,), "ReduceL2": (1,), "ReduceL1": (1,), "ReduceLogSum": (1,),
+    "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,), "TopK": (1,), "OneHot": (1,), "CumSum": (1,),
+}
 
-    def __init__(self, compiled: CompiledModel):
-        self.compiled = compiled
+
+def shape_inputs(model: onnx.ModelProto) -> list[str]:
+    """Graph inputs whose values reach a shape-deciding operand, directly or through
+    other nodes (e.g. Shape -> Concat -> Reshape.shape)."""
+    producer = {o: n for n in model.graph.node for o in n.output if o}
+    needed: set[str] = set()
+    stack = [
+        n.input[i]
+        for n in model.graph.node
+        for i in _SHAPE_OPERANDS.get(n.op_type, ())
+        if i < len(n.input) and n.input[i]
+    ]
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        node = producer.get(name)
+        if node is not None and node.op_type not in ("Shape", "Size"):
+            stack.extend(i for i in node.input if i)
+    inits = {t.name for t in model.graph.initializer}
+    return [vi.name for vi in model.graph.input if vi.name in needed and vi.name not in inits]
+
+
+def bind_inputs(model: onnx.ModelProto, values: Mapping[str, np.ndarray]) -> onnx.ModelProto:
+    """A copy of `model` in which the given graph inputs are initializers."""
+    bound = onnx.ModelProto.FromString(model.SerializeToString())
+    keep = [vi for vi in bound.graph.input if vi.name not in values]
+    del bound.graph.input[:]
+    bound.graph.input.extend(keep)
+    for name, value in values.items():
+        bound.graph.initializer.append(onnx.numpy_helper.from_array(np.asarray(value), name))
+    return bound
+
+
+class StrataRep(BackendRep):
+    """A compiled model behind the BackendRep interface (compiled per value of its
+    shape-deciding inputs, see the module docstring)."""
+
+    def __init__(self, model: onnx.ModelProto, opt_level: int = 3, input_shapes=None):
+        self.model = model
+        self.opt_level = opt_level
+        self.input_shapes = input_shapes
+        inits = {t.name for t in model.graph.initializer}
+        self.input_names = [vi.name for vi in model.graph.input if vi.name not in inits]
+        self.specialized = shape_inputs(model)
+        self._compiled: dict[bytes, CompiledModel] = {}
+        if not self.specialized:
+            self._compiled[b""] = compile(model, opt_level=opt_level, input_shapes=input_shapes)
+
+    @property
+    def compiled(self) -> CompiledModel:
+        """The most recently compiled variant."""
+        return next(reversed(self._compiled.values()))
+
+    def _variant(self, feeds: Mapping[str, Any]) -> CompiledModel:
+        values = {n: np.asarray(feeds[n]) for n in self.specialized if n in feeds}
+        key = b"".join(n.encode() + v.dtype.str.encode() + repr(v.shape).encode() + v.tobytes() for n, v in values.items())
+        if key not in self._compiled:
+            self._compiled[key] = compile(bind_inputs(self.model, values), opt_level=self.opt_level, input_shapes=self.input_shapes)
+        return self._compiled[key]
 
     def run(self, inputs: Any, **kwargs: Any) -> tuple[np.ndarray, ...]:
-        if isinstance(inputs, Mapping):
-            outs = self.compiled.run(inputs)
-        else:
-            if isinstance(inputs, np.ndarray):
-                inputs = [inputs]
-            outs = self.compiled(*inputs)
-        return namedtupledict("Outputs", self.compiled.output_names)(*outs)
+        if isinstance(inputs, np.ndarray):
+            inputs = [inputs]
+        feeds = dict(inputs) if isinstance(inputs, Mapping) else dict(zip(self.input_names, inputs))
+        if not isinstance(inputs, Mapping) and len(inputs) != len(self.input_names):
+            raise ValueError(f"the model takes {len(self.input_names)} inputs {self.input_names}, got {len(inputs)}")
+        compiled = self._variant(feeds)
+        outs = compiled.run({n: v for n, v in feeds.items() if n not in self.specialized})
+        return namedtupledict("Outputs", compiled.output_names)(*outs)
 
 
 class StrataBackend(Backend):
@@ -45,9 +116,7 @@ class StrataBackend(Backend):
     def prepare(cls, model: onnx.ModelProto, device: str = "CPU", **kwargs: Any) -> StrataRep:
         if not cls.supports_device(device):
             raise ValueError(f"Strata's backend runs on CPU; device '{device}' is not supported")
-        return StrataRep(
-            compile(model, opt_level=kwargs.get("opt_level", 3), input_shapes=kwargs.get("input_shapes"))
-        )
+        return StrataRep(model, kwargs.get("opt_level", 3), kwargs.get("input_shapes"))
 
     @classmethod
     def run_model(cls, model: onnx.ModelProto, inputs: Any, device: str = "CPU", **kwargs: Any):
