@@ -1,0 +1,131 @@
+// Verifier errors of the elementwise ops (unary math/activations, binary arithmetic,
+// variadic Max/Min, Clip). Each case holds one invalid op; the message starts with the
+// op name.
+//
+// `-p dce` only makes opt-tool verify: it does not verify a module when no pass runs
+// (see no_pass_verify.mlir, XFAIL), and dce keeps these ops (their results are returned).
+// RUN: opt-tool %s --split-input-file --verify-diagnostics -p dce | filecheck %s
+
+func.func @add_no_broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) -> tensor<2x3xf32> {
+  %0 = "onnx.Add"(%a, %b) : (tensor<2x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  func.return %0 : tensor<2x3xf32>
+}
+// CHECK: onnx.Add: shapes [2, 3], [4] do not broadcast
+
+// -----
+
+func.func @sub_mixed_types(%a: tensor<2x3xf32>, %b: tensor<2x3xi32>) -> tensor<2x3xf32> {
+  %0 = "onnx.Sub"(%a, %b) : (tensor<2x3xf32>, tensor<2x3xi32>) -> tensor<2x3xf32>
+  func.return %0 : tensor<2x3xf32>
+}
+// CHECK: onnx.Sub: A, B and C must share one element type, got ['f32', 'i32']
+
+// -----
+
+func.func @mul_wrong_result_shape(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf32> {
+  %0 = "onnx.Mul"(%a, %b) : (tensor<2x3xf32>, tensor<1x3xf32>) -> tensor<3x3xf32>
+  func.return %0 : tensor<3x3xf32>
+}
+// CHECK: onnx.Mul: result shape [3, 3] is not the broadcast shape [2, 3]
+
+// -----
+
+func.func @div_bool(%a: tensor<4xi1>, %b: tensor<4xi1>) -> tensor<4xi1> {
+  %0 = "onnx.Div"(%a, %b) : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  func.return %0 : tensor<4xi1>
+}
+// CHECK: onnx.Div: A must have a numeric (integer or floating-point) element type, got i1
+
+// -----
+
+func.func @pow_result_type(%x: tensor<4xf32>, %y: tensor<4xi32>) -> tensor<4xi32> {
+  %0 = "onnx.Pow"(%x, %y) : (tensor<4xf32>, tensor<4xi32>) -> tensor<4xi32>
+  func.return %0 : tensor<4xi32>
+}
+// CHECK: onnx.Pow: X and Z must share one element type, got ['f32', 'i32']
+
+// -----
+
+func.func @sqrt_int(%x: tensor<4xi32>) -> tensor<4xi32> {
+  %0 = "onnx.Sqrt"(%x) : (tensor<4xi32>) -> tensor<4xi32>
+  func.return %0 : tensor<4xi32>
+}
+// CHECK: onnx.Sqrt: input must have a floating-point element type, got i32
+
+// -----
+
+func.func @relu_bool(%x: tensor<4xi1>) -> tensor<4xi1> {
+  %0 = "onnx.Relu"(%x) : (tensor<4xi1>) -> tensor<4xi1>
+  func.return %0 : tensor<4xi1>
+}
+// CHECK: onnx.Relu: input must have a numeric (integer or floating-point) element type, got i1
+
+// -----
+
+func.func @exp_result_shape(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  %0 = "onnx.Exp"(%x) : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  func.return %0 : tensor<3x2xf32>
+}
+// CHECK: onnx.Exp: input and result must have the same type, got tensor<2x3xf32> and tensor<3x2xf32>
+
+// -----
+
+func.func @tanh_result_type(%x: tensor<4xf32>) -> tensor<4xf64> {
+  %0 = "onnx.Tanh"(%x) : (tensor<4xf32>) -> tensor<4xf64>
+  func.return %0 : tensor<4xf64>
+}
+// CHECK: onnx.Tanh: input and result must have the same type, got tensor<4xf32> and tensor<4xf64>
+
+// -----
+
+func.func @leaky_relu_int_alpha(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "onnx.LeakyRelu"(%x) <{alpha = 2 : i64}> : (tensor<4xf32>) -> tensor<4xf32>
+  func.return %0 : tensor<4xf32>
+}
+// An IRDL constraint (alpha is a FloatAttr): xDSL's message, the annotation names the op.
+// CHECK: 2 : i64 should be of base attribute float
+// CHECK: "onnx.LeakyRelu"(%x) <{alpha = 2 : i64}>
+// CHECK-NEXT: ^^^
+// CHECK-NEXT: Operation does not verify: 2 : i64 should be of base attribute float
+
+// -----
+
+func.func @unranked(%x: tensor<*xf32>) -> tensor<*xf32> {
+  %0 = "onnx.Erf"(%x) : (tensor<*xf32>) -> tensor<*xf32>
+  func.return %0 : tensor<*xf32>
+}
+// Every operand and result is a ranked tensor (an IRDL constraint).
+// CHECK: operand 'input' at position 0 does not verify:
+// CHECK-NEXT: tensor<*xf32> should be of base attribute tensor
+
+// -----
+
+func.func @max_no_inputs() -> tensor<4xf32> {
+  %0 = "onnx.Max"() : () -> tensor<4xf32>
+  func.return %0 : tensor<4xf32>
+}
+// CHECK: onnx.Max: needs at least one input
+
+// -----
+
+func.func @min_no_broadcast(%a: tensor<2x3xf32>, %b: tensor<2xf32>) -> tensor<2x3xf32> {
+  %0 = "onnx.Min"(%a, %b) : (tensor<2x3xf32>, tensor<2xf32>) -> tensor<2x3xf32>
+  func.return %0 : tensor<2x3xf32>
+}
+// CHECK: onnx.Min: shapes [2, 3], [2] do not broadcast
+
+// -----
+
+func.func @clip_tensor_bound(%x: tensor<4xf32>, %lo: tensor<2xf32>) -> tensor<4xf32> {
+  %0 = "onnx.Clip"(%x, %lo) <{operandSegmentSizes = array<i32: 1, 1, 0>}> : (tensor<4xf32>, tensor<2xf32>) -> tensor<4xf32>
+  func.return %0 : tensor<4xf32>
+}
+// CHECK: onnx.Clip: min must be a scalar, got shape [2]
+
+// -----
+
+func.func @clip_bound_type(%x: tensor<4xf32>, %hi: tensor<f64>) -> tensor<4xf32> {
+  %0 = "onnx.Clip"(%x, %hi) <{operandSegmentSizes = array<i32: 1, 0, 1>}> : (tensor<4xf32>, tensor<f64>) -> tensor<4xf32>
+  func.return %0 : tensor<4xf32>
+}
+// CHECK: onnx.Clip: input and max must share one element type, got ['f32', 'f64']
