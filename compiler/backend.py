@@ -22,17 +22,8 @@ from onnx import helper
 from onnx.backend.base import Backend, BackendRep, namedtupledict
 
 from compiler.api import compile
+from compiler.onnx_import import SHAPE_OPERANDS
 from runtime.compiled_model import CompiledModel
-
-
-# Operand positions whose value decides a result shape (or must be known to lower).
-_SHAPE_OPERANDS: dict[str, tuple[int, ...]] = {
-    "Reshape": (1,), "Expand": (1,), "Tile": (1,), "ConstantOfShape": (0,), "Range": (0, 1, 2),
-    "Slice": (1, 2, 3, 4), "Pad": (1, 3), "Resize": (1, 2, 3), "Squeeze": (1,), "Unsqueeze": (1,),
-    "Split": (1,), "ReduceSum": (1,), "ReduceMean": (1,), "ReduceMax": (1,), "ReduceMin": (1,),
-    "ReduceProd": (1,), "ReduceL2": (1,), "ReduceL1": (1,), "ReduceLogSum": (1,),
-    "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,), "TopK": (1,), "OneHot": (1,), "CumSum": (1,),
-}
 
 
 def shape_inputs(model: onnx.ModelProto) -> list[str]:
@@ -43,7 +34,7 @@ def shape_inputs(model: onnx.ModelProto) -> list[str]:
     stack = [
         n.input[i]
         for n in model.graph.node
-        for i in _SHAPE_OPERANDS.get(n.op_type, ())
+        for i in SHAPE_OPERANDS.get(n.op_type, ())
         if i < len(n.input) and n.input[i]
     ]
     while stack:

@@ -85,6 +85,23 @@ class _Names:
         return self.names[value]
 
 
+def _slot_names(op: IRDLOperation, slots, names: _Names) -> list[str]:
+    """ONNX input/output names for an op's operand or result definitions, in order:
+    "" for an absent optional, every value of a variadic; trailing "" dropped."""
+    out: list[str] = []
+    for slot, _ in slots:
+        v = getattr(op, slot)
+        if v is None:
+            out.append("")
+        elif isinstance(v, SSAValue):
+            out.append(names[v])
+        else:
+            out.extend(names[x] for x in v)
+    while out and out[-1] == "":
+        out.pop()
+    return out
+
+
 def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelProto:
     """The graph function `@main` of `module` as an ONNX ModelProto (opset 21)."""
     mains = [op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main"]
@@ -120,28 +137,8 @@ def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelPro
             continue
         assert isinstance(op, IRDLOperation)
         defs = op.get_irdl_definition()
-        inputs: list[str] = []
-        for oname, _ in defs.operands:
-            v = getattr(op, oname)
-            if v is None:
-                inputs.append("")
-            elif isinstance(v, SSAValue):
-                inputs.append(names[v])
-            else:
-                inputs.extend(names[x] for x in v)
-        while inputs and inputs[-1] == "":
-            inputs.pop()
-        outputs: list[str] = []
-        for rname, _ in defs.results:
-            v = getattr(op, rname)
-            if v is None:
-                outputs.append("")
-            elif isinstance(v, SSAValue):
-                outputs.append(names[v])
-            else:
-                outputs.extend(names[x] for x in v)
-        while outputs and outputs[-1] == "":
-            outputs.pop()
+        inputs = _slot_names(op, defs.operands, names)
+        outputs = _slot_names(op, defs.results, names)
         attrs = [
             _attribute(k, v, weights)
             for k, v in sorted(op.properties.items())

@@ -54,6 +54,16 @@ FOLD_LIMIT = 4096
 # Ops never evaluated at import time (their result is not a function of their inputs).
 _NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 _DEFAULT_DOMAINS = ("", "ai.onnx")
+# Operand positions whose values decide a result's shape: a node whose shape-deciding
+# input is not known at compile time cannot get a static shape.
+SHAPE_OPERANDS: dict[str, tuple[int, ...]] = {
+    "Reshape": (1,), "Expand": (1,), "Tile": (1,), "ConstantOfShape": (0,), "Range": (0, 1, 2),
+    "Slice": (1, 2, 3, 4), "Pad": (1, 3), "Resize": (1, 2, 3), "Squeeze": (1,), "Unsqueeze": (1,),
+    "Split": (1,), "ReduceSum": (1,), "ReduceMean": (1,), "ReduceMax": (1,), "ReduceMin": (1,),
+    "ReduceProd": (1,), "ReduceL2": (1,), "ReduceL1": (1,), "ReduceLogSum": (1,),
+    "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,), "TopK": (1,), "OneHot": (1,), "CumSum": (1,),
+    "Trilu": (1,), "NonZero": (0,), "Compress": (1,), "Unique": (0,),
+}
 
 ModelLike = str | os.PathLike | bytes | ModelProto
 
@@ -297,11 +307,7 @@ class _Importer:
             elif name in self.known:
                 inputs.append(self.known[name])
             elif node.op_type in ("Shape", "Size") and self.infos.get(name) and self.infos[name].shape is not None:
-                info = self.infos[name]
-                inputs.append(np.zeros(info.shape, dtype=onnx_to_numpy(info.elem_type)) if np.prod(info.shape) <= FOLD_LIMIT else None)
-                if inputs[-1] is None:
-                    # Only the shape matters: evaluate on a stand-in of one element per dim.
-                    return self._fold_shape_of(node, info)
+                return self._fold_shape_of(node, self.infos[name])
             else:
                 return False
         for out in node.output:
@@ -338,6 +344,12 @@ class _Importer:
         missing = [o for o in node.output if o and (o not in self.infos or self.infos[o].shape is None)]
         if not missing:
             return
+        for pos in SHAPE_OPERANDS.get(node.op_type, ()):
+            if pos < len(node.input) and node.input[pos] and node.input[pos] not in self.known:
+                raise ShapeError(
+                    f"the output shape of {node.op_type} node '{node.name}' depends on the run-time value of "
+                    f"'{node.input[pos]}'; Strata compiles static shapes (make it a constant or an initializer)"
+                )
         inputs: list[np.ndarray | None] = []
         for name in node.input:
             if not name:

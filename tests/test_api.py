@@ -163,3 +163,16 @@ def test_single_node_helper_model_runs():
     x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
     (y,) = compiler.compile(single_node_model("Relu", {"x": x})).run({"x": x})
     np.testing.assert_array_equal(y, np.maximum(x, 0))
+
+
+def test_shape_from_run_time_value_is_a_clear_error():
+    node = helper.make_node("Reshape", ["x", "shape"], ["y"], name="dyn_reshape")
+    graph = helper.make_graph(
+        [node], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 6]),
+         helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(ShapeError, match="Reshape node 'dyn_reshape' depends on the run-time value of 'shape'"):
+        compiler.compile(model)

@@ -1,7 +1,8 @@
 """Elementwise ONNX ops: unary math and activations (X -> Y of one type), binary
 arithmetic with numpy-style multidirectional broadcasting (Add, Sub, Mul, Div, Pow, Mod),
-comparisons and logic producing i1 (Equal, Less, ..., And, Or, Xor, Not), Where, Cast,
-Clip and the variadic Max/Min/Sum/Mean. Families share a base class that holds the
+comparisons and logic producing i1 (Equal, Less, ..., And, Or, Xor, Not), float
+classification (IsNaN, IsInf), bitwise integer ops (BitwiseAnd/Or/Xor/Not, BitShift),
+Where, Cast, CastLike, Clip and the variadic Max/Min/Sum/Mean. Families share a base class that holds the
 verifier; each op class only names its operands/results (ONNX input/output names, in
 ONNX order), its attributes (as properties with the ONNX defaults) and, as
 ELEMENT_KINDS, the categories of element type its ONNX type variable "T" admits."""
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from xdsl.dialects.builtin import StringAttr
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
     irdl_op_definition,
     operand_def,
     opt_operand_def,
+    prop_def,
     result_def,
     var_operand_def,
 )
@@ -24,6 +27,7 @@ from dialects.onnx.base import (
     ANY,
     BOOL,
     FLOAT,
+    INT,
     NUMERIC,
     ONNX_DATA_TYPES,
     Kinds,
@@ -218,6 +222,146 @@ class SignOp(UnaryInputOutputOp):
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
 
+# Inverse and hyperbolic trigonometry (input -> output, floats).
+
+
+@irdl_op_definition
+class AcosOp(UnaryInputOutputOp):
+    name = "onnx.Acos"
+
+
+@irdl_op_definition
+class AcoshOp(UnaryInputOutputOp):
+    name = "onnx.Acosh"
+
+
+@irdl_op_definition
+class AsinOp(UnaryInputOutputOp):
+    name = "onnx.Asin"
+
+
+@irdl_op_definition
+class AsinhOp(UnaryInputOutputOp):
+    name = "onnx.Asinh"
+
+
+@irdl_op_definition
+class AtanOp(UnaryInputOutputOp):
+    name = "onnx.Atan"
+
+
+@irdl_op_definition
+class AtanhOp(UnaryInputOutputOp):
+    name = "onnx.Atanh"
+
+
+@irdl_op_definition
+class TanOp(UnaryInputOutputOp):
+    name = "onnx.Tan"
+
+
+@irdl_op_definition
+class SinhOp(UnaryInputOutputOp):
+    name = "onnx.Sinh"
+
+
+@irdl_op_definition
+class CoshOp(UnaryInputOutputOp):
+    name = "onnx.Cosh"
+
+
+# More activations.
+
+
+@irdl_op_definition
+class SoftsignOp(UnaryInputOutputOp):
+    """x / (1 + |x|)."""
+
+    name = "onnx.Softsign"
+
+
+@irdl_op_definition
+class ThresholdedReluOp(UnaryElementwiseOp):
+    """x if x > alpha else 0."""
+
+    name = "onnx.ThresholdedRelu"
+    alpha = float_prop(1.0)
+
+
+@irdl_op_definition
+class CeluOp(UnaryElementwiseOp):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+
+    name = "onnx.Celu"
+    alpha = float_prop(1.0)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.alpha.value.data == 0.0:
+            raise fail(self, "alpha must not be 0")
+
+
+@irdl_op_definition
+class MishOp(UnaryElementwiseOp):
+    """x * tanh(softplus(x))."""
+
+    name = "onnx.Mish"
+
+
+@irdl_op_definition
+class SwishOp(UnaryElementwiseOp):
+    """x * sigmoid(alpha * x) (opset 24)."""
+
+    name = "onnx.Swish"
+    alpha = float_prop(1.0)
+
+
+@irdl_op_definition
+class ShrinkOp(UnaryInputOutputOp):
+    """x + bias if x < -lambd, x - bias if x > lambd, else 0; integers too."""
+
+    name = "onnx.Shrink"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+    bias = float_prop(0.0)
+    lambd = float_prop(0.5)
+
+
+# Float classification: X (float) -> Y (i1) of the same shape.
+
+
+class FloatClassOp(IRDLOperation):
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+    x = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
+        expect_bool(self, self.y, "Y")
+        sx, sy = shape_of(self, self.x, "X"), shape_of(self, self.y, "Y")
+        if not shapes_compatible(sx, sy):
+            raise fail(self, f"X shape {fmt_shape(sx)} and Y shape {fmt_shape(sy)} differ")
+
+
+@irdl_op_definition
+class IsNaNOp(FloatClassOp):
+    name = "onnx.IsNaN"
+
+
+@irdl_op_definition
+class IsInfOp(FloatClassOp):
+    """True for +inf (detect_positive) and -inf (detect_negative)."""
+
+    name = "onnx.IsInf"
+    detect_negative = int_prop(1)
+    detect_positive = int_prop(1)
+
+    def verify_(self) -> None:
+        super().verify_()
+        expect_flag(self, self.detect_negative, "detect_negative")
+        expect_flag(self, self.detect_positive, "detect_positive")
+
+
 # ---- binary arithmetic ------------------------------------------------------------
 
 
@@ -353,6 +497,54 @@ class XorOp(LogicalBinaryOp):
     name = "onnx.Xor"
 
 
+# ---- bitwise (integers) -------------------------------------------------------------
+
+
+@irdl_op_definition
+class BitwiseAndOp(BinaryElementwiseOp):
+    name = "onnx.BitwiseAnd"
+    ELEMENT_KINDS: ClassVar[Kinds] = INT
+
+
+@irdl_op_definition
+class BitwiseOrOp(BinaryElementwiseOp):
+    name = "onnx.BitwiseOr"
+    ELEMENT_KINDS: ClassVar[Kinds] = INT
+
+
+@irdl_op_definition
+class BitwiseXorOp(BinaryElementwiseOp):
+    name = "onnx.BitwiseXor"
+    ELEMENT_KINDS: ClassVar[Kinds] = INT
+
+
+@irdl_op_definition
+class BitwiseNotOp(UnaryElementwiseOp):
+    name = "onnx.BitwiseNot"
+    ELEMENT_KINDS: ClassVar[Kinds] = INT
+
+
+@irdl_op_definition
+class BitShiftOp(IRDLOperation):
+    """Z = X << Y or X >> Y with broadcasting. Opset 11 admits unsigned integers only;
+    signed ones (arithmetic right shift) are accepted as in opset 28. A shift amount
+    that is negative or >= the bit width gives 0 (-1 for RIGHT of a negative X)."""
+
+    name = "onnx.BitShift"
+    ELEMENT_KINDS: ClassVar[Kinds] = INT
+
+    x = operand_def(TensorConstraint)
+    y = operand_def(TensorConstraint)
+    z = result_def(TensorConstraint)
+    direction = prop_def(StringAttr)
+
+    def verify_(self) -> None:
+        expect_choice(self, self.direction, "direction", ("LEFT", "RIGHT"))
+        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
+        expect_same_element_type(self, [self.x, self.y, self.z], "X, Y and Z")
+        expect_broadcast_result(self, [self.x, self.y], self.z, "result")
+
+
 # ---- select, cast, clip -------------------------------------------------------------
 
 
@@ -400,6 +592,32 @@ class CastOp(IRDLOperation):
             )
             if not same_int_width:
                 raise fail(self, f"to = {to} means element type {want}, but the result has {got}")
+        sx = shape_of(self, self.input, "input")
+        sy = shape_of(self, self.output, "output")
+        if not shapes_compatible(sx, sy):
+            raise fail(self, f"input shape {fmt_shape(sx)} and result shape {fmt_shape(sy)} differ")
+
+
+@irdl_op_definition
+class CastLikeOp(IRDLOperation):
+    """Converts `input` to the element type of `target_type` (whose values are unused)."""
+
+    name = "onnx.CastLike"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    target_type = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+    saturate = int_prop(1)
+
+    def verify_(self) -> None:
+        expect_flag(self, self.saturate, "saturate")
+        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
+        expect_kinds(self, self.target_type, "target_type", self.ELEMENT_KINDS)
+        want = tensor_type(self, self.target_type, "target_type").element_type
+        got = tensor_type(self, self.output, "output").element_type
+        if want != got:
+            raise fail(self, f"output element type {got} differs from target_type's {want}")
         sx = shape_of(self, self.input, "input")
         sy = shape_of(self, self.output, "output")
         if not shapes_compatible(sx, sy):

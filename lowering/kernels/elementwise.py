@@ -12,7 +12,7 @@ import math as pymath
 from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith, math
-from xdsl.dialects.builtin import AnyFloat, IntegerType, UnregisteredOp, f64
+from xdsl.dialects.builtin import AnyFloat, IntegerType, UnregisteredOp, f64, i64
 from xdsl.ir import SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value, str_attr_value
@@ -252,6 +252,88 @@ def lower_gelu(kc: KernelContext) -> None:
     elementwise(kc, ["x"], "y", body)
 
 
+def _softsign(x: SSAValue) -> SSAValue:
+    """x / (1 + |x|)."""
+    return scalar.div(x, scalar.add(_c(1, x), math.AbsFOp(x).result))
+
+
+def lower_thresholded_relu(kc: KernelContext) -> None:
+    alpha = _prop_float(kc, "alpha")
+
+    def body(x: SSAValue) -> SSAValue:
+        return scalar.select(scalar.compare("gt", x, _c(alpha, x)), x, _c(0, x))
+
+    elementwise(kc, ["x"], "y", body)
+
+
+def lower_celu(kc: KernelContext) -> None:
+    """max(0, x) + min(0, alpha * expm1(x / alpha))."""
+    alpha = _prop_float(kc, "alpha")
+
+    def body(x: SSAValue) -> SSAValue:
+        em1 = math.ExpM1Op(scalar.div(x, _c(alpha, x))).result
+        neg = scalar.minimum(_c(0, x), scalar.mul(em1, _c(alpha, x)))
+        return scalar.add(scalar.maximum(_c(0, x), x), neg)
+
+    elementwise(kc, ["x"], "y", body)
+
+
+def _mish(x: SSAValue) -> SSAValue:
+    """x * tanh(softplus(x))."""
+    return scalar.mul(x, math.TanhOp(_softplus(x)).result)
+
+
+def lower_swish(kc: KernelContext) -> None:
+    """x * sigmoid(alpha * x)."""
+    alpha = _prop_float(kc, "alpha")
+    elementwise(kc, ["x"], "y", lambda x: scalar.mul(x, _sigmoid(scalar.mul(x, _c(alpha, x)))))
+
+
+def lower_shrink(kc: KernelContext) -> None:
+    """x + bias if x < -lambd, x - bias if x > lambd, else 0. Integers are compared and
+    shifted in f64 and converted back truncating toward zero (numpy's astype, as the
+    ONNX reference does); results outside the integer type are unspecified."""
+    bias, lambd = _prop_float(kc, "bias"), _prop_float(kc, "lambd")
+    unsigned = kc.unsigned("input")
+
+    def body(x: SSAValue) -> SSAValue:
+        v = x if scalar.is_float(x) else scalar.convert(x, f64, src_unsigned=unsigned)
+        lo = scalar.compare("lt", v, _c(-lambd, v))
+        hi = scalar.compare("gt", v, _c(lambd, v))
+        r = scalar.select(lo, scalar.add(v, _c(bias, v)), scalar.select(hi, scalar.sub(v, _c(bias, v)), _c(0, v)))
+        if scalar.is_float(x):
+            return r
+        width = x.type.width.data
+        if unsigned and width == 64:
+            return scalar.convert(r, x.type, dst_unsigned=True)
+        return scalar.convert(scalar.convert(r, i64), x.type)
+
+    elementwise(kc, ["input"], "output", body)
+
+
+# ---- float classification -----------------------------------------------------------
+
+
+def _is_nan(x: SSAValue) -> SSAValue:
+    return arith.CmpfOp(x, x, "uno").result
+
+
+def lower_is_inf(kc: KernelContext) -> None:
+    negative = int_attr_value(kc.op.detect_negative) == 1
+    positive = int_attr_value(kc.op.detect_positive) == 1
+    out_type = kc.output("y").type.element_type
+
+    def body(x: SSAValue) -> SSAValue:
+        result = None
+        for detect, inf in ((positive, pymath.inf), (negative, -pymath.inf)):
+            if detect:
+                hit = scalar.compare("eq", x, _c(inf, x))
+                result = hit if result is None else arith.OrIOp(result, hit).result
+        return result if result is not None else scalar.const(False, out_type)
+
+    elementwise(kc, ["x"], "y", body)
+
+
 # ---- clip, variadic, where ----------------------------------------------------------
 
 
@@ -326,10 +408,37 @@ def _not(x: SSAValue) -> SSAValue:
     return arith.XOrIOp(x, _c(1, x)).result
 
 
+# ---- bitwise ------------------------------------------------------------------------
+
+
+def _bitwise_not(x: SSAValue) -> SSAValue:
+    return arith.XOrIOp(x, _c(-1, x)).result
+
+
+def lower_bit_shift(kc: KernelContext) -> None:
+    """LEFT: shli; RIGHT: shrui (unsigned) or shrsi (signed, opset 28). An amount that is
+    negative or >= the bit width (one unsigned compare) never reaches the shift, which
+    would be poison in LLVM: it gives 0, or the sign fill for a signed right shift."""
+    left = str_attr_value(kc.op.direction) == "LEFT"
+    unsigned = kc.unsigned("x")
+
+    def body(x: SSAValue, y: SSAValue) -> SSAValue:
+        width = x.type.width.data
+        in_range = scalar.compare("lt", y, _c(width, y), unsigned=True)
+        if not left and not unsigned:
+            return arith.ShRSIOp(x, scalar.select(in_range, y, _c(width - 1, y))).result
+        amount = scalar.select(in_range, y, _c(0, y))
+        shifted = (arith.ShLIOp(x, amount) if left else arith.ShRUIOp(x, amount)).result
+        return scalar.select(in_range, shifted, _c(0, x))
+
+    elementwise(kc, ["x", "y"], "z", body)
+
+
 # ---- conversions and copies ---------------------------------------------------------
 
 
 def lower_cast(kc: KernelContext) -> None:
+    """Cast, and CastLike (whose target_type only gives the output's element type)."""
     to = kc.output("output").type.element_type
     src_unsigned, dst_unsigned = kc.unsigned("input"), kc.unsigned("output")
     if not isinstance(to, (AnyFloat, IntegerType)):
@@ -372,6 +481,15 @@ LOWERINGS: dict[str, KernelLowering] = {
     "onnx.Erf": unary_io(_math(math.ErfOp)),
     "onnx.Sin": unary_io(_math(math.SinOp)),
     "onnx.Cos": unary_io(_math(math.CosOp)),
+    "onnx.Tan": unary_io(_math(math.TanOp)),
+    "onnx.Asin": unary_io(_math(math.AsinOp)),
+    "onnx.Acos": unary_io(_math(math.AcosOp)),
+    "onnx.Atan": unary_io(_math(math.AtanOp)),
+    "onnx.Sinh": unary_io(_math(math.SinhOp)),
+    "onnx.Cosh": unary_io(_math(math.CoshOp)),
+    "onnx.Asinh": unary_io(_math(math.AsinhOp)),
+    "onnx.Acosh": unary_io(_math(math.AcoshOp)),
+    "onnx.Atanh": unary_io(_math(math.AtanhOp)),
     "onnx.Floor": unary(_math(math.FloorOp)),
     "onnx.Ceil": unary(_math(math.CeilOp)),
     "onnx.Round": unary(_math(math.RoundEvenOp)),
@@ -386,6 +504,15 @@ LOWERINGS: dict[str, KernelLowering] = {
     "onnx.Elu": lower_elu,
     "onnx.Selu": lower_selu,
     "onnx.Gelu": lower_gelu,
+    "onnx.Softsign": unary_io(_softsign),
+    "onnx.ThresholdedRelu": lower_thresholded_relu,
+    "onnx.Celu": lower_celu,
+    "onnx.Mish": unary(_mish),
+    "onnx.Swish": lower_swish,
+    "onnx.Shrink": lower_shrink,
+    # float classification
+    "onnx.IsNaN": unary(_is_nan),
+    "onnx.IsInf": lower_is_inf,
     # clip, variadic, select
     "onnx.Clip": lower_clip,
     "onnx.Max": variadic("max", lambda kc: lambda a, b: scalar.maximum(a, b, kc.unsigned("max"))),
@@ -403,8 +530,15 @@ LOWERINGS: dict[str, KernelLowering] = {
     "onnx.And": binary(lambda a, b: arith.AndIOp(a, b).result),
     "onnx.Or": binary(lambda a, b: arith.OrIOp(a, b).result),
     "onnx.Xor": binary(lambda a, b: arith.XOrIOp(a, b).result),
+    # bitwise
+    "onnx.BitwiseAnd": binary(lambda a, b: arith.AndIOp(a, b).result),
+    "onnx.BitwiseOr": binary(lambda a, b: arith.OrIOp(a, b).result),
+    "onnx.BitwiseXor": binary(lambda a, b: arith.XOrIOp(a, b).result),
+    "onnx.BitwiseNot": unary(_bitwise_not),
+    "onnx.BitShift": lower_bit_shift,
     # conversions and copies
     "onnx.Cast": lower_cast,
+    "onnx.CastLike": lower_cast,
     "onnx.Identity": lower_identity,
     "onnx.Dropout": lower_dropout,
 }
