@@ -1,9 +1,13 @@
-"""Reduction ONNX ops in their opset-18+ form: ReduceSum/Mean/Max/Min/Prod/L2 take the
-axes as an optional 1-D integer input (absent or empty: all axes, or no reduction when
-noop_with_empty_axes=1) and have keepdims / noop_with_empty_axes properties; ArgMax and
-ArgMin reduce one `axis` property to i64 indices. All share `ReduceOp` / `ArgReduceOp`,
-whose verifiers check the element type, the axes operand and the result rank, which is
-known without constants whenever keepdims=1 or the axes length is static."""
+"""Reduction ONNX ops in their opset-18+ form: ReduceSum/Mean/Max/Min/Prod/L1/L2/
+SumSquare/LogSum/LogSumExp take the axes as an optional 1-D integer input (absent or
+empty: all axes, or no reduction when noop_with_empty_axes=1) and have keepdims /
+noop_with_empty_axes properties; ArgMax and ArgMin reduce one `axis` property to i64
+indices. All share `ReduceOp` / `ArgReduceOp`, whose verifiers check the element type,
+the axes operand and the result rank, which is known without constants whenever
+keepdims=1 or the axes length is static. The scans and selections along one axis live
+here too: CumSum (runtime-typed `axis` operand, exclusive/reverse), Hardmax (one-hot
+of the first maximum along `axis`) and TopK (Values and i64 Indices of the K
+largest/smallest along `axis`; K is the static size of that dim of the results)."""
 
 from __future__ import annotations
 
@@ -14,19 +18,25 @@ from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, opt_operan
 
 from dialects.onnx.base import (
     ANY,
+    FLOAT,
     NUMERIC,
     Kinds,
     TensorConstraint,
     expect_1d_index,
     expect_axis,
     expect_flag,
+    expect_index_type,
     expect_kinds,
     expect_rank,
     expect_same_element_type,
+    expect_same_type,
+    expect_scalar,
     expect_shape,
     fail,
+    fmt_shape,
     int_attr_value,
     int_prop,
+    is_dynamic,
     rank_of,
     shape_of,
     tensor_type,
@@ -101,6 +111,36 @@ class ReduceL2Op(ReduceOp):
     name = "onnx.ReduceL2"
 
 
+@irdl_op_definition
+class ReduceL1Op(ReduceOp):
+    """sum(|x|)."""
+
+    name = "onnx.ReduceL1"
+
+
+@irdl_op_definition
+class ReduceSumSquareOp(ReduceOp):
+    """sum(x * x)."""
+
+    name = "onnx.ReduceSumSquare"
+
+
+@irdl_op_definition
+class ReduceLogSumOp(ReduceOp):
+    """log(sum(x)); an empty reduction gives -inf."""
+
+    name = "onnx.ReduceLogSum"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+
+@irdl_op_definition
+class ReduceLogSumExpOp(ReduceOp):
+    """log(sum(exp(x))); an empty reduction gives -inf."""
+
+    name = "onnx.ReduceLogSumExp"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+
 class ArgReduceOp(IRDLOperation):
     """data -> i64 indices of the extreme value along `axis`."""
 
@@ -140,3 +180,95 @@ class ArgMaxOp(ArgReduceOp):
 @irdl_op_definition
 class ArgMinOp(ArgReduceOp):
     name = "onnx.ArgMin"
+
+
+# ---- scans and selections along one axis ------------------------------------------------
+
+
+@irdl_op_definition
+class CumSumOp(IRDLOperation):
+    """Running sum of x along the scalar i32/i64 `axis` operand; exclusive=1 leaves the
+    current element out, reverse=1 sums from the end."""
+
+    name = "onnx.CumSum"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    x = operand_def(TensorConstraint)
+    axis = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    exclusive = int_prop(0)
+    reverse = int_prop(0)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "x", self.ELEMENT_KINDS)
+        expect_same_type(self, self.x, self.y, "x and y")
+        expect_index_type(self, self.axis, "axis")
+        expect_scalar(self, self.axis, "axis", allow_one_element=True)
+        expect_flag(self, self.exclusive, "exclusive")
+        expect_flag(self, self.reverse, "reverse")
+
+
+@irdl_op_definition
+class HardmaxOp(IRDLOperation):
+    """1 at the first maximum along `axis`, 0 elsewhere (same type as the input)."""
+
+    name = "onnx.Hardmax"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    axis = int_prop(-1)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
+        expect_same_type(self, self.input, self.output, "input and output")
+        self.normalized_axis()
+
+
+@irdl_op_definition
+class TopKOp(IRDLOperation):
+    """The K largest (largest=1) or smallest elements of x along `axis` and their i64
+    indices; K is the one-element i64 operand `k`. Values and Indices have x's shape
+    with K along `axis`; equal values keep the lower index first."""
+
+    name = "onnx.TopK"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    x = operand_def(TensorConstraint)
+    k = operand_def(TensorConstraint)
+    values = result_def(TensorConstraint)
+    indices = result_def(TensorConstraint)
+
+    axis = int_prop(-1)
+    largest = int_prop(1)
+    sorted = int_prop(1)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "X"))
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
+        expect_flag(self, self.largest, "largest")
+        expect_flag(self, self.sorted, "sorted")
+        expect_same_element_type(self, [self.x, self.values], "X and Values")
+        n = expect_1d_index(self, self.k, "K")
+        if n is not None and n != 1:
+            raise fail(self, f"K must hold one element, got {n}")
+        ty = tensor_type(self, self.indices, "Indices").element_type
+        if ty != i64:
+            raise fail(self, f"Indices must have element type i64, got {ty}")
+        axis = self.normalized_axis()
+        sx = shape_of(self, self.x, "X")
+        sv = shape_of(self, self.values, "Values")
+        expect_shape(self, self.indices, "Indices", sv)
+        expect_rank(self, self.values, "Values", len(sx))
+        expected = list(sx)
+        expected[axis] = sv[axis]
+        expect_shape(self, self.values, "Values", expected)
+        if not (is_dynamic(sv[axis]) or is_dynamic(sx[axis])) and sv[axis] > sx[axis]:
+            raise fail(self, f"K = {sv[axis]} exceeds dim {axis} of X {fmt_shape(sx)}")
