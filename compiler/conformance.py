@@ -69,13 +69,24 @@ def _compare(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> str
     return None
 
 
+def _array(value) -> np.ndarray:
+    """Case data is numpy arrays, except some cases (Cast/CastLike) that store TensorProtos."""
+    import onnx
+    from onnx import numpy_helper
+
+    if isinstance(value, onnx.TensorProto):
+        return numpy_helper.to_array(value)
+    return np.asarray(value)
+
+
 def run_case(case) -> CaseResult:
     """Compiles and runs one case; any failure is reported as a one-line reason."""
     op = case_op_type(case)
     try:
         rep = backend.prepare(case.model)
         for inputs, outputs in case.data_sets:
-            got = rep.run(list(inputs))
+            inputs, outputs = [_array(x) for x in inputs], [_array(x) for x in outputs]
+            got = rep.run(inputs)
             if len(got) != len(outputs):
                 return CaseResult(case.name, op, False, f"{len(got)} outputs, expected {len(outputs)}")
             for g, w in zip(got, outputs):

@@ -569,3 +569,278 @@ def test_print_parse_round_trip():
     assert str(parsed) == text
     assert parsed.is_structurally_equivalent(module)
     assert '"onnx.Clip"' in text and "operandSegmentSizes" in text and "resultSegmentSizes" in text
+
+
+# ---- more elementwise ops: trigonometry, activations, classification, bitwise, CastLike ---
+
+EXTRA_ELEMENTWISE_OPS = """
+CastLike Acos Acosh Asin Asinh Atan Atanh Tan Sinh Cosh Softsign ThresholdedRelu Celu Mish
+Shrink Swish IsNaN IsInf BitShift BitwiseAnd BitwiseOr BitwiseXor BitwiseNot
+""".split()
+
+
+@pytest.mark.parametrize("name", EXTRA_ELEMENTWISE_OPS)
+def test_extra_elementwise_signature_matches_onnx_schema(name: str, monkeypatch):
+    """As test_signature_matches_onnx_schema; Swish exists from opset 24 on."""
+    assert name in ONNX_OPS
+    if name == "Swish":
+        get_schema = onnx.defs.get_schema
+        monkeypatch.setattr(onnx.defs, "get_schema", lambda n, _v: get_schema(n, 24))
+    test_signature_matches_onnx_schema(name)
+
+
+def test_extra_unary_float_ops():
+    from dialects.onnx.elementwise import (
+        AcosOp,
+        CeluOp,
+        MishOp,
+        ShrinkOp,
+        SoftsignOp,
+        SwishOp,
+        TanOp,
+        ThresholdedReluOp,
+    )
+
+    x, xh, xi, xb = vals(T(2, 3), T(2, 3, elt=f16), T(2, 3, elt=i32), T(2, 3, elt=i1))
+    ok(AcosOp, [x], [T(2, 3)])
+    ok(TanOp, [xh], [T(2, 3, elt=f16)])
+    bad(AcosOp, [xi], [T(2, 3, elt=i32)], "floating-point")
+    bad(TanOp, [x], [T(3, 2)], "same type")
+    ok(SoftsignOp, [x], [T(2, 3)])
+    ok(MishOp, [x], [T(2, 3)])
+    op = ok(ThresholdedReluOp, [x], [T(2, 3)])
+    assert op.alpha.value.data == 1.0
+    op = ok(SwishOp, [x], [T(2, 3)], alpha=F(0.5))
+    assert op.alpha.value.data == 0.5
+    ok(CeluOp, [x], [T(2, 3)], alpha=F(2.0))
+    bad(CeluOp, [x], [T(2, 3)], "alpha", alpha=F(0.0))
+    bad(MishOp, [xi], [T(2, 3, elt=i32)], "floating-point")
+    op = ok(ShrinkOp, [xi], [T(2, 3, elt=i32)])
+    assert (op.bias.value.data, op.lambd.value.data) == (0.0, 0.5)
+    ok(ShrinkOp, [x], [T(2, 3)], bias=F(1.0), lambd=F(2.0))
+    bad(ShrinkOp, [xb], [T(2, 3, elt=i1)], "numeric")
+
+
+def test_isnan_isinf():
+    from dialects.onnx.elementwise import IsInfOp, IsNaNOp
+
+    x, xd, xi = vals(T(2, 3), T(4, elt=f64), T(2, 3, elt=i32))
+    ok(IsNaNOp, [x], [T(2, 3, elt=i1)])
+    ok(IsNaNOp, [xd], [T(4, elt=i1)])
+    bad(IsNaNOp, [x], [T(2, 3)], "i1")
+    bad(IsNaNOp, [xi], [T(2, 3, elt=i1)], "floating-point")
+    bad(IsNaNOp, [x], [T(3, 2, elt=i1)], "differ")
+    op = ok(IsInfOp, [x], [T(2, 3, elt=i1)], detect_negative=I(0))
+    assert (op.detect_negative.value.data, op.detect_positive.value.data) == (0, 1)
+    bad(IsInfOp, [x], [T(2, 3, elt=i1)], "detect_positive", detect_positive=I(2))
+
+
+def test_bitwise_and_bitshift():
+    from xdsl.dialects.builtin import IntegerType, Signedness
+
+    from dialects.onnx.elementwise import BitShiftOp, BitwiseAndOp, BitwiseNotOp, BitwiseXorOp
+
+    u8 = IntegerType(8, Signedness.UNSIGNED)
+    a, b, af, ab, au = vals(T(2, 3, elt=i32), T(3, elt=i32), T(2, 3), T(2, 3, elt=i1), T(2, 3, elt=u8))
+    ok(BitwiseAndOp, [a, b], [T(2, 3, elt=i32)])
+    ok(BitwiseXorOp, [au, au], [T(2, 3, elt=u8)])
+    bad(BitwiseAndOp, [af, af], [T(2, 3)], "integer")
+    bad(BitwiseAndOp, [a, au], [T(2, 3, elt=i32)], "element type")
+    bad(BitwiseXorOp, [a, b], [T(3, 3, elt=i32)], "broadcast shape")
+    ok(BitwiseNotOp, [au], [T(2, 3, elt=u8)])
+    bad(BitwiseNotOp, [ab], [T(2, 3, elt=i1)], "integer")
+
+    (y,) = vals(T(3, elt=u8))
+    op = ok(BitShiftOp, [au, y], [T(2, 3, elt=u8)], direction=S("LEFT"))
+    assert op.direction.data == "LEFT"
+    ok(BitShiftOp, [a, b], [T(2, 3, elt=i32)], direction=S("RIGHT"))  # signed: opset 28
+    bad(BitShiftOp, [au, y], [T(2, 3, elt=u8)], "direction", direction=S("UP"))
+    bad(BitShiftOp, [af, af], [T(2, 3)], "integer", direction=S("LEFT"))
+    bad(BitShiftOp, [au, b], [T(2, 3, elt=u8)], "element type", direction=S("LEFT"))
+    with pytest.raises(VerifyException, match="direction"):
+        build(BitShiftOp, [au, y], [T(2, 3, elt=u8)]).verify()
+
+
+def test_castlike():
+    from dialects.onnx.elementwise import CastLikeOp
+
+    x, like_i, like_h, xb = vals(T(2, 3), T(5, elt=i64), T(elt=f16), T(2, 3, elt=i1))
+    op = ok(CastLikeOp, [x, like_i], [T(2, 3, elt=i64)])
+    assert op.saturate.value.data == 1
+    ok(CastLikeOp, [xb, like_h], [T(2, 3, elt=f16)], saturate=I(0))
+    ok(CastLikeOp, [x, x], [T(2, 3)])
+    bad(CastLikeOp, [x, like_i], [T(2, 3, elt=i32)], "target_type")
+    bad(CastLikeOp, [x, like_i], [T(3, 2, elt=i64)], "shape")
+    bad(CastLikeOp, [x, like_i], [T(2, 3, elt=i64)], "saturate", saturate=I(3))
+
+
+# ---- reduction / normalization / tensor ops beyond the core set ------------------------
+
+EXTRA_OPS = """
+ReduceL1 ReduceLogSum ReduceLogSumExp ReduceSumSquare CumSum Hardmax TopK LRN RMSNormalization
+GroupNormalization LpNormalization MeanVarianceNormalization GatherElements ScatterElements
+GatherND ScatterND OneHot Trilu EyeLike DepthToSpace SpaceToDepth
+""".split()
+
+
+@pytest.mark.parametrize("name", EXTRA_OPS)
+def test_extra_op_signature_matches_latest_onnx_schema(name: str):
+    """Against the newest schema: RMSNormalization is opset 23, SpaceToDepth's mode 28."""
+    schema = onnx.defs.get_schema(name)
+    op_def = ONNX_OPS[name].get_irdl_definition()
+    want_in = [(_snake(p.name), _OPTION[p.option]) for p in schema.inputs]
+    assert [(n, _kind(d)) for n, d in op_def.operands] == want_in
+    want_out = [(_snake(p.name), _OPTION[p.option]) for p in schema.outputs]
+    assert [(n, _kind(d)) for n, d in op_def.results] == want_out
+    props = {k: v for k, v in op_def.properties.items() if k not in _SEGMENTS}
+    assert set(props) == set(schema.attributes)
+    for attr_name, attr in schema.attributes.items():
+        prop = props[attr_name]
+        assert isinstance(prop, OptionalDef) != attr.required, attr_name
+        onnx_default = onnx.helper.get_attribute_value(attr.default_value) if attr.default_value.type else None
+        if isinstance(onnx_default, list):  # MeanVarianceNormalization axes: a computed default
+            assert prop.default_value is None, attr_name
+        elif onnx_default is None:
+            assert prop.default_value is None, attr_name
+        elif isinstance(onnx_default, bytes):
+            assert prop.default_value == StringAttr(onnx_default.decode()), attr_name
+        elif isinstance(onnx_default, float):
+            assert prop.default_value.value.data == pytest.approx(onnx_default, rel=1e-6), attr_name
+        else:
+            assert prop.default_value.value.data == onnx_default, attr_name
+    param = schema.inputs[0]
+    constraint = next(c for c in schema.type_constraints if c.type_param_str == param.type_str)
+    categories = {_category(t) for t in constraint.allowed_type_strs} - {None}
+    assert set(ONNX_OPS[name].ELEMENT_KINDS) == categories
+
+
+def test_extra_reductions():
+    from dialects.onnx.reduction import CumSumOp, HardmaxOp, ReduceLogSumExpOp, ReduceL1Op, TopKOp
+
+    x, axes, xi = vals(T(2, 3, 4), T(1, elt=i64), T(2, 3, elt=i64))
+    ok(ReduceL1Op, [xi, axes], [T(2, 1, elt=i64)])
+    ok(ReduceLogSumExpOp, [x, axes], [T(2, 4)], keepdims=I(0))
+    bad(ReduceLogSumExpOp, [xi, axes], [T(2, 1, elt=i64)], "floating-point")
+
+    ax, ax1, ax2, axf = vals(T(elt=i64), T(1, elt=i32), T(2, elt=i64), T())
+    ok(CumSumOp, [x, ax], [T(2, 3, 4)], exclusive=I(1), reverse=I(1))
+    ok(CumSumOp, [xi, ax1], [T(2, 3, elt=i64)])
+    bad(CumSumOp, [x, ax2], [T(2, 3, 4)], "scalar")
+    bad(CumSumOp, [x, axf], [T(2, 3, 4)], "i32 or i64")
+    bad(CumSumOp, [x, ax], [T(2, 3, 4)], "reverse", reverse=I(2))
+    bad(CumSumOp, [x, ax], [T(2, 3, 5)], "same type")
+
+    ok(HardmaxOp, [x], [T(2, 3, 4)], axis=I(-3))
+    bad(HardmaxOp, [x], [T(2, 3, 4)], "axis 3", axis=I(3))
+    bad(HardmaxOp, [xi], [T(2, 3, elt=i64)], "floating-point")
+
+    (k,) = vals(T(1, elt=i64))
+    ok(TopKOp, [x, k], [T(2, 3, 2), T(2, 3, 2, elt=i64)])
+    ok(TopKOp, [x, k], [T(2, 1, 4), T(2, 1, 4, elt=i64)], axis=I(1), largest=I(0))
+    bad(TopKOp, [x, k], [T(2, 3, 2), T(2, 3, 2, elt=i32)], "Indices must have element type i64")
+    bad(TopKOp, [x, k], [T(2, 3, 2), T(2, 3, 3, elt=i64)], "Indices has shape")
+    bad(TopKOp, [x, k], [T(2, 2, 2), T(2, 2, 2, elt=i64)], "Values has shape")
+    bad(TopKOp, [x, k], [T(2, 3, 5), T(2, 3, 5, elt=i64)], "exceeds")
+    bad(TopKOp, [x, ax2], [T(2, 3, 2), T(2, 3, 2, elt=i64)], "one element")
+    bad(TopKOp, [x, k], [T(2, 3, 2), T(2, 3, 2, elt=i64)], "sorted", sorted=I(5))
+
+
+def test_extra_normalizations():
+    from dialects.onnx.nn import (
+        GroupNormalizationOp,
+        LpNormalizationOp,
+        LRNOp,
+        MeanVarianceNormalizationOp,
+        RMSNormalizationOp,
+    )
+
+    x, c6, c3 = vals(T(2, 6, 4, 4), T(6), T(3))
+    ok(GroupNormalizationOp, [x, c6, c6], [T(2, 6, 4, 4)], num_groups=I(3))
+    bad(GroupNormalizationOp, [x, c6, c6], [T(2, 6, 4, 4)], "divisible", num_groups=I(4))
+    bad(GroupNormalizationOp, [x, c3, c3], [T(2, 6, 4, 4)], "scale has shape", num_groups=I(3))
+    bad(GroupNormalizationOp, [x, c6, c6], [T(2, 6, 4, 4)], "stash_type", num_groups=I(3), stash_type=I(7))
+
+    s45, s_bad, s_h = vals(T(4, 4), T(3, 4), T(4, elt=f16))
+    ok(RMSNormalizationOp, [x, s45], [T(2, 6, 4, 4)], axis=I(2))
+    ok(RMSNormalizationOp, [x, s_h], [T(2, 6, 4, 4, elt=f16)])
+    bad(RMSNormalizationOp, [x, s_h], [T(2, 6, 4, 4)], "scale and Y")
+    bad(RMSNormalizationOp, [x, s_bad], [T(2, 6, 4, 4)], "broadcast")
+    bad(RMSNormalizationOp, [x, s45], [T(2, 6, 4, 4)], "axis 4", axis=I(4))
+
+    ok(LpNormalizationOp, [x], [T(2, 6, 4, 4)], p=I(1), axis=I(1))
+    bad(LpNormalizationOp, [x], [T(2, 6, 4, 4)], "p must be 1 or 2", p=I(3))
+
+    op = ok(MeanVarianceNormalizationOp, [x], [T(2, 6, 4, 4)])
+    assert op.effective_axes() == [0, 2, 3]
+    op = ok(MeanVarianceNormalizationOp, [x], [T(2, 6, 4, 4)], axes=make_ints([-1, 1]))
+    assert op.effective_axes() == [1, 3]
+    bad(MeanVarianceNormalizationOp, [x], [T(2, 6, 4, 4)], "duplicates", axes=make_ints([1, -3]))
+    bad(MeanVarianceNormalizationOp, [x], [T(2, 6, 4, 4)], "out of range", axes=make_ints([4]))
+
+    ok(LRNOp, [x], [T(2, 6, 4, 4)], size=I(3))
+    bad(LRNOp, [x], [T(2, 6, 4, 4)], "size", size=I(0))
+
+
+def test_extra_gather_scatter():
+    from dialects.onnx.tensor import GatherElementsOp, GatherNDOp, ScatterElementsOp, ScatterNDOp
+
+    data, idx, idx_bad, upd = vals(T(3, 4), T(2, 4, elt=i64), T(2, elt=i64), T(2, 4))
+    ok(GatherElementsOp, [data, idx], [T(2, 4)])
+    bad(GatherElementsOp, [data, idx_bad], [T(2)], "rank 2")
+    bad(GatherElementsOp, [data, idx], [T(2, 5)], "output has shape")
+    bad(GatherElementsOp, [data, idx], [T(2, 4)], "axis -3", axis=I(-3))
+
+    ok(ScatterElementsOp, [data, idx, upd], [T(3, 4)], axis=I(1), reduction=S("max"))
+    bad(ScatterElementsOp, [data, idx, upd], [T(3, 4)], "reduction", reduction=S("sub"))
+    bad(ScatterElementsOp, [data, idx, data], [T(3, 4)], "updates has shape")
+    bad(ScatterElementsOp, [data, idx, upd], [T(4, 3)], "same type")
+
+    d3, i_nd, i_b, i_long = vals(T(2, 3, 4), T(5, 2, elt=i64), T(2, 1, elt=i32), T(5, 4, elt=i64))
+    ok(GatherNDOp, [d3, i_nd], [T(5, 4)])
+    ok(GatherNDOp, [d3, i_b], [T(2, 4)], batch_dims=I(1))
+    bad(GatherNDOp, [d3, i_nd], [T(5, 3, 4)], "output has shape")
+    bad(GatherNDOp, [d3, i_long], [T(5)], "indexable")
+    bad(GatherNDOp, [d3, i_b], [T(2, 4)], "batch_dims", batch_dims=I(2))
+
+    (u_nd,) = vals(T(5, 4))
+    ok(ScatterNDOp, [d3, i_nd, u_nd], [T(2, 3, 4)], reduction=S("mul"))
+    bad(ScatterNDOp, [d3, i_nd, d3], [T(2, 3, 4)], "updates has shape")
+    bad(ScatterNDOp, [d3, i_nd, u_nd], [T(2, 3, 4)], "reduction", reduction=S("div"))
+
+
+def test_extra_tensor_ops():
+    from dialects.onnx.tensor import DepthToSpaceOp, EyeLikeOp, OneHotOp, SpaceToDepthOp, TriluOp
+
+    ind, depth, values, values_i = vals(T(2, 3, elt=i64), T(elt=i64), T(2), T(2, elt=i32))
+    ok(OneHotOp, [ind, depth, values], [T(2, 3, 5)])
+    ok(OneHotOp, [ind, depth, values_i], [T(5, 2, 3, elt=i32)], axis=I(0))
+    bad(OneHotOp, [ind, depth, values], [T(2, 5, 3)], "output has shape")
+    bad(OneHotOp, [ind, depth, values], [T(2, 3, 5, elt=i32)], "values and output")
+    bad(OneHotOp, [ind, values, values], [T(2, 3, 5)], "scalar")
+    bad(OneHotOp, [ind, depth, values], [T(2, 3, 5)], "axis 3", axis=I(3))
+
+    x, k, kv = vals(T(3, 4), T(elt=i64), T(2, elt=i64))
+    ok(TriluOp, [x, k], [T(3, 4)], upper=I(0))
+    ok(TriluOp, [x, None], [T(3, 4)])
+    bad(TriluOp, [x, kv], [T(3, 4)], "scalar")
+    bad(TriluOp, [x, None], [T(3, 4)], "upper", upper=I(2))
+    (v,) = vals(T(4))
+    bad(TriluOp, [v, None], [T(4)], "rank >= 2")
+
+    ok(EyeLikeOp, [x], [T(3, 4)], k=I(-1))
+    ok(EyeLikeOp, [x], [T(3, 4, elt=i64)], dtype=I(7))
+    ok(EyeLikeOp, [x], [T(3, 4, elt=i1)], dtype=I(9))
+    bad(EyeLikeOp, [x], [T(3, 4)], "differs", dtype=I(7))
+    bad(EyeLikeOp, [v], [T(4)], "rank 2")
+    bad(EyeLikeOp, [x], [T(4, 3)], "output has shape")
+
+    (deep,) = vals(T(1, 8, 2, 3))
+    ok(DepthToSpaceOp, [deep], [T(1, 2, 4, 6)], blocksize=I(2))
+    ok(DepthToSpaceOp, [deep], [T(1, 2, 4, 6)], blocksize=I(2), mode=S("CRD"))
+    bad(DepthToSpaceOp, [deep], [T(1, 2, 4, 6)], "mode", blocksize=I(2), mode=S("RCD"))
+    bad(DepthToSpaceOp, [deep], [T(1, 8, 2, 3)], "output has shape", blocksize=I(2))
+    bad(DepthToSpaceOp, [deep], [T(1, 1, 6, 9)], "divisible", blocksize=I(3))
+    (wide,) = vals(T(1, 2, 4, 6))
+    ok(SpaceToDepthOp, [wide], [T(1, 8, 2, 3)], blocksize=I(2))
+    bad(SpaceToDepthOp, [wide], [T(1, 8, 2, 3)], "divisible", blocksize=I(4))
+    bad(SpaceToDepthOp, [x], [T(3, 4)], "rank 4", blocksize=I(1))
