@@ -1,7 +1,8 @@
 """Neural-network ONNX ops: convolutions (Conv, ConvTranspose), pooling (MaxPool,
 AveragePool, GlobalAveragePool, GlobalMaxPool), normalizations (BatchNormalization in
-inference form, InstanceNormalization, LayerNormalization), Softmax/LogSoftmax, Dropout
-and PRelu. Sliding-window ops share `WindowOp`, which owns the auto_pad / pads / strides
+inference form, InstanceNormalization, LayerNormalization, GroupNormalization,
+RMSNormalization, LpNormalization, MeanVarianceNormalization, LRN), Softmax/LogSoftmax,
+Dropout and PRelu. Sliding-window ops share `WindowOp`, which owns the auto_pad / pads / strides
 / dilations properties, their verification, and `effective_*()` methods that return the
 values ONNX means when an attribute is absent or auto_pad is set (so lowerings never
 re-derive them). Data layout is ONNX's NCHW: X is (N, C, D1, ..., Dn)."""
@@ -50,6 +51,7 @@ from dialects.onnx.base import (
     ints_value,
     is_dynamic,
     rank_of,
+    required_int_prop,
     required_ints_prop,
     shape_of,
     str_attr_value,
@@ -420,6 +422,14 @@ class GlobalMaxPoolOp(GlobalPoolOp):
 # ---- normalization ------------------------------------------------------------------
 
 
+def _expect_stash_type(op: IRDLOperation, attr) -> None:
+    """stash_type names the precision of the statistics: a float TensorProto type
+    (1 float, 10 float16, 11 double, 16 bfloat16)."""
+    value = int_attr_value(attr)
+    if value is not None and value not in (1, 10, 11, 16):
+        raise fail(op, f"stash_type must be a floating-point data type (1, 10, 11 or 16), got {value}")
+
+
 def _expect_channel_vector(op: IRDLOperation, value: SSAValue, what: str, channels: int) -> None:
     expect_kinds(op, value, what, FLOAT)
     expect_shape(op, value, what, (channels,))
@@ -532,6 +542,150 @@ class LayerNormalizationOp(IRDLOperation):
             if value is not None:
                 expect_kinds(self, value, what, FLOAT)
                 expect_shape(self, value, what, stats_shape)
+
+
+@irdl_op_definition
+class GroupNormalizationOp(IRDLOperation):
+    """Opset-21 GroupNormalization: statistics per (sample, group of C / num_groups
+    channels) over those channels and the spatial dims; scale and bias are per channel
+    (C,)."""
+
+    name = "onnx.GroupNormalization"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+    x = operand_def(TensorConstraint)
+    scale = operand_def(TensorConstraint)
+    bias = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    epsilon = float_prop(1e-5)
+    num_groups = required_int_prop()
+    stash_type = int_prop(1)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
+        expect_min_rank(self, self.x, "X", 2)
+        expect_same_type(self, self.x, self.y, "X and Y")
+        expect_same_element_type(self, [self.x, self.scale, self.bias], "X, scale and bias")
+        _expect_stash_type(self, self.stash_type)
+        groups = self.num_groups.value.data
+        c = shape_of(self, self.x, "X")[1]
+        if groups < 1:
+            raise fail(self, f"num_groups must be >= 1, got {groups}")
+        if not is_dynamic(c) and c % groups:
+            raise fail(self, f"X has {c} channels, not divisible by num_groups={groups}")
+        _expect_channel_vector(self, self.scale, "scale", c)
+        _expect_channel_vector(self, self.bias, "bias", c)
+
+
+@irdl_op_definition
+class RMSNormalizationOp(IRDLOperation):
+    """Opset-23 RMSNormalization: Y = X / sqrt(mean(X^2 over dims [axis, rank)) +
+    epsilon) * scale; scale broadcasts unidirectionally to X and gives Y its type."""
+
+    name = "onnx.RMSNormalization"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+    x = operand_def(TensorConstraint)
+    scale = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    axis = int_prop(-1)
+    epsilon = float_prop(1e-5)
+    stash_type = int_prop(1)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "X"))
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
+        expect_kinds(self, self.scale, "scale", FLOAT)
+        expect_min_rank(self, self.x, "X", 1)
+        self.normalized_axis()
+        _expect_stash_type(self, self.stash_type)
+        expect_same_element_type(self, [self.scale, self.y], "scale and Y")
+        sx, ss = shape_of(self, self.x, "X"), shape_of(self, self.scale, "scale")
+        expect_shape(self, self.y, "Y", sx)
+        if not unidirectional_broadcastable(ss, sx):
+            raise fail(self, f"scale {fmt_shape(ss)} does not broadcast to X {fmt_shape(sx)}")
+
+
+@irdl_op_definition
+class LpNormalizationOp(IRDLOperation):
+    """output = input / ||input||_p along `axis` (p 1 or 2); a zero norm gives 0."""
+
+    name = "onnx.LpNormalization"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    axis = int_prop(-1)
+    p = int_prop(2)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
+        expect_same_type(self, self.input, self.output, "input and output")
+        self.normalized_axis()
+        if self.p.value.data not in (1, 2):
+            raise fail(self, f"p must be 1 or 2, got {self.p.value.data}")
+
+
+@irdl_op_definition
+class MeanVarianceNormalizationOp(IRDLOperation):
+    """Y = (X - mean) / (sqrt(variance) + 1e-9) with the statistics over `axes`
+    (default [0, 2, 3])."""
+
+    name = "onnx.MeanVarianceNormalization"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+    x = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    axes = ints_prop()
+
+    def effective_axes(self) -> list[int]:
+        """The normalized, sorted axes (absent: [0, 2, 3])."""
+        rank = rank_of(self, self.x, "X")
+        axes = ints_value(self.axes)
+        if axes is None:
+            axes = [0, 2, 3]
+        return sorted({expect_axis(self, a, rank, "axes entry") for a in axes})
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
+        expect_same_type(self, self.x, self.y, "X and Y")
+        axes = ints_value(self.axes)
+        effective = self.effective_axes()
+        if axes is not None and len(effective) != len(axes):
+            raise fail(self, f"axes {axes} has duplicates")
+
+
+@irdl_op_definition
+class LRNOp(IRDLOperation):
+    """Local response normalization across channels (axis 1):
+    Y = X / (bias + alpha / size * sum of X^2 over the `size` neighbouring channels)^beta."""
+
+    name = "onnx.LRN"
+    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+
+    x = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    alpha = float_prop(1e-4)
+    beta = float_prop(0.75)
+    bias = float_prop(1.0)
+    size = required_int_prop()
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
+        expect_min_rank(self, self.x, "X", 2)
+        expect_same_type(self, self.x, self.y, "X and Y")
+        if self.size.value.data < 1:
+            raise fail(self, f"size must be >= 1, got {self.size.value.data}")
 
 
 # ---- softmax ------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Constants, shape queries and data-movement ONNX ops: Constant, ConstantOfShape, Range,
 Shape, Size, Identity, Reshape, Flatten, Transpose, Concat, Split, Slice, Squeeze,
-Unsqueeze, Gather, Expand, Tile, Pad and Resize, each in its opset-21 form (shapes, axes,
-pads, starts/ends, split sizes, scales and sizes are operands, not attributes). Index
+Unsqueeze, Gather, GatherElements, GatherND, ScatterElements, ScatterND, OneHot, Trilu,
+EyeLike, DepthToSpace, SpaceToDepth, Expand, Tile, Pad and Resize, each in its opset-21
+form (shapes, axes, pads, starts/ends, split sizes, scales and sizes are operands, not
+attributes; DepthToSpace/SpaceToDepth also take the opset-28 `mode`). Index
 operands must be 1-D i64 (or i32) tensors. The verifiers check what is known without
 reading constant operands: ranks, element types, lengths of index operands when static,
 attribute values, and result shapes where they follow from static input shapes."""
@@ -54,9 +56,11 @@ from dialects.onnx.base import (
     ints_value,
     is_dynamic,
     num_elements,
+    onnx_element_type,
     rank_of,
     required_int_prop,
     shape_of,
+    str_attr_value,
     str_prop,
     tensor_type,
     unidirectional_broadcastable,
@@ -519,6 +523,268 @@ class GatherOp(IRDLOperation):
         axis = self.normalized_axis()
         sd, si = shape_of(self, self.data, "data"), shape_of(self, self.indices, "indices")
         expect_shape(self, self.output, "output", (*sd[:axis], *si, *sd[axis + 1 :]))
+
+
+@irdl_op_definition
+class GatherElementsOp(IRDLOperation):
+    """output[i] = data[i with dim `axis` replaced by indices[i]]; indices has data's
+    rank and gives the output shape."""
+
+    name = "onnx.GatherElements"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    indices = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    axis = int_prop(0)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.data, "data"))
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.data, self.output], "data and output")
+        expect_min_rank(self, self.data, "data", 1)
+        expect_index_type(self, self.indices, "indices")
+        expect_rank(self, self.indices, "indices", rank_of(self, self.data, "data"))
+        self.normalized_axis()
+        expect_shape(self, self.output, "output", shape_of(self, self.indices, "indices"))
+
+
+SCATTER_REDUCTIONS = ("none", "add", "mul", "max", "min")
+
+
+@irdl_op_definition
+class ScatterElementsOp(IRDLOperation):
+    """output = data, then output[i with dim `axis` replaced by indices[i]] =
+    updates[i] (or combined with it by `reduction`)."""
+
+    name = "onnx.ScatterElements"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    indices = operand_def(TensorConstraint)
+    updates = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    axis = int_prop(0)
+    reduction = str_prop("none")
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.data, "data"))
+
+    def verify_(self) -> None:
+        expect_choice(self, self.reduction, "reduction", SCATTER_REDUCTIONS)
+        expect_same_type(self, self.data, self.output, "data and output")
+        expect_same_element_type(self, [self.data, self.updates], "data and updates")
+        expect_min_rank(self, self.data, "data", 1)
+        expect_index_type(self, self.indices, "indices")
+        expect_rank(self, self.indices, "indices", rank_of(self, self.data, "data"))
+        expect_shape(self, self.updates, "updates", shape_of(self, self.indices, "indices"))
+        self.normalized_axis()
+
+
+def _index_tuple_length(op: IRDLOperation, indices, data_rank: int, batch_dims: int) -> int | None:
+    """The static last dim of GatherND/ScatterND indices (the index tuple length)."""
+    expect_min_rank(op, indices, "indices", max(1, batch_dims + 1))
+    q = shape_of(op, indices, "indices")[-1]
+    if is_dynamic(q):
+        return None
+    if q > data_rank - batch_dims:
+        raise fail(op, f"indices tuples have {q} entries, data has only {data_rank - batch_dims} indexable dims")
+    return q
+
+
+@irdl_op_definition
+class GatherNDOp(IRDLOperation):
+    """Gathers slices of data at the index tuples in the last dim of indices (i64); the
+    first `batch_dims` dims of data and indices are batch dims. Output shape:
+    data[:b] + indices[b:-1] + data[b + q:]."""
+
+    name = "onnx.GatherND"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    indices = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    batch_dims = int_prop(0)
+
+    def verify_(self) -> None:
+        expect_same_element_type(self, [self.data, self.output], "data and output")
+        expect_index_type(self, self.indices, "indices")
+        b = self.batch_dims.value.data
+        sd, si = shape_of(self, self.data, "data"), shape_of(self, self.indices, "indices")
+        if b < 0 or b >= min(len(sd), len(si)):
+            raise fail(self, f"batch_dims {b} must be in [0, min(rank(data), rank(indices)))")
+        if not all(dims_compatible(a, c) for a, c in zip(sd[:b], si[:b])):
+            raise fail(self, f"batch dims of data {fmt_shape(sd)} and indices {fmt_shape(si)} differ")
+        q = _index_tuple_length(self, self.indices, len(sd), b)
+        if q is not None:
+            expect_shape(self, self.output, "output", (*sd[:b], *si[b:-1], *sd[b + q :]))
+
+
+@irdl_op_definition
+class ScatterNDOp(IRDLOperation):
+    """output = data, then output[indices[j]] = updates[j] (slices; or combined by
+    `reduction`). updates has shape indices[:-1] + data[q:]."""
+
+    name = "onnx.ScatterND"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    data = operand_def(TensorConstraint)
+    indices = operand_def(TensorConstraint)
+    updates = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    reduction = str_prop("none")
+
+    def verify_(self) -> None:
+        expect_choice(self, self.reduction, "reduction", SCATTER_REDUCTIONS)
+        expect_same_type(self, self.data, self.output, "data and output")
+        expect_same_element_type(self, [self.data, self.updates], "data and updates")
+        expect_index_type(self, self.indices, "indices")
+        sd, si = shape_of(self, self.data, "data"), shape_of(self, self.indices, "indices")
+        q = _index_tuple_length(self, self.indices, len(sd), 0)
+        if q is not None:
+            expect_shape(self, self.updates, "updates", (*si[:-1], *sd[q:]))
+
+
+@irdl_op_definition
+class OneHotOp(IRDLOperation):
+    """output has indices' shape with a `depth`-sized dim inserted at `axis`; it holds
+    values[1] where the (negative-wrapped) index matches, values[0] elsewhere."""
+
+    name = "onnx.OneHot"
+    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+
+    indices = operand_def(TensorConstraint)
+    depth = operand_def(TensorConstraint)
+    values = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    axis = int_prop(-1)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.indices, "indices") + 1)
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.indices, "indices", self.ELEMENT_KINDS)
+        expect_kinds(self, self.depth, "depth", NUMERIC)
+        expect_scalar(self, self.depth, "depth", allow_one_element=True)
+        expect_shape(self, self.values, "values", (2,))
+        expect_same_element_type(self, [self.values, self.output], "values and output")
+        axis = self.normalized_axis()
+        si, so = shape_of(self, self.indices, "indices"), shape_of(self, self.output, "output")
+        expect_rank(self, self.output, "output", len(si) + 1)
+        expect_shape(self, self.output, "output", (*si[:axis], so[axis], *si[axis:]))
+
+
+@irdl_op_definition
+class TriluOp(IRDLOperation):
+    """Keeps the upper (upper=1: j - i >= k) or lower (j - i <= k) triangle of the last
+    two dims and zeroes the rest; k is an optional scalar i64 operand (default 0)."""
+
+    name = "onnx.Trilu"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    k = opt_operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    upper = int_prop(1)
+
+    def verify_(self) -> None:
+        expect_flag(self, self.upper, "upper")
+        expect_min_rank(self, self.input, "input", 2)
+        expect_same_type(self, self.input, self.output, "input and output")
+        if self.k is not None:
+            expect_index_type(self, self.k, "k")
+            expect_scalar(self, self.k, "k", allow_one_element=True)
+
+
+@irdl_op_definition
+class EyeLikeOp(IRDLOperation):
+    """A 2-D tensor of input's shape with ones on diagonal k and zeros elsewhere, of
+    element type `dtype` (absent: input's)."""
+
+    name = "onnx.EyeLike"
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    dtype = int_prop()
+    k = int_prop(0)
+
+    def verify_(self) -> None:
+        expect_rank(self, self.input, "input", 2)
+        expect_shape(self, self.output, "output", shape_of(self, self.input, "input"))
+        got = tensor_type(self, self.output, "output").element_type
+        dtype = int_attr_value(self.dtype)
+        want = tensor_type(self, self.input, "input").element_type if dtype is None else onnx_element_type(dtype)
+        if want is None:
+            raise fail(self, f"dtype {dtype} is not a supported data type")
+        if got != want:
+            raise fail(self, f"output element type {got} differs from {want}")
+
+
+SPACE_DEPTH_MODES = ("DCR", "CRD")
+
+
+class SpaceDepthOp(IRDLOperation):
+    """DepthToSpace / SpaceToDepth: (N, C, H, W) <-> (N, C * b * b, H / b, W / b) for
+    blocksize b; `mode` orders the channel index as (row, column, depth) or (depth, row,
+    column)."""
+
+    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+
+    input = operand_def(TensorConstraint)
+    output = result_def(TensorConstraint)
+
+    blocksize = required_int_prop()
+    mode = str_prop("DCR")
+
+    def effective_mode(self) -> str:
+        return str_attr_value(self.mode) or "DCR"
+
+    def verify_space_depth(self, to_space: bool) -> None:
+        expect_choice(self, self.mode, "mode", SPACE_DEPTH_MODES)
+        expect_rank(self, self.input, "input", 4)
+        expect_same_element_type(self, [self.input, self.output], "input and output")
+        b = self.blocksize.value.data
+        if b < 1:
+            raise fail(self, f"blocksize must be >= 1, got {b}")
+        n, c, h, w = shape_of(self, self.input, "input")
+
+        def scaled(d: int, factor: int, down: bool) -> int:
+            if is_dynamic(d):
+                return DYNAMIC
+            if down and d % factor:
+                raise fail(self, f"input {fmt_shape((n, c, h, w))} is not divisible by the block ({factor})")
+            return d // factor if down else d * factor
+
+        if to_space:
+            expected = (n, scaled(c, b * b, True), scaled(h, b, False), scaled(w, b, False))
+        else:
+            expected = (n, scaled(c, b * b, False), scaled(h, b, True), scaled(w, b, True))
+        expect_shape(self, self.output, "output", expected)
+
+
+@irdl_op_definition
+class DepthToSpaceOp(SpaceDepthOp):
+    name = "onnx.DepthToSpace"
+
+    def verify_(self) -> None:
+        self.verify_space_depth(to_space=True)
+
+
+@irdl_op_definition
+class SpaceToDepthOp(SpaceDepthOp):
+    name = "onnx.SpaceToDepth"
+
+    def verify_(self) -> None:
+        self.verify_space_depth(to_space=False)
 
 
 # ---- padding and resizing -----------------------------------------------------------

@@ -8,20 +8,32 @@ reads `data[start + i * step]` with per-axis start/step computed from its consta
 operands with ONNX's clamping rules, Expand broadcasts, Tile reads `input[i mod d]`.
 Gather loads its runtime indices, wraps negative ones (ONNX) and clamps any index that
 is still out of range into [0, dim - 1] (ONNX leaves that undefined, onnxruntime
-raises; here it must never read out of bounds). Shape and Size store their static
+raises; here it must never read out of bounds), and so do GatherElements, GatherND,
+ScatterElements and ScatterND (`wrap_index`). The scatters copy data to the output and
+then, in row-major order of `indices`, store or combine (reduction add/mul/max/min) each
+update at its indexed position, so with duplicate indices the last update wins (as in
+onnxruntime). GatherND/ScatterND load an index tuple once per tuple and copy the slice
+behind it in an inner loop nest. OneHot compares each output position along `axis` with
+its wrapped index (an index outside [-depth, depth) matches nothing: all off_value);
+depth is the static result dim, values are read at run time. Trilu keeps x where
+j - i >= k (upper) or <= k (lower) with k read at run time, EyeLike writes 1 where
+j - i == k. DepthToSpace and SpaceToDepth are one permutation loop nest over (n, c, h,
+block row, w, block column) of the smaller-spatial side (`space_depth_copy`). Shape and Size store their static
 values, ConstantOfShape fills with its `value` scalar (default f32 0), and Range
 computes `start + i * delta` from its runtime scalars over the static output length.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from xdsl.dialects import arith
+from xdsl.dialects.builtin import IntegerType, i64
 from xdsl.ir import SSAValue
 
 from compiler.weights import attr_array
+from dialects.onnx.base import int_attr_value, str_attr_value
 from lowering import scalar
 from lowering.loop_builder import broadcast_indices, idx, load, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering, copy_kernel_body
@@ -91,6 +103,16 @@ def delinearize(flat: SSAValue | int, shape: Sequence[int]) -> list[SSAValue | i
 def clamp_index(v: SSAValue, lo: int, hi: int) -> SSAValue:
     """min(max(v, lo), hi) on a signed index value."""
     return arith.MinSIOp(arith.MaxSIOp(v, idx(lo)).result, idx(hi)).result
+
+
+def wrap_index(value: SSAValue, dim: int) -> SSAValue:
+    """A runtime i32/i64 index into a dim of size `dim` > 0 as an `index`: negative ones
+    wrap (ONNX), and one still out of range is clamped into [0, dim - 1] (ONNX leaves it
+    undefined, onnxruntime raises; machine code must never access out of bounds)."""
+    i = scalar.to_index(value)
+    neg = arith.CmpiOp(i, idx(0), "slt").result
+    i = arith.SelectOp(neg, arith.AddiOp(i, idx(dim)).result, i).result
+    return clamp_index(i, 0, dim - 1)
 
 
 # ---- reshaping ----------------------------------------------------------------------
@@ -231,12 +253,178 @@ def lower_gather(kc: KernelContext) -> None:
             store(scalar.const(0, elem), out, ivs)
             return
         j = ivs[axis : axis + len(si)]
-        i = scalar.to_index(load(indices, j))
-        neg = arith.CmpiOp(i, idx(0), "slt").result
-        i = arith.SelectOp(neg, arith.AddiOp(i, idx(dim)).result, i).result
-        i = clamp_index(i, 0, dim - 1)
+        i = wrap_index(load(indices, j), dim)
         src = [*ivs[:axis], i, *ivs[axis + len(si) :]]
         store(load(data, src), out, ivs)
+
+
+def _check_index_shape(kc: KernelContext, axis: int) -> None:
+    """GatherElements/ScatterElements: indices dims other than `axis` must fit in data's."""
+    sd, si = kc.shape("data"), kc.shape("indices")
+    if any(i > d for k, (i, d) in enumerate(zip(si, sd)) if k != axis):
+        raise kc.fail(f"indices shape {list(si)} exceeds data shape {list(sd)} outside axis {axis}")
+
+
+def lower_gather_elements(kc: KernelContext) -> None:
+    """output[i] = data[i with i[axis] = wrap(indices[i])]."""
+    axis = kc.op.normalized_axis()
+    _check_index_shape(kc, axis)
+    data, indices, out = kc.input("data"), kc.input("indices"), kc.output("output")
+    dim = kc.shape("data")[axis]
+    with loop_nest(kc.shape("indices")) as ivs:
+        if dim == 0:  # nothing can be read: ONNX would fail, write zeros
+            store(scalar.const(0, out.type.element_type), out, ivs)
+            return
+        src = list(ivs)
+        src[axis] = wrap_index(load(indices, ivs), dim)
+        store(load(data, src), out, ivs)
+
+
+def scatter_combine(kc: KernelContext) -> Callable[[SSAValue, SSAValue], SSAValue] | None:
+    """How an update meets the current value for `reduction` (None: it replaces it)."""
+    reduction = str_attr_value(kc.op.reduction) or "none"
+    elem = kc.input("data").type.element_type
+    unsigned = kc.unsigned("data") or (isinstance(elem, IntegerType) and elem.width.data == 1)
+    return {
+        "none": None,
+        "add": scalar.add,
+        "mul": scalar.mul,
+        "max": lambda a, b: scalar.maximum(a, b, unsigned),
+        "min": lambda a, b: scalar.minimum(a, b, unsigned),
+    }[reduction]
+
+
+def _scatter_store(combine, update: SSAValue, out: SSAValue, at: Sequence[SSAValue | int]) -> None:
+    store(update if combine is None else combine(load(out, at), update), out, at)
+
+
+def lower_scatter_elements(kc: KernelContext) -> None:
+    """output = data; output[i with i[axis] = wrap(indices[i])] (op)= updates[i]."""
+    axis = kc.op.normalized_axis()
+    _check_index_shape(kc, axis)
+    data, indices, updates, out = kc.input("data"), kc.input("indices"), kc.input("updates"), kc.output("output")
+    copy_kernel_body(data, out)
+    dim = kc.shape("data")[axis]
+    if dim == 0:
+        return
+    combine = scatter_combine(kc)
+    with loop_nest(kc.shape("indices")) as ivs:
+        dst = list(ivs)
+        dst[axis] = wrap_index(load(indices, ivs), dim)
+        _scatter_store(combine, load(updates, ivs), out, dst)
+
+
+def _index_tuple(indices: SSAValue, at: Sequence[SSAValue], dims: Sequence[int]) -> list[SSAValue]:
+    """The wrapped, clamped index tuple indices[at, :] into dims `dims`."""
+    return [wrap_index(load(indices, [*at, j]), d) for j, d in enumerate(dims)]
+
+
+def lower_gather_nd(kc: KernelContext) -> None:
+    """output[batch, j, r] = data[batch, indices[batch, j, :], r]."""
+    b = int_attr_value(kc.op.batch_dims)
+    sd, si = kc.shape("data"), kc.shape("indices")
+    q = si[-1]
+    data, indices, out = kc.input("data"), kc.input("indices"), kc.output("output")
+    tuple_dims = sd[b : b + q]
+    if 0 in tuple_dims:  # nothing can be read: ONNX would fail, write zeros
+        with loop_nest(kc.shape("output")) as ivs:
+            store(scalar.const(0, out.type.element_type), out, ivs)
+        return
+    with loop_nest(si[:-1]) as jv:
+        coords = _index_tuple(indices, jv, tuple_dims)
+        with loop_nest(sd[b + q :]) as rv:
+            store(load(data, [*jv[:b], *coords, *rv]), out, [*jv, *rv])
+
+
+def lower_scatter_nd(kc: KernelContext) -> None:
+    """output = data; output[indices[j, :], r] (op)= updates[j, r]."""
+    sd, si = kc.shape("data"), kc.shape("indices")
+    q = si[-1]
+    data, indices, updates, out = kc.input("data"), kc.input("indices"), kc.input("updates"), kc.output("output")
+    copy_kernel_body(data, out)
+    if 0 in sd[:q]:
+        return
+    combine = scatter_combine(kc)
+    with loop_nest(si[:-1]) as jv:
+        coords = _index_tuple(indices, jv, sd[:q])
+        with loop_nest(sd[q:]) as rv:
+            _scatter_store(combine, load(updates, [*jv, *rv]), out, [*coords, *rv])
+
+
+def lower_one_hot(kc: KernelContext) -> None:
+    """output[.., d, ..] = values[1] if d == wrap(indices[..]) else values[0]."""
+    axis = kc.op.normalized_axis()
+    depth = kc.shape("output")[axis]
+    given = kc.const("depth")
+    if given is not None and int(np.asarray(given).reshape(-1)[0]) != depth:
+        raise kc.fail(f"depth {np.asarray(given).reshape(-1)[0]} differs from the result dim {depth}")
+    indices, values, out = kc.input("indices"), kc.input("values"), kc.output("output")
+    off, on = load(values, [0]), load(values, [1])
+    with loop_nest(kc.shape("indices")) as ivs:
+        i = scalar.to_index(scalar.convert(load(indices, ivs), i64, src_unsigned=kc.unsigned("indices")))
+        neg = arith.CmpiOp(i, idx(0), "slt").result
+        i = arith.SelectOp(neg, arith.AddiOp(i, idx(depth)).result, i).result
+        with loop_nest([depth]) as (d,):
+            hit = arith.CmpiOp(d, i, "eq").result
+            store(scalar.select(hit, on, off), out, [*ivs[:axis], d, *ivs[axis:]])
+
+
+def lower_trilu(kc: KernelContext) -> None:
+    """output = input where j - i >= k (upper) / j - i <= k (lower), else 0."""
+    x, out = kc.input("input"), kc.output("output")
+    if kc.op.k is None:
+        k = idx(0)
+    else:
+        k = scalar.to_index(load(kc.input("k"), [0] * len(kc.shape("k"))))
+    keep_if = "sge" if int_attr_value(kc.op.upper) else "sle"
+    zero = scalar.const(0, out.type.element_type)
+    with loop_nest(kc.shape("input")) as ivs:
+        diff = arith.SubiOp(ivs[-1], ivs[-2]).result
+        keep = arith.CmpiOp(diff, k, keep_if).result
+        store(scalar.select(keep, load(x, ivs), zero), out, ivs)
+
+
+def lower_eye_like(kc: KernelContext) -> None:
+    """output[i, j] = 1 if j == i + k else 0, in the output element type."""
+    out = kc.output("output")
+    k = int_attr_value(kc.op.k)
+    elem = out.type.element_type
+    one, zero = scalar.const(1, elem), scalar.const(0, elem)
+    with loop_nest(kc.shape("output")) as (i, j):
+        hit = arith.CmpiOp(j, iadd(i, k), "eq").result
+        store(scalar.select(hit, one, zero), out, [i, j])
+
+
+def space_depth_copy(kc: KernelContext, to_space: bool) -> None:
+    """DepthToSpace (to_space) or SpaceToDepth for blocksize b: over (n, c, h, bi, w, bj)
+    of the deep side's (C / b^2 or C, H, W), the deep position (n, ch, h, w) and the wide
+    position (n, c, h * b + bi, w * b + bj) hold the same element, with
+    ch = (bi * b + bj) * C' + c (DCR) or (c * b + bi) * b + bj (CRD)."""
+    b = int_attr_value(kc.op.blocksize)
+    crd = kc.op.effective_mode() == "CRD"
+    x, out = kc.input("input"), kc.output("output")
+    deep_shape, wide_shape = (kc.shape("input"), kc.shape("output"))[:: 1 if to_space else -1]
+    n, channels = wide_shape[:2]
+    dh, dw = deep_shape[2:]
+    with loop_nest([n, channels, dh, b, dw, b]) as (ni, c, hi, bi, wi, bj):
+        if crd:
+            ch = iadd(imul(iadd(imul(c, b), bi), b), bj)
+        else:
+            ch = iadd(imul(iadd(imul(bi, b), bj), channels), c)
+        deep = [ni, ch, hi, wi]
+        wide = [ni, c, iadd(imul(hi, b), bi), iadd(imul(wi, b), bj)]
+        if to_space:
+            store(load(x, deep), out, wide)
+        else:
+            store(load(x, wide), out, deep)
+
+
+def lower_depth_to_space(kc: KernelContext) -> None:
+    space_depth_copy(kc, to_space=True)
+
+
+def lower_space_to_depth(kc: KernelContext) -> None:
+    space_depth_copy(kc, to_space=False)
 
 
 def lower_expand(kc: KernelContext) -> None:
@@ -322,6 +510,15 @@ LOWERINGS: dict[str, KernelLowering] = {
     "onnx.Split": lower_split,
     "onnx.Slice": lower_slice,
     "onnx.Gather": lower_gather,
+    "onnx.GatherElements": lower_gather_elements,
+    "onnx.ScatterElements": lower_scatter_elements,
+    "onnx.GatherND": lower_gather_nd,
+    "onnx.ScatterND": lower_scatter_nd,
+    "onnx.OneHot": lower_one_hot,
+    "onnx.Trilu": lower_trilu,
+    "onnx.EyeLike": lower_eye_like,
+    "onnx.DepthToSpace": lower_depth_to_space,
+    "onnx.SpaceToDepth": lower_space_to_depth,
     "onnx.Expand": lower_expand,
     "onnx.Tile": lower_tile,
     "onnx.Shape": lower_shape,

@@ -10,27 +10,42 @@ stabler than E[x^2] - E[x]^2) and a third pass that writes y = (x - mean) * inv_
 scale + B, with Scale/B broadcast to the normalized dims; LayerNorm's optional Mean and
 InvStdDev outputs have X's shape with the normalized dims set to 1. BatchNormalization
 uses the given per-channel (axis 1) mean and variance: y = (x - mean) / sqrt(var + eps) *
-scale + B, with the channel factor computed once per (n, c). Half-precision inputs are
-computed in f32 (stash_type beyond that is ignored); others in their own type."""
+scale + B, with the channel factor computed once per (n, c). GroupNormalization is the
+same two-pass statistics per (n, group) over the group's channels and the spatial dims,
+with per-channel scale and bias (opset 21). RMSNormalization takes one pass for
+mean(x^2) over dims [axis, rank) and writes x / sqrt(mean + eps) * scale (scale
+broadcast to X, Y in scale's type). LpNormalization divides by the L1 or L2 norm along
+`axis` (0 where the norm is 0, as opset 22 says). MeanVarianceNormalization computes mean
+and variance over `axes` (the other dims are the outer loops) and writes (x - mean) /
+(sqrt(var) + 1e-9), ONNX's function body. LRN sums x^2 over the clamped channel window
+[c - floor((size-1)/2), c + ceil((size-1)/2)] (a loop with runtime bounds) and writes
+x / (bias + alpha / size * sum)^beta. Half-precision inputs are computed in f32, and
+stash_type=11 (double) computes the statistics of Group/RMSNormalization in f64; others
+in their own type."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from xdsl.dialects import math
-from xdsl.dialects.builtin import BFloat16Type, Float16Type, f32
+from xdsl.dialects import arith, math
+from xdsl.dialects.builtin import BFloat16Type, Float16Type, f32, f64
 from xdsl.ir import Attribute, SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
-from lowering.kernels.reduction import accumulate
-from lowering.loop_builder import broadcast_indices, load, loop_nest, store
+from lowering.kernels.reduction import accumulate, merge_indices
+from lowering.loop_builder import broadcast_indices, idx, load, loop, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 
 def compute_type(elem: Attribute) -> Attribute:
     """The arithmetic type for a float element type: f32 for 16-bit floats."""
     return f32 if isinstance(elem, (Float16Type, BFloat16Type)) else elem
+
+
+def stash_compute_type(kc: KernelContext, elem: Attribute) -> Attribute:
+    """The statistics' arithmetic type: f64 for stash_type=11, else compute_type."""
+    return f64 if int_attr_value(kc.op.stash_type) == 11 else compute_type(elem)
 
 
 def load_as(mem: SSAValue, indices: Sequence[int | SSAValue], ty: Attribute) -> SSAValue:
@@ -190,10 +205,143 @@ def lower_instance_norm(kc: KernelContext) -> None:
             store_as(scalar.add(scalar.mul(scalar.sub(load_as(x, idx, ty), mean), factor), b), y, idx)
 
 
+# ---- GroupNormalization -------------------------------------------------------------
+
+
+def lower_group_norm(kc: KernelContext) -> None:
+    x, y = kc.input("x"), kc.output("y")
+    shape = kc.shape("x")
+    ty = stash_compute_type(kc, y.type.element_type)
+    scale, bias = kc.input("scale"), kc.input("bias")
+    eps = _epsilon(kc, ty)
+    groups = kc.op.num_groups.value.data
+    per_group = shape[1] // groups
+    spatial = shape[2:]
+    bounds = [per_group, *spatial]
+    with loop_nest([shape[0], groups]) as (n, g):
+        first = arith.MuliOp(g, idx(per_group)).result
+
+        def at(ivs: list[SSAValue]) -> list[SSAValue]:
+            return [n, arith.AddiOp(first, ivs[0]).result, *ivs[1:]]
+
+        mean, var = _mean_and_var(x, ty, bounds, at, _count(bounds))
+        inv_std = scalar.div(scalar.const(1, ty), _sqrt(scalar.add(var, eps)))
+        with loop_nest(bounds) as ivs:
+            pos = at(ivs)
+            c = pos[1]
+            v = scalar.mul(scalar.mul(scalar.sub(load_as(x, pos, ty), mean), inv_std), load_as(scale, [c], ty))
+            store_as(scalar.add(v, load_as(bias, [c], ty)), y, pos)
+
+
+# ---- RMSNormalization ---------------------------------------------------------------
+
+
+def lower_rms_norm(kc: KernelContext) -> None:
+    x, y = kc.input("x"), kc.output("y")
+    shape = kc.shape("x")
+    axis = kc.op.normalized_axis()
+    ty = stash_compute_type(kc, kc.type_of("x").element_type)
+    scale, scale_shape = kc.input("scale"), kc.shape("scale")
+    outer, inner = shape[:axis], shape[axis:]
+    eps = _epsilon(kc, ty)
+    with loop_nest(outer) as oivs:
+
+        def sq(ivs, a):
+            v = load_as(x, [*oivs, *ivs], ty)
+            return [scalar.add(a[0], scalar.mul(v, v))]
+
+        (total,) = accumulate(inner, [scalar.const(0, ty)], sq)
+        mean = scalar.div(total, scalar.const(_count(inner), ty))
+        inv_rms = scalar.div(scalar.const(1, ty), _sqrt(scalar.add(mean, eps)))
+        with loop_nest(inner) as ivs:
+            full = [*oivs, *ivs]
+            v = scalar.mul(load_as(x, full, ty), inv_rms)
+            store_as(scalar.mul(v, load_as(scale, broadcast_indices(full, scale_shape, shape), ty)), y, full)
+
+
+# ---- LpNormalization ----------------------------------------------------------------
+
+
+def lower_lp_norm(kc: KernelContext) -> None:
+    x, y = kc.input("input"), kc.output("output")
+    shape = kc.shape("input")
+    axis = kc.op.normalized_axis()
+    ty = compute_type(y.type.element_type)
+    p = kc.op.p.value.data
+    zero = scalar.const(0, ty)
+    with loop_nest([d for i, d in enumerate(shape) if i != axis]) as ivs:
+
+        def at(i: SSAValue) -> list[SSAValue]:
+            return [*ivs[:axis], i, *ivs[axis:]]
+
+        def add_term(i, a):
+            v = load_as(x, at(i[0]), ty)
+            return [scalar.add(a[0], scalar.abs_(v) if p == 1 else scalar.mul(v, v))]
+
+        (total,) = accumulate([shape[axis]], [zero], add_term)
+        norm = total if p == 1 else _sqrt(total)
+        is_zero = scalar.compare("eq", norm, zero)
+        with loop_nest([shape[axis]]) as (i,):
+            v = scalar.div(load_as(x, at(i), ty), norm)
+            store_as(scalar.select(is_zero, zero, v), y, at(i))
+
+
+# ---- MeanVarianceNormalization ------------------------------------------------------
+
+
+def lower_mvn(kc: KernelContext) -> None:
+    x, y = kc.input("x"), kc.output("y")
+    shape = kc.shape("x")
+    axes = kc.op.effective_axes()
+    ty = compute_type(y.type.element_type)
+    rank = len(shape)
+    inner = [shape[a] for a in axes]
+    tiny = scalar.const(1e-9, ty)
+    with loop_nest([d for i, d in enumerate(shape) if i not in axes]) as kept:
+
+        def at(ivs: list[SSAValue]) -> list[SSAValue]:
+            return merge_indices(rank, axes, kept, ivs)
+
+        mean, var = _mean_and_var(x, ty, inner, at, _count(inner))
+        denom = scalar.add(_sqrt(var), tiny)
+        with loop_nest(inner) as ivs:
+            store_as(scalar.div(scalar.sub(load_as(x, at(ivs), ty), mean), denom), y, at(ivs))
+
+
+# ---- LRN ----------------------------------------------------------------------------
+
+
+def lower_lrn(kc: KernelContext) -> None:
+    x, y = kc.input("x"), kc.output("y")
+    shape = kc.shape("x")
+    ty = compute_type(y.type.element_type)
+    size = kc.op.size.value.data
+    channels = shape[1]
+    before, after = (size - 1) // 2, size // 2  # floor and ceil of (size - 1) / 2
+    alpha = scalar.const(float_attr_value(kc.op.alpha) / size, ty)
+    beta = scalar.const(float_attr_value(kc.op.beta), ty)
+    bias = scalar.const(float_attr_value(kc.op.bias), ty)
+    with loop_nest(shape) as ivs:
+        c = ivs[1]
+        lo = arith.MaxSIOp(arith.SubiOp(c, idx(before)).result, idx(0)).result
+        hi = arith.MinSIOp(arith.AddiOp(c, idx(after + 1)).result, idx(channels)).result
+        with loop(hi, lo, carried=[scalar.const(0, ty)]) as lp:
+            v = load_as(x, [ivs[0], lp.iv, *ivs[2:]], ty)
+            lp.yield_(scalar.add(lp.carried[0], scalar.mul(v, v)))
+        base = scalar.add(bias, scalar.mul(alpha, lp.results[0]))
+        denom = math.PowFOp(base, beta).result
+        store_as(scalar.div(load_as(x, ivs, ty), denom), y, ivs)
+
+
 LOWERINGS: dict[str, KernelLowering] = {
     "onnx.Softmax": lower_softmax(log=False),
     "onnx.LogSoftmax": lower_softmax(log=True),
     "onnx.LayerNormalization": lower_layer_norm,
     "onnx.BatchNormalization": lower_batch_norm,
     "onnx.InstanceNormalization": lower_instance_norm,
+    "onnx.GroupNormalization": lower_group_norm,
+    "onnx.RMSNormalization": lower_rms_norm,
+    "onnx.LpNormalization": lower_lp_norm,
+    "onnx.MeanVarianceNormalization": lower_mvn,
+    "onnx.LRN": lower_lrn,
 }

@@ -1,14 +1,29 @@
-"""Reduction kernels: ReduceSum/Mean/Max/Min/Prod/L2 and ArgMax/ArgMin. All of them are
-one loop structure, `reduce_kernel`: an outer loop nest over the kept dims (the output
-positions) around an inner loop nest over the reduced dims that carries the accumulator(s)
-as scf.for iter_args, followed by a store of `finalize(acc)`. An op only chooses the
-initial accumulator, the `combine(acc, x, reduced ivs)` step and the finalizer
-(`Reduction`). The axes of ReduceX come from the constant `axes` input (absent or empty:
-every axis, or an identity copy when noop_with_empty_axes=1; negative axes count from the
-end); keepdims=1 writes size-1 dims in their place. ArgMax/ArgMin carry (best value, best
-index) over their single `axis`, starting from the first element, and take a later equal
-value only when select_last_index=1; the result is the i64 index. Integer accumulation
-wraps like onnxruntime's; floats accumulate in the element type."""
+"""Reduction kernels: ReduceSum/Mean/Max/Min/Prod/L1/L2/SumSquare/LogSum/LogSumExp,
+ArgMax/ArgMin, and the per-axis scans and selections CumSum, Hardmax and TopK. The
+reductions are one loop structure, `reduce_kernel`: an outer loop nest over the kept dims
+(the output positions) around an inner loop nest over the reduced dims that carries the
+accumulator(s) as scf.for iter_args (`fold_reduced`), followed by a store of
+`finalize(acc)`. An op only chooses the initial accumulator, the `combine(acc, x, reduced
+ivs)` step and the finalizer (`Reduction`); ReduceLogSumExp is a `TwoPass` reduction
+that folds the maximum m first and then log(sum(exp(x - m))) + m, so exp never
+overflows (m = +-inf, from infinities or an empty range, shifts by 0 instead). The axes
+of ReduceX come from the constant `axes` input (absent or empty: every axis; negative
+axes count from the end). With noop_with_empty_axes=1 and no axes every element is
+reduced on its own, as onnxruntime does: a copy for Sum/Mean/Max/Min/Prod, |x| for L1
+and L2, x * x for SumSquare, log(x) for LogSum. keepdims=1 writes size-1 dims in their
+place. ArgMax/ArgMin carry (best value, best index) over their single `axis`, starting
+from the first element, and take a later equal value only when select_last_index=1; the
+result is the i64 index. Integer accumulation wraps like onnxruntime's; floats
+accumulate in the element type.
+
+CumSum needs a constant `axis` (it decides the loop structure) and carries the running
+sum along that axis, forward or backward, storing before (exclusive) or after adding.
+Hardmax folds the ArgMax reduction (first maximum) per row and writes 1 there, 0
+elsewhere. TopK takes K from the static result shape and selects per row: K passes of
+"best element not taken yet" over the row, with a `taken` flag per element in a
+memref.alloca scratch; a pass keeps the first best it meets (strict comparison while
+scanning upward), so equal values come out lower index first, as in onnxruntime, and
+the output is always sorted."""
 
 from __future__ import annotations
 
@@ -16,13 +31,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects import arith, math
-from xdsl.dialects.builtin import AnyFloat, IndexType, IntegerType, f64, i64
+from xdsl.dialects import arith, math, memref
+from xdsl.dialects.builtin import AnyFloat, IndexType, IntegerType, f64, i1, i64
 from xdsl.ir import Attribute, SSAValue
 
 from dialects.onnx.base import int_attr_value
 from lowering import scalar
-from lowering.loop_builder import load, loop, loop_nest, store
+from lowering.loop_builder import idx, load, loop, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering, copy_kernel_body
 
 # ---- the generic reduction loop structure -------------------------------------------
@@ -64,40 +79,64 @@ class Reduction:
     skip_first: bool = False
 
 
+@dataclass
+class TwoPass:
+    """A reduction that needs a statistic of the same range first (the maximum for a
+    stable log-sum-exp): `first` is folded, then `second(stat)` over the range again."""
+
+    first: Reduction
+    second: Callable[[SSAValue], Reduction]
+
+
+def fold_reduced(
+    x: SSAValue,
+    in_shape: Sequence[int],
+    axes: Sequence[int],
+    kept: Sequence[SSAValue | int],
+    red: Reduction | TwoPass,
+) -> SSAValue:
+    """finalize(fold(combine, x[kept, reduced] over the reduced dims `axes`, init)) for
+    one output position `kept` (indices of the dims not in `axes`)."""
+    if isinstance(red, TwoPass):
+        stat = fold_reduced(x, in_shape, axes, kept, red.first)
+        return fold_reduced(x, in_shape, axes, kept, red.second(stat))
+    rank = len(in_shape)
+    axes = sorted(axes)
+    if red.skip_first:
+        # Only valid for a single reduced dim (ArgMax/ArgMin).
+        assert len(axes) == 1
+        inits = red.init(load(x, merge_indices(rank, axes, kept, [0])))
+        lower = 1
+    else:
+        inits = red.init(None)
+        lower = 0
+
+    def body(ivs: list[SSAValue], accs: tuple[SSAValue, ...]) -> Sequence[SSAValue]:
+        v = load(x, merge_indices(rank, axes, kept, ivs))
+        return red.combine(accs, v, ivs)
+
+    return red.finalize(accumulate([in_shape[d] for d in axes], inits, body, lower))
+
+
 def reduce_kernel(
     x: SSAValue,
     in_shape: Sequence[int],
     axes: Sequence[int],
     out: SSAValue,
     keepdims: bool,
-    red: Reduction,
+    red: Reduction | TwoPass,
 ) -> None:
     """out[kept] = finalize(fold(combine, x[kept, reduced] over reduced, init))."""
     rank = len(in_shape)
     axes = sorted(axes)
     kept_dims = [d for d in range(rank) if d not in axes]
-    red_bounds = [in_shape[d] for d in axes]
     with loop_nest([in_shape[d] for d in kept_dims]) as kept:
-        if red.skip_first:
-            first = load(x, merge_indices(rank, axes, kept, [0] * len(axes)))
-            inits = red.init(first)
-            # Only valid for a single reduced dim (ArgMax/ArgMin).
-            assert len(axes) == 1
-            lower = 1
-        else:
-            inits = red.init(None)
-            lower = 0
-
-        def body(ivs: list[SSAValue], accs: tuple[SSAValue, ...]) -> Sequence[SSAValue]:
-            v = load(x, merge_indices(rank, axes, kept, ivs))
-            return red.combine(accs, v, ivs)
-
-        accs = accumulate(red_bounds, inits, body, lower)
+        value = fold_reduced(x, in_shape, axes, kept, red)
         if keepdims:
             out_idx = merge_indices(rank, axes, kept, [0] * len(axes))
         else:
             out_idx = list(kept)
-        store(red.finalize(accs), out, out_idx)
+        store(value, out, out_idx)
 
 
 # ---- ReduceX ------------------------------------------------------------------------
@@ -126,7 +165,7 @@ def _sqrt(v: SSAValue) -> SSAValue:
     return arith.FPToSIOp(math.SqrtOp(as_f).result, v.type).result
 
 
-def _reduction(kind: str, elem: Attribute, unsigned: bool, count: int) -> Reduction:
+def _reduction(kind: str, elem: Attribute, unsigned: bool, count: int) -> Reduction | TwoPass:
     def fold(fn: Callable[[SSAValue, SSAValue], SSAValue]):
         return lambda accs, v, ivs: [fn(accs[0], v)]
 
@@ -145,6 +184,24 @@ def _reduction(kind: str, elem: Attribute, unsigned: bool, count: int) -> Reduct
             fold(lambda a, v: scalar.add(a, scalar.mul(v, v))),
             lambda accs: _sqrt(accs[0]),
         )
+    if kind == "L1":
+        absolute = (lambda v: v) if unsigned else scalar.abs_
+        return Reduction(lambda _: [scalar.const(0, elem)], fold(lambda a, v: scalar.add(a, absolute(v))), ident)
+    if kind == "SumSquare":
+        return Reduction(lambda _: [scalar.const(0, elem)], fold(lambda a, v: scalar.add(a, scalar.mul(v, v))), ident)
+    if kind == "LogSum":
+        return Reduction(lambda _: [scalar.const(0, elem)], fold(scalar.add), lambda accs: math.LogOp(accs[0]).result)
+    if kind == "LogSumExp":
+        def second(m: SSAValue) -> Reduction:
+            inf = scalar.const(float("inf"), elem)
+            shift = scalar.select(scalar.compare("eq", math.AbsFOp(m).result, inf), scalar.const(0, elem), m)
+            return Reduction(
+                lambda _: [scalar.const(0, elem)],
+                fold(lambda a, v: scalar.add(a, math.ExpOp(scalar.sub(v, shift)).result)),
+                lambda accs: scalar.add(math.LogOp(accs[0]).result, shift),
+            )
+
+        return TwoPass(_reduction("Max", elem, unsigned, count), second)
     if kind in ("Max", "Min"):
         # Booleans are i1: ordered as unsigned (false < true).
         unsigned = unsigned or _is_bool(elem)
@@ -159,7 +216,7 @@ def _reduction(kind: str, elem: Attribute, unsigned: bool, count: int) -> Reduct
 
 
 def reduce_axes(kc: KernelContext, rank: int) -> list[int] | None:
-    """The normalized, sorted axes to reduce; None means no reduction (identity)."""
+    """The normalized, sorted axes to reduce; None means none (noop_with_empty_axes)."""
     noop = bool(int_attr_value(kc.op.noop_with_empty_axes))
     if kc.op.axes is None:
         raw: list[int] = []
@@ -183,6 +240,10 @@ def reduce_axes(kc: KernelContext, rank: int) -> list[int] | None:
     return sorted(axes)
 
 
+# Reductions whose value on a single element is that element.
+_SINGLE_IS_IDENTITY = ("Sum", "Mean", "Max", "Min", "Prod")
+
+
 def lower_reduce(kind: str) -> KernelLowering:
     def lower(kc: KernelContext) -> None:
         in_shape = kc.shape("data")
@@ -190,8 +251,10 @@ def lower_reduce(kind: str) -> KernelLowering:
         out = kc.output("reduced")
         axes = reduce_axes(kc, rank)
         if axes is None:
-            copy_kernel_body(kc.input("data"), out)
-            return
+            if kind in _SINGLE_IS_IDENTITY:
+                copy_kernel_body(kc.input("data"), out)
+                return
+            axes = []  # each element reduced on its own
         keepdims = bool(int_attr_value(kc.op.keepdims))
         expected = tuple(1 if d in axes else s for d, s in enumerate(in_shape) if keepdims or d not in axes)
         if kc.shape("reduced") != expected:
@@ -208,6 +271,25 @@ def lower_reduce(kind: str) -> KernelLowering:
 # ---- ArgMax / ArgMin ----------------------------------------------------------------
 
 
+def arg_reduction(largest: bool, last: bool, unsigned: bool, as_i64: bool = True) -> Reduction:
+    """(best value, best index) along one reduced dim, starting from its first element;
+    finalizes to the best index as i64 (as_i64) or as an `index` value."""
+    # Strictly better replaces the best; an equal value replaces it only for last.
+    kind = ("ge" if last else "gt") if largest else ("le" if last else "lt")
+
+    def combine(accs, v, ivs):
+        best, best_i = accs
+        take = scalar.compare(kind, v, best, unsigned)
+        return [scalar.select(take, v, best), scalar.select(take, ivs[0], best_i)]
+
+    return Reduction(
+        init=lambda first: [first, scalar.const(0, IndexType())],
+        combine=combine,
+        finalize=(lambda accs: arith.IndexCastOp(accs[1], i64).result) if as_i64 else (lambda accs: accs[1]),
+        skip_first=True,
+    )
+
+
 def lower_arg(largest: bool) -> KernelLowering:
     def lower(kc: KernelContext) -> None:
         in_shape = kc.shape("data")
@@ -217,24 +299,107 @@ def lower_arg(largest: bool) -> KernelLowering:
         keepdims = bool(int_attr_value(kc.op.keepdims))
         last = bool(int_attr_value(kc.op.select_last_index))
         unsigned = kc.unsigned("data") or _is_bool(kc.input("data").type.element_type)
-        # Strictly better replaces the best; an equal value replaces it only for last.
-        kind = ("ge" if last else "gt") if largest else ("le" if last else "lt")
-
-        def combine(accs, v, ivs):
-            best, best_i = accs
-            take = scalar.compare(kind, v, best, unsigned)
-            return [scalar.select(take, v, best), scalar.select(take, ivs[0], best_i)]
-
-        red = Reduction(
-            init=lambda first: [first, scalar.const(0, IndexType())],
-            combine=combine,
-            finalize=lambda accs: arith.IndexCastOp(accs[1], i64).result,
-            skip_first=True,
-        )
+        red = arg_reduction(largest, last, unsigned)
         reduce_kernel(kc.input("data"), in_shape, [axis], kc.output("reduced"), keepdims, red)
 
     lower.__name__ = "lower_argmax" if largest else "lower_argmin"
     return lower
+
+
+# ---- CumSum -------------------------------------------------------------------------
+
+
+def _at(ivs: Sequence[SSAValue], axis: int, i: SSAValue | int) -> list[SSAValue | int]:
+    """Full indices from the indices of the other dims and position `i` along `axis`."""
+    return [*ivs[:axis], i, *ivs[axis:]]
+
+
+def lower_cumsum(kc: KernelContext) -> None:
+    shape = kc.shape("x")
+    rank = len(shape)
+    raw = kc.require_const("axis").reshape(-1)
+    axis = int(raw[0]) if raw.size == 1 else None
+    if axis is None or not -rank <= axis < rank:
+        raise kc.fail(f"axis {raw.tolist()} is not one axis of a rank-{rank} input")
+    axis %= rank
+    exclusive = bool(int_attr_value(kc.op.exclusive))
+    reverse = bool(int_attr_value(kc.op.reverse))
+    x, y = kc.input("x"), kc.output("y")
+    n = shape[axis]
+    elem = y.type.element_type
+    with loop_nest([d for i, d in enumerate(shape) if i != axis]) as ivs:
+
+        def step(js: list[SSAValue], accs: tuple[SSAValue, ...]) -> list[SSAValue]:
+            j = arith.SubiOp(idx(n - 1), js[0]).result if reverse else js[0]
+            total = scalar.add(accs[0], load(x, _at(ivs, axis, j)))
+            store(accs[0] if exclusive else total, y, _at(ivs, axis, j))
+            return [total]
+
+        accumulate([n], [scalar.const(0, elem)], step)
+
+
+# ---- Hardmax ------------------------------------------------------------------------
+
+
+def lower_hardmax(kc: KernelContext) -> None:
+    """1 at the first maximum along the axis (ArgMax's reduction), 0 elsewhere."""
+    shape = kc.shape("input")
+    axis = kc.op.normalized_axis()
+    x, y = kc.input("input"), kc.output("output")
+    if shape[axis] == 0:
+        return  # an empty output
+    elem = y.type.element_type
+    one, zero = scalar.const(1, elem), scalar.const(0, elem)
+    red = arg_reduction(largest=True, last=False, unsigned=False, as_i64=False)
+    with loop_nest([d for i, d in enumerate(shape) if i != axis]) as ivs:
+        best = fold_reduced(x, shape, [axis], ivs, red)
+        with loop_nest([shape[axis]]) as (i,):
+            hit = arith.CmpiOp(i, best, "eq").result
+            store(scalar.select(hit, one, zero), y, _at(ivs, axis, i))
+
+
+# ---- TopK ---------------------------------------------------------------------------
+
+
+def lower_topk(kc: KernelContext) -> None:
+    """K selection passes per row over a `taken` scratch (see the module docstring)."""
+    shape = kc.shape("x")
+    axis = kc.op.normalized_axis()
+    n, k = shape[axis], kc.shape("values")[axis]
+    given = kc.const("k")
+    if given is not None and int(given.reshape(-1)[0]) != k:
+        raise kc.fail(f"K = {int(given.reshape(-1)[0])} differs from the result dim {k}")
+    if k > n:
+        raise kc.fail(f"K = {k} exceeds the axis size {n}")
+    if k == 0:
+        return
+    x, values, indices = kc.input("x"), kc.output("values"), kc.output("indices")
+    elem = values.type.element_type
+    unsigned = kc.unsigned("x")
+    better = "gt" if int_attr_value(kc.op.largest) else "lt"
+    true, false = scalar.const(1, i1), scalar.const(0, i1)
+    taken = memref.AllocaOp.get(i1, shape=[n]).memref
+    with loop_nest([d for i, d in enumerate(shape) if i != axis]) as ivs:
+        with loop_nest([n]) as (i,):
+            store(false, taken, [i])
+        with loop_nest([k]) as (j,):
+
+            def scan(i: list[SSAValue], accs: tuple[SSAValue, ...]) -> list[SSAValue]:
+                found, best, best_i = accs
+                v = load(x, _at(ivs, axis, i[0]))
+                free = arith.XOrIOp(load(taken, i), true).result
+                wins = arith.OrIOp(arith.XOrIOp(found, true).result, scalar.compare(better, v, best, unsigned)).result
+                take = arith.AndIOp(free, wins).result
+                return [
+                    arith.OrIOp(found, free).result,
+                    scalar.select(take, v, best),
+                    scalar.select(take, i[0], best_i),
+                ]
+
+            _, best, best_i = accumulate([n], [false, scalar.const(0, elem), idx(0)], scan)
+            store(true, taken, [best_i])
+            store(best, values, _at(ivs, axis, j))
+            store(arith.IndexCastOp(best_i, i64).result, indices, _at(ivs, axis, j))
 
 
 LOWERINGS: dict[str, KernelLowering] = {
@@ -244,6 +409,13 @@ LOWERINGS: dict[str, KernelLowering] = {
     "onnx.ReduceMin": lower_reduce("Min"),
     "onnx.ReduceProd": lower_reduce("Prod"),
     "onnx.ReduceL2": lower_reduce("L2"),
+    "onnx.ReduceL1": lower_reduce("L1"),
+    "onnx.ReduceSumSquare": lower_reduce("SumSquare"),
+    "onnx.ReduceLogSum": lower_reduce("LogSum"),
+    "onnx.ReduceLogSumExp": lower_reduce("LogSumExp"),
     "onnx.ArgMax": lower_arg(True),
     "onnx.ArgMin": lower_arg(False),
+    "onnx.CumSum": lower_cumsum,
+    "onnx.Hardmax": lower_hardmax,
+    "onnx.TopK": lower_topk,
 }
