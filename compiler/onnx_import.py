@@ -54,6 +54,11 @@ FOLD_LIMIT = 4096
 # Ops never evaluated at import time (their result is not a function of their inputs).
 _NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 _DEFAULT_DOMAINS = ("", "ai.onnx")
+# Ops whose (first) result has exactly their first input's type.
+_SAME_TYPE_AS_INPUT = {
+    "MeanVarianceNormalization", "LpNormalization", "LRN", "Softmax", "LogSoftmax", "Hardmax",
+    "InstanceNormalization", "GroupNormalization", "Identity", "Relu", "Sigmoid", "Tanh",
+}
 # Operand positions whose values decide a result's shape: a node whose shape-deciding
 # input is not known at compile time cannot get a static shape.
 SHAPE_OPERANDS: dict[str, tuple[int, ...]] = {
@@ -96,13 +101,21 @@ def default_opset(model: ModelProto) -> int:
     return TARGET_OPSET
 
 
+# Deprecated ops that the opset upgrade replaces (old op -> (last opset it exists in, new op)).
+_UPGRADED_OPS = {"Scatter": (10, "ScatterElements"), "Upsample": (9, "Resize")}
+
+
 def unsupported_ops(model: ModelProto, supported: set[str] | None = None) -> dict[str, list[str]]:
     """op_type -> node names of every node Strata cannot import."""
     supported = set(ONNX_OPS) if supported is None else supported
+    opset = default_opset(model)
     bad: dict[str, list[str]] = {}
     for i, node in enumerate(model.graph.node):
         key = node.op_type if node.domain in _DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
-        if node.domain not in _DEFAULT_DOMAINS or node.op_type not in supported:
+        op_type = node.op_type
+        if op_type in _UPGRADED_OPS and opset <= _UPGRADED_OPS[op_type][0]:
+            op_type = _UPGRADED_OPS[op_type][1]
+        if node.domain not in _DEFAULT_DOMAINS or op_type not in supported:
             bad.setdefault(key, []).append(node.name or f"#{i}")
     return bad
 
@@ -175,6 +188,12 @@ def prepare_model(model: ModelProto, input_shapes: Mapping[str, Sequence[int]] |
             raise ModelError(
                 f"cannot upgrade the model from opset {default_opset(model)} to {TARGET_OPSET}: {e}"
             ) from None
+    # Graph output shapes are inferred, never taken from the declaration: a declared
+    # shape that contradicts the ops (onnxruntime only warns) would give a wrong type.
+    model = ModelProto.FromString(model.SerializeToString())
+    for out in model.graph.output:
+        if out.type.HasField("tensor_type"):
+            out.type.tensor_type.ClearField("shape")
     try:
         model = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
     except Exception as e:
@@ -190,14 +209,18 @@ class _ValueInfo:
 
 def _value_infos(model: ModelProto) -> dict[str, _ValueInfo]:
     out: dict[str, _ValueInfo] = {}
-    for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
+    # Graph inputs last: they are authoritative; an entry without a static shape never
+    # replaces one with a shape.
+    for vi in list(model.graph.output) + list(model.graph.value_info) + list(model.graph.input):
         if not vi.type.HasField("tensor_type"):
             continue
         tt = vi.type.tensor_type
         shape = None
         if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
             shape = tuple(int(d.dim_value) for d in tt.shape.dim)
-        out[vi.name] = _ValueInfo(shape, tt.elem_type or None)
+        if shape is None and vi.name in out:
+            continue
+        out[vi.name] = _ValueInfo(shape, tt.elem_type or out.get(vi.name, _ValueInfo(None, None)).elem_type)
     return out
 
 
@@ -340,9 +363,13 @@ class _Importer:
         return True
 
     def infer_missing(self, node: NodeProto) -> None:
-        """Finds output shapes onnx could not infer by evaluating the node on stand-ins."""
+        """Finds output shapes onnx could not infer: the result of a shape-preserving op
+        has its input's type; anything else is found by evaluating the node on stand-ins."""
         missing = [o for o in node.output if o and (o not in self.infos or self.infos[o].shape is None)]
         if not missing:
+            return
+        if node.op_type in _SAME_TYPE_AS_INPUT and node.input and node.input[0] in self.infos:
+            self.infos[node.output[0]] = self.infos[node.input[0]]
             return
         for pos in SHAPE_OPERANDS.get(node.op_type, ()):
             if pos < len(node.input) and node.input[pos] and node.input[pos] not in self.known:

@@ -154,6 +154,13 @@ class OptTool(xDSLOptMain):
 
         self.pipeline = PassPipeline(passes, callback)
 
+    def apply_passes(self, prog: ModuleOp):
+        # Verify what was read before any pass runs (xDSL's driver only verifies between
+        # passes), so an invalid input is reported instead of being printed or lowered.
+        if not self.args.disable_verify:
+            prog.verify()
+        super().apply_passes(prog)
+
     def output_resulting_program(self, prog: ModuleOp) -> str:
         emit = self.args.emit
         if emit == "mlir":

@@ -36,10 +36,20 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.irdl import opt_prop_def, prop_def
+from xdsl.irdl import IRDLOperation, opt_prop_def, prop_def, traits_def
+from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 TensorConstraint = TensorType
+
+
+class OnnxOp(IRDLOperation):
+    """Base of every `onnx` op. ONNX ops are side-effect free at inference (Dropout is
+    the identity, there is no training state), so all are Pure: cse and dce may merge
+    and remove them."""
+
+    traits = traits_def(Pure())
+
 TensorDataAttr = DenseIntOrFPElementsAttr | DenseResourceAttr
 
 

@@ -24,6 +24,7 @@ from xdsl.irdl import (
 )
 
 from dialects.onnx.base import (
+    OnnxOp,
     ANY,
     BOOL,
     FLOAT,
@@ -56,7 +57,7 @@ from dialects.onnx.base import (
 # ---- unary --------------------------------------------------------------------------
 
 
-class ElementwiseUnaryBase(IRDLOperation):
+class ElementwiseUnaryBase(OnnxOp):
     """Verifier of every one-input elementwise op: the input's element type is in
     ELEMENT_KINDS and the result has the input's type."""
 
@@ -329,7 +330,7 @@ class ShrinkOp(UnaryInputOutputOp):
 # Float classification: X (float) -> Y (i1) of the same shape.
 
 
-class FloatClassOp(IRDLOperation):
+class FloatClassOp(OnnxOp):
     ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
     x = operand_def(TensorConstraint)
@@ -365,7 +366,7 @@ class IsInfOp(FloatClassOp):
 # ---- binary arithmetic ------------------------------------------------------------
 
 
-class BinaryElementwiseOp(IRDLOperation):
+class BinaryElementwiseOp(OnnxOp):
     """A, B -> C with numpy-style broadcasting and one element type."""
 
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
@@ -414,7 +415,7 @@ class ModOp(BinaryElementwiseOp):
 
 
 @irdl_op_definition
-class PowOp(IRDLOperation):
+class PowOp(OnnxOp):
     """Z = X ** Y; the exponent may have a different element type than the base."""
 
     name = "onnx.Pow"
@@ -434,7 +435,7 @@ class PowOp(IRDLOperation):
 # ---- comparisons and logic ----------------------------------------------------------
 
 
-class ComparisonOp(IRDLOperation):
+class ComparisonOp(OnnxOp):
     """A, B -> C: broadcasting, one input element type, i1 result."""
 
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
@@ -525,7 +526,7 @@ class BitwiseNotOp(UnaryElementwiseOp):
 
 
 @irdl_op_definition
-class BitShiftOp(IRDLOperation):
+class BitShiftOp(OnnxOp):
     """Z = X << Y or X >> Y with broadcasting. Opset 11 admits unsigned integers only;
     signed ones (arithmetic right shift) are accepted as in opset 28. A shift amount
     that is negative or >= the bit width gives 0 (-1 for RIGHT of a negative X)."""
@@ -549,7 +550,7 @@ class BitShiftOp(IRDLOperation):
 
 
 @irdl_op_definition
-class WhereOp(IRDLOperation):
+class WhereOp(OnnxOp):
     """output = condition ? X : Y, all three broadcast together."""
 
     name = "onnx.Where"
@@ -567,7 +568,7 @@ class WhereOp(IRDLOperation):
 
 
 @irdl_op_definition
-class CastOp(IRDLOperation):
+class CastOp(OnnxOp):
     """Converts to the ONNX data type `to` (a TensorProto.DataType value)."""
 
     name = "onnx.Cast"
@@ -599,7 +600,7 @@ class CastOp(IRDLOperation):
 
 
 @irdl_op_definition
-class CastLikeOp(IRDLOperation):
+class CastLikeOp(OnnxOp):
     """Converts `input` to the element type of `target_type` (whose values are unused)."""
 
     name = "onnx.CastLike"
@@ -625,7 +626,7 @@ class CastLikeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ClipOp(IRDLOperation):
+class ClipOp(OnnxOp):
     """Clamps to [min, max]; absent bounds mean the type's lowest/highest value."""
 
     name = "onnx.Clip"
@@ -649,7 +650,7 @@ class ClipOp(IRDLOperation):
 # ---- variadic -----------------------------------------------------------------------
 
 
-class VariadicElementwiseOp(IRDLOperation):
+class VariadicElementwiseOp(OnnxOp):
     """data_0, data_1, ... -> one result: at least one input, one element type,
     multidirectional broadcasting. Subclasses name the result as ONNX does."""
 

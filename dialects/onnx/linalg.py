@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, opt_operand_def, result_def
+from xdsl.irdl import irdl_op_definition, operand_def, opt_operand_def, result_def
 
 from dialects.onnx.base import (
+    OnnxOp,
     NUMERIC,
     Kinds,
     TensorConstraint,
@@ -33,7 +34,7 @@ from dialects.onnx.base import (
 
 
 @irdl_op_definition
-class MatMulOp(IRDLOperation):
+class MatMulOp(OnnxOp):
     """numpy.matmul semantics: batch dims broadcast, 1-D operands promoted."""
 
     name = "onnx.MatMul"
@@ -61,7 +62,7 @@ class MatMulOp(IRDLOperation):
 
 
 @irdl_op_definition
-class GemmOp(IRDLOperation):
+class GemmOp(OnnxOp):
     """Y = alpha * A' @ B' + beta * C, A' = transpose(A) if transA else A (same for B)."""
 
     name = "onnx.Gemm"

@@ -24,6 +24,7 @@ from xdsl.irdl import (
 )
 
 from dialects.onnx.base import (
+    OnnxOp,
     BOOL,
     FLOAT,
     NUMERIC,
@@ -65,7 +66,7 @@ AUTO_PAD_MODES = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 # ---- sliding-window ops -------------------------------------------------------------
 
 
-class WindowOp(IRDLOperation):
+class WindowOp(OnnxOp):
     """Shared part of Conv, ConvTranspose, MaxPool and AveragePool: the first operand is
     X (N, C, D1..Dn), the first result Y; `kernel_shape` is defined by each op."""
 
@@ -393,7 +394,7 @@ class AveragePoolOp(PoolOp):
         expect_flag(self, self.count_include_pad, "count_include_pad")
 
 
-class GlobalPoolOp(IRDLOperation):
+class GlobalPoolOp(OnnxOp):
     """X (N, C, D1..Dn) -> Y (N, C, 1, ..., 1)."""
 
     ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
@@ -436,7 +437,7 @@ def _expect_channel_vector(op: IRDLOperation, value: SSAValue, what: str, channe
 
 
 @irdl_op_definition
-class BatchNormalizationOp(IRDLOperation):
+class BatchNormalizationOp(OnnxOp):
     """Y = scale * (X - mean) / sqrt(var + epsilon) + B over channel axis 1. Held in
     inference form (Y only); running_mean/running_var outputs are accepted for
     training_mode graphs."""
@@ -479,7 +480,7 @@ class BatchNormalizationOp(IRDLOperation):
 
 
 @irdl_op_definition
-class InstanceNormalizationOp(IRDLOperation):
+class InstanceNormalizationOp(OnnxOp):
     """Per (sample, channel) normalization over the spatial dims, then scale and B."""
 
     name = "onnx.InstanceNormalization"
@@ -503,7 +504,7 @@ class InstanceNormalizationOp(IRDLOperation):
 
 
 @irdl_op_definition
-class LayerNormalizationOp(IRDLOperation):
+class LayerNormalizationOp(OnnxOp):
     """Normalizes over dims [axis, rank) then applies Scale and B (broadcast to those
     dims). Mean and InvStdDev have X's rank with the normalized dims set to 1."""
 
@@ -545,7 +546,7 @@ class LayerNormalizationOp(IRDLOperation):
 
 
 @irdl_op_definition
-class GroupNormalizationOp(IRDLOperation):
+class GroupNormalizationOp(OnnxOp):
     """Opset-21 GroupNormalization: statistics per (sample, group of C / num_groups
     channels) over those channels and the spatial dims; scale and bias are per channel
     (C,)."""
@@ -579,7 +580,7 @@ class GroupNormalizationOp(IRDLOperation):
 
 
 @irdl_op_definition
-class RMSNormalizationOp(IRDLOperation):
+class RMSNormalizationOp(OnnxOp):
     """Opset-23 RMSNormalization: Y = X / sqrt(mean(X^2 over dims [axis, rank)) +
     epsilon) * scale; scale broadcasts unidirectionally to X and gives Y its type."""
 
@@ -611,7 +612,7 @@ class RMSNormalizationOp(IRDLOperation):
 
 
 @irdl_op_definition
-class LpNormalizationOp(IRDLOperation):
+class LpNormalizationOp(OnnxOp):
     """output = input / ||input||_p along `axis` (p 1 or 2); a zero norm gives 0."""
 
     name = "onnx.LpNormalization"
@@ -635,7 +636,7 @@ class LpNormalizationOp(IRDLOperation):
 
 
 @irdl_op_definition
-class MeanVarianceNormalizationOp(IRDLOperation):
+class MeanVarianceNormalizationOp(OnnxOp):
     """Y = (X - mean) / (sqrt(variance) + 1e-9) with the statistics over `axes`
     (default [0, 2, 3])."""
 
@@ -665,7 +666,7 @@ class MeanVarianceNormalizationOp(IRDLOperation):
 
 
 @irdl_op_definition
-class LRNOp(IRDLOperation):
+class LRNOp(OnnxOp):
     """Local response normalization across channels (axis 1):
     Y = X / (bias + alpha / size * sum of X^2 over the `size` neighbouring channels)^beta."""
 
@@ -691,7 +692,7 @@ class LRNOp(IRDLOperation):
 # ---- softmax ------------------------------------------------------------------------
 
 
-class SoftmaxBaseOp(IRDLOperation):
+class SoftmaxBaseOp(OnnxOp):
     """input -> output of the same type, normalized along `axis` (default -1)."""
 
     ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
@@ -723,7 +724,7 @@ class LogSoftmaxOp(SoftmaxBaseOp):
 
 
 @irdl_op_definition
-class DropoutOp(IRDLOperation):
+class DropoutOp(OnnxOp):
     """Identity in inference (training_mode absent or false); mask is i1."""
 
     name = "onnx.Dropout"
@@ -753,7 +754,7 @@ class DropoutOp(IRDLOperation):
 
 
 @irdl_op_definition
-class PReluOp(IRDLOperation):
+class PReluOp(OnnxOp):
     """Y = X < 0 ? slope * X : X; slope broadcasts unidirectionally to X."""
 
     name = "onnx.PRelu"

@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from xdsl.dialects.builtin import i64
-from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, opt_operand_def, result_def
+from xdsl.irdl import irdl_op_definition, operand_def, opt_operand_def, result_def
 
 from dialects.onnx.base import (
+    OnnxOp,
     ANY,
     FLOAT,
     NUMERIC,
@@ -43,7 +44,7 @@ from dialects.onnx.base import (
 )
 
 
-class ReduceOp(IRDLOperation):
+class ReduceOp(OnnxOp):
     """data, optional axes -> reduced (same element type)."""
 
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
@@ -141,7 +142,7 @@ class ReduceLogSumExpOp(ReduceOp):
     ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
 
-class ArgReduceOp(IRDLOperation):
+class ArgReduceOp(OnnxOp):
     """data -> i64 indices of the extreme value along `axis`."""
 
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
@@ -186,7 +187,7 @@ class ArgMinOp(ArgReduceOp):
 
 
 @irdl_op_definition
-class CumSumOp(IRDLOperation):
+class CumSumOp(OnnxOp):
     """Running sum of x along the scalar i32/i64 `axis` operand; exclusive=1 leaves the
     current element out, reverse=1 sums from the end."""
 
@@ -210,7 +211,7 @@ class CumSumOp(IRDLOperation):
 
 
 @irdl_op_definition
-class HardmaxOp(IRDLOperation):
+class HardmaxOp(OnnxOp):
     """1 at the first maximum along `axis`, 0 elsewhere (same type as the input)."""
 
     name = "onnx.Hardmax"
@@ -231,7 +232,7 @@ class HardmaxOp(IRDLOperation):
 
 
 @irdl_op_definition
-class TopKOp(IRDLOperation):
+class TopKOp(OnnxOp):
     """The K largest (largest=1) or smallest elements of x along `axis` and their i64
     indices; K is the one-element i64 operand `k`. Values and Indices have x's shape
     with K along `axis`; equal values keep the lower index first."""

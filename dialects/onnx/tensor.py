@@ -27,6 +27,7 @@ from xdsl.irdl import (
 )
 
 from dialects.onnx.base import (
+    OnnxOp,
     ANY,
     FLOAT,
     NUMERIC,
@@ -78,7 +79,7 @@ def _expect_i64_result(op: IRDLOperation, value, what: str, shape: tuple[int, ..
 
 
 @irdl_op_definition
-class ConstantOp(IRDLOperation):
+class ConstantOp(OnnxOp):
     """A tensor constant. `value` is an inline `dense<...>` for small tensors or a
     `dense_resource<handle>` whose data lives in the compile's weight table."""
 
@@ -94,7 +95,7 @@ class ConstantOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ConstantOfShapeOp(IRDLOperation):
+class ConstantOfShapeOp(OnnxOp):
     """A tensor of shape `input` filled with the one element of `value` (absent:
     f32 zero)."""
 
@@ -122,7 +123,7 @@ class ConstantOfShapeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class RangeOp(IRDLOperation):
+class RangeOp(OnnxOp):
     """[start, start + delta, ...) up to limit; scalars in, 1-D out."""
 
     name = "onnx.Range"
@@ -142,7 +143,7 @@ class RangeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ShapeOp(IRDLOperation):
+class ShapeOp(OnnxOp):
     """The i64 shape of `data`, sliced to dims [start, end) (negative: from the back)."""
 
     name = "onnx.Shape"
@@ -172,7 +173,7 @@ class ShapeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class SizeOp(IRDLOperation):
+class SizeOp(OnnxOp):
     """The element count of `data` as an i64 scalar."""
 
     name = "onnx.Size"
@@ -186,7 +187,7 @@ class SizeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class IdentityOp(IRDLOperation):
+class IdentityOp(OnnxOp):
     name = "onnx.Identity"
     ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
@@ -201,7 +202,7 @@ class IdentityOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ReshapeOp(IRDLOperation):
+class ReshapeOp(OnnxOp):
     """Reshape to the 1-D i64 `shape` (0 copies the input dim unless allowzero, -1 infers)."""
 
     name = "onnx.Reshape"
@@ -226,7 +227,7 @@ class ReshapeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class FlattenOp(IRDLOperation):
+class FlattenOp(OnnxOp):
     """To 2-D: dims [0, axis) become the rows, [axis, rank) the columns."""
 
     name = "onnx.Flatten"
@@ -258,7 +259,7 @@ class FlattenOp(IRDLOperation):
 
 
 @irdl_op_definition
-class TransposeOp(IRDLOperation):
+class TransposeOp(OnnxOp):
     """Permutes dims: transposed.shape[i] = data.shape[perm[i]] (default: reversed)."""
 
     name = "onnx.Transpose"
@@ -285,7 +286,7 @@ class TransposeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class SqueezeOp(IRDLOperation):
+class SqueezeOp(OnnxOp):
     """Removes the size-1 dims listed in `axes` (absent: all size-1 dims)."""
 
     name = "onnx.Squeeze"
@@ -310,7 +311,7 @@ class SqueezeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class UnsqueezeOp(IRDLOperation):
+class UnsqueezeOp(OnnxOp):
     """Inserts size-1 dims at `axes` (positions in the output)."""
 
     name = "onnx.Unsqueeze"
@@ -328,7 +329,7 @@ class UnsqueezeOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ExpandOp(IRDLOperation):
+class ExpandOp(OnnxOp):
     """Broadcasts `input` against the 1-D i64 `shape`."""
 
     name = "onnx.Expand"
@@ -349,7 +350,7 @@ class ExpandOp(IRDLOperation):
 
 
 @irdl_op_definition
-class TileOp(IRDLOperation):
+class TileOp(OnnxOp):
     """Repeats `input` repeats[i] times along dim i."""
 
     name = "onnx.Tile"
@@ -375,7 +376,7 @@ class TileOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ConcatOp(IRDLOperation):
+class ConcatOp(OnnxOp):
     """Joins `inputs` along `axis`; all other dims must agree."""
 
     name = "onnx.Concat"
@@ -414,7 +415,7 @@ class ConcatOp(IRDLOperation):
 
 
 @irdl_op_definition
-class SplitOp(IRDLOperation):
+class SplitOp(OnnxOp):
     """Splits `input` along `axis` into the variadic `outputs` (sizes from `split`,
     else num_outputs near-equal parts)."""
 
@@ -459,13 +460,20 @@ class SplitOp(IRDLOperation):
             total = DYNAMIC if is_dynamic(total) or is_dynamic(out[axis]) else total + out[axis]
         if not dims_compatible(total, shape[axis]):
             raise fail(self, f"outputs sum to {total} along axis {axis}, input has {shape[axis]}")
+        if num is not None and not is_dynamic(shape[axis]):
+            # ONNX fixes the sizes: ceil(dim / num) each, the last one what is left.
+            part = -(-shape[axis] // num)
+            want = [min(part, max(shape[axis] - i * part, 0)) for i in range(num)]
+            got = [shape_of(self, v, "output")[axis] for v in outputs]
+            if all(not is_dynamic(g) for g in got) and got != want:
+                raise fail(self, f"num_outputs {num} splits dim {shape[axis]} into {want}, outputs have {got}")
 
 
 # ---- indexing -----------------------------------------------------------------------
 
 
 @irdl_op_definition
-class SliceOp(IRDLOperation):
+class SliceOp(OnnxOp):
     """numpy-style strided slice; starts/ends/axes/steps are 1-D index tensors."""
 
     name = "onnx.Slice"
@@ -501,7 +509,7 @@ class SliceOp(IRDLOperation):
 
 
 @irdl_op_definition
-class GatherOp(IRDLOperation):
+class GatherOp(OnnxOp):
     """output = data indexed along `axis` by `indices` (i32/i64, negatives wrap)."""
 
     name = "onnx.Gather"
@@ -526,7 +534,7 @@ class GatherOp(IRDLOperation):
 
 
 @irdl_op_definition
-class GatherElementsOp(IRDLOperation):
+class GatherElementsOp(OnnxOp):
     """output[i] = data[i with dim `axis` replaced by indices[i]]; indices has data's
     rank and gives the output shape."""
 
@@ -555,7 +563,7 @@ SCATTER_REDUCTIONS = ("none", "add", "mul", "max", "min")
 
 
 @irdl_op_definition
-class ScatterElementsOp(IRDLOperation):
+class ScatterElementsOp(OnnxOp):
     """output = data, then output[i with dim `axis` replaced by indices[i]] =
     updates[i] (or combined with it by `reduction`)."""
 
@@ -596,7 +604,7 @@ def _index_tuple_length(op: IRDLOperation, indices, data_rank: int, batch_dims: 
 
 
 @irdl_op_definition
-class GatherNDOp(IRDLOperation):
+class GatherNDOp(OnnxOp):
     """Gathers slices of data at the index tuples in the last dim of indices (i64); the
     first `batch_dims` dims of data and indices are batch dims. Output shape:
     data[:b] + indices[b:-1] + data[b + q:]."""
@@ -625,7 +633,7 @@ class GatherNDOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ScatterNDOp(IRDLOperation):
+class ScatterNDOp(OnnxOp):
     """output = data, then output[indices[j]] = updates[j] (slices; or combined by
     `reduction`). updates has shape indices[:-1] + data[q:]."""
 
@@ -651,7 +659,7 @@ class ScatterNDOp(IRDLOperation):
 
 
 @irdl_op_definition
-class OneHotOp(IRDLOperation):
+class OneHotOp(OnnxOp):
     """output has indices' shape with a `depth`-sized dim inserted at `axis`; it holds
     values[1] where the (negative-wrapped) index matches, values[0] elsewhere."""
 
@@ -681,7 +689,7 @@ class OneHotOp(IRDLOperation):
 
 
 @irdl_op_definition
-class TriluOp(IRDLOperation):
+class TriluOp(OnnxOp):
     """Keeps the upper (upper=1: j - i >= k) or lower (j - i <= k) triangle of the last
     two dims and zeroes the rest; k is an optional scalar i64 operand (default 0)."""
 
@@ -704,7 +712,7 @@ class TriluOp(IRDLOperation):
 
 
 @irdl_op_definition
-class EyeLikeOp(IRDLOperation):
+class EyeLikeOp(OnnxOp):
     """A 2-D tensor of input's shape with ones on diagonal k and zeros elsewhere, of
     element type `dtype` (absent: input's)."""
 
@@ -732,7 +740,7 @@ class EyeLikeOp(IRDLOperation):
 SPACE_DEPTH_MODES = ("DCR", "CRD")
 
 
-class SpaceDepthOp(IRDLOperation):
+class SpaceDepthOp(OnnxOp):
     """DepthToSpace / SpaceToDepth: (N, C, H, W) <-> (N, C * b * b, H / b, W / b) for
     blocksize b; `mode` orders the channel index as (row, column, depth) or (depth, row,
     column)."""
@@ -793,7 +801,7 @@ PAD_MODES = ("constant", "reflect", "edge", "wrap")
 
 
 @irdl_op_definition
-class PadOp(IRDLOperation):
+class PadOp(OnnxOp):
     """Pads with `pads` = [x1_begin, x2_begin, ..., x1_end, x2_end] over `axes`
     (default: all); negative pads crop."""
 
@@ -839,7 +847,7 @@ RESIZE_ASPECT_POLICIES = ("stretch", "not_larger", "not_smaller")
 
 
 @irdl_op_definition
-class ResizeOp(IRDLOperation):
+class ResizeOp(OnnxOp):
     """Resizes X by `scales` (float) or to `sizes` (i64) over `axes` (default: all);
     `roi` only matters for coordinate_transformation_mode=tf_crop_and_resize."""
 

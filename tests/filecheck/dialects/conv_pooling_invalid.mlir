@@ -1,6 +1,5 @@
 // Verifier errors of Conv, ConvTranspose, MaxPool, AveragePool and GlobalAveragePool.
-// (`-p dce` makes opt-tool verify; see elementwise_invalid.mlir.)
-// RUN: opt-tool %s --split-input-file --verify-diagnostics -p dce | filecheck %s
+// RUN: opt-tool %s --split-input-file --verify-diagnostics | filecheck %s
 
 func.func @conv_rank(%x: tensor<4x8xf32>, %w: tensor<2x4xf32>) -> tensor<4x2xf32> {
   %0 = "onnx.Conv"(%x, %w) : (tensor<4x8xf32>, tensor<2x4xf32>) -> tensor<4x2xf32>

@@ -1,6 +1,5 @@
 // Verifier errors of MatMul and Gemm.
-// (`-p dce` makes opt-tool verify; see elementwise_invalid.mlir.)
-// RUN: opt-tool %s --split-input-file --verify-diagnostics -p dce | filecheck %s
+// RUN: opt-tool %s --split-input-file --verify-diagnostics | filecheck %s
 
 func.func @matmul_inner(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
   %0 = "onnx.MatMul"(%a, %b) : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>

@@ -1,12 +1,5 @@
-// XFAIL: *
-// BUG (tools/opt_tool.py): opt-tool never verifies the module it parsed. Its pass
-// pipeline callback (OptTool.setup_pipeline) only verifies when `previous is not None`,
-// i.e. after a pass has run; xDSL's PassPipeline calls it with previous=None before the
-// first pass and when there are no passes, which is where xdsl-opt verifies the input.
-// So `opt-tool bad.mlir` prints invalid IR and exits 0, `--verify-diagnostics` without
-// -p reports nothing, and `-p convert-onnx-to-loops` lowers an invalid graph to loops
-// (here an Add of [2, 3] and [4] that reads %b with the wrong index) instead of
-// reporting the verifier error. The other dialect tests add `-p dce` to get verified.
+// opt-tool verifies the module it read before any pass runs: an invalid input is
+// reported (with --verify-diagnostics) and never printed or lowered to loops.
 //
 // RUN: opt-tool %s --split-input-file --verify-diagnostics | filecheck %s
 // RUN: opt-tool %s --split-input-file --verify-diagnostics -p convert-onnx-to-loops | filecheck %s

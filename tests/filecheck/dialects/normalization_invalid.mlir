@@ -1,7 +1,6 @@
 // Verifier errors of BatchNormalization, LayerNormalization, Softmax, LogSoftmax and
 // Dropout.
-// (`-p dce` makes opt-tool verify; see elementwise_invalid.mlir.)
-// RUN: opt-tool %s --split-input-file --verify-diagnostics -p dce | filecheck %s
+// RUN: opt-tool %s --split-input-file --verify-diagnostics | filecheck %s
 
 func.func @batchnorm_scale(%x: tensor<1x3x4x4xf32>, %s: tensor<4xf32>, %b: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<1x3x4x4xf32> {
   %0 = "onnx.BatchNormalization"(%x, %s, %b, %m, %v) <{resultSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<1x3x4x4xf32>, tensor<4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x4x4xf32>

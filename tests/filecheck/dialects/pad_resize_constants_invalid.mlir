@@ -1,6 +1,5 @@
 // Verifier errors of Pad, Resize, Constant, ConstantOfShape and Range.
-// (`-p dce` makes opt-tool verify; see elementwise_invalid.mlir.)
-// RUN: opt-tool %s --split-input-file --verify-diagnostics -p dce | filecheck %s
+// RUN: opt-tool %s --split-input-file --verify-diagnostics | filecheck %s
 
 func.func @pad_mode(%x: tensor<2x3xf32>, %p: tensor<4xi64>) -> tensor<4x5xf32> {
   %0 = "onnx.Pad"(%x, %p) <{mode = "symmetric", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<4x5xf32>

@@ -1,6 +1,5 @@
 // Verifier errors of ReduceMean / ReduceSum / ReduceMax (axes as an input, opset 18+).
-// (`-p dce` makes opt-tool verify; see elementwise_invalid.mlir.)
-// RUN: opt-tool %s --split-input-file --verify-diagnostics -p dce | filecheck %s
+// RUN: opt-tool %s --split-input-file --verify-diagnostics | filecheck %s
 
 func.func @reduce_keepdims_flag(%x: tensor<2x3xf32>) -> tensor<1x1xf32> {
   %0 = "onnx.ReduceMean"(%x) <{keepdims = 2 : i64}> : (tensor<2x3xf32>) -> tensor<1x1xf32>

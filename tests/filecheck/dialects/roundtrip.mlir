@@ -1,10 +1,8 @@
 // Valid ops of every family parse, verify and print back in generic form; printing
 // the printed form again gives the same text (properties stay properties, optional
 // operands keep their segment sizes, absent defaults stay absent).
-// (`-p dce` makes opt-tool verify, see no_pass_verify.mlir; every result is returned,
-// so dce keeps all ops.)
-// RUN: opt-tool %s --print-op-generic -p dce | filecheck %s
-// RUN: opt-tool %s --print-op-generic | opt-tool --print-op-generic -p dce | filecheck %s
+// RUN: opt-tool %s --print-op-generic | filecheck %s
+// RUN: opt-tool %s --print-op-generic | opt-tool --print-op-generic | filecheck %s
 
 // CHECK-LABEL: "func.func"() <{sym_name = "elementwise"
 func.func @elementwise(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %c: tensor<2x3xi1>, %lo: tensor<f32>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xi1>, tensor<2x3xf32>, tensor<2x3xi64>, tensor<2x3xf32>, tensor<2x3xf32>) {

@@ -1,7 +1,6 @@
 // Verifier errors of Reshape, Flatten, Squeeze, Unsqueeze, Expand, Shape, Identity,
 // Transpose, Concat, Split, Slice, Gather and Tile.
-// (`-p dce` makes opt-tool verify; see elementwise_invalid.mlir.)
-// RUN: opt-tool %s --split-input-file --verify-diagnostics -p dce | filecheck %s
+// RUN: opt-tool %s --split-input-file --verify-diagnostics | filecheck %s
 
 func.func @reshape_elements(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<4x2xf32> {
   %0 = "onnx.Reshape"(%x, %s) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x2xf32>
