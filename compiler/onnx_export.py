@@ -29,8 +29,8 @@ from compiler.dtypes import numpy_to_onnx, numpy_dtype
 from compiler.errors import StrataError
 from compiler.onnx_import import TARGET_OPSET
 from compiler.weights import WeightTable, attr_array
+from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
-from lowering.onnx_to_loops import node_name
 
 
 class ExportError(StrataError):

@@ -1144,6 +1144,17 @@ def _parallel(tr: _FunctionTranslator, op: Operation) -> None:
         tr.emit_block(block)
 
 
+def _merge_results(tr: _FunctionTranslator, op: Operation, merge_bb: ir.Block, incoming) -> None:
+    """At `merge_bb`, one phi per result of `op` over the (values, block) branches."""
+    b = tr.builder
+    b.position_at_end(merge_bb)
+    for i, r in enumerate(op.results):
+        phi = b.phi(_llvm_type(r.type, op))
+        for vals, bb in incoming:
+            phi.add_incoming(vals[i], bb)
+        tr.set(r, phi)
+
+
 @_handles(scf.IfOp)
 def _if(tr: _FunctionTranslator, op: Operation) -> None:
     b = tr.builder
@@ -1167,12 +1178,7 @@ def _if(tr: _FunctionTranslator, op: Operation) -> None:
         vals = _yielded(tr, tr.emit_block(else_region.blocks[0]), op)
         incoming.append((vals, b.block))
         b.branch(merge_bb)
-    b.position_at_end(merge_bb)
-    for i, r in enumerate(op.results):
-        phi = b.phi(_llvm_type(r.type, op))
-        for vals, bb in incoming:
-            phi.add_incoming(vals[i], bb)
-        tr.set(r, phi)
+    _merge_results(tr, op, merge_bb, incoming)
 
 
 @_handles(scf.WhileOp)
@@ -1238,12 +1244,7 @@ def _index_switch(tr: _FunctionTranslator, op: Operation) -> None:
         vals = _yielded(tr, tr.emit_block(region.blocks[0]), op)
         incoming.append((vals, b.block))
         b.branch(merge_bb)
-    b.position_at_end(merge_bb)
-    for i, r in enumerate(op.results):
-        phi = b.phi(_llvm_type(r.type, op))
-        for vals, bb in incoming:
-            phi.add_incoming(vals[i], bb)
-        tr.set(r, phi)
+    _merge_results(tr, op, merge_bb, incoming)
 
 
 # --------------------------------------------------------------------------

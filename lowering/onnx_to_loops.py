@@ -27,7 +27,6 @@ from xdsl.dialects.builtin import (
     DenseResourceAttr,
     IntegerType,
     ModuleOp,
-    NameLoc,
     StringAttr,
     TensorType,
     UnitAttr,
@@ -39,19 +38,13 @@ from xdsl.passes import ModulePass
 from compiler.context import weights_of
 from compiler.errors import StrataError
 from compiler.weights import WeightTable, attr_array
+from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
 from lowering.loop_builder import loop_nest, load, memref_type, store
 
 
 class LoweringError(StrataError):
     """An op could not be lowered to loops; the message names the ONNX node."""
-
-
-def node_name(op: Operation) -> str:
-    loc = op.location
-    if isinstance(loc, NameLoc):
-        return loc.desc.data
-    return "<unnamed>"
 
 
 def describe(op: Operation) -> str:

@@ -128,6 +128,16 @@ def make_floats(values: Sequence[float]) -> DenseArrayBase:
     return DenseArrayBase.from_list(f32, list(values))
 
 
+def node_name(op: Operation) -> str:
+    """The ONNX node name an op was imported from (kept as its NameLoc location)."""
+    from xdsl.dialects.builtin import NameLoc
+
+    loc = op.location
+    if isinstance(loc, NameLoc):
+        return loc.desc.data
+    return "<unnamed>"
+
+
 # ---- verifier helpers -------------------------------------------------------------
 
 
