@@ -25,19 +25,9 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from compiler.context import StrataContext, make_context
 from compiler.errors import StrataError
+from compiler.pass_registry import strata_passes
 
 EMITS = ("mlir", "onnx", "llvm")
-
-
-def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Strata's own passes by name (xDSL's, such as canonicalize/cse/dce, come too)."""
-
-    def lower():
-        from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
-
-        return ConvertOnnxToLoopsPass
-
-    return {"convert-onnx-to-loops": lower}
 
 
 def _parse_shapes(specs: list[str]) -> dict[str, list[int]]:

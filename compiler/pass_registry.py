@@ -1,0 +1,18 @@
+"""Strata's passes by name, for opt-tool and the pipelines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Pass name -> factory returning the pass class (imported lazily)."""
+
+    def lower():
+        from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
+
+        return ConvertOnnxToLoopsPass
+
+    return {"convert-onnx-to-loops": lower}

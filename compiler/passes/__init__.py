@@ -1,0 +1,1 @@
+"""Graph-level passes on the `onnx` dialect (one pass per module)."""
