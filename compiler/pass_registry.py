@@ -15,4 +15,12 @@ def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertOnnxToLoopsPass
 
-    return {"convert-onnx-to-loops": lower}
+    def eliminate_redundant():
+        from compiler.passes.eliminate_redundant_nodes import EliminateRedundantNodesPass
+
+        return EliminateRedundantNodesPass
+
+    return {
+        "onnx-eliminate-redundant-nodes": eliminate_redundant,
+        "convert-onnx-to-loops": lower,
+    }
