@@ -20,7 +20,13 @@ def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return EliminateRedundantNodesPass
 
+    def simplify_algebra():
+        from compiler.passes.simplify_algebra import SimplifyAlgebraPass
+
+        return SimplifyAlgebraPass
+
     return {
         "onnx-eliminate-redundant-nodes": eliminate_redundant,
+        "onnx-simplify-algebra": simplify_algebra,
         "convert-onnx-to-loops": lower,
     }

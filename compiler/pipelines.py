@@ -9,11 +9,21 @@ from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 
 def graph_passes(opt_level: int) -> list[ModulePass]:
-    """-O0 runs nothing; -O1 and above clean the graph with canonicalize, cse and dce.
-    (Fusion, folding and layout passes join the higher levels as they are built.)"""
+    """-O0 runs nothing; -O1 and above remove redundant nodes, simplify algebra, then
+    clean up with canonicalize, cse and dce. (Folding, fusion and layout passes join the
+    higher levels as they are built.)"""
+    from compiler.passes.eliminate_redundant_nodes import EliminateRedundantNodesPass
+    from compiler.passes.simplify_algebra import SimplifyAlgebraPass
+
     if opt_level <= 0:
         return []
-    return [CanonicalizePass(), CommonSubexpressionElimination(), DeadCodeElimination()]
+    return [
+        EliminateRedundantNodesPass(),
+        SimplifyAlgebraPass(),
+        CanonicalizePass(),
+        CommonSubexpressionElimination(),
+        DeadCodeElimination(),
+    ]
 
 
 def graph_pipeline(opt_level: int) -> PassPipeline:
