@@ -60,9 +60,11 @@ class _Stages:
 
 
 def lower_to_loops(module: ModuleOp, ctx: StrataContext) -> None:
+    from lowering.dedupe_kernels import DedupeKernelsPass
     from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
 
     ConvertOnnxToLoopsPass().apply(ctx, module)
+    DedupeKernelsPass().apply(ctx, module)
 
 
 def compile(

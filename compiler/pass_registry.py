@@ -25,7 +25,13 @@ def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return SimplifyAlgebraPass
 
+    def dedupe():
+        from lowering.dedupe_kernels import DedupeKernelsPass
+
+        return DedupeKernelsPass
+
     return {
+        "dedupe-kernels": dedupe,
         "onnx-eliminate-redundant-nodes": eliminate_redundant,
         "onnx-simplify-algebra": simplify_algebra,
         "convert-onnx-to-loops": lower,
