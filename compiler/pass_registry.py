@@ -30,8 +30,20 @@ def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return DedupeKernelsPass
 
+    def fold_constants():
+        from compiler.passes.fold_constants import FoldConstantsPass
+
+        return FoldConstantsPass
+
+    def fuse_conv_bn():
+        from compiler.passes.fuse_conv_bn import FuseConvBnPass
+
+        return FuseConvBnPass
+
     return {
         "dedupe-kernels": dedupe,
+        "onnx-fuse-conv-bn": fuse_conv_bn,
+        "onnx-fold-constants": fold_constants,
         "onnx-eliminate-redundant-nodes": eliminate_redundant,
         "onnx-simplify-algebra": simplify_algebra,
         "convert-onnx-to-loops": lower,

@@ -32,7 +32,7 @@ class WeightTable:
         while handle in self._arrays:
             n += 1
             handle = f"{base}_{n}"
-        self._arrays[handle] = np.ascontiguousarray(array)
+        self._arrays[handle] = np.asarray(array, order="C")  # keeps rank 0 (ascontiguousarray would not)
         return handle
 
     def get(self, handle: str) -> np.ndarray:

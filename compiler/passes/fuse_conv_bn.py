@@ -1,0 +1,304 @@
+"""`onnx-fuse-conv-bn`: folds per-channel affine ops that follow a Conv into its
+weights and bias.
+
+One RewritePattern per consumer, each matching on the op after the Conv, applied
+greedily to a fixpoint (so a chain Conv -> BatchNormalization -> Mul -> Add folds
+down to one Conv). Constants are read with `compiler.weights.constant_value`; the
+new W and B are made with `tensor_attr`, so large ones live in the weight table and
+stay out of the IR text. The walk removes every op left without uses (the old
+Conv, the folded constants when nothing else uses them).
+
+Patterns (M is the number of output channels, f a per-channel factor):
+
+    Conv(X, W, B?) -> BatchNormalization(scale, bias, mean, var, epsilon), inference
+        form (training_mode = 0, Y only):
+        Conv(X, W * f, (B - mean) * f + bias) with f = scale / sqrt(var + epsilon)
+        (B = 0 when absent).
+    Conv(X, W, B?) -> Add(c) with c a per-channel constant:
+        Conv(X, W, B + c) (B = 0 when absent).
+    Conv(X, W, B?) -> Mul(s) with s a per-channel constant:
+        Conv(X, W * s, B * s) (no B stays no B).
+
+Exactness: NOT bit-exact. Each rewrite reassociates float math (conv(x, W)*f vs
+conv(x, W*f), and the bias is added once instead of twice), so results differ from
+the unfused graph by a few ulps of the accumulated sums (tested at 1e-4 for the BN
+folds and models, 1e-5 for Add/Mul). The new W and B are computed in float64 with
+numpy and rounded once to the weight's dtype.
+
+A constant is per-channel when, right-aligned against the Conv result (N, M, d1..),
+every dim other than the channel axis (1) is 1 and the channel dim is 1 or M:
+[M,1,1], [1,M,1,1], [1], scalars for a 2-D conv; [M] is not (it lies along the last
+spatial axis). Either operand order of Add/Mul is accepted.
+
+Does not fire when:
+    - the Conv result has any other use (it, or the graph, still needs the unfused
+      value; a returned Conv result counts as a use),
+    - W, the Conv's B or any BatchNormalization parameter is not an `onnx.Constant`
+      (or its data is not available: a dense_resource without a weight table),
+    - the Add/Mul constant broadcasts along a non-channel axis, or the Add/Mul result
+      type differs from the Conv result type,
+    - the element type is not a float, or a folded value is not finite,
+    - BatchNormalization is in training mode or has running_mean/running_var results,
+    - there is no weight table and a new W or B has more than 16 elements.
+
+The new Conv keeps the Conv's properties (group, pads, strides, ...) and takes the
+location (ONNX node name) and result type of the op it replaces last (the
+BatchNormalization, Add or Mul), since that op produced the value users see; its
+new constants get that location too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.transforms.dead_code_elimination import region_dce
+
+from compiler.context import weights_of
+from compiler.weights import INLINE_LIMIT, WeightTable, constant_value, tensor_attr
+from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, node_name
+from dialects.onnx.elementwise import AddOp, MulOp
+from dialects.onnx.nn import BatchNormalizationOp, ConvOp
+from dialects.onnx.tensor import ConstantOp
+
+# ---- helpers ----------------------------------------------------------------------------
+
+
+def _const(value: SSAValue, weights: WeightTable | None) -> np.ndarray | None:
+    """The value of an `onnx.Constant` result, None when it is not one or its data is
+    not available (a dense_resource read without its weight table)."""
+    try:
+        return constant_value(value, weights)
+    except (KeyError, ValueError):
+        return None
+
+
+def _is_float(value: SSAValue) -> bool:
+    ty = value.type
+    return isinstance(ty, TensorType) and element_kind(ty.element_type) == "float"
+
+
+@dataclass
+class _ConvParts:
+    """A fusable Conv: its W and B (zeros when absent) as numpy arrays."""
+
+    conv: ConvOp
+    w: np.ndarray
+    b: np.ndarray
+    has_b: bool
+
+    @property
+    def channels(self) -> int:
+        return self.w.shape[0]
+
+
+def _fusable_conv(value: SSAValue, weights: WeightTable | None) -> _ConvParts | None:
+    """The Conv producing `value` when it can be folded into its single user: float,
+    constant W and (if present) constant B, and `value` has exactly one use."""
+    conv = value.owner
+    if not isinstance(conv, ConvOp) or not value.has_one_use():
+        return None
+    if not (_is_float(conv.y) and _is_float(conv.w)):
+        return None
+    w = _const(conv.w, weights)
+    if w is None or w.dtype.kind != "f" or w.ndim < 1:
+        return None
+    if conv.b is None:
+        return _ConvParts(conv, w, np.zeros((w.shape[0],), w.dtype), False)
+    b = _const(conv.b, weights)
+    if b is None or b.dtype.kind != "f" or b.size != w.shape[0]:
+        return None
+    return _ConvParts(conv, w, b.reshape(-1), True)
+
+
+def _per_channel(array: np.ndarray, result: SSAValue, channels: int) -> np.ndarray | None:
+    """The (M,) vector of a constant that broadcasts against `result` (N, M, ...) only
+    along the channel axis, else None."""
+    ty = result.type
+    assert isinstance(ty, TensorType)
+    rank = ty.get_num_dims()
+    if array.ndim > rank:
+        return None
+    shape = (1,) * (rank - array.ndim) + array.shape
+    if any(d != 1 for i, d in enumerate(shape) if i != 1) or shape[1] not in (1, channels):
+        return None
+    return np.broadcast_to(array.reshape(shape[1]), (channels,))
+
+
+def _per_output_channel(w: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """W (M, C/group, k...) scaled by f (M,) along the output-channel axis, in float64."""
+    return w.astype(np.float64) * f.reshape((-1,) + (1,) * (w.ndim - 1))
+
+
+def _can_create(arrays: list[np.ndarray], weights: WeightTable | None) -> bool:
+    return weights is not None or all(a.size <= INLINE_LIMIT for a in arrays)
+
+
+def _new_constant(array: np.ndarray, weights: WeightTable | None, handle: str, replaced: Operation) -> ConstantOp:
+    """An `onnx.Constant` holding `array`, at the location of the op it replaces."""
+    attr = tensor_attr(array, weights, handle)  # type: ignore[arg-type]  # inline when weights is None
+    const = ConstantOp.build(properties={"value": attr}, result_types=[attr.get_type()])
+    const.location = replaced.location
+    return const
+
+
+def _fused_hint(hint: str | None, default: str) -> str:
+    """`w` -> `w_fused` (once: a chain of folds keeps `w_fused`)."""
+    base = (hint or default).removesuffix("_fused")
+    return f"{base}_fused"
+
+
+def _replace_with_conv(
+    rewriter: PatternRewriter,
+    last: Operation,
+    parts: _ConvParts,
+    weights: WeightTable | None,
+    w64: np.ndarray | None,
+    b64: np.ndarray | None,
+) -> None:
+    """Replaces `last` (whose operand is parts.conv's result) by a Conv with the new
+    W (None: keep the old W operand) and B (None: no bias). Values are float64 and are
+    rounded to W's dtype; does nothing if one is not finite or cannot be created."""
+    conv, dtype = parts.conv, parts.w.dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        new_w = None if w64 is None else w64.astype(dtype)
+        new_b = None if b64 is None else b64.astype(dtype)
+    arrays = [a for a in (new_w, new_b) if a is not None]
+    if not all(np.all(np.isfinite(a)) for a in arrays) or not _can_create(arrays, weights):
+        return
+    name = node_name(last)
+    new_ops: list[Operation] = []
+    w_value = conv.w
+    if new_w is not None:
+        w_const = _new_constant(new_w, weights, f"{name}.fused_w", last)
+        w_const.output.name_hint = _fused_hint(conv.w.name_hint, "w")
+        new_ops.append(w_const)
+        w_value = w_const.output
+    b_operand: list[SSAValue] = []
+    if new_b is not None:
+        b_const = _new_constant(new_b, weights, f"{name}.fused_b", last)
+        hint = conv.b.name_hint if conv.b is not None else None
+        b_const.output.name_hint = _fused_hint(hint, "b")
+        new_ops.append(b_const)
+        b_operand = [b_const.output]
+    (result,) = last.results
+    fused = ConvOp.build(
+        operands=[conv.x, w_value, b_operand],
+        result_types=[result.type],
+        properties=dict(conv.properties),
+    )
+    fused.location = last.location
+    fused.y.name_hint = result.name_hint
+    new_ops.append(fused)
+    rewriter.replace(last, new_ops, [fused.y])
+    rewriter.erase(conv)
+
+
+@dataclass
+class _WithWeights(RewritePattern):
+    weights: WeightTable | None
+
+
+# ---- patterns ----------------------------------------------------------------------------
+
+
+class FuseConvBatchNorm(_WithWeights):
+    """Conv -> BatchNormalization (inference) -> Conv(W * f, (B - mean) * f + bias),
+    f = scale / sqrt(var + epsilon)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: BatchNormalizationOp, rewriter: PatternRewriter) -> None:
+        if op.running_mean is not None or op.running_var is not None:
+            return
+        if int_attr_value(op.training_mode) != 0 or op.y.type != op.x.type:
+            return
+        parts = _fusable_conv(op.x, self.weights)
+        if parts is None:
+            return
+        params = [_const(v, self.weights) for v in (op.scale, op.b, op.input_mean, op.input_var)]
+        if any(p is None or p.dtype.kind != "f" or p.size != parts.channels for p in params):
+            return
+        scale, bias, mean, var = (p.reshape(-1).astype(np.float64) for p in params)  # type: ignore[union-attr]
+        # onnxruntime adds epsilon in the element type (f32 attribute value).
+        eps = float(np.float32(float_attr_value(op.epsilon)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = scale / np.sqrt(var + eps)
+        if not np.all(np.isfinite(f)):
+            return
+        w64 = _per_output_channel(parts.w, f)
+        b64 = (parts.b.astype(np.float64) - mean) * f + bias
+        _replace_with_conv(rewriter, op, parts, self.weights, w64, b64)
+
+
+def _conv_and_constant(
+    op: AddOp | MulOp, weights: WeightTable | None
+) -> tuple[_ConvParts, np.ndarray] | None:
+    """For Add/Mul(conv, c) or Add/Mul(c, conv): the Conv and c's (M,) float64 vector
+    when c is a finite per-channel constant and the result has the Conv's type."""
+    for x, c in ((op.a, op.b), (op.b, op.a)):
+        if not isinstance(x.owner, ConvOp) or op.c.type != x.type:
+            continue
+        parts = _fusable_conv(x, weights)
+        value = _const(c, weights)
+        if parts is None or value is None or value.dtype.kind != "f":
+            continue
+        vector = _per_channel(value, x, parts.channels)
+        if vector is None or not np.all(np.isfinite(vector)):
+            continue
+        return parts, vector.astype(np.float64)
+    return None
+
+
+class FuseConvAdd(_WithWeights):
+    """Conv -> Add(per-channel c) -> Conv(W, B + c)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: AddOp, rewriter: PatternRewriter) -> None:
+        match = _conv_and_constant(op, self.weights)
+        if match is None:
+            return
+        parts, c = match
+        _replace_with_conv(rewriter, op, parts, self.weights, None, parts.b.astype(np.float64) + c)
+
+
+class FuseConvMul(_WithWeights):
+    """Conv -> Mul(per-channel s) -> Conv(W * s, B * s)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: MulOp, rewriter: PatternRewriter) -> None:
+        match = _conv_and_constant(op, self.weights)
+        if match is None:
+            return
+        parts, s = match
+        b64 = parts.b.astype(np.float64) * s if parts.has_b else None
+        _replace_with_conv(rewriter, op, parts, self.weights, _per_output_channel(parts.w, s), b64)
+
+
+# ---- the pass ----------------------------------------------------------------------------
+
+
+def fuse_conv_bn_patterns(weights: WeightTable | None) -> list[RewritePattern]:
+    return [FuseConvBatchNorm(weights), FuseConvAdd(weights), FuseConvMul(weights)]
+
+
+@dataclass(frozen=True)
+class FuseConvBnPass(ModulePass):
+    """Folds BatchNormalization, per-channel Add and per-channel Mul that follow a Conv
+    into its W and B (approximate: reassociates float math; see the module docstring)."""
+
+    name = "onnx-fuse-conv-bn"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        pattern = GreedyRewritePatternApplier(fuse_conv_bn_patterns(weights_of(ctx)))
+        PatternRewriteWalker(pattern, post_walk_func=region_dce).rewrite_module(op)
