@@ -48,7 +48,8 @@ from xdsl.pattern_rewriter import (
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from compiler.context import weights_of
-from compiler.weights import INLINE_LIMIT, WeightTable, constant_value, tensor_attr
+from compiler.passes.constants import known_constant
+from compiler.weights import INLINE_LIMIT, WeightTable, tensor_attr
 from dialects.onnx.base import make_ints, node_name
 from dialects.onnx.elementwise import CastOp
 from dialects.onnx.nn import DropoutOp
@@ -89,12 +90,7 @@ def _forward(rewriter: PatternRewriter, op: Operation, value: SSAValue) -> bool:
 
 def _const_ints(value: SSAValue | None, weights: WeightTable | None) -> list[int] | None:
     """The Python ints of a constant index operand, None when not a known constant."""
-    if value is None:
-        return None
-    try:
-        array = constant_value(value, weights)
-    except KeyError:  # a dense_resource read without its weight table
-        return None
+    array = known_constant(value, weights)
     if array is None:
         return None
     return [int(v) for v in np.asarray(array).reshape(-1)]

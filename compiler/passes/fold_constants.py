@@ -50,7 +50,8 @@ from compiler.context import weights_of
 from compiler.dtypes import xdsl_element_type
 from compiler.onnx_export import _attribute
 from compiler.onnx_import import TARGET_OPSET, _evaluate
-from compiler.weights import INLINE_LIMIT, WeightTable, constant_value, tensor_attr
+from compiler.passes.constants import known_constant
+from compiler.weights import INLINE_LIMIT, WeightTable, tensor_attr
 from dialects.onnx.base import OnnxOp, node_name
 from dialects.onnx.tensor import ConstantOp
 
@@ -62,13 +63,6 @@ _NON_DETERMINISTIC = frozenset(
     {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 )
 _SEGMENT_PROPS = ("operandSegmentSizes", "resultSegmentSizes")
-
-
-def _const(value: SSAValue, weights: WeightTable | None) -> np.ndarray | None:
-    try:
-        return constant_value(value, weights)
-    except (KeyError, ValueError):  # a dense_resource without its table; an odd dtype
-        return None
 
 
 def _static_size(ty) -> int | None:
@@ -98,7 +92,7 @@ class FoldConstantOp(RewritePattern):
             if v is None:
                 inputs.append(None)
             for value in values:
-                array = _const(value, self.weights)
+                array = known_constant(value, self.weights)
                 if array is None:
                     return None
                 inputs.append(array)

@@ -66,22 +66,13 @@ from xdsl.pattern_rewriter import (
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from compiler.context import weights_of
-from compiler.weights import INLINE_LIMIT, WeightTable, constant_value, tensor_attr
+from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
+from compiler.weights import WeightTable
 from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, node_name
 from dialects.onnx.elementwise import AddOp, MulOp
 from dialects.onnx.nn import BatchNormalizationOp, ConvOp
-from dialects.onnx.tensor import ConstantOp
 
 # ---- helpers ----------------------------------------------------------------------------
-
-
-def _const(value: SSAValue, weights: WeightTable | None) -> np.ndarray | None:
-    """The value of an `onnx.Constant` result, None when it is not one or its data is
-    not available (a dense_resource read without its weight table)."""
-    try:
-        return constant_value(value, weights)
-    except (KeyError, ValueError):
-        return None
 
 
 def _is_float(value: SSAValue) -> bool:
@@ -111,12 +102,12 @@ def _fusable_conv(value: SSAValue, weights: WeightTable | None) -> _ConvParts | 
         return None
     if not (_is_float(conv.y) and _is_float(conv.w)):
         return None
-    w = _const(conv.w, weights)
+    w = known_constant(conv.w, weights)
     if w is None or w.dtype.kind != "f" or w.ndim < 1:
         return None
     if conv.b is None:
         return _ConvParts(conv, w, np.zeros((w.shape[0],), w.dtype), False)
-    b = _const(conv.b, weights)
+    b = known_constant(conv.b, weights)
     if b is None or b.dtype.kind != "f" or b.size != w.shape[0]:
         return None
     return _ConvParts(conv, w, b.reshape(-1), True)
@@ -141,18 +132,6 @@ def _per_output_channel(w: np.ndarray, f: np.ndarray) -> np.ndarray:
     return w.astype(np.float64) * f.reshape((-1,) + (1,) * (w.ndim - 1))
 
 
-def _can_create(arrays: list[np.ndarray], weights: WeightTable | None) -> bool:
-    return weights is not None or all(a.size <= INLINE_LIMIT for a in arrays)
-
-
-def _new_constant(array: np.ndarray, weights: WeightTable | None, handle: str, replaced: Operation) -> ConstantOp:
-    """An `onnx.Constant` holding `array`, at the location of the op it replaces."""
-    attr = tensor_attr(array, weights, handle)  # type: ignore[arg-type]  # inline when weights is None
-    const = ConstantOp.build(properties={"value": attr}, result_types=[attr.get_type()])
-    const.location = replaced.location
-    return const
-
-
 def _fused_hint(hint: str | None, default: str) -> str:
     """`w` -> `w_fused` (once: a chain of folds keeps `w_fused`)."""
     base = (hint or default).removesuffix("_fused")
@@ -175,19 +154,19 @@ def _replace_with_conv(
         new_w = None if w64 is None else w64.astype(dtype)
         new_b = None if b64 is None else b64.astype(dtype)
     arrays = [a for a in (new_w, new_b) if a is not None]
-    if not all(np.all(np.isfinite(a)) for a in arrays) or not _can_create(arrays, weights):
+    if not all(np.all(np.isfinite(a)) for a in arrays) or not can_create_constants([a.size for a in arrays], weights):
         return
     name = node_name(last)
     new_ops: list[Operation] = []
     w_value = conv.w
     if new_w is not None:
-        w_const = _new_constant(new_w, weights, f"{name}.fused_w", last)
+        w_const = new_constant(new_w, weights, f"{name}.fused_w", last)
         w_const.output.name_hint = _fused_hint(conv.w.name_hint, "w")
         new_ops.append(w_const)
         w_value = w_const.output
     b_operand: list[SSAValue] = []
     if new_b is not None:
-        b_const = _new_constant(new_b, weights, f"{name}.fused_b", last)
+        b_const = new_constant(new_b, weights, f"{name}.fused_b", last)
         hint = conv.b.name_hint if conv.b is not None else None
         b_const.output.name_hint = _fused_hint(hint, "b")
         new_ops.append(b_const)
@@ -205,15 +184,10 @@ def _replace_with_conv(
     rewriter.erase(conv)
 
 
-@dataclass
-class _WithWeights(RewritePattern):
-    weights: WeightTable | None
-
-
 # ---- patterns ----------------------------------------------------------------------------
 
 
-class FuseConvBatchNorm(_WithWeights):
+class FuseConvBatchNorm(PatternWithWeights):
     """Conv -> BatchNormalization (inference) -> Conv(W * f, (B - mean) * f + bias),
     f = scale / sqrt(var + epsilon)."""
 
@@ -226,7 +200,7 @@ class FuseConvBatchNorm(_WithWeights):
         parts = _fusable_conv(op.x, self.weights)
         if parts is None:
             return
-        params = [_const(v, self.weights) for v in (op.scale, op.b, op.input_mean, op.input_var)]
+        params = [known_constant(v, self.weights) for v in (op.scale, op.b, op.input_mean, op.input_var)]
         if any(p is None or p.dtype.kind != "f" or p.size != parts.channels for p in params):
             return
         scale, bias, mean, var = (p.reshape(-1).astype(np.float64) for p in params)  # type: ignore[union-attr]
@@ -250,7 +224,7 @@ def _conv_and_constant(
         if not isinstance(x.owner, ConvOp) or op.c.type != x.type:
             continue
         parts = _fusable_conv(x, weights)
-        value = _const(c, weights)
+        value = known_constant(c, weights)
         if parts is None or value is None or value.dtype.kind != "f":
             continue
         vector = _per_channel(value, x, parts.channels)
@@ -260,7 +234,7 @@ def _conv_and_constant(
     return None
 
 
-class FuseConvAdd(_WithWeights):
+class FuseConvAdd(PatternWithWeights):
     """Conv -> Add(per-channel c) -> Conv(W, B + c)."""
 
     @op_type_rewrite_pattern
@@ -272,7 +246,7 @@ class FuseConvAdd(_WithWeights):
         _replace_with_conv(rewriter, op, parts, self.weights, None, parts.b.astype(np.float64) + c)
 
 
-class FuseConvMul(_WithWeights):
+class FuseConvMul(PatternWithWeights):
     """Conv -> Mul(per-channel s) -> Conv(W * s, B * s)."""
 
     @op_type_rewrite_pattern

@@ -65,7 +65,8 @@ from xdsl.pattern_rewriter import (
 
 from compiler.context import weights_of
 from compiler.dtypes import numpy_dtype
-from compiler.weights import INLINE_LIMIT, WeightTable, constant_value, tensor_attr
+from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
+from compiler.weights import WeightTable
 from dialects.onnx.base import element_kind, node_name
 from dialects.onnx.elementwise import (
     AbsOp,
@@ -89,15 +90,6 @@ from dialects.onnx.tensor import ConstantOp
 # ---- helpers ----------------------------------------------------------------------------
 
 
-def _const(value: SSAValue, weights: WeightTable | None) -> np.ndarray | None:
-    """The value of an `onnx.Constant` result, None when it is not one or its data is
-    not available (a dense_resource read without its weight table)."""
-    try:
-        return constant_value(value, weights)
-    except (KeyError, ValueError):  # no data; an element type numpy cannot hold
-        return None
-
-
 def _is_const(value: SSAValue) -> bool:
     return isinstance(value.owner, ConstantOp)
 
@@ -115,21 +107,6 @@ def _numeric(value: SSAValue) -> bool:
     return _kind(value) in ("float", "int")
 
 
-def _can_create(size: int, weights: WeightTable | None) -> bool:
-    return weights is not None or size <= INLINE_LIMIT
-
-
-def _new_constant(
-    array: np.ndarray, weights: WeightTable | None, handle: str, replaced: Operation, hint: str | None
-) -> ConstantOp:
-    """An `onnx.Constant` holding `array`, at the location of the op it replaces."""
-    attr = tensor_attr(array, weights, handle)  # type: ignore[arg-type]  # inline when weights is None
-    const = ConstantOp.build(properties={"value": attr}, result_types=[attr.get_type()])
-    const.location = replaced.location
-    const.output.name_hint = hint
-    return const
-
-
 def _replace_with_value(rewriter: PatternRewriter, op: Operation, value: SSAValue) -> None:
     """Replaces op's single result by an existing value of the same type."""
     assert op.results[0].type == value.type
@@ -140,16 +117,11 @@ def _replace_with_zeros(rewriter: PatternRewriter, op: Operation, weights: Weigh
     ty = op.results[0].type
     assert isinstance(ty, TensorType)
     shape = tuple(ty.get_shape())
-    if any(d < 0 for d in shape) or not _can_create(int(np.prod(shape)), weights):
+    if any(d < 0 for d in shape) or not can_create_constants([int(np.prod(shape))], weights):
         return
     zeros = np.zeros(shape, numpy_dtype(ty.element_type))
-    const = _new_constant(zeros, weights, f"{node_name(op)}_zeros", op, op.results[0].name_hint)
+    const = new_constant(zeros, weights, f"{node_name(op)}_zeros", op, op.results[0].name_hint)
     rewriter.replace(op, const)
-
-
-@dataclass
-class _WithWeights(RewritePattern):
-    weights: WeightTable | None
 
 
 # ---- commutative ops: constants to the right ---------------------------------------------
@@ -184,50 +156,50 @@ class HoistConstantRight(RewritePattern):
 # ---- identity elements -------------------------------------------------------------------
 
 
-class AddZero(_WithWeights):
+class AddZero(PatternWithWeights):
     """x + 0 -> x and 0 + x -> x when the result has x's type."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: AddOp, rewriter: PatternRewriter) -> None:
         for x, c in ((op.a, op.b), (op.b, op.a)):
-            if op.c.type == x.type and _numeric(x) and _all(_const(c, self.weights), 0):
+            if op.c.type == x.type and _numeric(x) and _all(known_constant(c, self.weights), 0):
                 _replace_with_value(rewriter, op, x)
                 return
 
 
-class SubZero(_WithWeights):
+class SubZero(PatternWithWeights):
     """x - 0 -> x when the result has x's type."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: SubOp, rewriter: PatternRewriter) -> None:
-        if op.c.type == op.a.type and _numeric(op.a) and _all(_const(op.b, self.weights), 0):
+        if op.c.type == op.a.type and _numeric(op.a) and _all(known_constant(op.b, self.weights), 0):
             _replace_with_value(rewriter, op, op.a)
 
 
-class MulOne(_WithWeights):
+class MulOne(PatternWithWeights):
     """x * 1 -> x and 1 * x -> x when the result has x's type."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: MulOp, rewriter: PatternRewriter) -> None:
         for x, c in ((op.a, op.b), (op.b, op.a)):
-            if op.c.type == x.type and _numeric(x) and _all(_const(c, self.weights), 1):
+            if op.c.type == x.type and _numeric(x) and _all(known_constant(c, self.weights), 1):
                 _replace_with_value(rewriter, op, x)
                 return
 
 
-class DivOne(_WithWeights):
+class DivOne(PatternWithWeights):
     """x / 1 -> x when the result has x's type."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: DivOp, rewriter: PatternRewriter) -> None:
-        if op.c.type == op.a.type and _numeric(op.a) and _all(_const(op.b, self.weights), 1):
+        if op.c.type == op.a.type and _numeric(op.a) and _all(known_constant(op.b, self.weights), 1):
             _replace_with_value(rewriter, op, op.a)
 
 
 # ---- zeros (integers only) ---------------------------------------------------------------
 
 
-class MulZeroInt(_WithWeights):
+class MulZeroInt(PatternWithWeights):
     """x * 0 -> zeros of the result type, integers only (for floats NaN * 0 and
     inf * 0 are NaN and -x * 0 is -0.0, so it does not fire)."""
 
@@ -235,11 +207,11 @@ class MulZeroInt(_WithWeights):
     def match_and_rewrite(self, op: MulOp, rewriter: PatternRewriter) -> None:
         if _kind(op.c) != "int":
             return
-        if _all(_const(op.b, self.weights), 0) or _all(_const(op.a, self.weights), 0):
+        if _all(known_constant(op.b, self.weights), 0) or _all(known_constant(op.a, self.weights), 0):
             _replace_with_zeros(rewriter, op, self.weights)
 
 
-class SubSelfInt(_WithWeights):
+class SubSelfInt(PatternWithWeights):
     """Sub(x, x) -> zeros, integers only (for floats inf - inf and NaN - NaN are NaN)."""
 
     @op_type_rewrite_pattern
@@ -251,7 +223,7 @@ class SubSelfInt(_WithWeights):
 # ---- division by a constant --------------------------------------------------------------
 
 
-class DivByConstantToMul(_WithWeights):
+class DivByConstantToMul(PatternWithWeights):
     """Div(x, c) -> Mul(x, 1/c) for a float constant c. Not exact: 1/c is rounded to
     the element type (about one ulp of difference). Skipped when c has a zero, NaN or
     inf, or when 1/c overflows or is subnormal."""
@@ -260,17 +232,17 @@ class DivByConstantToMul(_WithWeights):
     def match_and_rewrite(self, op: DivOp, rewriter: PatternRewriter) -> None:
         if _kind(op.b) != "float":
             return
-        c = _const(op.b, self.weights)
+        c = known_constant(op.b, self.weights)
         if c is None or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c == 0):
             return
         with np.errstate(over="ignore", under="ignore"):
             r = (1.0 / c.astype(np.float64)).astype(c.dtype)
         if not np.all(np.isfinite(r)) or np.any(np.abs(r) < np.finfo(c.dtype).tiny):
             return
-        if not _can_create(r.size, self.weights):
+        if not can_create_constants([r.size], self.weights):
             return
         hint = op.b.name_hint
-        const = _new_constant(
+        const = new_constant(
             r, self.weights, f"{node_name(op)}_reciprocal", op, f"{hint}_reciprocal" if hint else None
         )
         mul = MulOp.build(operands=[op.a, const.output], result_types=[op.c.type])
@@ -283,10 +255,10 @@ class DivByConstantToMul(_WithWeights):
 
 def _pow_exponent(op: PowOp, weights: WeightTable | None, value: float) -> bool:
     """Whether every element of op's exponent is `value` and the result has x's type."""
-    return op.z.type == op.x.type and _all(_const(op.y, weights), value)
+    return op.z.type == op.x.type and _all(known_constant(op.y, weights), value)
 
 
-class PowOne(_WithWeights):
+class PowOne(PatternWithWeights):
     """Pow(x, 1) -> x."""
 
     @op_type_rewrite_pattern
@@ -295,7 +267,7 @@ class PowOne(_WithWeights):
             _replace_with_value(rewriter, op, op.x)
 
 
-class PowTwo(_WithWeights):
+class PowTwo(PatternWithWeights):
     """Pow(x, 2) -> Mul(x, x), floats only."""
 
     @op_type_rewrite_pattern
@@ -306,7 +278,7 @@ class PowTwo(_WithWeights):
             rewriter.replace(op, mul)
 
 
-class PowHalf(_WithWeights):
+class PowHalf(PatternWithWeights):
     """Pow(x, 0.5) -> Sqrt(x), floats only (see the module docstring for -inf, -0.0)."""
 
     @op_type_rewrite_pattern

@@ -14,7 +14,6 @@ from typing import ClassVar
 from xdsl.dialects.builtin import StringAttr
 from xdsl.irdl import (
     AttrSizedOperandSegments,
-    IRDLOperation,
     irdl_op_definition,
     operand_def,
     opt_operand_def,

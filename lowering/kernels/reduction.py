@@ -171,11 +171,11 @@ def _reduction(kind: str, elem: Attribute, unsigned: bool, count: int) -> Reduct
 
     ident = lambda accs: accs[0]  # noqa: E731
     if kind in ("Sum", "Mean"):
-        finalize = ident
-        if kind == "Mean":
-            def finalize(accs):
-                return scalar.div(accs[0], scalar.const(count, elem), unsigned)
-        return Reduction(lambda _: [scalar.const(0, elem)], fold(scalar.add), finalize)
+
+        def mean(accs):
+            return scalar.div(accs[0], scalar.const(count, elem), unsigned)
+
+        return Reduction(lambda _: [scalar.const(0, elem)], fold(scalar.add), mean if kind == "Mean" else ident)
     if kind == "Prod":
         return Reduction(lambda _: [scalar.const(1, elem)], fold(scalar.mul), ident)
     if kind == "L2":

@@ -1,0 +1,49 @@
+"""Reading and creating `onnx.Constant` ops inside rewrite patterns (shared by the
+graph passes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.ir import Operation, SSAValue
+from xdsl.pattern_rewriter import RewritePattern
+
+from compiler.weights import INLINE_LIMIT, WeightTable, constant_value, tensor_attr
+from dialects.onnx.tensor import ConstantOp
+
+
+def known_constant(value: SSAValue | None, weights: WeightTable | None) -> np.ndarray | None:
+    """The value of an `onnx.Constant` result; None when it is not one or its data is
+    not available (a dense_resource read without its weight table, an odd dtype)."""
+    if value is None:
+        return None
+    try:
+        return constant_value(value, weights)
+    except (KeyError, ValueError):
+        return None
+
+
+def can_create_constants(sizes: list[int], weights: WeightTable | None) -> bool:
+    """Without a weight table only inline (small) constants can be made."""
+    return weights is not None or all(size <= INLINE_LIMIT for size in sizes)
+
+
+def new_constant(
+    array: np.ndarray, weights: WeightTable | None, handle: str, replaced: Operation, hint: str | None = None
+) -> ConstantOp:
+    """An `onnx.Constant` holding `array`, at the location (ONNX node name) of the op
+    it replaces; its data goes to the weight table unless it is small."""
+    attr = tensor_attr(array, weights, handle)  # type: ignore[arg-type]  # inline when weights is None
+    const = ConstantOp.build(properties={"value": attr}, result_types=[attr.get_type()])
+    const.location = replaced.location
+    if hint is not None:
+        const.output.name_hint = hint
+    return const
+
+
+@dataclass
+class PatternWithWeights(RewritePattern):
+    """A rewrite pattern that reads or creates constant data."""
+
+    weights: WeightTable | None
