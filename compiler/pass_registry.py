@@ -40,8 +40,14 @@ def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return FuseConvBnPass
 
+    def fuse_gemm():
+        from compiler.passes.fuse_gemm import FuseGemmPass
+
+        return FuseGemmPass
+
     return {
         "dedupe-kernels": dedupe,
+        "onnx-fuse-gemm": fuse_gemm,
         "onnx-fuse-conv-bn": fuse_conv_bn,
         "onnx-fold-constants": fold_constants,
         "onnx-eliminate-redundant-nodes": eliminate_redundant,
