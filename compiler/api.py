@@ -73,11 +73,16 @@ def compile(
     opt_level: int = 3,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     verbose: bool = False,
+    disable_passes: Sequence[str] = (),
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
 
     `input_shapes` binds symbolic input dims (`{"x": [1, 3, 224, 224]}`). Raises
     UnsupportedOpsError listing every op Strata cannot compile before doing any work.
+    `disable_passes` names graph passes of the level to leave out (StrataError for a name
+    that is not one). The graph passes run to a fixed point; their statistics (per pass
+    time and nodes removed/added, node counts by op type before and after, iterations)
+    are in `CompiledModel.stats["graph_passes"]`.
     """
     if target not in TARGETS:
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
@@ -86,13 +91,16 @@ def compile(
     from lowering.loops_to_llvm import to_llvm_ir
     from runtime.jit import JitModule
 
+    if isinstance(disable_passes, str):
+        disable_passes = [disable_passes]
+    pipeline = graph_pipeline(opt_level, disable_passes)
     stages = _Stages(verbose)
     proto = load_model(model)
     check_supported(proto, supported_op_types())
     ctx = make_context()
     module = stages.run("import", import_model, proto, ctx.weights, input_shapes)
     inputs, outputs = _graph_specs(module)
-    stages.run("graph passes", graph_pipeline(opt_level).apply, ctx, module)
+    stages.run("graph passes", pipeline.apply, ctx, module)
     stages.run("lower to loops", lower_to_loops, module, ctx)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
@@ -107,6 +115,7 @@ def compile(
         "total_seconds": sum(stages.seconds.values()),
         "kernels": kernels,
         "weights_bytes": ctx.weights.nbytes(),
+        "graph_passes": pipeline.stats.to_dict(),
     }
     if hasattr(jit, "timings"):
         stats["llvm_seconds"] = dict(jit.timings)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from io import StringIO
 from typing import IO
 
@@ -119,29 +118,52 @@ class OptTool(xDSLOptMain):
         )
         arg_parser.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass")
         arg_parser.add_argument("--timing", action="store_true", help="print each pass's wall time to stderr")
+        arg_parser.add_argument(
+            "--disable-pass",
+            action="append",
+            default=[],
+            metavar="NAME[,NAME...]",
+            help="leave this pass out of the -O pipeline (repeatable, or comma-separated)",
+        )
+        arg_parser.add_argument(
+            "--max-iterations",
+            type=int,
+            default=None,
+            metavar="N",
+            help="run the -O pipeline at most N times while it still changes the module (default 4)",
+        )
+        arg_parser.add_argument(
+            "--stats",
+            action="store_true",
+            help="print per-pass time and node counts, and node counts by op type before and after, to stderr",
+        )
 
     def setup_pipeline(self):
-        from compiler.pipelines import graph_passes
+        from compiler.pipelines import DEFAULT_MAX_ITERATIONS, GraphPipeline, graph_passes
 
-        level_passes = graph_passes(self.args.opt_level) if self.args.opt_level is not None else []
+        disabled = [n.strip() for spec in self.args.disable_pass for n in spec.split(",") if n.strip()]
+        if disabled and self.args.opt_level is None:
+            raise StrataError("--disable-pass applies to the -O pipeline; give -O1, -O2 or -O3")
+        level_passes = graph_passes(self.args.opt_level, disabled) if self.args.opt_level is not None else []
         user = PassPipeline.parse_spec(self.available_passes, self.args.passes)
-        passes = (*level_passes, *user.passes)
-        started: dict[str, float] = {}
+        max_iterations = self.args.max_iterations or DEFAULT_MAX_ITERATIONS
+        if self.args.max_iterations is not None and self.args.max_iterations < 1:
+            raise StrataError(f"--max-iterations must be at least 1, got {self.args.max_iterations}")
 
         def callback(previous: ModulePass | None, module: ModuleOp, nxt: ModulePass | None) -> None:
-            now = time.perf_counter()
             if previous is not None:
                 if not self.args.disable_verify:
                     module.verify()
                 if self.args.timing:
-                    print(f"[timing] {previous.name}: {now - started['t']:.4f} s", file=sys.stderr)
+                    print(f"[timing] {previous.name}: {pipeline.last_seconds:.4f} s", file=sys.stderr)
                 if self.args.print_ir_after_all or (self.args.print_between_passes and nxt is not None):
                     print(f"// -----// IR after {previous.name} //----- //", file=sys.stdout)
                     Printer(stream=sys.stdout).print_op(module)
                     print("\n", file=sys.stdout)
-            started["t"] = time.perf_counter()
 
-        self.pipeline = PassPipeline(passes, callback)
+        # The -O passes run to a fixed point, then the -p passes once.
+        pipeline = GraphPipeline(level_passes, callback, max_iterations, tail=user.passes)
+        self.pipeline = pipeline  # type: ignore[assignment]
 
     def apply_passes(self, prog: ModuleOp):
         # Verify what was read before any pass runs (xDSL's driver only verifies between
@@ -149,6 +171,10 @@ class OptTool(xDSLOptMain):
         if not self.args.disable_verify:
             prog.verify()
         super().apply_passes(prog)
+        if self.args.stats:
+            from compiler.pass_stats import format_stats
+
+            print(format_stats(self.pipeline.stats), file=sys.stderr)  # type: ignore[attr-defined]
 
     def output_resulting_program(self, prog: ModuleOp) -> str:
         emit = self.args.emit
