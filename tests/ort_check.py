@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+
+from xdsl.dialects import func
 
 import compiler
 
@@ -76,3 +79,36 @@ def assert_matches_ort(
         else:
             np.testing.assert_array_equal(g, e, err_msg=f"output {i}")
     return got
+
+
+def chain_model(nodes, inputs: dict, outputs: list[str], initializers: dict | None = None, name: str = "chain") -> onnx.ModelProto:
+    """An opset-21 model of `nodes`; `inputs` and `initializers` map names to arrays and
+    the outputs are left untyped (shape inference types them)."""
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [tensor_info(n, a) for n, a in inputs.items()],
+        [helper.make_value_info(o, onnx.TypeProto()) for o in outputs],
+        [numpy_helper.from_array(np.asarray(a), n) for n, a in (initializers or {}).items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = 10
+    return model
+
+
+def node(op_type: str, inputs: list[str], output: str, **attrs) -> onnx.NodeProto:
+    """A one-output node named after its output."""
+    return helper.make_node(op_type, inputs, [output], name=f"{output}_node", **attrs)
+
+
+def graph_ops(module) -> list:
+    """The ops of the graph function, without its return."""
+    (fn,) = [op for op in module.ops if isinstance(op, func.FuncOp)]
+    return [op for op in fn.body.block.ops if not isinstance(op, func.ReturnOp)]
+
+
+def op_counts(module, constants: bool = True) -> Counter:
+    """Graph ops by ONNX op type (onnx.Constant left out with constants=False)."""
+    return Counter(
+        op.name.removeprefix("onnx.") for op in graph_ops(module) if constants or op.name != "onnx.Constant"
+    )

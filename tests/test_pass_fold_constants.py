@@ -29,36 +29,18 @@ from compiler.weights import attr_array
 from dialects.onnx import ONNX
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
-from tests.ort_check import run_ort, tensor_info
+from tests.ort_check import chain_model, graph_ops, node, op_counts, run_ort
 
 RNG = np.random.default_rng(0)
 K, N = 96, 64  # weight matrices of 6144 elements
 
 
-def chain_model(nodes, inputs: dict, outputs: list[str], initializers: dict | None = None) -> onnx.ModelProto:
-    graph = helper.make_graph(
-        nodes,
-        "fold_constants_test",
-        [tensor_info(n, a) for n, a in inputs.items()],
-        [helper.make_value_info(o, onnx.TypeProto()) for o in outputs],
-        [numpy_helper.from_array(np.asarray(a), n) for n, a in (initializers or {}).items()],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
-    model.ir_version = 10
-    return model
 
 
-def node(op_type: str, inputs: list[str], output: str, **attrs) -> onnx.NodeProto:
-    return helper.make_node(op_type, inputs, [output], name=f"{output}_node", **attrs)
 
 
-def graph_ops(module) -> list:
-    (fn,) = [op for op in module.ops if isinstance(op, func.FuncOp)]
-    return [op for op in fn.body.block.ops if not isinstance(op, func.ReturnOp)]
 
 
-def op_counts(module) -> Counter:
-    return Counter(op.name.removeprefix("onnx.") for op in graph_ops(module))
 
 
 def imported(model: onnx.ModelProto):

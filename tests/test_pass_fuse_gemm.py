@@ -15,7 +15,6 @@ from collections import Counter
 import numpy as np
 import onnx
 import pytest
-from onnx import helper, numpy_helper
 from xdsl.dialects import func
 
 import compiler
@@ -25,37 +24,24 @@ from compiler.onnx_import import import_model
 from compiler.passes.fuse_gemm import FuseGemmPass
 from dialects.onnx.base import float_attr_value, int_attr_value, node_name
 from dialects.onnx.linalg import GemmOp
-from tests.ort_check import run_ort, tensor_info
+from tests.ort_check import op_counts as shared_op_counts
+from tests.ort_check import chain_model, graph_ops, node, run_ort
 from tools.example_models import EXAMPLES, example_inputs, mlp, transformer_block
 
 RNG = np.random.default_rng(0)
 
 
-def chain_model(nodes, inputs: dict, outputs: list[str], initializers: dict | None = None) -> onnx.ModelProto:
-    graph = helper.make_graph(
-        nodes,
-        "fuse_gemm_test",
-        [tensor_info(n, a) for n, a in inputs.items()],
-        [helper.make_value_info(o, onnx.TypeProto()) for o in outputs],
-        [numpy_helper.from_array(np.asarray(a), n) for n, a in (initializers or {}).items()],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
-    model.ir_version = 10
-    return model
-
-
-def node(op_type: str, inputs: list[str], output: str, **attrs) -> onnx.NodeProto:
-    return helper.make_node(op_type, inputs, [output], name=f"{output}_node", **attrs)
-
-
-def graph_ops(module) -> list:
-    (fn,) = [op for op in module.ops if isinstance(op, func.FuncOp)]
-    return [op for op in fn.body.block.ops if not isinstance(op, func.ReturnOp)]
-
-
 def op_counts(module) -> Counter:
     """Op counts without constants."""
-    return Counter(op.name.removeprefix("onnx.") for op in graph_ops(module) if op.name != "onnx.Constant")
+    return shared_op_counts(module, constants=False)
+
+
+
+
+
+
+
+
 
 
 def fuse(model: onnx.ModelProto, input_shapes=None):
