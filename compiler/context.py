@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.arith import Arith
@@ -12,15 +13,22 @@ from xdsl.dialects.math import Math
 from xdsl.dialects.memref import MemRef
 from xdsl.dialects.scf import Scf
 
+from compiler.pattern_log import PatternLog
 from compiler.weights import WeightTable
 from dialects.onnx import ONNX
+from dialects.strata import STRATA
 
 
 @dataclass
 class StrataContext(Context):
-    """Passes that need constant data read it from `ctx.weights`."""
+    """Passes that need constant data read it from `ctx.weights`; graph passes record
+    pattern fires and misses in `pattern_log`; lowering passes put what they report
+    (kernels, fused ops, arena bytes, ...) in `report`, which `compile()` merges into
+    `CompiledModel.stats`. All of it belongs to one compile."""
 
     weights: WeightTable = field(default_factory=WeightTable)
+    pattern_log: PatternLog = field(default_factory=PatternLog)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 def weights_of(ctx: Context) -> WeightTable | None:
@@ -29,6 +37,6 @@ def weights_of(ctx: Context) -> WeightTable | None:
 
 def make_context() -> StrataContext:
     ctx = StrataContext()
-    for dialect in (Builtin, Func, ONNX, Arith, Math, MemRef, Scf):
+    for dialect in (Builtin, Func, ONNX, STRATA, Arith, Math, MemRef, Scf):
         ctx.load_dialect(dialect)
     return ctx

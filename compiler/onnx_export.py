@@ -31,6 +31,9 @@ from compiler.onnx_import import TARGET_OPSET
 from compiler.weights import WeightTable, attr_array
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
+from dialects.strata.base import StrataOp
+
+STRATA_DOMAIN = "strata"
 
 
 class ExportError(StrataError):
@@ -102,6 +105,47 @@ def _slot_names(op: IRDLOperation, slots, names: _Names) -> list[str]:
     return out
 
 
+class _LocalFunctions:
+    """`strata` ops become calls of model-local functions in the `strata` domain, one
+    function per distinct decomposition (op type, attributes, which optional operands
+    are present): onnxruntime inlines them, and the graph keeps one node per fused op."""
+
+    def __init__(self) -> None:
+        self.protos: list[onnx.FunctionProto] = []
+        self._by_body: dict[tuple[str, bytes], str] = {}
+        self._per_type: dict[str, int] = {}
+
+    def call(self, op: StrataOp, names: _Names) -> onnx.NodeProto:
+        defs = op.get_irdl_definition()
+        actual_in = _slot_names(op, defs.operands, names)
+        actual_out = _slot_names(op, defs.results, names)
+        formal_in = [f"x{i}" if n else "" for i, n in enumerate(actual_in)]
+        formal_out = [f"y{i}" for i in range(len(actual_out))]
+        try:
+            body = op.decompose(formal_in + [""] * (len(defs.operands) - len(formal_in)), formal_out)
+        except NotImplementedError as e:
+            raise ExportError(str(e)) from None
+        op_type = op.name.removeprefix("strata.")
+        key = (op_type, b"".join(n.SerializeToString(deterministic=True) for n in body))
+        fname = self._by_body.get(key)
+        if fname is None:
+            k = self._per_type.get(op_type, 0)
+            self._per_type[op_type] = k + 1
+            fname = op_type if k == 0 else f"{op_type}_{k}"
+            self._by_body[key] = fname
+            self.protos.append(
+                helper.make_function(
+                    STRATA_DOMAIN,
+                    fname,
+                    [n for n in formal_in if n],
+                    formal_out,
+                    body,
+                    [helper.make_opsetid("", TARGET_OPSET)],
+                )
+            )
+        return helper.make_node(fname, [n for n in actual_in if n], actual_out, name=node_name(op), domain=STRATA_DOMAIN)
+
+
 def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelProto:
     """The graph function `@main` of `module` as an ONNX ModelProto (opset 21)."""
     mains = [op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main"]
@@ -127,11 +171,15 @@ def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelPro
 
     nodes: list[onnx.NodeProto] = []
     initializers: list[onnx.TensorProto] = []
+    functions = _LocalFunctions()
     for op in block.ops:
         if isinstance(op, func.ReturnOp):
             continue
+        if isinstance(op, StrataOp):
+            nodes.append(functions.call(op, names))
+            continue
         if not op.name.startswith("onnx."):
-            raise ExportError(f"cannot export {op.name}: only onnx dialect ops can be written as ONNX")
+            raise ExportError(f"cannot export {op.name}: only onnx and strata dialect ops can be written as ONNX")
         if isinstance(op, ConstantOp):
             initializers.append(numpy_helper.from_array(np.ascontiguousarray(attr_array(op.value, weights)), names[op.output]))
             continue
@@ -158,6 +206,9 @@ def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelPro
         [_value_info(n, v.type) for n, v in zip(out_names, ret.operands)],
         initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", TARGET_OPSET)], producer_name="strata")
+    opsets = [helper.make_opsetid("", TARGET_OPSET)]
+    if functions.protos:
+        opsets.append(helper.make_opsetid(STRATA_DOMAIN, 1))
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="strata", functions=functions.protos)
     model.ir_version = 10
     return model

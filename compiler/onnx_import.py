@@ -91,6 +91,15 @@ def load_model(model: ModelLike) -> ModelProto:
         raise ModelError(f"cannot read the ONNX model: {type(e).__name__}: {e}") from None
     if not proto.HasField("graph") or not proto.graph.node and not proto.graph.output:
         raise ModelError("the file holds no ONNX graph (empty or truncated model)")
+    if proto.functions:
+        # Model-local functions (how Strata's own optimized models carry `strata` ops)
+        # are expanded into the graph; Strata's passes recompose what they fused.
+        from onnx import inliner
+
+        try:
+            proto = inliner.inline_local_functions(proto)
+        except Exception as e:
+            raise ModelError(f"cannot inline the model's local functions: {type(e).__name__}: {e}") from None
     return proto
 
 

@@ -2,55 +2,46 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Callable
 
 from xdsl.passes import ModulePass
 
+# pass name -> (module, class); imported only when the pass is used.
+PASSES: dict[str, tuple[str, str]] = {
+    # graph level, basic (-O1)
+    "onnx-fold-constants": ("compiler.passes.fold_constants", "FoldConstantsPass"),
+    "onnx-eliminate-redundant-nodes": ("compiler.passes.eliminate_redundant_nodes", "EliminateRedundantNodesPass"),
+    "onnx-simplify-algebra": ("compiler.passes.simplify_algebra", "SimplifyAlgebraPass"),
+    # graph level, extended (-O2)
+    "onnx-fuse-conv-bn": ("compiler.passes.fuse_conv_bn", "FuseConvBnPass"),
+    "onnx-fuse-gemm": ("compiler.passes.fuse_gemm", "FuseGemmPass"),
+    "onnx-fuse-pad": ("compiler.passes.fuse_pad", "FusePadPass"),
+    "onnx-fuse-activation": ("compiler.passes.fuse_activation", "FuseActivationPass"),
+    "onnx-recompose-norms": ("compiler.passes.recompose_norms", "RecomposeNormsPass"),
+    "onnx-recompose-gelu": ("compiler.passes.recompose_gelu", "RecomposeGeluPass"),
+    "onnx-recompose-attention": ("compiler.passes.recompose_attention", "RecomposeAttentionPass"),
+    # graph level, layout (-O3)
+    "onnx-layout-nchwc": ("compiler.passes.layout_nchwc", "LayoutNchwcPass"),
+    # graph -> loops
+    "fuse-kernels": ("lowering.fuse_kernels", "FuseKernelsPass"),
+    "convert-onnx-to-loops": ("lowering.onnx_to_loops", "ConvertOnnxToLoopsPass"),
+    "dedupe-kernels": ("lowering.dedupe_kernels", "DedupeKernelsPass"),
+    "plan-memory": ("lowering.plan_memory", "PlanMemoryPass"),
+}
+
+
+def pass_class(name: str) -> type[ModulePass]:
+    module, cls = PASSES[name]
+    return getattr(importlib.import_module(module), cls)
+
 
 def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Pass name -> factory returning the pass class (imported lazily)."""
-
-    def lower():
-        from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
-
-        return ConvertOnnxToLoopsPass
-
-    def eliminate_redundant():
-        from compiler.passes.eliminate_redundant_nodes import EliminateRedundantNodesPass
-
-        return EliminateRedundantNodesPass
-
-    def simplify_algebra():
-        from compiler.passes.simplify_algebra import SimplifyAlgebraPass
-
-        return SimplifyAlgebraPass
-
-    def dedupe():
-        from lowering.dedupe_kernels import DedupeKernelsPass
-
-        return DedupeKernelsPass
-
-    def fold_constants():
-        from compiler.passes.fold_constants import FoldConstantsPass
-
-        return FoldConstantsPass
-
-    def fuse_conv_bn():
-        from compiler.passes.fuse_conv_bn import FuseConvBnPass
-
-        return FuseConvBnPass
-
-    def fuse_gemm():
-        from compiler.passes.fuse_gemm import FuseGemmPass
-
-        return FuseGemmPass
-
-    return {
-        "dedupe-kernels": dedupe,
-        "onnx-fuse-gemm": fuse_gemm,
-        "onnx-fuse-conv-bn": fuse_conv_bn,
-        "onnx-fold-constants": fold_constants,
-        "onnx-eliminate-redundant-nodes": eliminate_redundant,
-        "onnx-simplify-algebra": simplify_algebra,
-        "convert-onnx-to-loops": lower,
-    }
+    """Pass name -> factory returning the pass class (imported lazily), for xDSL's
+    opt main; passes whose module does not exist yet are left out."""
+    available = {}
+    for name, (module, _) in PASSES.items():
+        if importlib.util.find_spec(module) is not None:
+            available[name] = lambda name=name: pass_class(name)
+    return available

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.ir import Operation, SSAValue
-from xdsl.pattern_rewriter import RewritePattern
 
+from compiler.pattern_log import LoggedPattern
 from compiler.weights import INLINE_LIMIT, WeightTable, constant_value, tensor_attr
 from dialects.onnx.tensor import ConstantOp
 
@@ -43,7 +43,7 @@ def new_constant(
 
 
 @dataclass
-class PatternWithWeights(RewritePattern):
+class PatternWithWeights(LoggedPattern):
     """A rewrite pattern that reads or creates constant data."""
 
     weights: WeightTable | None

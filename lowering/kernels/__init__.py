@@ -1,15 +1,19 @@
 """Kernel lowerings: one function per ONNX op (family) that writes its loop nest.
 
-`KERNEL_LOWERINGS` maps an op name (`onnx.Add`) to its lowering; each module below
+`KERNEL_LOWERINGS` maps an op name (`onnx.Add`, `strata.FusedConv`) to its lowering; each module below
 contributes its own `LOWERINGS` table.
 """
 
 from __future__ import annotations
 
 from lowering.kernels import (
+    composite,
     conv,
+    conv_nchwc,
     data_movement,
     elementwise,
+    fused_group,
+    fused_ops,
     matmul,
     normalization,
     pad,
@@ -20,5 +24,8 @@ from lowering.kernels import (
 from lowering.onnx_to_loops import KernelLowering
 
 KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
-for _module in (elementwise, matmul, conv, pooling, reduction, normalization, data_movement, pad, resize):
+for _module in (
+    elementwise, matmul, conv, pooling, reduction, normalization, data_movement, pad, resize,
+    fused_ops, composite, conv_nchwc, fused_group,
+):
     KERNEL_LOWERINGS.update(_module.LOWERINGS)

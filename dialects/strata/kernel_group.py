@@ -1,0 +1,1 @@
+"""The fused-kernel group op: graph ops that become one kernel."""

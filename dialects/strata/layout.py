@@ -1,0 +1,1 @@
+"""Blocked-layout (NCHWc) ops of the layout level."""
