@@ -3,7 +3,8 @@ added (by op type), node counts before and after the whole pipeline, and how man
 fixed-point iterations ran. `PipelineStats.to_dict()` is what `compile()` puts in
 `CompiledModel.stats["graph_passes"]`; `format_stats()` is the table `opt-tool --stats` prints.
 
-Per-pattern firing counts are not recorded (only node counts around each pass run).
+Per-pattern firing counts and the reasons patterns gave for not firing come from the
+compile's PatternLog (`compiler/pattern_log.py`) and are printed after the pass table.
 """
 
 from __future__ import annotations
@@ -14,13 +15,18 @@ from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 
+from compiler.pattern_log import PatternLog
+
 
 def count_onnx_ops(module: ModuleOp) -> Counter[str]:
-    """ONNX node counts by op type ("Conv", "Constant", ...): every `onnx.*` op in the module."""
+    """Graph node counts by op type: every `onnx.*` op by its ONNX name ("Conv",
+    "Constant", ...) and every `strata.*` op by its full name ("strata.FusedConv")."""
     counts: Counter[str] = Counter()
     for op in module.walk():
         if op.name.startswith("onnx."):
             counts[op.name[5:]] += 1
+        elif op.name.startswith("strata."):
+            counts[op.name] += 1
     return counts
 
 
@@ -56,6 +62,7 @@ class PipelineStats:
     ops_before: Counter[str] = field(default_factory=Counter)
     ops_after: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    patterns: PatternLog = field(default_factory=PatternLog)
 
     def record(self, name: str, seconds: float, before: Counter[str], after: Counter[str]) -> None:
         rec = self.passes.setdefault(name, PassRecord(name))
@@ -81,6 +88,7 @@ class PipelineStats:
             "passes": {name: rec.to_dict() for name, rec in self.passes.items()},
             "ops_before": dict(sorted(self.ops_before.items())),
             "ops_after": dict(sorted(self.ops_after.items())),
+            "patterns": self.patterns.to_dict(),
         }
 
 
@@ -123,4 +131,16 @@ def format_stats(stats: PipelineStats | dict[str, Any]) -> str:
     rows = [[t, str(d["ops_before"].get(t, 0)), str(d["ops_after"].get(t, 0))] for t in types]
     rows.append(["total", str(sum(d["ops_before"].values())), str(sum(d["ops_after"].values()))])
     lines += _table(["op type", "before", "after"], rows)
+    patterns = d.get("patterns", {"fired": {}, "missed": {}})
+    lines.append("")
+    rows = [[name, str(n)] for name, n in patterns["fired"].items()]
+    lines += _table(["pattern fired", "times"], rows) if rows else ["no pattern fired"]
+    rows = [
+        [name, reason, str(info["count"]), ", ".join(info["nodes"])]
+        for name, reasons in patterns["missed"].items()
+        for reason, info in reasons.items()
+    ]
+    if rows:
+        lines.append("")
+        lines += _table(["pattern not fired", "why", "times", "at nodes (first few)"], rows)
     return "\n".join(lines)

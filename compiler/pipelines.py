@@ -14,6 +14,7 @@ from xdsl.transforms.common_subexpression_elimination import CommonSubexpression
 from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 from compiler.errors import StrataError
+from compiler.pattern_log import pattern_log_of
 from compiler.pass_stats import PipelineStats, count_onnx_ops
 
 DEFAULT_MAX_ITERATIONS = 4
@@ -118,7 +119,7 @@ class GraphPipeline:
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         start = time.perf_counter()
-        stats = self.stats = PipelineStats(max_iterations=self.max_iterations)
+        stats = self.stats = PipelineStats(max_iterations=self.max_iterations, patterns=pattern_log_of(ctx))
         stats.ops_before = count_onnx_ops(module)
         cb = self.callback
         first = self.passes[0] if self.passes else (self.tail[0] if self.tail else None)

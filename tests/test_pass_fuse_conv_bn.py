@@ -35,14 +35,6 @@ def op_counts(module) -> Counter:
     return shared_op_counts(module, constants=False)
 
 
-
-
-
-
-
-
-
-
 def fuse(model: onnx.ModelProto, ctx: Context | None = None, input_shapes=None):
     """Imports `model`, runs the pass (with `ctx`, default a StrataContext) and checks
     that the graph's signature did not change. Returns (weights, module)."""
@@ -216,6 +208,77 @@ def test_does_not_fire():
     )
     weights, module = fuse(model)
     assert op_counts(module) == Counter({"Conv": 3, "BatchNormalization": 1, "Mul": 1, "Add": 1})
+
+
+def test_misses_are_logged():
+    # The same graph as above: the pattern log says why each Conv+BatchNormalization did
+    # not fuse, naming the node.
+    x = RNG.standard_normal((1, 3, 6, 6)).astype(np.float32)
+    inits = {"w": RNG.standard_normal((4, 3, 3, 3)).astype(np.float32), **bn_params(4)}
+    model = chain_model(
+        [
+            node("Conv", ["x", "w"], "c1", pads=[1, 1, 1, 1]),
+            node("BatchNormalization", ["c1", "scale", "beta", "mean", "var"], "y1"),
+            node("Conv", ["x", "w_in"], "c2"),
+            node("BatchNormalization", ["c2", "scale", "beta", "mean", "var"], "y2"),
+        ],
+        {"x": x, "w_in": inits["w"]},
+        ["y1", "c1", "y2"],
+        inits,
+    )
+    ctx = make_context()
+    module = import_model(model, ctx.weights)
+    FuseConvBnPass().apply(ctx, module)
+    log = ctx.pattern_log.to_dict()
+    assert "FuseConvBatchNorm" not in log["fired"]
+    missed = log["missed"]["FuseConvBatchNorm"]
+    assert missed["the Conv result has other uses"]["nodes"] == ["y1_node"]
+    assert missed["Conv weight W is not a known constant"]["nodes"] == ["y2_node"]
+
+
+def test_conv_weight_from_constant_of_shape_fuses():
+    # Exported models (onnx's light models) carry weights as ConstantOfShape fills; the
+    # fill's value is known, so BatchNormalization still folds into the Conv.
+    x = RNG.standard_normal((1, 3, 6, 6)).astype(np.float32)
+    fill = onnx.helper.make_tensor("v", onnx.TensorProto.FLOAT, [1], [0.25])
+    model = chain_model(
+        [
+            onnx.helper.make_node("ConstantOfShape", ["wshape"], ["w"], name="w_fill", value=fill),
+            node("Conv", ["x", "w"], "c", pads=[1, 1, 1, 1]),
+            node("BatchNormalization", ["c", "scale", "beta", "mean", "var"], "y"),
+        ],
+        {"x": x},
+        ["y"],
+        {"wshape": np.array([4, 3, 3, 3], np.int64), **bn_params(4)},
+    )
+    weights, module = fuse(model)
+    assert op_counts(module)["BatchNormalization"] == 0
+    check_numerics(model, module, weights, {"x": x}, tol=1e-4)
+
+
+@pytest.mark.parametrize("order", ["mul_add", "add_mul", "const_first"])
+def test_batchnorm_absorbs_per_channel_mul_and_add(order):
+    # BatchNormalization -> Mul(s) -> Add(t) (onnx's light DenseNet/Inception: a BN not
+    # after a Conv, then a per-channel scale and shift) becomes one BatchNormalization.
+    x = RNG.standard_normal((2, 4, 5, 5)).astype(np.float32)
+    inits = {**bn_params(4), "s": RNG.uniform(0.5, 2, (4, 1, 1)).astype(np.float32), "t": RNG.standard_normal((1, 4, 1, 1)).astype(np.float32)}
+    first, second = ("Mul", "s"), ("Add", "t")
+    if order == "add_mul":
+        first, second = second, first
+    ins = (lambda v, c: [c, v]) if order == "const_first" else (lambda v, c: [v, c])
+    model = chain_model(
+        [
+            node("BatchNormalization", ["x", "scale", "beta", "mean", "var"], "b", epsilon=1e-3),
+            node(first[0], ins("b", first[1]), "m"),
+            node(second[0], ins("m", second[1]), "y"),
+        ],
+        {"x": x},
+        ["y"],
+        inits,
+    )
+    weights, module = fuse(model)
+    assert op_counts(module) == Counter({"BatchNormalization": 1})
+    check_numerics(model, module, weights, {"x": x}, tol=1e-5)
 
 
 def test_without_weight_table_only_small_constants():

@@ -9,16 +9,27 @@ import numpy as np
 from xdsl.ir import Operation, SSAValue
 
 from compiler.pattern_log import LoggedPattern
-from compiler.weights import INLINE_LIMIT, WeightTable, constant_value, tensor_attr
-from dialects.onnx.tensor import ConstantOp
+from compiler.weights import INLINE_LIMIT, WeightTable, attr_array, constant_value, tensor_attr
+from dialects.onnx.tensor import ConstantOfShapeOp, ConstantOp
 
 
 def known_constant(value: SSAValue | None, weights: WeightTable | None) -> np.ndarray | None:
-    """The value of an `onnx.Constant` result; None when it is not one or its data is
-    not available (a dense_resource read without its weight table, an odd dtype)."""
+    """The value of an `onnx.Constant` result, or of an `onnx.ConstantOfShape` whose
+    shape is constant (a fill: exported models often carry weights that way, and
+    onnx-fold-constants leaves large fills as ops so the IR stays small; a pattern that
+    consumes one, e.g. Conv+BatchNormalization, still knows its value). None when the
+    value is not known or its data is not available (a dense_resource read without its
+    weight table, an odd dtype)."""
     if value is None:
         return None
     try:
+        owner = value.owner
+        if isinstance(owner, ConstantOfShapeOp):
+            shape = constant_value(owner.input, weights)
+            if shape is None:
+                return None
+            fill = attr_array(owner.value, weights).reshape(-1)[0] if owner.value is not None else np.float32(0)
+            return np.full([int(d) for d in shape], fill, dtype=fill.dtype)
         return constant_value(value, weights)
     except (KeyError, ValueError):
         return None

@@ -39,15 +39,13 @@ from xdsl.dialects.builtin import ModuleOp, NameLoc, NoneAttr, StringAttr, Tenso
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
-from xdsl.transforms.dead_code_elimination import region_dce
 
 from compiler.context import weights_of
+from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import known_constant
 from compiler.weights import INLINE_LIMIT, WeightTable, tensor_attr
 from dialects.onnx.base import make_ints, node_name
@@ -328,5 +326,4 @@ class EliminateRedundantNodesPass(ModulePass):
     name = "onnx-eliminate-redundant-nodes"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        pattern = GreedyRewritePatternApplier(redundant_node_patterns(weights_of(ctx)))
-        PatternRewriteWalker(pattern, post_walk_func=region_dce).rewrite_module(op)
+        apply_patterns(ctx, op, redundant_node_patterns(weights_of(ctx)))

@@ -43,10 +43,10 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.irdl import IRDLOperation
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
-from xdsl.transforms.dead_code_elimination import region_dce
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from compiler.context import weights_of
+from compiler.pattern_log import apply_patterns
 from compiler.dtypes import xdsl_element_type
 from compiler.onnx_export import _attribute
 from compiler.onnx_import import TARGET_OPSET, _evaluate
@@ -172,10 +172,12 @@ class FoldConstantOp(RewritePattern):
         rewriter.replace(op, consts, [c.output for c in consts])
 
 
-def fold_constants(module: ModuleOp, weights: WeightTable | None, max_elements: int = DEFAULT_MAX_ELEMENTS) -> int:
+def fold_constants(
+    module: ModuleOp, weights: WeightTable | None, max_elements: int = DEFAULT_MAX_ELEMENTS, ctx: Context | None = None
+) -> int:
     """Folds `module` in place; returns the number of ops folded."""
     pattern = FoldConstantOp(weights, max_elements)
-    PatternRewriteWalker(pattern, post_walk_func=region_dce).rewrite_module(module)
+    apply_patterns(ctx or Context(), module, [pattern])
     return pattern.folded
 
 
@@ -189,4 +191,4 @@ class FoldConstantsPass(ModulePass):
     max_elements: int = DEFAULT_MAX_ELEMENTS
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        fold_constants(op, weights_of(ctx), self.max_elements)
+        fold_constants(op, weights_of(ctx), self.max_elements, ctx)

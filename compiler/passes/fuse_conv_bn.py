@@ -57,15 +57,13 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
-from xdsl.transforms.dead_code_elimination import region_dce
 
 from compiler.context import weights_of
+from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.weights import WeightTable
 from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, node_name
@@ -94,22 +92,25 @@ class _ConvParts:
         return self.w.shape[0]
 
 
-def _fusable_conv(value: SSAValue, weights: WeightTable | None) -> _ConvParts | None:
+def _fusable_conv(value: SSAValue, weights: WeightTable | None) -> _ConvParts | str | None:
     """The Conv producing `value` when it can be folded into its single user: float,
-    constant W and (if present) constant B, and `value` has exactly one use."""
+    constant W and (if present) constant B, and `value` has exactly one use. None when
+    `value` is not a Conv result; the reason (for the pattern log) when it cannot fold."""
     conv = value.owner
-    if not isinstance(conv, ConvOp) or not value.has_one_use():
+    if not isinstance(conv, ConvOp):
         return None
+    if not value.has_one_use():
+        return "the Conv result has other uses"
     if not (_is_float(conv.y) and _is_float(conv.w)):
-        return None
+        return "not a float Conv"
     w = known_constant(conv.w, weights)
     if w is None or w.dtype.kind != "f" or w.ndim < 1:
-        return None
+        return "Conv weight W is not a known constant"
     if conv.b is None:
         return _ConvParts(conv, w, np.zeros((w.shape[0],), w.dtype), False)
     b = known_constant(conv.b, weights)
     if b is None or b.dtype.kind != "f" or b.size != w.shape[0]:
-        return None
+        return "Conv bias B is not a known constant"
     return _ConvParts(conv, w, b.reshape(-1), True)
 
 
@@ -193,26 +194,45 @@ class FuseConvBatchNorm(PatternWithWeights):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: BatchNormalizationOp, rewriter: PatternRewriter) -> None:
+        if not isinstance(op.x.owner, ConvOp):
+            return
         if op.running_mean is not None or op.running_var is not None:
+            self.missed(op, "BatchNormalization has running_mean/running_var results")
             return
         if int_attr_value(op.training_mode) != 0 or op.y.type != op.x.type:
+            self.missed(op, "BatchNormalization is in training mode")
             return
         parts = _fusable_conv(op.x, self.weights)
-        if parts is None:
+        if isinstance(parts, str):
+            self.missed(op, parts)
+        if not isinstance(parts, _ConvParts):
             return
-        params = [known_constant(v, self.weights) for v in (op.scale, op.b, op.input_mean, op.input_var)]
-        if any(p is None or p.dtype.kind != "f" or p.size != parts.channels for p in params):
+        factors = _bn_factor(op, self.weights, parts.channels)
+        if factors is None:
+            self.missed(op, "BatchNormalization parameters are not finite per-channel constants")
             return
-        scale, bias, mean, var = (p.reshape(-1).astype(np.float64) for p in params)  # type: ignore[union-attr]
-        # onnxruntime adds epsilon in the element type (f32 attribute value).
-        eps = float(np.float32(float_attr_value(op.epsilon)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = scale / np.sqrt(var + eps)
-        if not np.all(np.isfinite(f)):
-            return
+        f, _, bias, mean = factors
         w64 = _per_output_channel(parts.w, f)
         b64 = (parts.b.astype(np.float64) - mean) * f + bias
         _replace_with_conv(rewriter, op, parts, self.weights, w64, b64)
+
+
+def _bn_factor(
+    op: BatchNormalizationOp, weights: WeightTable | None, channels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(f, scale, bias, mean) in float64, f = scale / sqrt(var + epsilon), when every
+    parameter is a finite constant of `channels` elements."""
+    params = [known_constant(v, weights) for v in (op.scale, op.b, op.input_mean, op.input_var)]
+    if any(p is None or p.dtype.kind != "f" or p.size != channels for p in params):
+        return None
+    scale, bias, mean, var = (p.reshape(-1).astype(np.float64) for p in params)  # type: ignore[union-attr]
+    # onnxruntime adds epsilon in the element type (f32 attribute value).
+    eps = float(np.float32(float_attr_value(op.epsilon)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = scale / np.sqrt(var + eps)
+    if not np.all(np.isfinite(f)):
+        return None
+    return f, scale, bias, mean
 
 
 def _conv_and_constant(
@@ -225,7 +245,7 @@ def _conv_and_constant(
             continue
         parts = _fusable_conv(x, weights)
         value = known_constant(c, weights)
-        if parts is None or value is None or value.dtype.kind != "f":
+        if not isinstance(parts, _ConvParts) or value is None or value.dtype.kind != "f":
             continue
         vector = _per_channel(value, x, parts.channels)
         if vector is None or not np.all(np.isfinite(vector)):
@@ -259,11 +279,97 @@ class FuseConvMul(PatternWithWeights):
         _replace_with_conv(rewriter, op, parts, self.weights, _per_output_channel(parts.w, s), b64)
 
 
+def _bn_and_constant(
+    op: AddOp | MulOp, weights: WeightTable | None
+) -> tuple[BatchNormalizationOp, np.ndarray] | None:
+    """For Add/Mul(bn, c) or Add/Mul(c, bn): the inference-form BatchNormalization and
+    c's per-channel float64 vector, when bn's result has only this use."""
+    for x, c in ((op.a, op.b), (op.b, op.a)):
+        bn = x.owner
+        if not isinstance(bn, BatchNormalizationOp) or op.c.type != x.type or not x.has_one_use():
+            continue
+        if bn.running_mean is not None or bn.running_var is not None or int_attr_value(bn.training_mode) != 0:
+            continue
+        value = known_constant(c, weights)
+        channels = x.type.get_shape()[1] if x.type.get_num_dims() >= 2 else -1
+        if value is None or value.dtype.kind != "f" or channels < 1:
+            continue
+        vector = _per_channel(value, x, channels)
+        if vector is None or not np.all(np.isfinite(vector)):
+            continue
+        return bn, vector.astype(np.float64)
+    return None
+
+
+def _replace_bn_params(
+    rewriter: PatternRewriter, last: Operation, bn: BatchNormalizationOp, weights: WeightTable | None, scale64, bias64
+) -> None:
+    """Replaces `last` by `bn` with new scale and bias (mean, var, epsilon kept)."""
+    dtype = known_constant(bn.scale, weights).dtype  # type: ignore[union-attr]
+    with np.errstate(over="ignore", invalid="ignore"):
+        new_scale, new_bias = scale64.astype(dtype), bias64.astype(dtype)
+    if not (np.all(np.isfinite(new_scale)) and np.all(np.isfinite(new_bias))):
+        return
+    if not can_create_constants([new_scale.size, new_bias.size], weights):
+        return
+    name = node_name(last)
+    sc = new_constant(new_scale, weights, f"{name}.fused_scale", last, _fused_hint(bn.scale.name_hint, "scale"))
+    bc = new_constant(new_bias, weights, f"{name}.fused_bias", last, _fused_hint(bn.b.name_hint, "bias"))
+    (result,) = last.results
+    fused = BatchNormalizationOp.build(
+        operands=[bn.x, sc.output, bc.output, bn.input_mean, bn.input_var],
+        result_types=[result.type, [], []],
+        properties=dict(bn.properties),
+    )
+    fused.location = last.location
+    fused.y.name_hint = result.name_hint
+    rewriter.replace(last, [sc, bc, fused], [fused.y])
+    rewriter.erase(bn)
+
+
+class FuseBatchNormMul(PatternWithWeights):
+    """BatchNormalization -> Mul(per-channel s) -> BatchNormalization(scale * s, bias * s)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: MulOp, rewriter: PatternRewriter) -> None:
+        match = _bn_and_constant(op, self.weights)
+        if match is None:
+            return
+        bn, s = match
+        scale, bias = (known_constant(v, self.weights) for v in (bn.scale, bn.b))
+        if scale is None or bias is None or scale.dtype.kind != "f" or scale.size != s.size or bias.size != s.size:
+            self.missed(op, "BatchNormalization scale/bias are not per-channel constants")
+            return
+        _replace_bn_params(rewriter, op, bn, self.weights, scale.reshape(-1) * s, bias.reshape(-1) * s)
+
+
+class FuseBatchNormAdd(PatternWithWeights):
+    """BatchNormalization -> Add(per-channel t) -> BatchNormalization(scale, bias + t)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: AddOp, rewriter: PatternRewriter) -> None:
+        match = _bn_and_constant(op, self.weights)
+        if match is None:
+            return
+        bn, t = match
+        scale, bias = (known_constant(v, self.weights) for v in (bn.scale, bn.b))
+        if scale is None or bias is None or scale.dtype.kind != "f" or scale.size != t.size or bias.size != t.size:
+            self.missed(op, "BatchNormalization scale/bias are not per-channel constants")
+            return
+        _replace_bn_params(rewriter, op, bn, self.weights, scale.reshape(-1).astype(np.float64), bias.reshape(-1) + t)
+
+
 # ---- the pass ----------------------------------------------------------------------------
 
 
 def fuse_conv_bn_patterns(weights: WeightTable | None) -> list[RewritePattern]:
-    return [FuseConvBatchNorm(weights), FuseConvAdd(weights), FuseConvMul(weights)]
+    return [
+        FuseConvBatchNorm(weights),
+        FuseConvAdd(weights),
+        FuseConvMul(weights),
+        FuseBatchNormMul(weights),
+        FuseBatchNormAdd(weights),
+    ]
 
 
 @dataclass(frozen=True)
@@ -274,5 +380,4 @@ class FuseConvBnPass(ModulePass):
     name = "onnx-fuse-conv-bn"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        pattern = GreedyRewritePatternApplier(fuse_conv_bn_patterns(weights_of(ctx)))
-        PatternRewriteWalker(pattern, post_walk_func=region_dce).rewrite_module(op)
+        apply_patterns(ctx, op, fuse_conv_bn_patterns(weights_of(ctx)))

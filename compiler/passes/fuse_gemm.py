@@ -55,15 +55,13 @@ from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, TensorType, 
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
-from xdsl.transforms.dead_code_elimination import region_dce
 
 from compiler.context import weights_of
+from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import PatternWithWeights, known_constant
 from compiler.weights import WeightTable
 from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, unidirectional_broadcastable
@@ -280,5 +278,4 @@ class FuseGemmPass(ModulePass):
     name = "onnx-fuse-gemm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        pattern = GreedyRewritePatternApplier(fuse_gemm_patterns(weights_of(ctx)))
-        PatternRewriteWalker(pattern, post_walk_func=region_dce).rewrite_module(op)
+        apply_patterns(ctx, op, fuse_gemm_patterns(weights_of(ctx)))

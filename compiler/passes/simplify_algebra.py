@@ -56,14 +56,13 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
 
 from compiler.context import weights_of
+from compiler.pattern_log import apply_patterns
 from compiler.dtypes import numpy_dtype
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.weights import WeightTable
@@ -351,4 +350,4 @@ class SimplifyAlgebraPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         patterns = simplify_algebra_patterns(weights_of(ctx))
-        PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)
+        apply_patterns(ctx, op, patterns)

@@ -198,3 +198,27 @@ func.func @training_and_no_constant(%x: tensor<1x2x2x2xf32>) -> (tensor<1x2x2x2x
 // CHECK-NEXT:    %y2 = "onnx.Conv"(%x, %w) :
 // CHECK-NEXT:    %a = "onnx.Add"(%y1, %y2)
 // CHECK-NEXT:    func.return %bn, %a
+
+// -----
+
+// BatchNormalization -> Mul(per-channel) -> Add(per-channel): the scale and shift fold
+// into the BatchNormalization's scale and bias (2 * [1, 2] and 2 * [3, 4] + [10, 20]).
+func.func @bn_mul_add(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %s = "onnx.Constant"() <{value = dense<[1.0, 2.0]> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %b = "onnx.Constant"() <{value = dense<[3.0, 4.0]> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %m = "onnx.Constant"() <{value = dense<0.0> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %v = "onnx.Constant"() <{value = dense<1.0> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %k = "onnx.Constant"() <{value = dense<2.0> : tensor<2x1x1xf32>}> : () -> tensor<2x1x1xf32>
+  %t = "onnx.Constant"() <{value = dense<[[[10.0]], [[20.0]]]> : tensor<2x1x1xf32>}> : () -> tensor<2x1x1xf32>
+  %bn = "onnx.BatchNormalization"(%x, %s, %b, %m, %v) <{resultSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<1x2x2x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  %p = "onnx.Mul"(%bn, %k) : (tensor<1x2x2x2xf32>, tensor<2x1x1xf32>) -> tensor<1x2x2x2xf32>
+  %y = "onnx.Add"(%p, %t) : (tensor<1x2x2x2xf32>, tensor<2x1x1xf32>) -> tensor<1x2x2x2xf32>
+  func.return %y : tensor<1x2x2x2xf32>
+}
+// CHECK-LABEL: func.func @bn_mul_add
+// CHECK-DAG:     "onnx.Constant"() <{value = dense<[2.000000e+00, 4.000000e+00]> : tensor<2xf32>}>
+// CHECK-DAG:     "onnx.Constant"() <{value = dense<[1.600000e+01, 2.800000e+01]> : tensor<2xf32>}>
+// CHECK:         %y = "onnx.BatchNormalization"(%x,
+// CHECK-NOT:     onnx.Mul
+// CHECK-NOT:     onnx.Add
+// CHECK:         func.return %y
