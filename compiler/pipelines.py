@@ -23,25 +23,46 @@ DEFAULT_MAX_ITERATIONS = 4
 Callback = Callable[[ModulePass | None, ModuleOp, ModulePass | None], None]
 
 
+# Pass names per level, in order. Recomposition runs before onnx-fuse-gemm (a 2-D
+# attention's MatMul + Add(mask) would otherwise become a Gemm first) and before
+# onnx-fuse-activation (which then sees Gelu as one op).
+BASIC = ["onnx-fold-constants", "onnx-eliminate-redundant-nodes", "onnx-simplify-algebra"]
+EXTENDED = [
+    "onnx-recompose-attention",
+    "onnx-recompose-norms",
+    "onnx-recompose-gelu",
+    "onnx-fuse-conv-bn",
+    "onnx-fuse-gemm",
+]
+LAYOUT: list[str] = []
+CLEANUP = ["canonicalize", "cse", "dce"]
+
+
+def level_pass_names(opt_level: int) -> list[str]:
+    """The pass names of level -O`opt_level`, in the order they run each round."""
+    if opt_level <= 0:
+        return []
+    return BASIC + (EXTENDED if opt_level >= 2 else []) + (LAYOUT if opt_level >= 3 else []) + CLEANUP
+
+
 def graph_passes(opt_level: int, disabled: Iterable[str] = ()) -> list[ModulePass]:
     """-O0 runs nothing; -O1 (basic) folds constants, removes redundant nodes and
-    simplifies algebra; -O2 (extended) adds fusions (Conv + BN/Add/Mul, MatMul + Add -> Gemm); every level
-    then cleans up with canonicalize, cse and dce. (-O3 adds layout passes once built.)
+    simplifies algebra; -O2 (extended) adds recomposition (attention, LayerNorm/RMSNorm,
+    GELU) and fusions (Conv + BN/Add/Mul, MatMul + Add -> Gemm, ...); -O3 adds the layout
+    passes; every level then cleans up with canonicalize, cse and dce.
 
     Passes whose name is in `disabled` are left out; a name that is not a pass of this
     level raises StrataError."""
-    from compiler.passes.eliminate_redundant_nodes import EliminateRedundantNodesPass
-    from compiler.passes.fold_constants import FoldConstantsPass
-    from compiler.passes.fuse_conv_bn import FuseConvBnPass
-    from compiler.passes.fuse_gemm import FuseGemmPass
-    from compiler.passes.simplify_algebra import SimplifyAlgebraPass
+    from compiler.pass_registry import pass_class
 
-    passes: list[ModulePass] = []
-    if opt_level > 0:
-        basic: list[ModulePass] = [FoldConstantsPass(), EliminateRedundantNodesPass(), SimplifyAlgebraPass()]
-        extended: list[ModulePass] = [FuseConvBnPass(), FuseGemmPass()] if opt_level >= 2 else []
-        cleanup: list[ModulePass] = [CanonicalizePass(), CommonSubexpressionElimination(), DeadCodeElimination()]
-        passes = basic + extended + cleanup
+    xdsl_cleanup = {
+        "canonicalize": CanonicalizePass,
+        "cse": CommonSubexpressionElimination,
+        "dce": DeadCodeElimination,
+    }
+    passes: list[ModulePass] = [
+        xdsl_cleanup[name]() if name in xdsl_cleanup else pass_class(name)() for name in level_pass_names(opt_level)
+    ]
     disabled = list(disabled)
     known = [p.name for p in passes]
     unknown = [n for n in disabled if n not in known]

@@ -149,11 +149,6 @@ def transformer_block(seq: int = 16, d_model: int = 64, heads: int = 4, d_ff: in
     )
 
 
-EXAMPLES = {
-    "mlp": (mlp, {"x": [4, 64]}),
-    "small_cnn": (small_cnn, {"image": [2, 3, 16, 16]}),
-    "transformer_block": (transformer_block, {"tokens": [2, 16, 64]}),
-}
 
 
 def example_inputs(name: str, seed: int = 0) -> dict[str, np.ndarray]:
@@ -174,3 +169,107 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def torch_style_transformer(seq: int = 16, d_model: int = 64, heads: int = 4, d_ff: int = 128) -> onnx.ModelProto:
+    """A transformer block as torch.onnx exports it, every fused op written out (opset
+    17): decomposed LayerNorm (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add), erf
+    GELU as Div(sqrt 2)/Erf/Add(1)/Mul/Mul(0.5), causal-masked attention as
+    MatMul/Transpose/Div(sqrt d)/Add(mask)/Softmax/MatMul, an RMSNorm
+    (Pow/ReduceMean/Add/Sqrt/Div/Mul) and a second MLP branch with the tanh GELU
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). The batch dim is symbolic."""
+    g = _Graph(3)
+    dh = d_model // heads
+    x = "tokens"
+    shape_heads = g.const("shape_heads", np.array([0, seq, heads, dh], dtype=np.int64))
+    shape_model = g.const("shape_model", np.array([0, seq, d_model], dtype=np.int64))
+    mask = g.const("causal_mask", np.triu(np.full((seq, seq), -1e9, dtype=np.float32), k=1))
+    two = g.const("two", np.array(2.0, dtype=np.float32))
+    eps = g.const("eps", np.array(1e-5, dtype=np.float32))
+    one = g.const("one", np.array(1.0, dtype=np.float32))
+    half = g.const("half", np.array(0.5, dtype=np.float32))
+
+    def proj(inp: str, name: str, din: int, dout: int) -> str:
+        (y,) = g.node("MatMul", [inp, g.weight(f"{name}.w", (din, dout), scale=din ** -0.5)], name=f"{name}.matmul")
+        (y,) = g.node("Add", [y, g.weight(f"{name}.b", (dout,), scale=0.02)], name=f"{name}.bias")
+        return y
+
+    def layer_norm(inp: str, name: str) -> str:
+        (m,) = g.node("ReduceMean", [inp], name=f"{name}.mean", axes=[-1], keepdims=1)
+        (d,) = g.node("Sub", [inp, m], name=f"{name}.sub")
+        (sq,) = g.node("Pow", [d, two], name=f"{name}.pow")
+        (var,) = g.node("ReduceMean", [sq], name=f"{name}.var", axes=[-1], keepdims=1)
+        (ve,) = g.node("Add", [var, eps], name=f"{name}.add_eps")
+        (std,) = g.node("Sqrt", [ve], name=f"{name}.sqrt")
+        (n,) = g.node("Div", [d, std], name=f"{name}.div")
+        (y,) = g.node("Mul", [n, g.weight(f"{name}.weight", (d_model,), positive=True)], name=f"{name}.scale")
+        (y,) = g.node("Add", [y, g.weight(f"{name}.bias", (d_model,))], name=f"{name}.shift")
+        return y
+
+    def rms_norm(inp: str, name: str) -> str:
+        (sq,) = g.node("Pow", [inp, two], name=f"{name}.pow")
+        (ms,) = g.node("ReduceMean", [sq], name=f"{name}.mean", axes=[-1], keepdims=1)
+        (ve,) = g.node("Add", [ms, eps], name=f"{name}.add_eps")
+        (r,) = g.node("Sqrt", [ve], name=f"{name}.sqrt")
+        (n,) = g.node("Div", [inp, r], name=f"{name}.div")
+        (y,) = g.node("Mul", [n, g.weight(f"{name}.weight", (d_model,), positive=True)], name=f"{name}.scale")
+        return y
+
+    def gelu_erf(inp: str, name: str) -> str:
+        (t,) = g.node("Div", [inp, g.const(f"{name}.sqrt2", np.array(np.sqrt(2.0), dtype=np.float32))], name=f"{name}.div")
+        (t,) = g.node("Erf", [t], name=f"{name}.erf")
+        (t,) = g.node("Add", [t, one], name=f"{name}.add")
+        (t,) = g.node("Mul", [inp, t], name=f"{name}.mul")
+        (t,) = g.node("Mul", [t, half], name=f"{name}.half")
+        return t
+
+    def gelu_tanh(inp: str, name: str) -> str:
+        (c,) = g.node("Pow", [inp, g.const(f"{name}.three", np.array(3.0, dtype=np.float32))], name=f"{name}.cube")
+        (c,) = g.node("Mul", [g.const(f"{name}.k", np.array(0.044715, dtype=np.float32)), c], name=f"{name}.cubic")
+        (t,) = g.node("Add", [inp, c], name=f"{name}.inner")
+        (t,) = g.node("Mul", [g.const(f"{name}.s", np.array(np.sqrt(2.0 / np.pi), dtype=np.float32)), t], name=f"{name}.scale")
+        (t,) = g.node("Tanh", [t], name=f"{name}.tanh")
+        (t,) = g.node("Add", [one, t], name=f"{name}.add")
+        (h,) = g.node("Mul", [half, inp], name=f"{name}.half")
+        (t,) = g.node("Mul", [h, t], name=f"{name}.mul")
+        return t
+
+    def split_heads(inp: str, name: str, perm: list[int]) -> str:
+        (y,) = g.node("Reshape", [inp, shape_heads], name=f"{name}.reshape")
+        (y,) = g.node("Transpose", [y], name=f"{name}.transpose", perm=perm)
+        return y
+
+    q = split_heads(proj(x, "q", d_model, d_model), "q", [0, 2, 1, 3])
+    k = split_heads(proj(x, "k", d_model, d_model), "k", [0, 2, 1, 3])
+    v = split_heads(proj(x, "v", d_model, d_model), "v", [0, 2, 1, 3])
+    (kt,) = g.node("Transpose", [k], name="k.transpose_t", perm=[0, 1, 3, 2])
+    (s,) = g.node("MatMul", [q, kt], name="scores")
+    (s,) = g.node("Div", [s, g.const("sqrt_dh", np.array(np.sqrt(dh), dtype=np.float32))], name="scale")
+    (s,) = g.node("Add", [s, mask], name="mask")
+    (p,) = g.node("Softmax", [s], name="attn_softmax", axis=-1)
+    (a,) = g.node("MatMul", [p, v], name="context")
+    (a,) = g.node("Transpose", [a], name="merge.transpose", perm=[0, 2, 1, 3])
+    (a,) = g.node("Reshape", [a, shape_model], name="merge.reshape")
+    a = proj(a, "out", d_model, d_model)
+    (h,) = g.node("Add", [x, a], name="residual1")
+    h = layer_norm(h, "ln1")
+    f = proj(gelu_erf(proj(h, "ff1", d_model, d_ff), "gelu1"), "ff2", d_ff, d_model)
+    (h,) = g.node("Add", [h, f], name="residual2")
+    r = rms_norm(h, "rms")
+    f = proj(gelu_tanh(proj(r, "ff3", d_model, d_ff), "gelu2"), "ff4", d_ff, d_model)
+    (h,) = g.node("Add", [h, f], name="residual3")
+    out = layer_norm(h, "ln2")
+    (out,) = g.node("Identity", [out], name="output")
+    return g.model(
+        "torch_style_transformer",
+        [helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["batch", seq, d_model])],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, ["batch", seq, d_model])],
+    )
+
+
+EXAMPLES = {
+    "mlp": (mlp, {"x": [4, 64]}),
+    "small_cnn": (small_cnn, {"image": [2, 3, 16, 16]}),
+    "transformer_block": (transformer_block, {"tokens": [2, 16, 64]}),
+    "torch_style_transformer": (torch_style_transformer, {"tokens": [2, 16, 64]}),
+}

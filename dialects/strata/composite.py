@@ -1,2 +1,199 @@
 """Recomposed blocks without a standard ONNX op at opset 21 (RMS normalization,
-scaled/masked softmax, attention)."""
+scaled/masked softmax, attention), formed by the `onnx-recompose-*` passes.
+
+    strata.RMSNormalization(x, scale) {axis, epsilon}
+        y = x / sqrt(mean(x^2 over dims [axis, rank)) + epsilon) * scale; scale
+        broadcasts unidirectionally to x; y has x's type.
+    strata.ScaledMaskedSoftmax(x, mask?) {scale, axis}
+        y = softmax(x * scale + mask) along `axis`; mask broadcasts unidirectionally to x.
+    strata.Attention(q, k_t, v, mask?) {scale}
+        y = softmax(q @ k_t * scale + mask, last axis) @ v, with the keys already
+        transposed (k_t is [..., D, Sk]); q [..., Sq, D], v [..., Sk, Dv], one rank for
+        all three, batch dims broadcasting like MatMul's; mask broadcasts
+        unidirectionally to the scores [..., Sq, Sk].
+
+Each op's `decompose` is the standard opset-21 chain it replaced (scale and epsilon
+baked in as Constant nodes), so an exported model still loads in onnxruntime.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+from xdsl.irdl import irdl_op_definition, operand_def, opt_operand_def, result_def
+
+from dialects.onnx.base import (
+    FLOAT,
+    TensorConstraint,
+    expect_axis,
+    expect_kinds,
+    expect_min_rank,
+    expect_same_element_type,
+    expect_same_type,
+    fail,
+    float_attr_value,
+    float_prop,
+    fmt_shape,
+    int_prop,
+    rank_of,
+    shape_of,
+    unidirectional_broadcastable,
+)
+from dialects.strata.base import StrataOp
+
+
+def _np_dtype(op: StrataOp) -> np.dtype:
+    from compiler.dtypes import numpy_dtype
+
+    return np.dtype(numpy_dtype(op.results[0].type.element_type))
+
+
+def _const_node(name: str, array: np.ndarray) -> onnx.NodeProto:
+    return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.asarray(array), name))
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """numpy broadcast of two static shapes, None when they do not broadcast."""
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        return None
+
+
+@irdl_op_definition
+class RMSNormalizationOp(StrataOp):
+    name = "strata.RMSNormalization"
+
+    x = operand_def(TensorConstraint)
+    scale = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    axis = int_prop(-1)
+    epsilon = float_prop(1e-5)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "x"))
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "x", FLOAT)
+        expect_min_rank(self, self.x, "x", 1)
+        expect_same_type(self, self.x, self.y, "x and y")
+        expect_same_element_type(self, [self.x, self.scale], "x and scale")
+        self.normalized_axis()
+        sx, ss = shape_of(self, self.x, "x"), shape_of(self, self.scale, "scale")
+        if not unidirectional_broadcastable(ss, sx):
+            raise fail(self, f"scale {fmt_shape(ss)} does not broadcast to x {fmt_shape(sx)}")
+
+    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
+        x, scale = inputs
+        rank = rank_of(self, self.x, "x")
+        axes = list(range(self.normalized_axis(), rank))
+        eps = np.array(float_attr_value(self.epsilon), _np_dtype(self))
+        return [
+            _const_node("_t_axes", np.array(axes, np.int64)),
+            _const_node("_t_eps", eps),
+            helper.make_node("Mul", [x, x], ["_t_sq"]),
+            helper.make_node("ReduceMean", ["_t_sq", "_t_axes"], ["_t_ms"], keepdims=1),
+            helper.make_node("Add", ["_t_ms", "_t_eps"], ["_t_mse"]),
+            helper.make_node("Sqrt", ["_t_mse"], ["_t_rms"]),
+            helper.make_node("Div", [x, "_t_rms"], ["_t_n"]),
+            helper.make_node("Mul", ["_t_n", scale], [outputs[0]]),
+        ]
+
+
+@irdl_op_definition
+class ScaledMaskedSoftmaxOp(StrataOp):
+    name = "strata.ScaledMaskedSoftmax"
+
+    x = operand_def(TensorConstraint)
+    mask = opt_operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    scale = float_prop(1.0)
+    axis = int_prop(-1)
+
+    def normalized_axis(self) -> int:
+        return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "x"))
+
+    def verify_(self) -> None:
+        expect_kinds(self, self.x, "x", FLOAT)
+        expect_min_rank(self, self.x, "x", 1)
+        expect_same_type(self, self.x, self.y, "x and y")
+        self.normalized_axis()
+        if self.mask is not None:
+            expect_same_element_type(self, [self.x, self.mask], "x and mask")
+            sx, sm = shape_of(self, self.x, "x"), shape_of(self, self.mask, "mask")
+            if not unidirectional_broadcastable(sm, sx):
+                raise fail(self, f"mask {fmt_shape(sm)} does not broadcast to x {fmt_shape(sx)}")
+
+    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
+        x, mask = inputs[0], inputs[1] if len(inputs) > 1 else ""
+        scale = np.array(float_attr_value(self.scale), _np_dtype(self))
+        nodes = [_const_node("_t_scale", scale), helper.make_node("Mul", [x, "_t_scale"], ["_t_scaled"])]
+        s = "_t_scaled"
+        if mask:
+            nodes.append(helper.make_node("Add", [s, mask], ["_t_masked"]))
+            s = "_t_masked"
+        nodes.append(helper.make_node("Softmax", [s], [outputs[0]], axis=self.normalized_axis()))
+        return nodes
+
+
+@irdl_op_definition
+class AttentionOp(StrataOp):
+    name = "strata.Attention"
+
+    q = operand_def(TensorConstraint)
+    k_t = operand_def(TensorConstraint)
+    v = operand_def(TensorConstraint)
+    mask = opt_operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    scale = float_prop(1.0)
+
+    def scores_shape(self) -> tuple[int, ...]:
+        """[batch..., Sq, Sk]: q's and k_t's batch dims broadcast."""
+        sq, sk = shape_of(self, self.q, "q"), shape_of(self, self.k_t, "k_t")
+        batch = _broadcast(sq[:-2], sk[:-2])
+        if batch is None:
+            raise fail(self, f"batch dims of q {fmt_shape(sq)} and k_t {fmt_shape(sk)} do not broadcast")
+        return (*batch, sq[-2], sk[-1])
+
+    def verify_(self) -> None:
+        for value, what in ((self.q, "q"), (self.k_t, "k_t"), (self.v, "v")):
+            expect_kinds(self, value, what, FLOAT)
+            expect_min_rank(self, value, what, 2)
+        expect_same_element_type(self, [self.q, self.k_t, self.v, self.y], "q, k_t, v and y")
+        sq, sk, sv, sy = (shape_of(self, v, w) for v, w in ((self.q, "q"), (self.k_t, "k_t"), (self.v, "v"), (self.y, "y")))
+        if not len(sq) == len(sk) == len(sv) == len(sy):
+            raise fail(self, f"q, k_t, v and y must have one rank, got {fmt_shape(sq)}, {fmt_shape(sk)}, {fmt_shape(sv)}, {fmt_shape(sy)}")
+        if sq[-1] != sk[-2]:
+            raise fail(self, f"q {fmt_shape(sq)} and k_t {fmt_shape(sk)} disagree on the head dim")
+        if sk[-1] != sv[-2]:
+            raise fail(self, f"k_t {fmt_shape(sk)} and v {fmt_shape(sv)} disagree on the key count")
+        scores = self.scores_shape()
+        batch = _broadcast(scores[:-2], sv[:-2])
+        if batch is None or sy != (*batch, sq[-2], sv[-1]):
+            raise fail(self, f"y {fmt_shape(sy)} is not the attention result of q {fmt_shape(sq)}, k_t {fmt_shape(sk)}, v {fmt_shape(sv)}")
+        if self.mask is not None:
+            expect_same_element_type(self, [self.q, self.mask], "q and mask")
+            sm = shape_of(self, self.mask, "mask")
+            if not unidirectional_broadcastable(sm, scores):
+                raise fail(self, f"mask {fmt_shape(sm)} does not broadcast to the scores {fmt_shape(scores)}")
+
+    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
+        q, k_t, v = inputs[:3]
+        mask = inputs[3] if len(inputs) > 3 else ""
+        scale = np.array(float_attr_value(self.scale), _np_dtype(self))
+        nodes = [
+            _const_node("_t_scale", scale),
+            helper.make_node("MatMul", [q, k_t], ["_t_scores"]),
+            helper.make_node("Mul", ["_t_scores", "_t_scale"], ["_t_scaled"]),
+        ]
+        s = "_t_scaled"
+        if mask:
+            nodes.append(helper.make_node("Add", [s, mask], ["_t_masked"]))
+            s = "_t_masked"
+        nodes.append(helper.make_node("Softmax", [s], ["_t_probs"], axis=-1))
+        nodes.append(helper.make_node("MatMul", ["_t_probs", v], [outputs[0]]))
+        return nodes
