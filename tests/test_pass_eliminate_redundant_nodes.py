@@ -235,3 +235,37 @@ def test_without_weight_table():
     assert _ops(module) == Counter({"Reshape": 1})
     got = run_ort(export_model(module, sctx.weights), {"x": x})[0]
     np.testing.assert_array_equal(got, x.reshape(1, 2, 12))
+
+
+def test_identical_constants_merge_then_cse_merges_their_users():
+    # Two Convs of x with equal (but separately stored) weights: the pass merges the
+    # weight constants, and the -O1 pipeline's cse then merges the Convs.
+    from compiler.pipelines import graph_pipeline
+
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    model = _model(
+        [
+            helper.make_node("Conv", ["x", "w1"], ["c1"], name="c1"),
+            helper.make_node("Conv", ["x", "w2"], ["c2"], name="c2"),
+            helper.make_node("Add", ["c1", "c2"], ["y"], name="y"),
+        ],
+        {"x": rng.standard_normal((1, 3, 6, 6)).astype(np.float32)},
+        ["y"],
+        {"w1": w, "w2": w.copy()},
+    )
+    ctx = make_context()
+    module = import_model(model, ctx.weights)
+
+    def constants() -> int:
+        return sum(op.name == "onnx.Constant" for op in module.walk())
+
+    assert constants() == 2
+    EliminateRedundantNodesPass().apply(ctx, module)
+    assert constants() == 1
+    graph_pipeline(1).apply(ctx, module)
+    assert _ops(module) == Counter({"Conv": 1, "Add": 1})
+    feeds = {"x": rng.standard_normal((1, 3, 6, 6)).astype(np.float32)}
+    expected = run_ort(model, feeds)
+    np.testing.assert_allclose(run_ort(export_model(module, ctx.weights), feeds)[0], expected[0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(compiler.compile(model).run(feeds)[0], expected[0], rtol=1e-5, atol=1e-5)

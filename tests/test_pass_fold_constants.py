@@ -35,14 +35,6 @@ RNG = np.random.default_rng(0)
 K, N = 96, 64  # weight matrices of 6144 elements
 
 
-
-
-
-
-
-
-
-
 def imported(model: onnx.ModelProto):
     ctx = make_context()
     return ctx, import_model(model, ctx.weights)
@@ -199,6 +191,31 @@ def test_large_expand_stays_unfolded():
     assert op_counts(module)["Expand"] == 1
     weights, module = fold(model)
     assert op_counts(module) == Counter({"Constant": 1, "Add": 1})
+    check_numerics(model, module, weights, {"x": x})
+
+
+def test_weights_fold_whatever_their_size():
+    # A ConstantOfShape fill reshaped into a MatMul weight (as onnx's light models carry
+    # theirs) folds above max_elements: it is a weight, in memory at run time anyway. The
+    # same fill added to x (not a weight) stays an op. (50 x 96 is above the importer's
+    # own fold limit, so the fills reach the pass as ops.)
+    x = RNG.standard_normal((50, K)).astype(np.float32)
+    fill = helper.make_tensor("v", onnx.TensorProto.FLOAT, [1], [0.5])
+    model = chain_model(
+        [
+            helper.make_node("ConstantOfShape", ["wshape"], ["wflat"], name="w_fill", value=fill),
+            node("Reshape", ["wflat", "kn"], "w"),
+            node("MatMul", ["x", "w"], "y"),
+            helper.make_node("ConstantOfShape", ["xshape"], ["big"], name="big_fill", value=fill),
+            node("Add", ["x", "big"], "z"),
+        ],
+        {"x": x},
+        ["y", "z"],
+        {"wshape": np.array([K * N], np.int64), "kn": np.array([K, N], np.int64), "xshape": np.array([50, K], np.int64)},
+    )
+    weights, module = fold(model, FoldConstantsPass(max_elements=64))
+    counts = op_counts(module)
+    assert counts["ConstantOfShape"] == 1 and counts["Reshape"] == 0 and counts["MatMul"] == 1
     check_numerics(model, module, weights, {"x": x})
 
 

@@ -105,8 +105,12 @@ def test_stats_small_cnn_o2():
     d = pipeline.stats.to_dict()
     assert d["ops_before"]["BatchNormalization"] == 3
     assert "BatchNormalization" not in d["ops_after"]
-    assert d["ops_before"]["Conv"] == d["ops_after"]["Conv"] == 3
+    # Conv + BatchNormalization + Relu end as one strata.FusedConv each
+    assert d["ops_before"]["Conv"] == d["ops_after"]["strata.FusedConv"] == 3
+    assert "Conv" not in d["ops_after"] and "Relu" not in d["ops_after"]
     assert list(d["passes"]) == [p.name for p in graph_passes(2)]
+    assert d["patterns"]["fired"]["FuseConvBatchNorm"] == 3
+    assert d["patterns"]["fired"]["FuseConvActivation"] == 3
     fuse = d["passes"]["onnx-fuse-conv-bn"]
     assert fuse["removed"]["BatchNormalization"] == 3
     assert fuse["runs"] == d["iterations"] and fuse["seconds"] > 0

@@ -20,7 +20,10 @@ types. Patterns, one class each:
 - Slice whose result type equals its input type and whose constant starts/steps are 0/1
   on every sliced axis -> input;
 - Pad whose constant pads are all zero -> input (any mode);
-- Tile whose constant repeats are all 1 -> input.
+- Tile whose constant repeats are all 1 -> input;
+- identical constants -> one: `onnx.Constant` ops of the same type and the same bytes
+  (including weights in the weight table, compared by content) are merged, so `cse`
+  can then merge the identical nodes that consume them.
 
 Patterns read constant operands (`onnx.Constant`, inline or from the weight table); a
 non-constant operand, or a `dense_resource` without a weight table, means "unknown" and
@@ -30,8 +33,10 @@ Pure).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from xdsl.context import Context
@@ -326,4 +331,33 @@ class EliminateRedundantNodesPass(ModulePass):
     name = "onnx-eliminate-redundant-nodes"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        merge_identical_constants(op, weights_of(ctx))
         apply_patterns(ctx, op, redundant_node_patterns(weights_of(ctx)))
+
+
+def merge_identical_constants(module: ModuleOp, weights: WeightTable | None) -> int:
+    """Replaces every `onnx.Constant` whose type and data equal an earlier one's by that
+    one (xDSL's cse already merges equal inline attributes; this also compares weights
+    held in the table). Data is only read for constants whose type is shared, so a model
+    with distinct weight shapes costs one pass over the ops. Returns how many merged."""
+    by_type: dict[Any, list[ConstantOp]] = {}
+    for op in module.walk():
+        if isinstance(op, ConstantOp):
+            by_type.setdefault(op.output.type, []).append(op)
+    merged = 0
+    for group in by_type.values():
+        if len(group) < 2:
+            continue
+        first: dict[bytes, ConstantOp] = {}
+        for const in group:
+            value = known_constant(const.output, weights)
+            if value is None:
+                continue
+            key = hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).digest()
+            keep = first.setdefault(key, const)
+            if keep is not const and keep.parent_block() is const.parent_block():
+                const.output.replace_all_uses_with(keep.output)
+                const.detach()
+                const.erase()
+                merged += 1
+    return merged

@@ -10,7 +10,12 @@ Reshape of weights) become one constant; the inputs left without uses are remove
 A fold does not fire when:
 - a result has more than `max_elements` elements (option `max-elements`, default
   65536; so an Expand / Tile / ConstantOfShape to a large shape stays an op and the
-  weight table does not grow), or a result type is not a static tensor;
+  weight table does not grow), or a result type is not a static tensor. Exception:
+  a result used only as weights (`WEIGHT_OPERANDS`: Conv's W and B, Gemm's B and C,
+  MatMul's B, normalization parameters, ...) is folded whatever its size — it must be
+  in memory at run time anyway, and folding moves its computation (e.g. a
+  ConstantOfShape fill, as onnx's light models carry their weights) from every
+  inference to compile time, as onnxruntime does;
 - an operand is not a constant, or is a `dense_resource` without a weight table
   (a plain xDSL Context); without a weight table a result must also fit inline
   (<= 16 elements, not i1), since larger constants need the table;
@@ -135,7 +140,7 @@ class FoldConstantOp(RewritePattern):
         # Cheap checks on the result types before evaluating anything.
         for result in op.results:
             size = _static_size(result.type)
-            if size is None or size > self.max_elements:
+            if size is None or size > self.max_elements and not _only_weight_uses(result):
                 return
             if self.weights is None and size > INLINE_LIMIT:
                 return
@@ -170,6 +175,45 @@ class FoldConstantOp(RewritePattern):
             consts.append(const)
         self.folded += 1
         rewriter.replace(op, consts, [c.output for c in consts])
+
+
+# Operands that hold a model's parameters: a value used only in these slots is a weight.
+WEIGHT_OPERANDS: dict[str, tuple[str, ...]] = {
+    "onnx.Conv": ("w", "b"),
+    "onnx.ConvTranspose": ("w", "b"),
+    "strata.FusedConv": ("w", "b"),
+    "onnx.Gemm": ("b", "c"),
+    "strata.FusedGemm": ("b", "c"),
+    "onnx.MatMul": ("b",),
+    "strata.FusedMatMul": ("b", "bias"),
+    "onnx.BatchNormalization": ("scale", "b", "input_mean", "input_var"),
+    "onnx.LayerNormalization": ("scale", "b"),
+    "onnx.InstanceNormalization": ("scale", "b"),
+    "strata.RMSNormalization": ("scale",),
+}
+
+
+# Ops that only rearrange or convert their first operand: a weight passed through them
+# is still a weight (a Reshape of a fill feeding Gemm's B).
+WEIGHT_PASS_THROUGH = {"onnx.Reshape", "onnx.Transpose", "onnx.Squeeze", "onnx.Unsqueeze", "onnx.Flatten", "onnx.Cast"}
+
+
+def _only_weight_uses(value: SSAValue, depth: int = 0) -> bool:
+    if not value.uses or depth > 4:
+        return False
+    for use in value.uses:
+        user = use.operation
+        if user.name in WEIGHT_PASS_THROUGH and use.index == 0 and len(user.results) == 1:
+            if not _only_weight_uses(user.results[0], depth + 1):
+                return False
+            continue
+        slots = WEIGHT_OPERANDS.get(user.name)
+        if slots is None:
+            return False
+        in_slots = sum(1 for n in slots if getattr(user, n, None) is value)
+        if in_slots == 0 or in_slots != sum(1 for o in user.operands if o is value):
+            return False
+    return True
 
 
 def fold_constants(

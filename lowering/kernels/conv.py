@@ -29,6 +29,11 @@ from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 Index = int | SSAValue  # a compile-time int or an `index` value
 
+# A kernel epilogue: (result value, its output indices) -> the value to store. Applied
+# in registers right before the store of each output element (bias/residual adds,
+# activations of fused ops), so it costs no extra pass over the output.
+Epilogue = Callable[[SSAValue, Sequence[Index]], SSAValue]
+
 
 # ---- index arithmetic (folds compile-time ints) -------------------------------------
 
@@ -186,8 +191,10 @@ def _group(kc: KernelContext) -> int:
     return group
 
 
-def lower_conv(kc: KernelContext) -> None:
-    """Y[n, m, o] = B[m] + sum_{c in group(m), k} X[n, c, o*s - pb + k*d] * W[m, c - c0, k]."""
+def lower_conv(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
+    """Y[n, m, o] = B[m] + sum_{c in group(m), k} X[n, c, o*s - pb + k*d] * W[m, c - c0, k],
+    stored as epilogue(Y[n, m, o], [n, m, o...]) when an epilogue is given (any op with
+    Conv's operand names x, w, b, result y and window properties lowers here)."""
     x, w, y = kc.input("x"), kc.input("w"), kc.output("y")
     bias = kc.input("b")
     x_shape, w_shape, y_shape = kc.shape("x"), kc.shape("w"), kc.shape("y")
@@ -219,7 +226,8 @@ def lower_conv(kc: KernelContext) -> None:
             return [scalar.add(acc[0], scalar.mul(xv, wv))]
 
         (total,) = reduce_loops([(0, c_per_group), *ranges], [init], body)
-        store(total, y, [n, m, *outs])
+        out_idx = [n, m, *outs]
+        store(epilogue(total, out_idx) if epilogue is not None else total, y, out_idx)
 
 
 # ---- ConvTranspose ------------------------------------------------------------------

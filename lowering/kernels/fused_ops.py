@@ -1,5 +1,76 @@
-"""(being written)"""
+"""Kernels of the fused ops strata.FusedConv, strata.FusedGemm and strata.FusedMatMul.
 
-from lowering.onnx_to_loops import KernelLowering
+Each reuses the plain kernel of its anchor (`lower_conv`, `lower_gemm`,
+`lower_matmul`) with an epilogue that runs in registers on every result element right
+before it is stored, in the same loop nest: FusedConv adds the residual z[n, m, o...]
+and applies the activation; FusedGemm applies the activation after alpha/beta*C;
+FusedMatMul computes alpha * sum + bias[broadcast] and applies the activation. No extra
+pass over the output is made (except the row pass the Gemm kernel already makes for
+transB=0).
+"""
 
-LOWERINGS: dict[str, KernelLowering] = {}
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.ir import SSAValue
+
+from dialects.onnx.base import float_attr_value
+from dialects.strata.fused import activation_of
+from lowering import scalar
+from lowering.kernels.activation import apply_activation
+from lowering.kernels.conv import Epilogue, Index, lower_conv
+from lowering.kernels.matmul import lower_gemm, lower_matmul
+from lowering.loop_builder import broadcast_indices, load
+from lowering.onnx_to_loops import KernelContext, KernelLowering
+
+
+def _check_float(kc: KernelContext) -> None:
+    if not scalar.is_float(kc.type_of("y").element_type):
+        raise kc.fail(f"fused ops are float-only, got {kc.type_of('y')}")
+
+
+def lower_fused_conv(kc: KernelContext) -> None:
+    _check_float(kc)
+    act, params = activation_of(kc.op)  # type: ignore[arg-type]
+    z = kc.input("z")
+
+    def epilogue(value: SSAValue, out_idx: Sequence[Index]) -> SSAValue:
+        if z is not None:
+            value = scalar.add(value, load(z, out_idx))
+        return apply_activation(act, params, value)
+
+    lower_conv(kc, epilogue)
+
+
+def lower_fused_gemm(kc: KernelContext) -> None:
+    _check_float(kc)
+    act, params = activation_of(kc.op)  # type: ignore[arg-type]
+    epilogue: Epilogue = lambda value, out_idx: apply_activation(act, params, value)  # noqa: E731
+    lower_gemm(kc, epilogue)
+
+
+def lower_fused_matmul(kc: KernelContext) -> None:
+    _check_float(kc)
+    act, params = activation_of(kc.op)  # type: ignore[arg-type]
+    alpha = float_attr_value(kc.op.alpha)  # type: ignore[attr-defined]
+    alpha = 1.0 if alpha is None else alpha
+    bias = kc.input("bias")
+    y_shape = kc.shape("y")
+    bias_shape = kc.shape("bias") if bias is not None else ()
+
+    def epilogue(value: SSAValue, out_idx: Sequence[Index]) -> SSAValue:
+        if alpha != 1.0:
+            value = scalar.mul(value, scalar.const(alpha, value.type))
+        if bias is not None:
+            value = scalar.add(value, load(bias, broadcast_indices(list(out_idx), bias_shape, y_shape)))  # type: ignore[arg-type]
+        return apply_activation(act, params, value)
+
+    lower_matmul(kc, epilogue)
+
+
+LOWERINGS: dict[str, KernelLowering] = {
+    "strata.FusedConv": lower_fused_conv,
+    "strata.FusedGemm": lower_fused_gemm,
+    "strata.FusedMatMul": lower_fused_matmul,
+}

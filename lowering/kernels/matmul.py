@@ -1,4 +1,7 @@
-"""MatMul and Gemm kernels (plain loop nests; a tiled GEMM replaces these later)."""
+"""MatMul and Gemm kernels (plain loop nests; a tiled GEMM replaces these later).
+
+Both take an optional epilogue `(value, output indices) -> value` applied in registers
+right before each final store (the fused ops' scale, bias and activation)."""
 
 from __future__ import annotations
 
@@ -6,13 +9,15 @@ from xdsl.ir import SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
+from lowering.kernels.conv import Epilogue
 from lowering.loop_builder import broadcast_indices, load, loop, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 
-def lower_matmul(kc: KernelContext) -> None:
+def lower_matmul(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
     """numpy.matmul: batch dims broadcast; 1-D operands are promoted and the promoted
-    dim dropped from the result."""
+    dim dropped from the result. Each result element is stored as
+    epilogue(sum, its indices in Y) when an epilogue is given."""
     a_shape, b_shape, y_shape = kc.shape("a"), kc.shape("b"), kc.shape("y")
     a, b, y = kc.input("a"), kc.input("b"), kc.output("y")
     k_dim = a_shape[-1]
@@ -36,7 +41,8 @@ def lower_matmul(kc: KernelContext) -> None:
             bv = load(b, [red.iv] if b_vec else [*b_b, red.iv, j])
             red.yield_(scalar.add(red.carried[0], scalar.mul(av, bv)))
         out_idx = [*bivs] + ([] if a_vec else [i]) + ([] if b_vec else [j])
-        store(red.results[0], y, out_idx)
+        total = red.results[0]
+        store(epilogue(total, out_idx) if epilogue is not None else total, y, out_idx)
 
 
 def _scale(value: SSAValue, factor: float, what: str, kc: KernelContext) -> SSAValue:
@@ -48,13 +54,17 @@ def _scale(value: SSAValue, factor: float, what: str, kc: KernelContext) -> SSAV
     return scalar.mul(value, scalar.const(factor, value.type))
 
 
-def lower_gemm(kc: KernelContext) -> None:
+def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
     """Y = alpha * A' @ B' + beta * C with A' = A^T if transA, B' = B^T if transB, and
     C (optional) broadcast unidirectionally to (M, N).
 
     Per row i of Y: with B' = B (transB=0) the row is accumulated in place over k with
     j innermost (B and Y rows are contiguous); with transB=1 each Y[i, j] is a reduction
-    over k (rows of B are contiguous in k). Then Y[i, :] = alpha * Y[i, :] + beta * C."""
+    over k (rows of B are contiguous in k). Then Y[i, :] = alpha * Y[i, :] + beta * C.
+
+    With an epilogue, transB=1 applies alpha, beta * C and the epilogue to the sum in
+    registers and stores once; transB=0 applies them in the row's final pass (the row
+    of Y is still in cache)."""
     op = kc.op
     trans_a = bool(int_attr_value(op.transA))
     trans_b = bool(int_attr_value(op.transB))
@@ -72,6 +82,15 @@ def lower_gemm(kc: KernelContext) -> None:
     def a_at(i, k):
         return load(a, [k, i] if trans_a else [i, k])
 
+    def finish(v: SSAValue, i: SSAValue, j: SSAValue) -> SSAValue:
+        """alpha * v + beta * C[i, j], then the epilogue."""
+        v = _scale(v, alpha, "alpha", kc)
+        if c is not None and beta != 0.0:
+            cv = load(c, broadcast_indices([i, j], kc.shape("c"), (m, n)))
+            v = scalar.add(v, _scale(cv, beta, "beta", kc))
+        return epilogue(v, [i, j]) if epilogue is not None else v
+
+    fused_store = trans_b and epilogue is not None
     with loop(m) as row:
         i = row.iv
         if trans_b:
@@ -79,7 +98,8 @@ def lower_gemm(kc: KernelContext) -> None:
                 with loop(k_dim, carried=[zero]) as red:
                     prod = scalar.mul(a_at(i, red.iv), load(b, [col.iv, red.iv]))
                     red.yield_(scalar.add(red.carried[0], prod))
-                store(red.results[0], y, [i, col.iv])
+                total = red.results[0]
+                store(finish(total, i, col.iv) if fused_store else total, y, [i, col.iv])
         else:
             with loop(n) as col:
                 store(zero, y, [i, col.iv])
@@ -88,13 +108,9 @@ def lower_gemm(kc: KernelContext) -> None:
                 with loop(n) as col:
                     acc = load(y, [i, col.iv])
                     store(scalar.add(acc, scalar.mul(av, load(b, [red.iv, col.iv]))), y, [i, col.iv])
-        if alpha != 1.0 or (c is not None and beta != 0.0):
+        if not fused_store and (alpha != 1.0 or (c is not None and beta != 0.0) or epilogue is not None):
             with loop(n) as col:
-                v = _scale(load(y, [i, col.iv]), alpha, "alpha", kc)
-                if c is not None and beta != 0.0:
-                    cv = load(c, broadcast_indices([i, col.iv], kc.shape("c"), (m, n)))
-                    v = scalar.add(v, _scale(cv, beta, "beta", kc))
-                store(v, y, [i, col.iv])
+                store(finish(load(y, [i, col.iv]), i, col.iv), y, [i, col.iv])
 
 
 LOWERINGS: dict[str, KernelLowering] = {"onnx.MatMul": lower_matmul, "onnx.Gemm": lower_gemm}

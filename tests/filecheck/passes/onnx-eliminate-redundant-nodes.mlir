@@ -246,3 +246,21 @@ func.func @tile(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<4x3xf32>) {
   %1 = "onnx.Tile"(%x, %two) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x3xf32>
   func.return %0, %1 : tensor<2x3xf32>, tensor<4x3xf32>
 }
+
+// -----
+
+// Identical constants merge into one (compared by type and bytes; weights in the table
+// are compared by content), so cse can merge the identical ops that use them.
+func.func @identical_constants(%x: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
+  %a = "onnx.Constant"() <{value = dense<[1.0, 2.0]> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %b = "onnx.Constant"() <{value = dense<[1.0, 2.0]> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %c = "onnx.Constant"() <{value = dense<[1.0, 3.0]> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %y = "onnx.Add"(%x, %a) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %z = "onnx.Mul"(%b, %c) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  func.return %y, %z : tensor<2xf32>, tensor<2xf32>
+}
+// CHECK-LABEL: func.func @identical_constants
+// CHECK:         %a = "onnx.Constant"() <{value = dense<[1.000000e+00, 2.000000e+00]>
+// CHECK-NEXT:    %c = "onnx.Constant"() <{value = dense<[1.000000e+00, 3.000000e+00]>
+// CHECK-NEXT:    %y = "onnx.Add"(%x, %a)
+// CHECK-NEXT:    %z = "onnx.Mul"(%a, %c)

@@ -108,3 +108,25 @@ func.func @split_and_bad_gather() -> (tensor<2xi64>, tensor<3xi64>, tensor<2xf32
 // CHECK-NEXT:    %i = "onnx.Constant"()
 // CHECK-NEXT:    %g = "onnx.Gather"(%d, %i) <{axis = 0 : i64}> : (tensor<3xf32>, tensor<2xi64>) -> tensor<2xf32>
 // CHECK-NEXT:    func.return %p, %q, %g
+
+// -----
+
+// A fill above max-elements folds when it is only a weight (MatMul's B, here through a
+// Reshape): it is in memory at run time anyway, and folding moves the fill from every
+// inference to compile time. The same fill feeding an Add stays an op.
+func.func @weight_fill(%x: tensor<2x300xf32>, %x2: tensor<300x300xf32>) -> (tensor<2x300xf32>, tensor<300x300xf32>) {
+  %s = "onnx.Constant"() <{value = dense<[90000]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %k = "onnx.Constant"() <{value = dense<[300, 300]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %f = "onnx.ConstantOfShape"(%s) <{value = dense<5.000000e-01> : tensor<1xf32>}> : (tensor<1xi64>) -> tensor<90000xf32>
+  %w = "onnx.Reshape"(%f, %k) : (tensor<90000xf32>, tensor<2xi64>) -> tensor<300x300xf32>
+  %y = "onnx.MatMul"(%x, %w) : (tensor<2x300xf32>, tensor<300x300xf32>) -> tensor<2x300xf32>
+  %g = "onnx.ConstantOfShape"(%k) <{value = dense<5.000000e-01> : tensor<1xf32>}> : (tensor<2xi64>) -> tensor<300x300xf32>
+  %b = "onnx.Add"(%x2, %g) : (tensor<300x300xf32>, tensor<300x300xf32>) -> tensor<300x300xf32>
+  func.return %y, %b : tensor<2x300xf32>, tensor<300x300xf32>
+}
+// CHECK-LABEL: func.func @weight_fill
+// CHECK:         %w = "onnx.Constant"() <{value = dense_resource<{{.*}}>}> : () -> tensor<300x300xf32>
+// CHECK-NOT:     "onnx.Reshape"
+// CHECK:         %y = "onnx.MatMul"(%x, %w)
+// CHECK-NEXT:    %g = "onnx.ConstantOfShape"(%k)
+// CHECK-NEXT:    %b = "onnx.Add"(%x2, %g)

@@ -1,0 +1,446 @@
+"""`onnx-fuse-activation`: folds what follows a Conv / Gemm / MatMul (residual add,
+bias add, scalar scale, activation) into one strata.FusedConv / FusedGemm /
+FusedMatMul, whose kernel applies it in registers as it stores the result.
+
+Activations (ONNX op -> `activation`, `activation_params`): Relu, Clip (constant
+bounds -> min, max; an absent bound is the f32 lowest/highest value, as ONNX defines
+it), LeakyRelu (alpha), Sigmoid, HardSigmoid (alpha, beta), HardSwish, Tanh,
+Gelu (approximate="none" -> Gelu, "tanh" -> GeluTanh).
+
+Patterns (each replaces the chain by one fused op at the location (ONNX node name) and
+with the result of the LAST op it replaces; result types are kept exactly):
+
+    FuseConvActivation    Conv | FusedConv(no activation) -> act
+                          => FusedConv(activation = act)
+    FuseConvResidual      Conv | FusedConv(no z, no activation) -> Add(r) or Sum(conv, r),
+                          r a non-constant tensor of exactly the Conv result's type
+                          => FusedConv(z = r)            (ResNet's residual add)
+    FuseGemmActivation    Gemm | FusedGemm(no activation) -> act => FusedGemm
+    FuseMatMulScale       MatMul | FusedMatMul(no bias, no activation) -> Mul(s) / Div(s),
+                          s a scalar float constant => FusedMatMul(alpha * s or alpha / s)
+    FuseMatMulBias        MatMul | FusedMatMul(no bias, no activation) -> Add(constant
+                          bias broadcasting to the MatMul result without changing its
+                          shape) => FusedMatMul(bias)
+    FuseMatMulActivation  MatMul | FusedMatMul(no activation) -> act => FusedMatMul
+
+Exactness: the activation and residual folds are exact (the same float operations in
+the same order, applied before the store). Bias and Mul scale are exact in math; a
+Div by s becomes a multiplication by the f32-rounded 1/s (within an ulp or so), and two
+scales in a row are combined in float64 and rounded once. The Clip of an absent bound
+uses ONNX's lowest/highest f32 value, as onnxruntime does.
+
+Does not fire (and logs why with `missed`, visible in `opt-tool --stats`) when:
+    - the producer's result has another use, or is a graph output (the unfused value is
+      still needed),
+    - the element type is not a float,
+    - the producer already has an activation (or a bias / residual, where the pattern
+      would have to add one before it),
+    - a Clip bound is not a constant scalar, or does not fit f32 exactly,
+    - the bias is not a constant or would change the result's shape (a [1, M, N] bias
+      on an [M, N] MatMul), or the residual is a constant or has another shape/type,
+    - the scale is not a scalar float constant, is zero, or the new alpha is not finite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import FloatAttr, ModuleOp, StringAttr, TensorType, f32
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+
+from compiler.context import weights_of
+from compiler.passes.constants import PatternWithWeights, known_constant
+from compiler.pattern_log import LoggedPattern, apply_patterns
+from compiler.weights import WeightTable
+from dialects.onnx.base import (
+    element_kind,
+    float_attr_value,
+    make_floats,
+    str_attr_value,
+    unidirectional_broadcastable,
+)
+from dialects.onnx.elementwise import (
+    AddOp,
+    ClipOp,
+    DivOp,
+    GeluOp,
+    HardSigmoidOp,
+    HardSwishOp,
+    LeakyReluOp,
+    MulOp,
+    ReluOp,
+    SigmoidOp,
+    SumOp,
+    TanhOp,
+)
+from dialects.onnx.linalg import GemmOp, MatMulOp
+from dialects.onnx.nn import ConvOp
+from dialects.onnx.tensor import ConstantOp
+from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp, activation_of
+
+_EPILOGUE_PROPS = ("activation", "activation_params", "operandSegmentSizes")
+
+# ---- helpers ----------------------------------------------------------------------------
+
+
+def _is_float(value: SSAValue) -> bool:
+    ty = value.type
+    return isinstance(ty, TensorType) and element_kind(ty.element_type) == "float"
+
+
+def _use_problem(value: SSAValue) -> str | None:
+    """Why the producer of `value` cannot be folded into its single consumer."""
+    if value.has_one_use():
+        return None
+    if any(isinstance(use.operation, func.ReturnOp) for use in value.uses):
+        return "producer result is a graph output"
+    return "producer has other uses"
+
+
+def _f32_exact(value: float) -> bool:
+    return bool(np.isfinite(value)) and float(np.float32(value)) == value
+
+
+@dataclass
+class _Activation:
+    name: str
+    params: list[float]
+    input: SSAValue
+
+
+def _clip_bound(op: ClipOp, bound: SSAValue | None, lowest: bool, weights: WeightTable | None) -> float | str:
+    """A Clip bound as a float, or the reason it cannot be an activation parameter."""
+    if bound is None:
+        ty = op.input.type
+        assert isinstance(ty, TensorType)
+        from compiler.dtypes import numpy_dtype
+
+        info = np.finfo(numpy_dtype(ty.element_type))
+        value = float(info.min if lowest else info.max)
+    else:
+        array = known_constant(bound, weights)
+        if array is None or array.size != 1:
+            return "Clip bounds not constant"
+        value = float(array.reshape(()))
+    if not _f32_exact(value):
+        return "Clip bound does not fit f32 exactly"
+    return value
+
+
+def _activation(op: Operation, weights: WeightTable | None) -> _Activation | str | None:
+    """The fusable activation `op` computes; a reason string when it is an activation
+    that cannot be expressed; None when it is not an activation."""
+    if isinstance(op, ReluOp):
+        return _Activation("Relu", [], op.x)
+    if isinstance(op, SigmoidOp):
+        return _Activation("Sigmoid", [], op.x)
+    if isinstance(op, HardSwishOp):
+        return _Activation("HardSwish", [], op.x)
+    if isinstance(op, TanhOp):
+        return _Activation("Tanh", [], op.input)
+    if isinstance(op, LeakyReluOp):
+        alpha = float_attr_value(op.alpha)
+        return _Activation("LeakyRelu", [0.01 if alpha is None else alpha], op.x)
+    if isinstance(op, HardSigmoidOp):
+        alpha, beta = float_attr_value(op.alpha), float_attr_value(op.beta)
+        return _Activation("HardSigmoid", [0.2 if alpha is None else alpha, 0.5 if beta is None else beta], op.x)
+    if isinstance(op, GeluOp):
+        approximate = str_attr_value(op.approximate) or "none"
+        return _Activation("GeluTanh" if approximate == "tanh" else "Gelu", [], op.x)
+    if isinstance(op, ClipOp):
+        if not _is_float(op.input):
+            return None
+        lo = _clip_bound(op, op.min, True, weights)
+        hi = _clip_bound(op, op.max, False, weights)
+        for bound in (lo, hi):
+            if isinstance(bound, str):
+                return bound
+        return _Activation("Clip", [lo, hi], op.input)  # type: ignore[list-item]
+    return None
+
+
+def _epilogue_props(op: Operation, act: _Activation | None) -> dict[str, Attribute]:
+    """`op`'s properties (without segment sizes) plus the activation, if any."""
+    props = {k: v for k, v in op.properties.items() if k not in _EPILOGUE_PROPS}
+    if isinstance(op, (FusedConvOp, FusedGemmOp, FusedMatMulOp)):
+        for k in ("activation", "activation_params"):
+            if k in op.properties:
+                props[k] = op.properties[k]
+    if act is not None:
+        props["activation"] = StringAttr(act.name)
+        if act.params:
+            props["activation_params"] = make_floats(act.params)
+    return props
+
+
+def _finish(rewriter: PatternRewriter, root: Operation, producer: Operation, fused: Operation) -> None:
+    """Replaces `root` (the last op of the chain) by `fused` and removes `producer`."""
+    fused.location = root.location
+    fused.results[0].name_hint = root.results[0].name_hint
+    rewriter.replace(root, [fused], [fused.results[0]])
+    rewriter.erase(producer)
+
+
+def _has_activation(op: Operation) -> bool:
+    return isinstance(op, (FusedConvOp, FusedGemmOp, FusedMatMulOp)) and activation_of(op)[0] != ""
+
+
+# ---- activation patterns -----------------------------------------------------------------
+
+
+class _FuseActivation(PatternWithWeights):
+    """Base: act(producer) where the producer is one of ANCHORS."""
+
+    ANCHORS: tuple[type[Operation], ...] = ()
+
+    def build(self, producer: Operation, act: _Activation, result_type: Attribute) -> Operation:
+        raise NotImplementedError
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        act = _activation(op, self.weights)
+        if act is None:
+            return
+        value = op.operands[0]
+        producer = value.owner
+        if not isinstance(producer, self.ANCHORS):
+            return
+        if isinstance(act, str):
+            self.missed(op, act)
+            return
+        if not _is_float(value):
+            self.missed(op, "non-float type")
+            return
+        if _has_activation(producer):
+            self.missed(op, "activation already present")
+            return
+        problem = _use_problem(value)
+        if problem is not None:
+            self.missed(op, problem)
+            return
+        if op.results[0].type != value.type:
+            return
+        _finish(rewriter, op, producer, self.build(producer, act, op.results[0].type))
+
+
+def _conv_operands(conv: ConvOp | FusedConvOp, z: SSAValue | None = None) -> list:
+    old_z = conv.z if isinstance(conv, FusedConvOp) else None
+    z = z if z is not None else old_z
+    return [conv.x, conv.w, [conv.b] if conv.b is not None else [], [z] if z is not None else []]
+
+
+class FuseConvActivation(_FuseActivation):
+    """Conv | FusedConv -> act => FusedConv(activation)."""
+
+    ANCHORS = (ConvOp, FusedConvOp)
+
+    def build(self, producer: Operation, act: _Activation, result_type: Attribute) -> Operation:
+        assert isinstance(producer, (ConvOp, FusedConvOp))
+        return FusedConvOp.build(
+            operands=_conv_operands(producer), result_types=[result_type], properties=_epilogue_props(producer, act)
+        )
+
+
+class FuseGemmActivation(_FuseActivation):
+    """Gemm | FusedGemm -> act => FusedGemm(activation)."""
+
+    ANCHORS = (GemmOp, FusedGemmOp)
+
+    def build(self, producer: Operation, act: _Activation, result_type: Attribute) -> Operation:
+        assert isinstance(producer, (GemmOp, FusedGemmOp))
+        c = [producer.c] if producer.c is not None else []
+        return FusedGemmOp.build(
+            operands=[producer.a, producer.b, c], result_types=[result_type], properties=_epilogue_props(producer, act)
+        )
+
+
+def _matmul_op(producer: MatMulOp | FusedMatMulOp, props: dict[str, Attribute], bias: SSAValue | None, result_type: Attribute) -> FusedMatMulOp:
+    if bias is None and isinstance(producer, FusedMatMulOp):
+        bias = producer.bias
+    return FusedMatMulOp.build(
+        operands=[producer.a, producer.b, [bias] if bias is not None else []],
+        result_types=[result_type],
+        properties=props,
+    )
+
+
+class FuseMatMulActivation(_FuseActivation):
+    """MatMul | FusedMatMul -> act => FusedMatMul(activation)."""
+
+    ANCHORS = (MatMulOp, FusedMatMulOp)
+
+    def build(self, producer: Operation, act: _Activation, result_type: Attribute) -> Operation:
+        assert isinstance(producer, (MatMulOp, FusedMatMulOp))
+        return _matmul_op(producer, _epilogue_props(producer, act), None, result_type)
+
+
+# ---- residual, bias and scale patterns ---------------------------------------------------
+
+
+class FuseConvResidual(LoggedPattern):
+    """Conv | FusedConv(no z, no activation) -> Add(r) / Sum(conv, r) => FusedConv(z = r)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, AddOp):
+            pair = (op.a, op.b)
+        elif isinstance(op, SumOp) and len(op.data_0) == 2:
+            pair = tuple(op.data_0)
+        else:
+            return
+        result = op.results[0]
+        reasons: list[str] = []
+        for y, r in (pair, pair[::-1]):
+            conv = y.owner
+            if not isinstance(conv, (ConvOp, FusedConvOp)):
+                continue
+            if not _is_float(y):
+                reasons.append("non-float type")
+            elif isinstance(conv, FusedConvOp) and (conv.z is not None or _has_activation(conv)):
+                reasons.append("residual or activation already present")
+            elif isinstance(r.owner, ConstantOp):
+                reasons.append("residual is a constant (a bias, not a residual)")
+            elif r.type != y.type or result.type != y.type:
+                reasons.append("residual does not have the Conv result's exact type")
+            elif r is y:
+                reasons.append("producer has other uses")
+            elif (problem := _use_problem(y)) is not None:
+                reasons.append(problem)
+            else:
+                fused = FusedConvOp.build(
+                    operands=_conv_operands(conv, z=r), result_types=[result.type], properties=_epilogue_props(conv, None)
+                )
+                _finish(rewriter, op, conv, fused)
+                return
+        if reasons:
+            self.missed(op, reasons[0])
+
+
+def _matmul_producer(value: SSAValue) -> MatMulOp | FusedMatMulOp | None:
+    owner = value.owner
+    return owner if isinstance(owner, (MatMulOp, FusedMatMulOp)) else None
+
+
+def _matmul_problem(mm: MatMulOp | FusedMatMulOp, value: SSAValue, what: str) -> str | None:
+    """Why a bias or scale cannot be folded into `mm` (None: it can)."""
+    if not _is_float(value):
+        return "non-float type"
+    if isinstance(mm, FusedMatMulOp):
+        if _has_activation(mm):
+            return "activation already present"
+        if mm.bias is not None:
+            return f"bias already present (the {what} would have to come first)"
+    return _use_problem(value)
+
+
+class FuseMatMulBias(PatternWithWeights):
+    """MatMul | FusedMatMul(no bias, no activation) -> Add(constant bias) => FusedMatMul(bias)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, AddOp):
+            return
+        reasons: list[str] = []
+        for y, bias in ((op.a, op.b), (op.b, op.a)):
+            mm = _matmul_producer(y)
+            if mm is None:
+                continue
+            y_ty, b_ty = y.type, bias.type
+            assert isinstance(y_ty, TensorType) and isinstance(b_ty, TensorType)
+            problem = _matmul_problem(mm, y, "bias")
+            if problem is None and known_constant(bias, self.weights) is None:
+                problem = "bias is not a constant"
+            if problem is None and (
+                op.c.type != y_ty
+                or b_ty.element_type != y_ty.element_type
+                or not unidirectional_broadcastable(tuple(b_ty.get_shape()), tuple(y_ty.get_shape()))
+            ):
+                problem = "shape-changing bias"
+            if problem is not None:
+                reasons.append(problem)
+                continue
+            _finish(rewriter, op, mm, _matmul_op(mm, _epilogue_props(mm, None), bias, op.c.type))
+            return
+        if reasons:
+            self.missed(op, reasons[0])
+
+
+class FuseMatMulScale(PatternWithWeights):
+    """MatMul | FusedMatMul(no bias, no activation) -> Mul(s) / Div(s), s a scalar float
+    constant => FusedMatMul(alpha * s or alpha / s)."""
+
+    def _scale(self, value: SSAValue) -> float | None:
+        ty = value.type
+        if not isinstance(ty, TensorType) or element_kind(ty.element_type) != "float":
+            return None
+        if tuple(ty.get_shape()) not in ((), (1,)):
+            return None
+        array = known_constant(value, self.weights)
+        if array is None or array.size != 1:
+            return None
+        s = float(array.reshape(()))
+        return s if np.isfinite(s) and s != 0.0 else None
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, MulOp):
+            candidates = ((op.a, op.b), (op.b, op.a))
+        elif isinstance(op, DivOp):
+            candidates = ((op.a, op.b),)
+        else:
+            return
+        reasons: list[str] = []
+        for y, s_value in candidates:
+            mm = _matmul_producer(y)
+            if mm is None:
+                continue
+            problem = _matmul_problem(mm, y, "scale")
+            s = self._scale(s_value)
+            if problem is None and s is None:
+                problem = "scale is not a finite nonzero scalar float constant"
+            if problem is None and op.results[0].type != y.type:
+                problem = "scale changes the result type"
+            if problem is not None:
+                reasons.append(problem)
+                continue
+            assert s is not None
+            alpha = float_attr_value(mm.alpha) if isinstance(mm, FusedMatMulOp) else None
+            alpha = 1.0 if alpha is None else alpha
+            new_alpha = alpha * s if isinstance(op, MulOp) else alpha / s
+            with np.errstate(over="ignore", under="ignore"):
+                rounded = float(np.float32(new_alpha))
+            if not np.isfinite(rounded) or rounded == 0.0:
+                reasons.append("new alpha is not finite")
+                continue
+            props = _epilogue_props(mm, None)
+            props["alpha"] = FloatAttr(rounded, f32)
+            _finish(rewriter, op, mm, _matmul_op(mm, props, None, op.results[0].type))
+            return
+        if reasons:
+            self.missed(op, reasons[0])
+
+
+# ---- the pass ----------------------------------------------------------------------------
+
+
+def fuse_activation_patterns(weights: WeightTable | None) -> list[RewritePattern]:
+    return [
+        FuseConvResidual(),
+        FuseConvActivation(weights),
+        FuseGemmActivation(weights),
+        FuseMatMulScale(weights),
+        FuseMatMulBias(weights),
+        FuseMatMulActivation(weights),
+    ]
+
+
+@dataclass(frozen=True)
+class FuseActivationPass(ModulePass):
+    """Folds residual adds, bias adds, scalar scales and activations after Conv / Gemm /
+    MatMul into strata.FusedConv / FusedGemm / FusedMatMul (see the module docstring)."""
+
+    name = "onnx-fuse-activation"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        apply_patterns(ctx, op, fuse_activation_patterns(weights_of(ctx)))
