@@ -269,3 +269,25 @@ def test_identical_constants_merge_then_cse_merges_their_users():
     expected = run_ort(model, feeds)
     np.testing.assert_allclose(run_ort(export_model(module, ctx.weights), feeds)[0], expected[0], rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(compiler.compile(model).run(feeds)[0], expected[0], rtol=1e-5, atol=1e-5)
+
+
+def test_softmax_through_flatten():
+    # Flatten -> Softmax -> Reshape back (what onnx.version_converter makes of an
+    # opset-11 Softmax over [N, C, 1, 1]) becomes one Softmax over C; over [2, 3, 4]
+    # (two flattened dims that are not 1) it must not fire.
+    rng = np.random.default_rng(2)
+    for op_type in ("Softmax", "LogSoftmax", "Hardmax"):
+        for shape, fires in (((2, 5, 1, 1), True), ((2, 1, 5, 1), True), ((2, 3, 4), False)):
+            x = rng.standard_normal(shape).astype(np.float32)
+            model = _model(
+                [
+                    helper.make_node("Flatten", ["x"], ["f"], name="f", axis=1),
+                    helper.make_node(op_type, ["f"], ["s"], name="s", axis=1),
+                    helper.make_node("Reshape", ["s", "shape"], ["y"], name="y"),
+                ],
+                {"x": x},
+                ["y"],
+                {"shape": np.array(shape, np.int64)},
+            )
+            after = {op_type: 1} if fires else {"Flatten": 1, op_type: 1, "Reshape": 1}
+            _check(model, {"x": x}, {"Flatten": 1, op_type: 1, "Reshape": 1}, after)

@@ -21,6 +21,11 @@ types. Patterns, one class each:
   on every sliced axis -> input;
 - Pad whose constant pads are all zero -> input (any mode);
 - Tile whose constant repeats are all 1 -> input;
+- Reshape(Softmax(Flatten(x))) back to x's shape (how onnx.version_converter writes an
+  opset-11 Softmax over a 4-D [N, C, 1, 1] tensor) -> Softmax(x) over the one flattened
+  dim that is not 1 (also LogSoftmax, Hardmax, any reshape-like ops in place of Flatten
+  and Reshape): normalizing over a group of dims that are all 1 but one is normalizing
+  over that one;
 - identical constants -> one: `onnx.Constant` ops of the same type and the same bytes
   (including weights in the weight table, compared by content) are merged, so `cse`
   can then merge the identical nodes that consume them.
@@ -40,7 +45,7 @@ from typing import Any
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -55,7 +60,8 @@ from compiler.passes.constants import known_constant
 from compiler.weights import INLINE_LIMIT, WeightTable, tensor_attr
 from dialects.onnx.base import make_ints, node_name
 from dialects.onnx.elementwise import CastOp
-from dialects.onnx.nn import DropoutOp
+from dialects.onnx.nn import DropoutOp, LogSoftmaxOp, SoftmaxOp
+from dialects.onnx.reduction import HardmaxOp
 from dialects.onnx.tensor import (
     ConcatOp,
     ConstantOp,
@@ -306,6 +312,42 @@ class EliminateUnitTile(RewritePattern):
             _forward(rewriter, op, op.input)
 
 
+NORMALIZERS = (SoftmaxOp, LogSoftmaxOp, HardmaxOp)
+
+
+class SoftmaxThroughFlatten(RewritePattern):
+    """reshape(softmax(flatten(x), axis=1)) with the result of x's type -> softmax(x) on
+    the single non-1 dim among those flattened into the softmax axis."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ReshapeLike, rewriter: PatternRewriter, /):
+        norm = _reshape_input(op).owner
+        if not isinstance(norm, NORMALIZERS) or not norm.output.has_one_use():
+            return
+        flat = norm.input.owner
+        if not isinstance(flat, RESHAPE_LIKE) or not norm.input.has_one_use():
+            return
+        x = _reshape_input(flat)
+        x_shape, mid = _static_shape(x), _static_shape(norm.input)
+        if x_shape is None or mid is None or op.results[0].type != x.type or len(mid) != 2:
+            return
+        if norm.normalized_axis() != 1:
+            return
+        # the split point a with prod(x[:a]) == rows; the columns are x[a:]
+        split = [a for a in range(len(x_shape) + 1) if int(np.prod(x_shape[:a])) == mid[0]]
+        if not split or int(np.prod(x_shape[split[0] :])) != mid[1]:
+            return
+        a = split[0]
+        big = [k for k in range(a, len(x_shape)) if x_shape[k] != 1]
+        if len(big) > 1:
+            return
+        axis = big[0] if big else min(a, len(x_shape) - 1)
+        new = type(norm).build(operands=[x], result_types=[x.type], properties={"axis": IntegerAttr(axis, i64)})
+        new.location = op.location
+        new.output.name_hint = op.results[0].name_hint
+        rewriter.replace(op, [new], [new.output])
+
+
 def redundant_node_patterns(weights: WeightTable | None) -> list[RewritePattern]:
     return [
         EliminateIdentity(),
@@ -321,6 +363,7 @@ def redundant_node_patterns(weights: WeightTable | None) -> list[RewritePattern]
         EliminateFullSlice(weights),
         EliminateZeroPad(weights),
         EliminateUnitTile(weights),
+        SoftmaxThroughFlatten(),
     ]
 
 

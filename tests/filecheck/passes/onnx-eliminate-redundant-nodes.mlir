@@ -264,3 +264,24 @@ func.func @identical_constants(%x: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf3
 // CHECK-NEXT:    %c = "onnx.Constant"() <{value = dense<[1.000000e+00, 3.000000e+00]>
 // CHECK-NEXT:    %y = "onnx.Add"(%x, %a)
 // CHECK-NEXT:    %z = "onnx.Mul"(%a, %c)
+
+// -----
+
+// Flatten -> Softmax -> Reshape back to [2, 5, 1, 1]: one Softmax over axis 1 (the only
+// flattened dim that is not 1). Over [2, 3, 4] two flattened dims are not 1: no change.
+func.func @softmax_through_flatten(%x: tensor<2x5x1x1xf32>, %z: tensor<2x3x4xf32>) -> (tensor<2x5x1x1xf32>, tensor<2x3x4xf32>) {
+  %s4 = "onnx.Constant"() <{value = dense<[2, 5, 1, 1]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %f = "onnx.Flatten"(%x) <{axis = 1 : i64}> : (tensor<2x5x1x1xf32>) -> tensor<2x5xf32>
+  %s = "onnx.Softmax"(%f) <{axis = 1 : i64}> : (tensor<2x5xf32>) -> tensor<2x5xf32>
+  %y = "onnx.Reshape"(%s, %s4) : (tensor<2x5xf32>, tensor<4xi64>) -> tensor<2x5x1x1xf32>
+  %s3 = "onnx.Constant"() <{value = dense<[2, 3, 4]> : tensor<3xi64>}> : () -> tensor<3xi64>
+  %g = "onnx.Flatten"(%z) <{axis = 1 : i64}> : (tensor<2x3x4xf32>) -> tensor<2x12xf32>
+  %t = "onnx.Softmax"(%g) <{axis = 1 : i64}> : (tensor<2x12xf32>) -> tensor<2x12xf32>
+  %w = "onnx.Reshape"(%t, %s3) : (tensor<2x12xf32>, tensor<3xi64>) -> tensor<2x3x4xf32>
+  func.return %y, %w : tensor<2x5x1x1xf32>, tensor<2x3x4xf32>
+}
+// CHECK-LABEL: func.func @softmax_through_flatten
+// CHECK:         %y = "onnx.Softmax"(%x) <{axis = 1 : i64}> : (tensor<2x5x1x1xf32>) -> tensor<2x5x1x1xf32>
+// CHECK:         %g = "onnx.Flatten"(%z)
+// CHECK-NEXT:    %t = "onnx.Softmax"(%g)
+// CHECK-NEXT:    %w = "onnx.Reshape"(%t, %s3)
