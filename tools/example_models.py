@@ -167,9 +167,6 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
-
 
 def torch_style_transformer(seq: int = 16, d_model: int = 64, heads: int = 4, d_ff: int = 128) -> onnx.ModelProto:
     """A transformer block as torch.onnx exports it, every fused op written out (opset
@@ -273,3 +270,7 @@ EXAMPLES = {
     "transformer_block": (transformer_block, {"tokens": [2, 16, 64]}),
     "torch_style_transformer": (torch_style_transformer, {"tokens": [2, 16, 64]}),
 }
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
