@@ -136,7 +136,7 @@ def _graph_function(module: ModuleOp) -> func.FuncOp:
 
 
 def _kernel_symbol(index: int, op: Operation) -> str:
-    base = op.name.removeprefix("onnx.")
+    base = op.name.removeprefix("onnx.").removeprefix("strata.")
     label = "".join(c if c.isalnum() or c == "_" else "_" for c in node_name(op))[:40]
     return f"k{index}_{base}" + (f"_{label}" if label and label != "_unnamed_" else "")
 
@@ -237,6 +237,8 @@ def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, 
             lowering(KernelContext(op, kbuf, weights))
 
         attrs = {"strata.onnx_node": StringAttr(node_name(op)), "strata.onnx_op": StringAttr(op.name.removeprefix("onnx."))}
+        # Ops that stand for several graph ops (kernel groups) name them themselves.
+        attrs.update(getattr(op, "kernel_attributes", dict)())
         keys = operands + list(op.results)
         try:
             emit_kernel(_kernel_symbol(index, op), keys, [buffer[k] for k in keys], build, attrs)

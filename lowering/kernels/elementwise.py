@@ -1,5 +1,7 @@
 """Elementwise kernels: one loop nest over the output, inputs read with broadcasting,
-a scalar body per op.
+a scalar body per op. `SCALAR_BODIES` gives each op's scalar body from the graph op and
+loop-level values alone (no buffers), so fused kernels (lowering/kernels/fused_group.py)
+chain the same bodies in registers.
 
 Integer division and remainder never trap: a zero divisor is replaced by 1 (ONNX leaves
 it undefined; onnxruntime crashes) and INT_MIN / -1 wraps. Float-to-int conversions of
@@ -13,11 +15,11 @@ from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import AnyFloat, IntegerType, UnregisteredOp, f64, i64
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value, str_attr_value
 from lowering import scalar
-from lowering.loop_builder import broadcast_indices, load, loop_nest, store
+from lowering.loop_builder import broadcast_indices, load, loop_nest, signless, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 # An input of the loop nest: an operand name, or a (buffer, shape) pair (variadic operands).
@@ -68,6 +70,16 @@ def _prop_float(kc: KernelContext, name: str) -> float:
     return float_attr_value(getattr(kc.op, name))
 
 
+def _op_float(op: Operation, name: str) -> float:
+    return float_attr_value(getattr(op, name))
+
+
+def _is_unsigned(value: SSAValue) -> bool:
+    """Whether a graph-level value (a tensor) holds unsigned integers."""
+    ty = value.type.element_type
+    return isinstance(ty, IntegerType) and ty.signedness.data.name == "UNSIGNED"
+
+
 # ---- arithmetic ---------------------------------------------------------------------
 
 
@@ -88,19 +100,26 @@ def _int_div(a: SSAValue, b: SSAValue, unsigned: bool) -> SSAValue:
     return scalar.select(scalar.compare("eq", b, _c(-1, b)), scalar.neg(a), q)
 
 
+def _div_body(op: Operation) -> Callable[..., SSAValue]:
+    if scalar.is_float(op.a.type.element_type):
+        return scalar.div
+    unsigned = _is_unsigned(op.a)
+    return lambda a, b: _int_div(a, b, unsigned)
+
+
 def lower_div(kc: KernelContext) -> None:
-    if scalar.is_float(kc.type_of("a").element_type):
-        elementwise(kc, ["a", "b"], "c", scalar.div)
-        return
-    unsigned = kc.unsigned("a")
-    elementwise(kc, ["a", "b"], "c", lambda a, b: _int_div(a, b, unsigned))
+    elementwise(kc, ["a", "b"], "c", _div_body(kc.op))
 
 
 def lower_mod(kc: KernelContext) -> None:
     """fmod=1: C fmod / remainder with the dividend's sign; fmod=0 (integers): the
     remainder takes the divisor's sign (Python %). x mod 0 gives 0 for integers."""
-    fmod = int_attr_value(kc.op.fmod) == 1
-    unsigned = kc.unsigned("a")
+    elementwise(kc, ["a", "b"], "c", _mod_body(kc.op))
+
+
+def _mod_body(op: Operation) -> Callable[..., SSAValue]:
+    fmod = int_attr_value(op.fmod) == 1
+    unsigned = _is_unsigned(op.a)
 
     def body(a: SSAValue, b: SSAValue) -> SSAValue:
         if scalar.is_float(a):
@@ -117,14 +136,18 @@ def lower_mod(kc: KernelContext) -> None:
         fix = arith.AndIOp(scalar.compare("ne", r, zero), signs_differ).result
         return scalar.select(fix, scalar.add(r, b), r)
 
-    elementwise(kc, ["a", "b"], "c", body)
+    return body
 
 
 def lower_pow(kc: KernelContext) -> None:
     """Float base: powf with the exponent converted to the base type. Integer base:
     computed in f64 and truncated to the integer type, as onnxruntime's
     static_cast<T>(std::pow(x, y))."""
-    x_unsigned, y_unsigned = kc.unsigned("x"), kc.unsigned("y")
+    elementwise(kc, ["x", "y"], "z", _pow_body(kc.op))
+
+
+def _pow_body(op: Operation) -> Callable[..., SSAValue]:
+    x_unsigned, y_unsigned = _is_unsigned(op.x), _is_unsigned(op.y)
 
     def body(x: SSAValue, y: SSAValue) -> SSAValue:
         if scalar.is_float(x):
@@ -134,7 +157,7 @@ def lower_pow(kc: KernelContext) -> None:
         yf = scalar.convert(y, f64, src_unsigned=y_unsigned)
         return scalar.convert(math.PowFOp(xf, yf).result, x.type, dst_unsigned=x_unsigned)
 
-    elementwise(kc, ["x", "y"], "z", body)
+    return body
 
 
 def _reciprocal(x: SSAValue) -> SSAValue:
@@ -144,20 +167,29 @@ def _reciprocal(x: SSAValue) -> SSAValue:
 # ---- unary activations --------------------------------------------------------------
 
 
+def _abs_body(op: Operation) -> Callable[..., SSAValue]:
+    return (lambda x: x) if _is_unsigned(op.x) else scalar.abs_
+
+
 def lower_abs(kc: KernelContext) -> None:
-    if kc.unsigned("x"):
-        elementwise(kc, ["x"], "y", lambda x: x)
-    else:
-        elementwise(kc, ["x"], "y", scalar.abs_)
+    elementwise(kc, ["x"], "y", _abs_body(kc.op))
+
+
+def _relu_body(op: Operation) -> Callable[..., SSAValue]:
+    unsigned = _is_unsigned(op.x)
+    return lambda x: scalar.maximum(x, _c(0, x), unsigned)
 
 
 def lower_relu(kc: KernelContext) -> None:
-    unsigned = kc.unsigned("x")
-    elementwise(kc, ["x"], "y", lambda x: scalar.maximum(x, _c(0, x), unsigned))
+    elementwise(kc, ["x"], "y", _relu_body(kc.op))
 
 
 def lower_sign(kc: KernelContext) -> None:
-    unsigned = kc.unsigned("input")
+    elementwise(kc, ["input"], "output", _sign_body(kc.op))
+
+
+def _sign_body(op: Operation) -> Callable[..., SSAValue]:
+    unsigned = _is_unsigned(op.input)
 
     def body(x: SSAValue) -> SSAValue:
         zero = _c(0, x)
@@ -166,25 +198,30 @@ def lower_sign(kc: KernelContext) -> None:
             return pos
         return scalar.select(scalar.compare("lt", x, zero), _c(-1, x), pos)
 
-    elementwise(kc, ["input"], "output", body)
+    return body
 
 
 def lower_leaky_relu(kc: KernelContext) -> None:
-    alpha = _prop_float(kc, "alpha")
+    elementwise(kc, ["x"], "y", _leaky_relu_body(kc.op))
+
+
+def _leaky_relu_body(op: Operation) -> Callable[..., SSAValue]:
+    alpha = _op_float(op, "alpha")
 
     def body(x: SSAValue) -> SSAValue:
         neg = scalar.compare("lt", x, _c(0, x))
         return scalar.select(neg, scalar.mul(x, _c(alpha, x)), x)
 
-    elementwise(kc, ["x"], "y", body)
+    return body
+
+
+def _prelu(x: SSAValue, slope: SSAValue) -> SSAValue:
+    neg = scalar.compare("lt", x, _c(0, x))
+    return scalar.select(neg, scalar.mul(x, slope), x)
 
 
 def lower_prelu(kc: KernelContext) -> None:
-    def body(x: SSAValue, slope: SSAValue) -> SSAValue:
-        neg = scalar.compare("lt", x, _c(0, x))
-        return scalar.select(neg, scalar.mul(x, slope), x)
-
-    elementwise(kc, ["x", "slope"], "y", body)
+    elementwise(kc, ["x", "slope"], "y", _prelu)
 
 
 def _sigmoid(x: SSAValue) -> SSAValue:
@@ -205,9 +242,13 @@ def _clamp01(v: SSAValue) -> SSAValue:
     return scalar.maximum(_c(0, v), scalar.minimum(_c(1, v), v))
 
 
+def _hard_sigmoid_body(op: Operation) -> Callable[..., SSAValue]:
+    alpha, beta = _op_float(op, "alpha"), _op_float(op, "beta")
+    return lambda x: _clamp01(scalar.add(scalar.mul(x, _c(alpha, x)), _c(beta, x)))
+
+
 def lower_hard_sigmoid(kc: KernelContext) -> None:
-    alpha, beta = _prop_float(kc, "alpha"), _prop_float(kc, "beta")
-    elementwise(kc, ["x"], "y", lambda x: _clamp01(scalar.add(scalar.mul(x, _c(alpha, x)), _c(beta, x))))
+    elementwise(kc, ["x"], "y", _hard_sigmoid_body(kc.op))
 
 
 def _hard_swish(x: SSAValue) -> SSAValue:
@@ -216,29 +257,41 @@ def _hard_swish(x: SSAValue) -> SSAValue:
 
 
 def lower_elu(kc: KernelContext) -> None:
-    alpha = _prop_float(kc, "alpha")
+    elementwise(kc, ["x"], "y", _elu_body(kc.op))
+
+
+def _elu_body(op: Operation) -> Callable[..., SSAValue]:
+    alpha = _op_float(op, "alpha")
 
     def body(x: SSAValue) -> SSAValue:
         em1 = scalar.sub(math.ExpOp(x).result, _c(1, x))
         return scalar.select(scalar.compare("lt", x, _c(0, x)), scalar.mul(em1, _c(alpha, x)), x)
 
-    elementwise(kc, ["x"], "y", body)
+    return body
 
 
 def lower_selu(kc: KernelContext) -> None:
-    alpha, gamma = _prop_float(kc, "alpha"), _prop_float(kc, "gamma")
+    elementwise(kc, ["x"], "y", _selu_body(kc.op))
+
+
+def _selu_body(op: Operation) -> Callable[..., SSAValue]:
+    alpha, gamma = _op_float(op, "alpha"), _op_float(op, "gamma")
 
     def body(x: SSAValue) -> SSAValue:
         neg = scalar.sub(scalar.mul(math.ExpOp(x).result, _c(alpha, x)), _c(alpha, x))
         v = scalar.select(scalar.compare("gt", x, _c(0, x)), x, neg)
         return scalar.mul(v, _c(gamma, x))
 
-    elementwise(kc, ["x"], "y", body)
+    return body
 
 
 def lower_gelu(kc: KernelContext) -> None:
     """none: x/2 (1 + erf(x / sqrt 2)); tanh: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-    approximate = str_attr_value(kc.op.approximate)
+    elementwise(kc, ["x"], "y", _gelu_body(kc.op))
+
+
+def _gelu_body(op: Operation) -> Callable[..., SSAValue]:
+    approximate = str_attr_value(op.approximate)
 
     def body(x: SSAValue) -> SSAValue:
         if approximate == "tanh":
@@ -249,7 +302,7 @@ def lower_gelu(kc: KernelContext) -> None:
             t = math.ErfOp(scalar.mul(x, _c(1.0 / pymath.sqrt(2.0), x))).result
         return scalar.mul(scalar.mul(x, _c(0.5, x)), scalar.add(_c(1, x), t))
 
-    elementwise(kc, ["x"], "y", body)
+    return body
 
 
 def _softsign(x: SSAValue) -> SSAValue:
@@ -258,24 +311,32 @@ def _softsign(x: SSAValue) -> SSAValue:
 
 
 def lower_thresholded_relu(kc: KernelContext) -> None:
-    alpha = _prop_float(kc, "alpha")
+    elementwise(kc, ["x"], "y", _thresholded_relu_body(kc.op))
+
+
+def _thresholded_relu_body(op: Operation) -> Callable[..., SSAValue]:
+    alpha = _op_float(op, "alpha")
 
     def body(x: SSAValue) -> SSAValue:
         return scalar.select(scalar.compare("gt", x, _c(alpha, x)), x, _c(0, x))
 
-    elementwise(kc, ["x"], "y", body)
+    return body
 
 
 def lower_celu(kc: KernelContext) -> None:
     """max(0, x) + min(0, alpha * expm1(x / alpha))."""
-    alpha = _prop_float(kc, "alpha")
+    elementwise(kc, ["x"], "y", _celu_body(kc.op))
+
+
+def _celu_body(op: Operation) -> Callable[..., SSAValue]:
+    alpha = _op_float(op, "alpha")
 
     def body(x: SSAValue) -> SSAValue:
         em1 = math.ExpM1Op(scalar.div(x, _c(alpha, x))).result
         neg = scalar.minimum(_c(0, x), scalar.mul(em1, _c(alpha, x)))
         return scalar.add(scalar.maximum(_c(0, x), x), neg)
 
-    elementwise(kc, ["x"], "y", body)
+    return body
 
 
 def _mish(x: SSAValue) -> SSAValue:
@@ -285,16 +346,24 @@ def _mish(x: SSAValue) -> SSAValue:
 
 def lower_swish(kc: KernelContext) -> None:
     """x * sigmoid(alpha * x)."""
-    alpha = _prop_float(kc, "alpha")
-    elementwise(kc, ["x"], "y", lambda x: scalar.mul(x, _sigmoid(scalar.mul(x, _c(alpha, x)))))
+    elementwise(kc, ["x"], "y", _swish_body(kc.op))
+
+
+def _swish_body(op: Operation) -> Callable[..., SSAValue]:
+    alpha = _op_float(op, "alpha")
+    return lambda x: scalar.mul(x, _sigmoid(scalar.mul(x, _c(alpha, x))))
 
 
 def lower_shrink(kc: KernelContext) -> None:
     """x + bias if x < -lambd, x - bias if x > lambd, else 0. Integers are compared and
     shifted in f64 and converted back truncating toward zero (numpy's astype, as the
     ONNX reference does); results outside the integer type are unspecified."""
-    bias, lambd = _prop_float(kc, "bias"), _prop_float(kc, "lambd")
-    unsigned = kc.unsigned("input")
+    elementwise(kc, ["input"], "output", _shrink_body(kc.op))
+
+
+def _shrink_body(op: Operation) -> Callable[..., SSAValue]:
+    bias, lambd = _op_float(op, "bias"), _op_float(op, "lambd")
+    unsigned = _is_unsigned(op.input)
 
     def body(x: SSAValue) -> SSAValue:
         v = x if scalar.is_float(x) else scalar.convert(x, f64, src_unsigned=unsigned)
@@ -308,7 +377,7 @@ def lower_shrink(kc: KernelContext) -> None:
             return scalar.convert(r, x.type, dst_unsigned=True)
         return scalar.convert(scalar.convert(r, i64), x.type)
 
-    elementwise(kc, ["input"], "output", body)
+    return body
 
 
 # ---- float classification -----------------------------------------------------------
@@ -319,9 +388,13 @@ def _is_nan(x: SSAValue) -> SSAValue:
 
 
 def lower_is_inf(kc: KernelContext) -> None:
-    negative = int_attr_value(kc.op.detect_negative) == 1
-    positive = int_attr_value(kc.op.detect_positive) == 1
-    out_type = kc.output("y").type.element_type
+    elementwise(kc, ["x"], "y", _is_inf_body(kc.op))
+
+
+def _is_inf_body(op: Operation) -> Callable[..., SSAValue]:
+    negative = int_attr_value(op.detect_negative) == 1
+    positive = int_attr_value(op.detect_positive) == 1
+    out_type = signless(op.y.type.element_type)
 
     def body(x: SSAValue) -> SSAValue:
         result = None
@@ -331,7 +404,7 @@ def lower_is_inf(kc: KernelContext) -> None:
                 result = hit if result is None else arith.OrIOp(result, hit).result
         return result if result is not None else scalar.const(False, out_type)
 
-    elementwise(kc, ["x"], "y", body)
+    return body
 
 
 # ---- clip, variadic, where ----------------------------------------------------------
@@ -419,8 +492,12 @@ def lower_bit_shift(kc: KernelContext) -> None:
     """LEFT: shli; RIGHT: shrui (unsigned) or shrsi (signed, opset 28). An amount that is
     negative or >= the bit width (one unsigned compare) never reaches the shift, which
     would be poison in LLVM: it gives 0, or the sign fill for a signed right shift."""
-    left = str_attr_value(kc.op.direction) == "LEFT"
-    unsigned = kc.unsigned("x")
+    elementwise(kc, ["x", "y"], "z", _bit_shift_body(kc.op))
+
+
+def _bit_shift_body(op: Operation) -> Callable[..., SSAValue]:
+    left = str_attr_value(op.direction) == "LEFT"
+    unsigned = _is_unsigned(op.x)
 
     def body(x: SSAValue, y: SSAValue) -> SSAValue:
         width = x.type.width.data
@@ -431,7 +508,7 @@ def lower_bit_shift(kc: KernelContext) -> None:
         shifted = (arith.ShLIOp(x, amount) if left else arith.ShRUIOp(x, amount)).result
         return scalar.select(in_range, shifted, _c(0, x))
 
-    elementwise(kc, ["x", "y"], "z", body)
+    return body
 
 
 # ---- conversions and copies ---------------------------------------------------------
@@ -440,10 +517,17 @@ def lower_bit_shift(kc: KernelContext) -> None:
 def lower_cast(kc: KernelContext) -> None:
     """Cast, and CastLike (whose target_type only gives the output's element type)."""
     to = kc.output("output").type.element_type
-    src_unsigned, dst_unsigned = kc.unsigned("input"), kc.unsigned("output")
     if not isinstance(to, (AnyFloat, IntegerType)):
         raise kc.fail(f"cannot cast to {to}")
-    elementwise(kc, ["input"], "output", lambda v: scalar.convert(v, to, src_unsigned, dst_unsigned))
+    elementwise(kc, ["input"], "output", _cast_body(kc.op))
+
+
+def _cast_body(op: Operation) -> Callable[..., SSAValue]:
+    to = signless(op.output.type.element_type)
+    if not isinstance(to, (AnyFloat, IntegerType)):
+        raise ValueError(f"cannot cast to {to}")
+    src_unsigned, dst_unsigned = _is_unsigned(op.input), _is_unsigned(op.output)
+    return lambda v: scalar.convert(v, to, src_unsigned, dst_unsigned)
 
 
 def lower_identity(kc: KernelContext) -> None:
@@ -541,4 +625,127 @@ LOWERINGS: dict[str, KernelLowering] = {
     "onnx.CastLike": lower_cast,
     "onnx.Identity": lower_identity,
     "onnx.Dropout": lower_dropout,
+}
+
+
+# ---- scalar bodies without buffers (fused kernels) ----------------------------------
+
+# op -> fn(op, values) -> value: the scalar body of one elementwise graph op applied to
+# loop-level values, one per operand actually present, in operand order (an absent
+# optional Clip bound has no value). Fused kernels chain these in registers; the
+# lowerings above build the same bodies.
+ScalarBody = Callable[[Operation, Sequence[SSAValue]], SSAValue]
+
+
+def _plain(fn: Callable[..., SSAValue]) -> ScalarBody:
+    return lambda op, values: fn(*values)
+
+
+def _made(make: Callable[[Operation], Callable[..., SSAValue]]) -> ScalarBody:
+    return lambda op, values: make(op)(*values)
+
+
+def _clip_scalar(op: Operation, values: Sequence[SSAValue]) -> SSAValue:
+    unsigned = _is_unsigned(op.input)
+    rest = iter(values[1:])
+    lo = next(rest) if op.min is not None else None
+    hi = next(rest) if op.max is not None else None
+    x = values[0]
+    if lo is not None:
+        x = scalar.maximum(x, lo, unsigned)
+    if hi is not None:
+        x = scalar.minimum(x, hi, unsigned)
+    return x
+
+
+def _fold_scalar(pick: Callable[[SSAValue, SSAValue, bool], SSAValue]) -> ScalarBody:
+    def body(op: Operation, values: Sequence[SSAValue]) -> SSAValue:
+        unsigned = _is_unsigned(op.results[0])
+        acc = values[0]
+        for v in values[1:]:
+            acc = pick(acc, v, unsigned)
+        return acc
+
+    return body
+
+
+def _sum_scalar(op: Operation, values: Sequence[SSAValue]) -> SSAValue:
+    acc = values[0]
+    for v in values[1:]:
+        acc = scalar.add(acc, v)
+    return acc
+
+
+def _mean_scalar(op: Operation, values: Sequence[SSAValue]) -> SSAValue:
+    return _mean_finish(_sum_scalar(op, values), len(values))
+
+
+def _compare_scalar(kind: str) -> ScalarBody:
+    return lambda op, values: scalar.compare(kind, values[0], values[1], _is_unsigned(op.a))
+
+
+SCALAR_BODIES: dict[str, ScalarBody] = {
+    "onnx.Add": _plain(scalar.add),
+    "onnx.Sub": _plain(scalar.sub),
+    "onnx.Mul": _plain(scalar.mul),
+    "onnx.Div": _made(_div_body),
+    "onnx.Mod": _made(_mod_body),
+    "onnx.Pow": _made(_pow_body),
+    "onnx.Neg": _plain(scalar.neg),
+    "onnx.Abs": _made(_abs_body),
+    "onnx.Sign": _made(_sign_body),
+    "onnx.Reciprocal": _plain(_reciprocal),
+    **{
+        name: _plain(_math(cls))
+        for name, cls in {
+            "onnx.Sqrt": math.SqrtOp, "onnx.Exp": math.ExpOp, "onnx.Log": math.LogOp,
+            "onnx.Tanh": math.TanhOp, "onnx.Erf": math.ErfOp, "onnx.Sin": math.SinOp,
+            "onnx.Cos": math.CosOp, "onnx.Tan": math.TanOp, "onnx.Asin": math.AsinOp,
+            "onnx.Acos": math.AcosOp, "onnx.Atan": math.AtanOp, "onnx.Sinh": math.SinhOp,
+            "onnx.Cosh": math.CoshOp, "onnx.Asinh": math.AsinhOp, "onnx.Acosh": math.AcoshOp,
+            "onnx.Atanh": math.AtanhOp, "onnx.Floor": math.FloorOp, "onnx.Ceil": math.CeilOp,
+            "onnx.Round": math.RoundEvenOp,
+        }.items()
+    },
+    "onnx.Relu": _made(_relu_body),
+    "onnx.LeakyRelu": _made(_leaky_relu_body),
+    "onnx.PRelu": _plain(_prelu),
+    "onnx.Sigmoid": _plain(_sigmoid),
+    "onnx.Softplus": _plain(_softplus),
+    "onnx.HardSigmoid": _made(_hard_sigmoid_body),
+    "onnx.HardSwish": _plain(_hard_swish),
+    "onnx.Elu": _made(_elu_body),
+    "onnx.Selu": _made(_selu_body),
+    "onnx.Gelu": _made(_gelu_body),
+    "onnx.Softsign": _plain(_softsign),
+    "onnx.ThresholdedRelu": _made(_thresholded_relu_body),
+    "onnx.Celu": _made(_celu_body),
+    "onnx.Mish": _plain(_mish),
+    "onnx.Swish": _made(_swish_body),
+    "onnx.Shrink": _made(_shrink_body),
+    "onnx.IsNaN": _plain(_is_nan),
+    "onnx.IsInf": _made(_is_inf_body),
+    "onnx.Clip": _clip_scalar,
+    "onnx.Max": _fold_scalar(scalar.maximum),
+    "onnx.Min": _fold_scalar(scalar.minimum),
+    "onnx.Sum": _sum_scalar,
+    "onnx.Mean": _mean_scalar,
+    "onnx.Where": _plain(scalar.select),
+    "onnx.Equal": _compare_scalar("eq"),
+    "onnx.Less": _compare_scalar("lt"),
+    "onnx.LessOrEqual": _compare_scalar("le"),
+    "onnx.Greater": _compare_scalar("gt"),
+    "onnx.GreaterOrEqual": _compare_scalar("ge"),
+    "onnx.Not": _plain(_not),
+    "onnx.And": _plain(lambda a, b: arith.AndIOp(a, b).result),
+    "onnx.Or": _plain(lambda a, b: arith.OrIOp(a, b).result),
+    "onnx.Xor": _plain(lambda a, b: arith.XOrIOp(a, b).result),
+    "onnx.BitwiseAnd": _plain(lambda a, b: arith.AndIOp(a, b).result),
+    "onnx.BitwiseOr": _plain(lambda a, b: arith.OrIOp(a, b).result),
+    "onnx.BitwiseXor": _plain(lambda a, b: arith.XOrIOp(a, b).result),
+    "onnx.BitwiseNot": _plain(_bitwise_not),
+    "onnx.BitShift": _made(_bit_shift_body),
+    "onnx.Cast": _made(_cast_body),
+    "onnx.CastLike": lambda op, values: _cast_body(op)(values[0]),
+    "onnx.Identity": _plain(lambda v: v),
 }

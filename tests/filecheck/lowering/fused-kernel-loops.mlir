@@ -1,0 +1,110 @@
+// convert-onnx-to-loops on strata.FusedKernel groups (formed by fuse-kernels): one
+// kernel per group, one loop nest over the iteration shape, each external input
+// loaded once per element (broadcast inputs with their own indices), the ops' scalar
+// bodies chained in registers, each group output stored once. Intermediates get no
+// buffer: no memref.alloc in the kernel or in the entry.
+// RUN: opt-tool %s --split-input-file -p fuse-kernels,convert-onnx-to-loops | filecheck %s
+
+// Add (broadcast bias) -> Relu -> Mul: the kernel is named after the fused op types
+// and marked elementwise (the memory planner's in-place check reads that).
+func.func @main(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> attributes {strata.input_names = ["x", "b"], strata.output_names = ["y"]} {
+  %s = "onnx.Add"(%x, %b) : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %r = "onnx.Relu"(%s) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %y = "onnx.Mul"(%r, %s) : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return %y : tensor<2x3xf32>
+}
+// CHECK-LABEL: func.func private @k0_FusedKernel(%x: memref<2x3xf32>, %b: memref<3xf32>, %y: memref<2x3xf32>)
+// CHECK-SAME:      strata.onnx_op = "Fused(Add,Relu,Mul)", strata.elementwise
+// CHECK-NOT:     memref.alloc
+// CHECK:         scf.for [[I:%.*]] = {{.*}} {
+// CHECK:           scf.for [[J:%.*]] = {{.*}} {
+// CHECK-NEXT:        [[X:%.*]] = memref.load %x[[[I]], [[J]]] : memref<2x3xf32>
+// CHECK-NEXT:        [[B:%.*]] = memref.load %b[[[J]]] : memref<3xf32>
+// CHECK-NEXT:        [[S:%.*]] = arith.addf [[X]], [[B]] : f32
+// CHECK-NEXT:        [[ZERO:%.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:        [[R:%.*]] = arith.maximumf [[S]], [[ZERO]] : f32
+// CHECK-NEXT:        [[Y:%.*]] = arith.mulf [[R]], [[S]] : f32
+// CHECK-NEXT:        memref.store [[Y]], %y[[[I]], [[J]]] : memref<2x3xf32>
+// CHECK-NEXT:      }
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return
+// CHECK-LABEL: func.func @main
+// CHECK-NOT:     memref.alloc
+// CHECK:         func.call @k0_FusedKernel(%x, %b, %out0)
+// CHECK-NEXT:    func.return
+
+// -----
+
+// Softmax with a Mul epilogue: Softmax's own loops, and at its store the Mul runs on
+// the stored value. %p is also a graph output, so it is still stored; %y is stored
+// from the same loop iteration.
+func.func @main(%x: tensor<2x4xf32>, %w: tensor<4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) attributes {strata.input_names = ["x", "w"], strata.output_names = ["y", "p"]} {
+  %p = "onnx.Softmax"(%x) : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  %y = "onnx.Mul"(%p, %w) : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  func.return %y, %p : tensor<2x4xf32>, tensor<2x4xf32>
+}
+// CHECK-LABEL: func.func private @k0_FusedKernel(%x: memref<2x4xf32>, %w: memref<4xf32>, %p: memref<2x4xf32>, %y: memref<2x4xf32>)
+// CHECK-SAME:      strata.onnx_op = "Fused(Softmax,Mul)"
+// CHECK-NOT:     strata.elementwise
+// CHECK-NOT:     memref.alloc
+// CHECK:             scf.yield
+// CHECK:             scf.yield
+// CHECK:           scf.for [[J:%.*]] = {{.*}} {
+// CHECK-NEXT:        memref.load %x
+// CHECK-NEXT:        arith.subf
+// CHECK-NEXT:        [[E:%.*]] = math.exp
+// CHECK-NEXT:        [[P:%.*]] = arith.divf [[E]], {{%.*}} : f32
+// CHECK-NEXT:        [[W:%.*]] = memref.load %w[[[J]]] : memref<4xf32>
+// CHECK-NEXT:        [[Y:%.*]] = arith.mulf [[P]], [[W]] : f32
+// CHECK-NEXT:        memref.store [[Y]], %y[{{%.*}}, [[J]]] : memref<2x4xf32>
+// CHECK-NEXT:        memref.store [[P]], %p[{{%.*}}, [[J]]] : memref<2x4xf32>
+// CHECK-NEXT:      }
+// CHECK-LABEL: func.func @main
+// CHECK-NEXT:    func.call @k0_FusedKernel(%x, %w, %out1, %out0)
+// CHECK-NEXT:    func.return
+
+// -----
+
+// LayerNormalization -> Relu where the normalized value is used only inside the group:
+// it is never stored, only the Relu's result is.
+func.func @main(%x: tensor<2x4xf32>, %g: tensor<4xf32>) -> tensor<2x4xf32> attributes {strata.input_names = ["x", "g"], strata.output_names = ["y"]} {
+  %n = "onnx.LayerNormalization"(%x, %g) <{resultSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %y = "onnx.Relu"(%n) : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  func.return %y : tensor<2x4xf32>
+}
+// CHECK-LABEL: func.func private @k0_FusedKernel(%x: memref<2x4xf32>, %g: memref<4xf32>, %y: memref<2x4xf32>)
+// CHECK-SAME:      strata.onnx_op = "Fused(LayerNormalization,Relu)"
+// CHECK-NOT:     memref.alloc
+// CHECK:         [[R:%.*]] = arith.maximumf
+// CHECK-NEXT:    memref.store [[R]], %y
+// CHECK-NOT:     memref.store
+// CHECK:         func.return
+
+// -----
+
+// Mul -> ReduceSum -> Sqrt: the Mul (prologue) is recomputed where the reduction loads
+// its input, the Sqrt (epilogue) applied where it stores: one loop nest reading x and
+// the broadcast w, storing only y.
+func.func @main(%x: tensor<3x4xf32>, %w: tensor<4xf32>) -> tensor<3x1xf32> attributes {strata.input_names = ["x", "w"], strata.output_names = ["y"]} {
+  %axes = "onnx.Constant"() <{value = dense<1> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %m = "onnx.Mul"(%x, %w) : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  %s = "onnx.ReduceSum"(%m, %axes) : (tensor<3x4xf32>, tensor<1xi64>) -> tensor<3x1xf32>
+  %y = "onnx.Sqrt"(%s) : (tensor<3x1xf32>) -> tensor<3x1xf32>
+  func.return %y : tensor<3x1xf32>
+}
+// CHECK-LABEL: func.func private @k0_FusedKernel(%x: memref<3x4xf32>, %w: memref<4xf32>, %axes: memref<1xi64>, %y: memref<3x1xf32>)
+// CHECK-SAME:      strata.onnx_op = "Fused(Mul,ReduceSum,Sqrt)"
+// CHECK-NOT:     memref.alloc
+// CHECK:         scf.for [[I:%.*]] = {{.*}} {
+// CHECK:           [[SUM:%.*]] = scf.for [[J:%.*]] = {{.*}} iter_args([[ACC:%.*]] = {{%.*}}) -> (f32) {
+// CHECK-NEXT:        [[X:%.*]] = memref.load %x[[[I]], [[J]]] : memref<3x4xf32>
+// CHECK-NEXT:        [[W:%.*]] = memref.load %w[[[J]]] : memref<4xf32>
+// CHECK-NEXT:        [[M:%.*]] = arith.mulf [[X]], [[W]] : f32
+// CHECK-NEXT:        [[A:%.*]] = arith.addf [[ACC]], [[M]] : f32
+// CHECK-NEXT:        scf.yield [[A]] : f32
+// CHECK-NEXT:      }
+// CHECK-NEXT:      [[ZERO:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:      [[R:%.*]] = math.sqrt [[SUM]] : f32
+// CHECK-NEXT:      memref.store [[R]], %y[[[I]], [[ZERO]]] : memref<3x1xf32>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return
