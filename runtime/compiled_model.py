@@ -3,6 +3,11 @@
 The entry point takes one array of pointers (inputs, outputs, weights). The array is
 built once; a call only writes the input and output pointers into it and makes one
 ctypes call, so the per-call cost is a few microseconds.
+
+Intermediates live in one arena (entry argument kind "arena:BYTES", planned at compile
+time by `lowering/plan_memory.py`): it is allocated once per CompiledModel, 64-byte
+aligned, and reused by every call; the machine code allocates nothing. Calls on one
+model are serialized by a lock because they share the pointer array and the arena.
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ class TensorSpec:
         return f"{self.dtype.name}{list(self.shape)}"
 
 
+def aligned_bytes(nbytes: int, align: int = 64) -> np.ndarray:
+    """A zeroed uint8 array of `nbytes` (at least one) whose data is `align`-aligned;
+    it keeps its over-allocated base alive."""
+    raw = np.zeros(max(nbytes, 1) + align, dtype=np.uint8)
+    start = -raw.ctypes.data % align
+    return raw[start : start + max(nbytes, 1)]
+
+
 class CompiledModel:
     """Run with `.run({name: array})` or `model(*arrays)`; outputs come back in graph order."""
 
@@ -51,7 +64,8 @@ class CompiledModel:
         self._out_slot: list[int] = []
         in_index = {s.name: i for i, s in enumerate(self.inputs)}
         self._weights: list[np.ndarray] = []  # keeps weight buffers alive
-        # The pointer array (and, later, the arena) is per model: calls are serialized.
+        self._arena: np.ndarray | None = None
+        # The pointer array and the arena are per model: calls are serialized.
         self._lock = threading.Lock()
         out_seen = 0
         for slot, kind in enumerate(arg_kinds):
@@ -68,6 +82,11 @@ class CompiledModel:
                     array = np.empty(1, dtype=array.dtype)
                 self._weights.append(array)
                 self._argv[slot] = array.ctypes.data
+            elif role == "arena":
+                if self._arena is not None:
+                    raise ValueError("the entry takes two arenas")
+                self._arena = aligned_bytes(int(name))
+                self._argv[slot] = self._arena.ctypes.data
             else:
                 raise ValueError(f"unknown entry argument kind '{kind}'")
 

@@ -1,14 +1,22 @@
-// --emit=llvm on a graph-level module lowers it to loops first, then to LLVM IR: every
-// kernel and the entry's body are `internal`, `strata_entry(ptr argv)` is the one
-// exported symbol (it loads each buffer pointer from its argv slot, in strata.args
-// order, and calls @main); scf.for becomes a header block with phis (the induction
-// variable and each iter_arg), math.exp an llvm.exp intrinsic, i1 buffers are bytes
-// (zext to i8 on store, trunc on load), intermediates come from aligned_alloc(64, n)
-// rounded up to a multiple of 64 and are freed. The same IR comes from lowering to
-// loops explicitly first, and llvmlite parses and verifies it.
-// RUN: opt-tool %s --emit=llvm | filecheck %s
+// The loop level (one kernel per op, unplanned) to LLVM IR: every kernel and the
+// entry's body are `internal`, `strata_entry(ptr argv)` is the one exported symbol (it
+// loads each buffer pointer from its argv slot, in strata.args order, and calls @main,
+// which stays a call: noinline); scf.for becomes a header block with phis (the
+// induction variable and each iter_arg), math.exp an llvm.exp intrinsic, i1 buffers are
+// bytes (zext to i8 on store, trunc on load), intermediates of an unplanned entry come
+// from aligned_alloc(64, n) rounded up to a multiple of 64 and are freed; llvmlite
+// parses and verifies it.
 // RUN: opt-tool %s -p convert-onnx-to-loops --emit=llvm | filecheck %s
-// RUN: opt-tool %s --emit=llvm | python3 -c "import sys, llvmlite.binding as l; l.parse_assembly(sys.stdin.read()).verify(); print('LLVM IR OK')" | filecheck %s --check-prefix=VERIFY
+// RUN: opt-tool %s -p convert-onnx-to-loops --emit=llvm | python3 -c "import sys, llvmlite.binding as l; l.parse_assembly(sys.stdin.read()).verify(); print('LLVM IR OK')" | filecheck %s --check-prefix=VERIFY
+// --emit=llvm on the graph level lowers as compile() does: fuse-kernels makes Less+Where
+// and Exp+ReduceSum one kernel each, and nothing is left to allocate (the fused
+// intermediates live in registers, so plan-memory adds no arena argument).
+// RUN: opt-tool %s --emit=llvm | filecheck %s --check-prefix=PLANNED
+// PLANNED:     define internal void @"k0_FusedKernel"(ptr %".1", ptr %".2", ptr %".3")
+// PLANNED:     define internal void @"k1_FusedKernel"(ptr %".1", ptr %".2")
+// PLANNED:     define internal void @"main"({{.*}}) noinline nounwind
+// PLANNED-NOT: aligned_alloc
+// PLANNED:     define void @"strata_entry"(ptr %"argv")
 
 func.func @main(%x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xf32>, tensor<f32>) attributes {strata.input_names = ["x", "y"], strata.output_names = ["sel", "sum"]} {
   %lt = "onnx.Less"(%x, %y) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
@@ -56,7 +64,7 @@ func.func @main(%x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xf32>, tensor<
 // CHECK-NEXT:    ret void
 
 // CHECK-LABEL: define internal void @"main"(
-// CHECK-SAME:    ptr [[X:%.*]], ptr [[Y:%.*]], ptr [[SEL:%.*]], ptr [[SUM:%.*]]) nounwind
+// CHECK-SAME:    ptr [[X:%.*]], ptr [[Y:%.*]], ptr [[SEL:%.*]], ptr [[SUM:%.*]]) noinline nounwind
 // 4 bytes of i1 -> aligned_alloc(64, 64); 4 floats -> 16 bytes -> 64.
 // CHECK:         [[LTBUF:%.*]] = call ptr @"aligned_alloc"(i64 64, i64 64)
 // CHECK-NEXT:    call void @"k0_Less"(ptr [[X]], ptr [[Y]], ptr [[LTBUF]])

@@ -1,0 +1,524 @@
+"""The pass `plan-memory`: every intermediate buffer of the entry becomes a view into one
+static arena, so a compiled model allocates nothing at run time.
+
+Runs on the loop level, after `convert-onnx-to-loops` and `dedupe-kernels`. The entry
+`@main` calls its kernels in order (the schedule); each `memref.alloc` in it is a buffer
+whose live range is [first op using it, last op using it] over that schedule (written by
+its producer call, read by its consumers). Two buffers whose closed ranges intersect
+conflict: they are both in use during some call and must not share bytes.
+
+The plan:
+- In-place reuse: an elementwise kernel (`strata.onnx_op` in ELEMENTWISE_OPS, or a
+  `fuse-kernels` group of only such ops: output element i depends only on input element
+  i; one intermediate output) writes its output into an input buffer that dies at that
+  call and has the same shape and byte size; the two share one buffer. Only buffers the
+  entry allocates take part (never a graph input, output or weight), so the caller's
+  arrays are never aliased.
+- Placement: each buffer (or in-place group) gets a byte offset, a multiple of 64, such
+  that conflicting buffers never overlap. Four greedy orders are tried, each placing a
+  buffer best-fit into the smallest gap left by the already-placed buffers it conflicts
+  with (else on top of them): largest first (longest-lived among equals),
+  most-conflicting first, by breadth (buffers live at the busiest schedule positions
+  first) and longest-lived first. The smallest arena is kept. Plans are exact, not
+  approximate: every plan is checked for overlaps before the IR is rewritten.
+- Lower bound: the most bytes live at once over the schedule (after in-place merging);
+  no plan of this schedule can use less. Sizes are rounded up to 64 bytes everywhere.
+
+The rewrite: each `memref.alloc` becomes `memref.view %arena[%offset][]`, the deallocs
+go, and the arena arrives as a new last entry argument `memref<Nxi8>` listed in
+`strata.args` as "arena:N" (the runtime allocates it once per compiled model, 64-byte
+aligned). The entry records `strata.arena_bytes`, `strata.naive_bytes` (sum of all
+intermediates), `strata.lower_bound_bytes` and `strata.plan_strategy`; the same numbers
+go to `ctx.report`. Before planning, calls that read no intermediate (ConstantOfShape
+fills of weights, in the light models) are moved down next to their first consumer, so
+their results are not live from the start; nothing else is reordered. An entry without
+allocations is left as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    FunctionType,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    i8,
+    i64,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.passes import ModulePass
+
+from compiler.errors import StrataError
+
+ALIGN = 64
+
+# Kernels whose output element i is computed from input element i alone (same index in
+# every same-shaped input), in one loop nest, with a single output: writing the output
+# over a same-shaped input that dies at the call is safe.
+ELEMENTWISE_OPS = frozenset(
+    """Add Sub Mul Div Mod Pow Neg Abs Sign Reciprocal Sqrt Exp Log Tanh Erf Sin Cos Tan
+    Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Floor Ceil Round Relu LeakyRelu PRelu
+    Sigmoid Softplus HardSigmoid HardSwish Elu Selu Gelu Softsign ThresholdedRelu Celu
+    Mish Swish Shrink IsNaN IsInf Clip Max Min Sum Mean Where Equal Less LessOrEqual
+    Greater GreaterOrEqual Not And Or Xor BitwiseAnd BitwiseOr BitwiseXor BitwiseNot
+    BitShift Cast CastLike Identity""".split()
+)
+
+
+def is_elementwise_kernel(onnx_op: str) -> bool:
+    """A one-op kernel in ELEMENTWISE_OPS, or a `fuse-kernels` group "Fused(A,B,...)" of
+    only such ops (an elementwise group is one loop nest that loads every input at the
+    element it stores)."""
+    if onnx_op.startswith("Fused(") and onnx_op.endswith(")"):
+        members = onnx_op[len("Fused(") : -1].split(",")
+        return bool(members) and all(m.strip() in ELEMENTWISE_OPS for m in members)
+    return onnx_op in ELEMENTWISE_OPS
+
+
+class MemoryPlanError(StrataError):
+    """The entry cannot be planned (an unexpected use of a buffer, or a bad plan)."""
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One arena slot: `size` bytes (a multiple of 64) in use over schedule positions
+    [start, end]; `names` are the SSA names of the allocs sharing it (in-place groups)."""
+
+    size: int
+    start: int
+    end: int
+    names: tuple[str, ...] = ()
+
+    def conflicts(self, other: Buffer) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+
+@dataclass
+class MemoryPlan:
+    buffers: list[Buffer]
+    offsets: list[int]
+    arena_bytes: int
+    naive_bytes: int
+    lower_bound_bytes: int
+    strategy: str
+    in_place: int = 0  # how many allocs were merged into an input's buffer
+    tried: dict[str, int] = field(default_factory=dict)  # strategy -> arena bytes
+
+    def report(self) -> dict[str, int]:
+        return {
+            "naive_bytes": self.naive_bytes,
+            "arena_bytes": self.arena_bytes,
+            "lower_bound_bytes": self.lower_bound_bytes,
+        }
+
+
+def round_up(n: int, align: int = ALIGN) -> int:
+    return (n + align - 1) // align * align
+
+
+def element_bytes(t: Attribute) -> int:
+    """Bytes per element in memory (i1 is one byte, index is eight)."""
+    if isinstance(t, IntegerType):
+        return max(1, t.width.data // 8)
+    if isinstance(t, IndexType):
+        return 8
+    width = getattr(t, "bitwidth", None)
+    if width is None:
+        raise MemoryPlanError(f"unsized element type {t}")
+    return width // 8
+
+
+def memref_bytes(t: MemRefType) -> int:
+    n = 1
+    for d in t.get_shape():
+        n *= d
+    return n * element_bytes(t.element_type)
+
+
+# ---------------------------------------------------------------------------------------
+# Placement: pure functions over Buffers, so tests can check plans directly.
+# ---------------------------------------------------------------------------------------
+
+
+def conflict_lists(buffers: Sequence[Buffer]) -> list[list[int]]:
+    """For each buffer, the indices of the buffers whose live ranges intersect its own
+    (zero-byte buffers conflict with nothing)."""
+    conflicts: list[list[int]] = [[] for _ in buffers]
+    order = sorted((i for i, b in enumerate(buffers) if b.size), key=lambda i: buffers[i].start)
+    for n, i in enumerate(order):
+        end = buffers[i].end
+        for j in order[n + 1 :]:
+            if buffers[j].start > end:
+                break
+            conflicts[i].append(j)
+            conflicts[j].append(i)
+    return conflicts
+
+
+def place(buffers: Sequence[Buffer], order: Sequence[int], conflicts: list[list[int]]) -> list[int]:
+    """Offsets for `buffers`, placed in `order`: each goes into the smallest gap between
+    already-placed conflicting buffers that holds it, else above all of them."""
+    offsets: list[int | None] = [None] * len(buffers)
+    for i in order:
+        size = buffers[i].size
+        if size == 0:
+            offsets[i] = 0
+            continue
+        taken = sorted((offsets[j], offsets[j] + buffers[j].size) for j in conflicts[i] if offsets[j] is not None)
+        best: tuple[int, int] | None = None  # (gap, offset)
+        cursor = 0
+        for lo, hi in taken:
+            gap = lo - cursor
+            if gap >= size and (best is None or gap < best[0]):
+                best = (gap, cursor)
+            cursor = max(cursor, hi)
+        offsets[i] = best[1] if best is not None else cursor
+    return offsets  # type: ignore[return-value]
+
+
+def live_bytes(buffers: Sequence[Buffer]) -> list[int]:
+    """Bytes in use at each schedule position."""
+    positions = max((b.end for b in buffers), default=-1) + 1
+    delta = [0] * (positions + 1)
+    for b in buffers:
+        delta[b.start] += b.size
+        delta[b.end + 1] -= b.size
+    out, acc = [], 0
+    for d in delta[:-1]:
+        acc += d
+        out.append(acc)
+    return out
+
+
+def lower_bound(buffers: Sequence[Buffer]) -> int:
+    return max(live_bytes(buffers), default=0)
+
+
+def _by_size(buffers: Sequence[Buffer], conflicts: list[list[int]]) -> list[int]:
+    # Among equal sizes, the longest-lived first: they fix the layout for the others
+    # (on DenseNet's equal-sized concat inputs this alone reaches the lower bound).
+    return sorted(range(len(buffers)), key=lambda i: (-buffers[i].size, buffers[i].start - buffers[i].end, buffers[i].start, i))
+
+
+def _by_conflicts(buffers: Sequence[Buffer], conflicts: list[list[int]]) -> list[int]:
+    pressure = [sum(buffers[j].size for j in c) for c in conflicts]
+    return sorted(range(len(buffers)), key=lambda i: (-len(conflicts[i]), -pressure[i], -buffers[i].size, i))
+
+
+def _by_breadth(buffers: Sequence[Buffer], conflicts: list[list[int]]) -> list[int]:
+    """Buffers live at the busiest position first (largest first there), then the next
+    busiest position's, and so on (TFLite's "greedy by breadth")."""
+    live = live_bytes(buffers)
+    at: list[list[int]] = [[] for _ in live]
+    for i, b in enumerate(buffers):
+        for p in range(b.start, b.end + 1):
+            at[p].append(i)
+    seen: set[int] = set()
+    order: list[int] = []
+    for p in sorted(range(len(live)), key=lambda p: (-live[p], p)):
+        for i in sorted(at[p], key=lambda i: (-buffers[i].size, i)):
+            if i not in seen:
+                seen.add(i)
+                order.append(i)
+    order += [i for i in range(len(buffers)) if i not in seen]
+    return order
+
+
+def _by_lifetime(buffers: Sequence[Buffer], conflicts: list[list[int]]) -> list[int]:
+    return sorted(range(len(buffers)), key=lambda i: (buffers[i].start - buffers[i].end, -buffers[i].size, i))
+
+
+STRATEGIES: dict[str, Callable[[Sequence[Buffer], list[list[int]]], list[int]]] = {
+    "size": _by_size,
+    "conflicts": _by_conflicts,
+    "breadth": _by_breadth,
+    "lifetime": _by_lifetime,
+}
+
+
+def arena_size(buffers: Sequence[Buffer], offsets: Sequence[int]) -> int:
+    return max((o + b.size for b, o in zip(buffers, offsets)), default=0)
+
+
+def check_plan(buffers: Sequence[Buffer], offsets: Sequence[int]) -> None:
+    """Raises MemoryPlanError if two buffers live at the same time share a byte, or an
+    offset is misaligned."""
+    for b, o in zip(buffers, offsets):
+        if o % ALIGN or o < 0:
+            raise MemoryPlanError(f"buffer {b.names} at misaligned offset {o}")
+    positions = max((b.end for b in buffers), default=-1) + 1
+    starts: list[list[int]] = [[] for _ in range(positions)]
+    for i, b in enumerate(buffers):
+        if b.size:
+            starts[b.start].append(i)
+    live: list[int] = []
+    for p in range(positions):
+        live = [i for i in live if buffers[i].end >= p]
+        for i in starts[p]:
+            lo, hi = offsets[i], offsets[i] + buffers[i].size
+            for j in live:
+                if lo < offsets[j] + buffers[j].size and offsets[j] < hi:
+                    raise MemoryPlanError(
+                        f"buffers {buffers[i].names} and {buffers[j].names} are live together and overlap"
+                    )
+            live.append(i)
+
+
+def plan_buffers(buffers: Sequence[Buffer], naive_bytes: int | None = None, in_place: int = 0) -> MemoryPlan:
+    """Tries every strategy, keeps the smallest (checked) plan."""
+    conflicts = conflict_lists(buffers)
+    best: tuple[int, str, list[int]] | None = None
+    tried: dict[str, int] = {}
+    for name, order_fn in STRATEGIES.items():
+        offsets = place(buffers, order_fn(buffers, conflicts), conflicts)
+        size = arena_size(buffers, offsets)
+        tried[name] = size
+        if best is None or size < best[0]:
+            best = (size, name, offsets)
+    assert best is not None
+    size, name, offsets = best
+    check_plan(buffers, offsets)
+    return MemoryPlan(
+        buffers=list(buffers),
+        offsets=offsets,
+        arena_bytes=size,
+        naive_bytes=sum(b.size for b in buffers) if naive_bytes is None else naive_bytes,
+        lower_bound_bytes=lower_bound(buffers),
+        strategy=name,
+        in_place=in_place,
+        tried=tried,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The entry function: schedule, live ranges, in-place groups, rewrite.
+# ---------------------------------------------------------------------------------------
+
+
+def entry_function(module: ModuleOp) -> func.FuncOp | None:
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes:
+            return op
+    return None
+
+
+@dataclass
+class _Alloc:
+    op: memref.AllocOp
+    nbytes: int
+    first: int
+    last: int
+    group: int  # index of the group (arena slot) it belongs to
+
+
+def _analyze(module: ModuleOp, entry: func.FuncOp) -> tuple[list[_Alloc], list[Buffer], int]:
+    """Allocs with their live ranges, merged into in-place groups; returns the allocs, one
+    Buffer per group, and how many allocs were merged in place."""
+    block = entry.body.block
+    schedule: dict[Operation, int] = {}
+    allocs: list[_Alloc] = []
+    for op in block.ops:
+        if isinstance(op, memref.AllocOp):
+            if op.operands:
+                raise MemoryPlanError("dynamically sized memref.alloc in the entry")
+            allocs.append(_Alloc(op, memref_bytes(op.memref.type), -1, -1, len(allocs)))
+        elif not isinstance(op, (memref.DeallocOp, func.ReturnOp, arith.ConstantOp)):
+            schedule[op] = len(schedule)
+    by_value: dict[SSAValue, _Alloc] = {}
+    for a in allocs:
+        by_value[a.op.memref] = a
+        positions = []
+        for use in a.op.memref.uses:
+            user = use.operation
+            if isinstance(user, memref.DeallocOp):
+                continue
+            if user not in schedule:
+                raise MemoryPlanError(f"buffer %{a.op.memref.name_hint} is used by {user.name} outside the schedule")
+            positions.append(schedule[user])
+        if not positions:
+            # Never written nor read: it still gets (unshared) bytes for one position.
+            positions = [0]
+        a.first, a.last = min(positions), max(positions)
+
+    kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    group_of = list(range(len(allocs)))  # group index per alloc (the first member's index)
+    group_start = [a.first for a in allocs]
+    group_end = [a.last for a in allocs]
+    merged = 0
+    for op, k in schedule.items():
+        if not isinstance(op, func.CallOp):
+            continue
+        kernel = kernels.get(op.callee.root_reference.data)
+        kind = kernel.attributes.get("strata.onnx_op") if kernel is not None else None
+        if not isinstance(kind, StringAttr) or not is_elementwise_kernel(kind.data):
+            continue
+        args = [by_value[v] for v in op.arguments if v in by_value]
+        outs = [a for a in args if a.first == k]
+        if len(outs) != 1:
+            continue
+        out = outs[0]
+        for a in args:
+            g = group_of[a.group]
+            if (
+                a is not out
+                and group_end[g] == k
+                and group_start[g] < k
+                and a.nbytes == out.nbytes
+                and a.op.memref.type.get_shape() == out.op.memref.type.get_shape()
+            ):
+                group_end[g] = max(group_end[g], group_end[group_of[out.group]])
+                group_of[out.group] = g
+                merged += 1
+                break
+    for a in allocs:
+        a.group = group_of[a.group]
+    groups = sorted({a.group for a in allocs})
+    index = {g: n for n, g in enumerate(groups)}
+    members: dict[int, list[_Alloc]] = {g: [] for g in groups}
+    for a in allocs:
+        members[a.group].append(a)
+        a.group = index[a.group]
+    buffers = [
+        Buffer(
+            size=round_up(max(m.nbytes for m in members[g])),
+            start=min(m.first for m in members[g]),
+            end=max(m.last for m in members[g]),
+            names=tuple(m.op.memref.name_hint or "?" for m in members[g]),
+        )
+        for g in groups
+    ]
+    return allocs, buffers, merged
+
+
+def sink_source_calls(entry: func.FuncOp) -> int:
+    """Moves each call that reads no intermediate (only graph inputs and weights, such as
+    a ConstantOfShape fill) to just before the first op that uses what it writes, so its
+    output is not live from the start; returns how many calls moved.
+
+    Safe because every intermediate is written once, by its producer: a moved call still
+    comes after everything it reads and before everything that reads its results. It can
+    only shorten live ranges (it extends none: it reads no intermediate). No such call
+    is the first user of another one's results (it would read an intermediate), so all
+    targets are found in the original order and the moves do not interact."""
+    block = entry.body.block
+    kinds = [a.data for a in entry.attributes["strata.args"].data] if "strata.args" in entry.attributes else []
+    outputs = {arg for arg, kind in zip(block.args, kinds) if kind.startswith("output:")}
+    read_only = {arg for arg, kind in zip(block.args, kinds) if kind.startswith(("input:", "weight:"))}
+    position = {op: i for i, op in enumerate(block.ops)}
+
+    def users(v: SSAValue) -> list[Operation]:
+        return [u.operation for u in v.uses if not isinstance(u.operation, memref.DeallocOp)]
+
+    moves: list[tuple[Operation, Operation]] = []
+    for op in block.ops:
+        if not isinstance(op, func.CallOp):
+            continue
+        written = [
+            v for v in op.arguments
+            if v in outputs
+            or (isinstance(v.owner, memref.AllocOp) and min(users(v), key=position.get) is op)
+        ]
+        if not written or any(v not in read_only and v not in written for v in op.arguments):
+            continue
+        later = [u for v in written for u in users(v) if u is not op]
+        if not later or any(u not in position for u in later):
+            continue
+        target = min(later, key=position.__getitem__)
+        if position[target] > position[op] + 1:
+            moves.append((op, target))
+    for op, target in moves:
+        op.detach()
+        block.insert_op_before(op, target)
+    return len(moves)
+
+
+def plan_module(module: ModuleOp, reorder: bool = True) -> MemoryPlan | None:
+    """Plans and rewrites the entry of `module`; returns the plan (None if the module has
+    no entry, the entry allocates nothing or is planned already). With `reorder`, source
+    calls are first moved next to their consumers (sink_source_calls)."""
+    entry = entry_function(module)
+    if entry is None or "strata.arena_bytes" in entry.attributes:
+        return None
+    if reorder:
+        sink_source_calls(entry)
+    allocs, buffers, merged = _analyze(module, entry)
+    if not allocs:
+        return None
+    naive = sum(round_up(a.nbytes) for a in allocs)
+    plan = plan_buffers(buffers, naive, merged)
+    _rewrite(entry, allocs, plan)
+    return plan
+
+
+def _rewrite(entry: func.FuncOp, allocs: list[_Alloc], plan: MemoryPlan) -> None:
+    block = entry.body.block
+    arena_bytes = max(plan.arena_bytes, ALIGN)
+    arena_type = MemRefType(i8, [arena_bytes])
+    arena = block.insert_arg(arena_type, len(block.args))
+    arena.name_hint = "arena"
+    inputs = list(entry.function_type.inputs.data) + [arena_type]
+    entry.function_type = FunctionType.from_lists(inputs, list(entry.function_type.outputs.data))
+    kinds = list(entry.attributes["strata.args"].data) if "strata.args" in entry.attributes else []
+    entry.attributes["strata.args"] = ArrayAttr([*kinds, StringAttr(f"arena:{arena_bytes}")])
+
+    planned = {a.op for a in allocs}
+    for op in list(block.ops):
+        if isinstance(op, memref.DeallocOp) and op.memref.owner in planned:
+            block.erase_op(op)
+    constants: dict[int, SSAValue] = {}
+    first = block.first_op
+    for offset in sorted({plan.offsets[a.group] for a in allocs}):
+        c = arith.ConstantOp(IntegerAttr(offset, IndexType()))
+        c.result.name_hint = f"off{offset}"
+        block.insert_op_before(c, first)
+        constants[offset] = c.result
+    for a in allocs:
+        view = memref.ViewOp(arena, constants[plan.offsets[a.group]], [], a.op.memref.type)
+        view.result.name_hint = a.op.memref.name_hint
+        block.insert_op_before(view, a.op)
+        a.op.memref.replace_all_uses_with(view.result)
+        block.erase_op(a.op)
+
+    for key, value in (
+        ("strata.arena_bytes", plan.arena_bytes),
+        ("strata.naive_bytes", plan.naive_bytes),
+        ("strata.lower_bound_bytes", plan.lower_bound_bytes),
+    ):
+        entry.attributes[key] = IntegerAttr(value, i64)
+    entry.attributes["strata.plan_strategy"] = StringAttr(plan.strategy)
+
+
+@dataclass(frozen=True)
+class PlanMemoryPass(ModulePass):
+    """Replaces the entry's allocations by views into one statically planned arena."""
+
+    name = "plan-memory"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        plan_module(op)
+        report = getattr(ctx, "report", None)
+        if isinstance(report, dict):
+            report.update(planned_bytes(op))
+
+
+def planned_bytes(module: ModuleOp) -> dict[str, int]:
+    """naive_bytes, arena_bytes, lower_bound_bytes as recorded on the planned entry
+    (zeros when nothing was planned)."""
+    entry = entry_function(module)
+    keys = ("naive_bytes", "arena_bytes", "lower_bound_bytes")
+    if entry is None:
+        return dict.fromkeys(keys, 0)
+    out = {}
+    for key in keys:
+        attr = entry.attributes.get(f"strata.{key}")
+        out[key] = attr.value.data if isinstance(attr, IntegerAttr) else 0
+    return out
