@@ -38,7 +38,7 @@ EXTENDED = [
     "onnx-fuse-gemm",
     "onnx-fuse-activation",
 ]
-LAYOUT: list[str] = []
+LAYOUT = ["onnx-layout-nchwc"]
 CLEANUP = ["canonicalize", "cse", "dce"]
 
 

@@ -46,9 +46,14 @@ def test_optimized_model_matches_original(name: str, level: str) -> None:
 def test_node_count_never_grows_with_level(name: str) -> None:
     model = _model(name)
     shapes = EXAMPLES[name][1]
-    counts = [len(optimize(model, level, shapes).graph.node) for level in LEVELS]
+    optimized = [optimize(model, level, shapes) for level in LEVELS]
+    counts = [len(m.graph.node) for m in optimized]
     assert counts[0] <= len(model.graph.node)
-    assert all(a >= b for a, b in zip(counts, counts[1:])), counts
+    # Up to -O2 no level adds nodes; -O3's layout pass may add layout conversions at the
+    # borders of blocked regions, and nothing else.
+    assert all(a >= b for a, b in zip(counts[:-1], counts[1:-1])), counts
+    reorders = sum(n.op_type.startswith("Reorder") for n in optimized[-1].graph.node)
+    assert counts[-1] - reorders <= counts[-2], counts
 
 
 def test_all_fuses_batch_norm_in_small_cnn() -> None:

@@ -1,0 +1,403 @@
+"""`onnx-layout-nchwc`: moves convolution-heavy regions to the blocked NCHWc layout
+(block 8 = one AVX2 vector of f32; ops in `dialects/strata/layout.py`).
+
+Patterns, applied greedily to a fixed point:
+
+    BlockConv          onnx.Conv / strata.FusedConv (2-D, f32, group 1, constant W and B,
+                       >= 8 output channels) -> ReorderFromBlocked(ConvNCHWc(x', W', B')).
+                       W is reordered once, here, to a blocked constant [Mb, ICB, KH, KW,
+                       ICL, 8] (zero rows for padded channels), B padded to Mb*8. x' is
+                       ReorderToBlocked(x), or x itself (ICL = 1) when x has fewer than 8
+                       channels (the first conv of a CNN: blocking 3 channels to 8 would
+                       multiply its work by 8/3). A FusedConv residual z is reordered too.
+    CancelReorders     ReorderToBlocked(ReorderFromBlocked(b)) -> b, and the reverse.
+    BlockPool          MaxPool (no Indices) / AveragePool / GlobalAveragePool of a
+                       ReorderFromBlocked value -> the blocked pool, then ReorderFromBlocked.
+    BlockElementwise   Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh of a
+                       ReorderFromBlocked value: folded into the ConvNCHWc's activation
+                       when that conv has no activation and no other use, else the same op
+                       on the blocked tensor. Add / Mul with one ReorderFromBlocked operand
+                       and as the other a value of the same blocked type (through its own
+                       ReorderFromBlocked, or reordered), or a per-channel constant
+                       (reordered to [Cb, 1, 1, 8], zero in padded lanes). An Add of a
+                       lone-use ConvNCHWc without epilogue becomes its residual z.
+
+So the region grows from every blocked conv through the ops that have a blocked form;
+a ReorderFromBlocked stays only before other consumers (and graph outputs), and
+From -> To pairs between two regions cancel.
+
+Exactness: reorders, pooling and elementwise ops are exact. ConvNCHWc uses FMA and sums
+over (input block, kh, kw, lane) in a different order than the NCHW kernel: results
+differ by a few ulps of the accumulated sums (tests use 1e-4).
+
+Does not fire (logged with `missed`) on: grouped / depthwise convs, convs with fewer
+than 8 output channels, non-f32, non 2-D, a non-constant W or B (or no weight table),
+FusedConv activations without a blocked kernel, MaxPool with an Indices output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import Float32Type, ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+
+from compiler.context import weights_of
+from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
+from compiler.pattern_log import LoggedPattern, apply_patterns
+from compiler.weights import WeightTable
+from dialects.onnx.base import float_attr_value, make_floats, make_ints, node_name
+from dialects.onnx.elementwise import (
+    AddOp,
+    HardSigmoidOp,
+    HardSwishOp,
+    LeakyReluOp,
+    MulOp,
+    ReluOp,
+    SigmoidOp,
+    TanhOp,
+)
+from dialects.onnx.nn import AveragePoolOp, ConvOp, GlobalAveragePoolOp, MaxPoolOp
+from dialects.strata.fused import FusedConvOp, activation_of
+from dialects.strata.layout import (
+    BLOCK,
+    BLOCKED_ACTIVATIONS,
+    AveragePoolNCHWcOp,
+    ConvNCHWcOp,
+    GlobalAveragePoolNCHWcOp,
+    MaxPoolNCHWcOp,
+    ReorderFromBlockedOp,
+    ReorderToBlockedOp,
+    blocks,
+)
+
+MIN_OUT_CHANNELS = BLOCK
+
+
+def blocked_type(ty: TensorType) -> TensorType:
+    shape = list(ty.get_shape())
+    return TensorType(ty.element_type, [shape[0], blocks(shape[1]), *shape[2:], BLOCK])
+
+
+def _is_f32(value: SSAValue) -> bool:
+    return isinstance(value.type, TensorType) and isinstance(value.type.element_type, Float32Type)
+
+
+def _from_blocked(value: SSAValue) -> ReorderFromBlockedOp | None:
+    owner = value.owner
+    return owner if isinstance(owner, ReorderFromBlockedOp) else None
+
+
+def _suffixed(op: Operation | None, hint: str | None, suffix: str) -> NameLoc:
+    """A distinct ONNX node name for a reorder next to `op` (exported models need
+    unique node names)."""
+    base = node_name(op) if op is not None else (hint or "input")
+    return NameLoc(StringAttr(f"{base}/{suffix}"), NoneAttr())
+
+
+def _blocked_operand(value: SSAValue, new_ops: list[Operation], at: Operation) -> SSAValue:
+    """The blocked form of an NCHW value for a new op placed before `at`: its
+    ReorderFromBlocked's source, an existing ReorderToBlocked of it before `at`, else a
+    new ReorderToBlocked (appended to new_ops)."""
+    src = _from_blocked(value)
+    if src is not None:
+        return src.x
+    for use in value.uses:
+        user = use.operation
+        if isinstance(user, ReorderToBlockedOp) and user.parent is at.parent and user.is_before_in_block(at):
+            return user.y
+    to = ReorderToBlockedOp.build(operands=[value], result_types=[blocked_type(value.type)])
+    to.location = _suffixed(value.owner if isinstance(value.owner, Operation) else None, value.name_hint, "to_nchwc")
+    to.y.name_hint = f"{value.name_hint or 'x'}_nchwc"
+    new_ops.append(to)
+    return to.y
+
+
+def _replace_blocked(rewriter: PatternRewriter, op: Operation, new_ops: list[Operation], blocked: SSAValue) -> None:
+    """Replaces op's single result by ReorderFromBlocked(blocked)."""
+    (result,) = op.results
+    back = ReorderFromBlockedOp.build(operands=[blocked], result_types=[result.type])
+    back.location = _suffixed(op, None, "from_nchwc")
+    back.y.name_hint = result.name_hint
+    rewriter.replace(op, [*new_ops, back], [back.y])
+
+
+# ---- convolution --------------------------------------------------------------------------
+
+
+def block_weights(w: np.ndarray, blocked_input: bool) -> np.ndarray:
+    """W [M, C, KH, KW] -> [Mb, ICB, KH, KW, ICL, 8] with zeros for padded channels."""
+    m, c, kh, kw = w.shape
+    mp = blocks(m) * BLOCK
+    icl = BLOCK if blocked_input else 1
+    cp = blocks(c) * BLOCK if blocked_input else c
+    padded = np.zeros((mp, cp, kh, kw), w.dtype)
+    padded[:m, :c] = w
+    # [Mb, 8o, ICB, ICL, KH, KW] -> [Mb, ICB, KH, KW, ICL, 8o]
+    return np.ascontiguousarray(padded.reshape(mp // BLOCK, BLOCK, cp // icl, icl, kh, kw).transpose(0, 2, 4, 5, 3, 1))
+
+
+class BlockConv(PatternWithWeights):
+    """onnx.Conv / strata.FusedConv -> ReorderFromBlocked(ConvNCHWc(...))."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, (ConvOp, FusedConvOp)):
+            return
+        if not (_is_f32(op.x) and _is_f32(op.y)) or len(op.x.type.get_shape()) != 4:
+            self.missed(op, "only 2-D f32 convolutions are blocked")
+            return
+        if op.effective_group() != 1:
+            self.missed(op, "grouped/depthwise conv is not blocked")
+            return
+        m, c = op.w.type.get_shape()[:2]
+        if m < MIN_OUT_CHANNELS:
+            self.missed(op, f"fewer than {MIN_OUT_CHANNELS} output channels")
+            return
+        act, params = activation_of(op) if isinstance(op, FusedConvOp) else ("", [])
+        if act not in BLOCKED_ACTIVATIONS:
+            self.missed(op, f"activation {act} has no blocked kernel")
+            return
+        w = known_constant(op.w, self.weights)
+        b = known_constant(op.b, self.weights) if op.b is not None else None
+        if w is None or (op.b is not None and b is None):
+            self.missed(op, "W or B is not a constant")
+            return
+        try:
+            pads = op.effective_pads()
+        except ValueError:
+            self.missed(op, "auto_pad with unknown input sizes")
+            return
+        blocked_input = c >= BLOCK or _from_blocked(op.x) is not None
+        w_blk = block_weights(w, blocked_input)
+        mp = w_blk.shape[0] * BLOCK
+        b_blk = None
+        if b is not None:
+            b_blk = np.zeros((mp,), b.dtype)
+            b_blk[:m] = b.reshape(-1)
+        if not can_create_constants([w_blk.size, mp], self.weights):
+            self.missed(op, "no weight table for the blocked weights")
+            return
+        name = node_name(op)
+        new_ops: list[Operation] = []
+        x = _blocked_operand(op.x, new_ops, op) if blocked_input else op.x
+        w_const = new_constant(w_blk, self.weights, f"{name}.w_nchwc", op, hint=f"{op.w.name_hint or 'w'}_nchwc")
+        new_ops.append(w_const)
+        operands: list = [x, w_const.output, [], []]
+        if b_blk is not None:
+            b_const = new_constant(b_blk, self.weights, f"{name}.b_nchwc", op, hint=f"{op.b.name_hint or 'b'}_nchwc")
+            new_ops.append(b_const)
+            operands[2] = [b_const.output]
+        if isinstance(op, FusedConvOp) and op.z is not None:
+            operands[3] = [_blocked_operand(op.z, new_ops, op)]
+        props = {
+            "kernel_shape": make_ints(w.shape[2:]),
+            "strides": make_ints(op.effective_strides()),
+            "pads": make_ints(pads),
+            "dilations": make_ints(op.effective_dilations()),
+        }
+        if act:
+            props["activation"] = op.activation
+            if params:
+                props["activation_params"] = make_floats(params)
+        conv = ConvNCHWcOp.build(operands=operands, result_types=[blocked_type(op.y.type)], properties=props)
+        conv.location = op.location
+        conv.y.name_hint = (op.y.name_hint or "y") + "_nchwc"
+        new_ops.append(conv)
+        _replace_blocked(rewriter, op, new_ops, conv.y)
+
+
+class CancelReorders(LoggedPattern):
+    """ReorderToBlocked(ReorderFromBlocked(b)) -> b; ReorderFromBlocked(ReorderToBlocked(x)) -> x."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, ReorderToBlockedOp):
+            src = op.x.owner
+            if isinstance(src, ReorderFromBlockedOp) and src.x.type == op.y.type:
+                rewriter.replace(op, [], [src.x])
+        elif isinstance(op, ReorderFromBlockedOp):
+            src = op.x.owner
+            if isinstance(src, ReorderToBlockedOp) and src.x.type == op.y.type:
+                rewriter.replace(op, [], [src.x])
+
+
+# ---- pooling ------------------------------------------------------------------------------
+
+
+class BlockPool(LoggedPattern):
+    """Pooling of a ReorderFromBlocked value -> blocked pooling."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, (MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp)):
+            return
+        src = _from_blocked(op.x)
+        if src is None or not _is_f32(op.y) or len(op.x.type.get_shape()) != 4:
+            return
+        result_type = blocked_type(op.y.type)
+        if isinstance(op, GlobalAveragePoolOp):
+            pool = GlobalAveragePoolNCHWcOp.build(operands=[src.x], result_types=[result_type])
+        else:
+            if isinstance(op, MaxPoolOp) and op.indices is not None:
+                self.missed(op, "MaxPool with Indices is not blocked")
+                return
+            try:
+                pads = op.effective_pads()
+            except ValueError:
+                return
+            props = {
+                "kernel_shape": make_ints(op.effective_kernel_shape()),
+                "strides": make_ints(op.effective_strides()),
+                "pads": make_ints(pads),
+                "dilations": make_ints(op.effective_dilations()),
+                "ceil_mode": op.ceil_mode,
+            }
+            if isinstance(op, AveragePoolOp):
+                props["count_include_pad"] = op.count_include_pad
+                pool = AveragePoolNCHWcOp.build(operands=[src.x], result_types=[result_type], properties=props)
+            else:
+                pool = MaxPoolNCHWcOp.build(operands=[src.x], result_types=[result_type], properties=props)
+        pool.location = op.location
+        pool.y.name_hint = (op.y.name_hint or "y") + "_nchwc"
+        _replace_blocked(rewriter, op, [pool], pool.y)
+
+
+# ---- elementwise --------------------------------------------------------------------------
+
+# onnx op class -> activation name of ConvNCHWc
+_UNARY = {ReluOp: "Relu", LeakyReluOp: "LeakyRelu", SigmoidOp: "Sigmoid", HardSigmoidOp: "HardSigmoid",
+          HardSwishOp: "HardSwish", TanhOp: "Tanh"}
+
+
+def _activation_params(op: Operation) -> list[float]:
+    if isinstance(op, LeakyReluOp):
+        return [float_attr_value(op.alpha)]  # type: ignore[list-item]
+    if isinstance(op, HardSigmoidOp):
+        return [float_attr_value(op.alpha), float_attr_value(op.beta)]  # type: ignore[list-item]
+    return []
+
+
+def _fusable_conv(src: ReorderFromBlockedOp) -> ConvNCHWcOp | None:
+    """The ConvNCHWc behind `src` when its epilogue is free and `src` is its only use
+    and has one use itself."""
+    conv = src.x.owner
+    if not isinstance(conv, ConvNCHWcOp) or not conv.y.has_one_use() or not src.y.has_one_use():
+        return None
+    if activation_of(conv)[0] != "":
+        return None
+    return conv
+
+
+def _rebuild_conv(conv: ConvNCHWcOp, z: SSAValue | None = None, act: str = "", params: list[float] = ()) -> ConvNCHWcOp:
+    props = dict(conv.properties)
+    props.pop("operandSegmentSizes", None)
+    if act:
+        props["activation"] = StringAttr(act)
+        if params:
+            props["activation_params"] = make_floats(params)
+    zs = [z] if z is not None else ([conv.z] if conv.z is not None else [])
+    new = ConvNCHWcOp.build(
+        operands=[conv.x, conv.w, [conv.b] if conv.b is not None else [], zs],
+        result_types=[conv.y.type],
+        properties=props,
+    )
+    new.location = conv.location
+    new.y.name_hint = conv.y.name_hint
+    return new
+
+
+def _blocked_channel_constant(value: np.ndarray, like: SSAValue) -> np.ndarray | None:
+    """A constant that broadcasts against `like` (N, C, H, W) only along C, as a blocked
+    [Cb, 1, 1, 8] array (zeros in padded lanes); None otherwise."""
+    shape = like.type.get_shape()
+    channels = shape[1]
+    if value.ndim > 4:
+        return None
+    full = (1,) * (4 - value.ndim) + value.shape
+    if any(d != 1 for i, d in enumerate(full) if i != 1) or full[1] not in (1, channels):
+        return None
+    if not np.all(np.isfinite(value)):
+        return None
+    vec = np.zeros((blocks(channels) * BLOCK,), np.float32)
+    vec[:channels] = np.broadcast_to(value.reshape(full[1]), (channels,))
+    return vec.reshape(blocks(channels), 1, 1, BLOCK)
+
+
+class BlockElementwise(PatternWithWeights):
+    """Unary activations and Add/Mul on blocked values (see the module docstring)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if type(op) in _UNARY:
+            self._unary(op, rewriter)
+        elif isinstance(op, (AddOp, MulOp)):
+            self._binary(op, rewriter)
+
+    def _unary(self, op: Operation, rewriter: PatternRewriter) -> None:
+        (x,), (y,) = op.operands, op.results
+        src = _from_blocked(x)
+        if src is None or not _is_f32(y) or y.type != x.type:
+            return
+        conv = _fusable_conv(src)
+        if conv is not None:
+            new = _rebuild_conv(conv, act=_UNARY[type(op)], params=_activation_params(op))
+            _replace_blocked(rewriter, op, [new], new.y)
+            rewriter.erase(src)
+            rewriter.erase(conv)
+            return
+        blocked = type(op).build(operands=[src.x], result_types=[src.x.type], properties=dict(op.properties))
+        blocked.location = op.location
+        _replace_blocked(rewriter, op, [blocked], blocked.results[0])
+
+    def _binary(self, op: AddOp | MulOp, rewriter: PatternRewriter) -> None:
+        if not _is_f32(op.c) or len(op.c.type.get_shape()) != 4:
+            return
+        for mine, other in ((op.a, op.b), (op.b, op.a)):
+            src = _from_blocked(mine)
+            if src is None or mine.type != op.c.type:
+                continue
+            const = known_constant(other, self.weights)
+            if const is not None:
+                blk = _blocked_channel_constant(const, mine)
+                if blk is None:
+                    self.missed(op, "constant operand is not per-channel")
+                    return
+                c = new_constant(blk, self.weights, f"{node_name(op)}.nchwc", op, hint=f"{other.name_hint or 'c'}_nchwc")
+                new = type(op).build(operands=[src.x, c.output], result_types=[src.x.type])
+                new.location = op.location
+                _replace_blocked(rewriter, op, [c, new], new.c)
+                return
+            if other.type != op.c.type:
+                continue  # broadcasting against a non-constant: leave it in NCHW
+            new_ops: list[Operation] = []
+            other_blk = _blocked_operand(other, new_ops, op)
+            if isinstance(op, AddOp):
+                conv = _fusable_conv(src)
+                if conv is not None and conv.z is None:
+                    new = _rebuild_conv(conv, z=other_blk)
+                    _replace_blocked(rewriter, op, [*new_ops, new], new.y)
+                    rewriter.erase(src)
+                    rewriter.erase(conv)
+                    return
+            new = type(op).build(operands=[src.x, other_blk], result_types=[src.x.type])
+            new.location = op.location
+            _replace_blocked(rewriter, op, [*new_ops, new], new.c)
+            return
+
+
+# ---- the pass -----------------------------------------------------------------------------
+
+
+def layout_nchwc_patterns(weights: WeightTable | None) -> list[RewritePattern]:
+    return [CancelReorders(), BlockConv(weights), BlockPool(), BlockElementwise(weights)]
+
+
+@dataclass(frozen=True)
+class LayoutNchwcPass(ModulePass):
+    """Moves conv regions to the blocked NCHWc layout (see the module docstring)."""
+
+    name = "onnx-layout-nchwc"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        apply_patterns(ctx, op, layout_nchwc_patterns(weights_of(ctx)))

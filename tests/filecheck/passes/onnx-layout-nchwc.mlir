@@ -1,0 +1,91 @@
+// onnx-layout-nchwc: convolution regions move to the blocked NCHWc layout (block 8).
+// A blocked conv gets its W reordered once into a blocked constant [Mb, ICB, KH, KW,
+// ICL, 8] and its bias padded to Mb*8; the region grows through Relu (folded into the
+// conv), pooling and elementwise ops; ReorderToBlocked/ReorderFromBlocked stay only at
+// the region's borders, and a From -> To pair between two blocked ops cancels.
+// RUN: opt-tool %s -p onnx-layout-nchwc --split-input-file | filecheck %s
+
+// Conv -> Relu -> MaxPool -> Conv: one region. Relu becomes the first conv's activation,
+// the pool is blocked, 16 output channels make two blocks.
+func.func @region(%x: tensor<1x8x6x6xf32>) -> tensor<1x16x3x3xf32> {
+  %w1 = "onnx.Constant"() <{value = dense<0.5> : tensor<8x8x3x3xf32>}> : () -> tensor<8x8x3x3xf32>
+  %b1 = "onnx.Constant"() <{value = dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<8xf32>}> : () -> tensor<8xf32>
+  %w2 = "onnx.Constant"() <{value = dense<0.25> : tensor<16x8x1x1xf32>}> : () -> tensor<16x8x1x1xf32>
+  %c = "onnx.Conv"(%x, %w1, %b1) <{pads = array<i64: 1, 1, 1, 1>}> : (tensor<1x8x6x6xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  %r = "onnx.Relu"(%c) : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %p = "onnx.MaxPool"(%r) <{kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>}> : (tensor<1x8x6x6xf32>) -> tensor<1x8x3x3xf32>
+  %y = "onnx.Conv"(%p, %w2) : (tensor<1x8x3x3xf32>, tensor<16x8x1x1xf32>) -> tensor<1x16x3x3xf32>
+  func.return %y : tensor<1x16x3x3xf32>
+}
+// CHECK-LABEL: func.func @region
+// CHECK-NEXT:    %x_nchwc = "strata.ReorderToBlocked"(%x) : (tensor<1x8x6x6xf32>) -> tensor<1x1x6x6x8xf32>
+// CHECK-NEXT:    %w1_nchwc = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<1x1x3x3x8x8xf32>}>
+// CHECK-NEXT:    %b1_nchwc = "onnx.Constant"() <{value = dense<[1.000000e+00, 2.000000e+00, {{.*}}]> : tensor<8xf32>}>
+// CHECK-NEXT:    %c_nchwc = "strata.ConvNCHWc"(%x_nchwc, %w1_nchwc, %b1_nchwc) <{kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = "Relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<1x1x6x6x8xf32>, tensor<1x1x3x3x8x8xf32>, tensor<8xf32>) -> tensor<1x1x6x6x8xf32>
+// CHECK-NEXT:    %p_nchwc = "strata.MaxPoolNCHWc"(%c_nchwc) <{kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = 0 : i64}> : (tensor<1x1x6x6x8xf32>) -> tensor<1x1x3x3x8xf32>
+// CHECK-NEXT:    %w2_nchwc = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<2x1x1x1x8x8xf32>}>
+// CHECK-NEXT:    %y_nchwc = "strata.ConvNCHWc"(%p_nchwc, %w2_nchwc) <{{{.*}}operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x1x3x3x8xf32>, tensor<2x1x1x1x8x8xf32>) -> tensor<1x2x3x3x8xf32>
+// CHECK-NEXT:    %y = "strata.ReorderFromBlocked"(%y_nchwc) : (tensor<1x2x3x3x8xf32>) -> tensor<1x16x3x3xf32>
+// CHECK-NEXT:    func.return %y : tensor<1x16x3x3xf32>
+
+// -----
+
+// Few input channels (3 < 8): the conv reads the NCHW input directly (ICL = 1, no
+// reorder in, W is [Mb, C, KH, KW, 1, 8]); 12 output channels are padded to 16 and the
+// final reorder drops the padding. Sigmoid (a second use of the conv result keeps it
+// out of the conv's epilogue) and the residual Add run on blocked tensors.
+func.func @nchw_input_and_padding(%x: tensor<1x3x4x4xf32>) -> tensor<1x12x4x4xf32> {
+  %w = "onnx.Constant"() <{value = dense<0.5> : tensor<12x3x1x1xf32>}> : () -> tensor<12x3x1x1xf32>
+  %c = "onnx.Conv"(%x, %w) : (tensor<1x3x4x4xf32>, tensor<12x3x1x1xf32>) -> tensor<1x12x4x4xf32>
+  %s = "onnx.Sigmoid"(%c) : (tensor<1x12x4x4xf32>) -> tensor<1x12x4x4xf32>
+  %y = "onnx.Add"(%s, %c) : (tensor<1x12x4x4xf32>, tensor<1x12x4x4xf32>) -> tensor<1x12x4x4xf32>
+  func.return %y : tensor<1x12x4x4xf32>
+}
+// CHECK-LABEL: func.func @nchw_input_and_padding
+// CHECK-NEXT:    %w_nchwc = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<2x3x1x1x1x8xf32>}>
+// CHECK-NEXT:    %c_nchwc = "strata.ConvNCHWc"(%x, %w_nchwc) {{.*}} : (tensor<1x3x4x4xf32>, tensor<2x3x1x1x1x8xf32>) -> tensor<1x2x4x4x8xf32>
+// CHECK-NEXT:    %s = "onnx.Sigmoid"(%c_nchwc) : (tensor<1x2x4x4x8xf32>) -> tensor<1x2x4x4x8xf32>
+// CHECK-NEXT:    %y = "onnx.Add"(%s, %c_nchwc) : (tensor<1x2x4x4x8xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x2x4x4x8xf32>
+// CHECK-NEXT:    %y_1 = "strata.ReorderFromBlocked"(%y) : (tensor<1x2x4x4x8xf32>) -> tensor<1x12x4x4xf32>
+// CHECK-NEXT:    func.return %y_1 : tensor<1x12x4x4xf32>
+
+// -----
+
+// Two regions joined through a value that is also a graph output: the middle
+// ReorderFromBlocked stays for the output, the second conv reads the blocked value
+// (the From -> To pair cancels). Conv -> Add(other) becomes the second conv's residual z.
+func.func @cancel_and_residual(%x: tensor<1x8x4x4xf32>) -> (tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) {
+  %w = "onnx.Constant"() <{value = dense<0.5> : tensor<8x8x1x1xf32>}> : () -> tensor<8x8x1x1xf32>
+  %a = "onnx.Conv"(%x, %w) : (tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x4x4xf32>
+  %b = "onnx.Conv"(%a, %w) : (tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x4x4xf32>
+  %y = "onnx.Add"(%b, %a) : (tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+  func.return %y, %a : tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>
+}
+// CHECK-LABEL: func.func @cancel_and_residual
+// CHECK-NEXT:    %x_nchwc = "strata.ReorderToBlocked"(%x)
+// CHECK-NEXT:    %w_nchwc = "onnx.Constant"()
+// CHECK-NEXT:    %a_nchwc = "strata.ConvNCHWc"(%x_nchwc, %w_nchwc)
+// CHECK-NEXT:    %a = "strata.ReorderFromBlocked"(%a_nchwc)
+// CHECK-NEXT:    %w_nchwc_1 = "onnx.Constant"()
+// CHECK-NEXT:    %b_nchwc = "strata.ConvNCHWc"(%a_nchwc, %w_nchwc_1, %a_nchwc) <{{{.*}}operandSegmentSizes = array<i32: 1, 1, 0, 1>}>
+// CHECK-NEXT:    %y = "strata.ReorderFromBlocked"(%b_nchwc)
+// CHECK-NEXT:    func.return %y, %a
+
+// -----
+
+// Not blocked: a depthwise conv (group = 8: no blocked grouped kernel) and a conv with
+// 4 output channels (a block would be half padding); nothing around them changes.
+func.func @not_blocked(%x: tensor<1x8x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %wd = "onnx.Constant"() <{value = dense<0.5> : tensor<8x1x3x3xf32>}> : () -> tensor<8x1x3x3xf32>
+  %w4 = "onnx.Constant"() <{value = dense<0.5> : tensor<4x8x1x1xf32>}> : () -> tensor<4x8x1x1xf32>
+  %d = "onnx.Conv"(%x, %wd) <{group = 8 : i64, pads = array<i64: 1, 1, 1, 1>}> : (tensor<1x8x4x4xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
+  %r = "onnx.Relu"(%d) : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+  %y = "onnx.Conv"(%r, %w4) : (tensor<1x8x4x4xf32>, tensor<4x8x1x1xf32>) -> tensor<1x4x4x4xf32>
+  func.return %y : tensor<1x4x4x4xf32>
+}
+// CHECK-LABEL: func.func @not_blocked
+// CHECK-NOT:     strata.
+// CHECK:         %d = "onnx.Conv"(%x, %wd) <{group = 8 : i64
+// CHECK-NEXT:    %r = "onnx.Relu"(%d)
+// CHECK-NEXT:    %y = "onnx.Conv"(%r, %w4)
+// CHECK-NEXT:    func.return %y
