@@ -1,0 +1,128 @@
+"""The GPU target: `compile(model, target="cuda")` after its graph passes.
+
+`compile_cuda(module, ctx, inputs, outputs, stats)` takes the graph-level module after
+the -O pipeline (the fusion pass `fuse-kernels` is run here when the module has not
+been fused yet), generates one Triton kernel per fused group (lowering/to_triton.py) and
+returns a `TritonModel` (runtime/triton_launcher.py) with CompiledModel's calling surface.
+
+Where it runs: on an NVIDIA GPU (torch.cuda) by default; with `TRITON_INTERPRET=1` in the
+environment when triton is first imported, the same kernels run through Triton's
+interpreter on the CPU with torch CPU tensors, which is how the GPU path is tested on
+machines without one. triton and torch are imported lazily, inside `compile_cuda`: the
+CPU target never needs them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from xdsl.dialects.builtin import ModuleOp
+
+from compiler.context import StrataContext
+from compiler.errors import StrataError
+from runtime.compiled_model import TensorSpec
+
+
+# Graph passes that only make sense for the CPU kernels (blocked NCHWc layouts): the
+# cuda target leaves them out of its -O pipeline.
+CPU_ONLY_PASSES = ("onnx-layout-nchwc",)
+
+
+def cuda_disabled_passes(opt_level: int, disable_passes: Sequence[str] = ()) -> list[str]:
+    """`disable_passes` plus the CPU-only passes of the -O level (for graph_pipeline)."""
+    from compiler.pipelines import graph_passes
+
+    disabled = [disable_passes] if isinstance(disable_passes, str) else list(disable_passes)
+    level = {p.name for p in graph_passes(opt_level)}
+    return disabled + [n for n in CPU_ONLY_PASSES if n in level and n not in disabled]
+
+
+def _is_fused(module: ModuleOp) -> bool:
+    from dialects.strata.kernel_group import FusedKernelOp
+
+    return any(isinstance(op, FusedKernelOp) for op in module.walk())
+
+
+def compile_cuda(
+    module: ModuleOp,
+    ctx: StrataContext,
+    inputs: Sequence[TensorSpec],
+    outputs: Sequence[TensorSpec],
+    stats: dict[str, Any],
+    interpret: bool | None = None,
+    run_fusion: bool = True,
+):
+    """Returns a TritonModel for the graph-level `module` (see the module docstring).
+    `stats` (the caller's stage timings etc.) is copied into the model's stats, with
+    "triton_kernels" (one entry per kernel: name, family, grid, block sizes, fused
+    nodes), "kernels", "seconds" for "fuse kernels"/"generate Triton"/"load Triton"
+    added, and the arena sizes."""
+    try:
+        import torch  # noqa: F401
+        import triton  # noqa: F401
+    except ImportError as e:
+        raise StrataError(
+            f"target='cuda' needs triton and torch ({e.name} is not installed): pip install '.[gpu]'"
+        ) from e
+    from lowering.fuse_kernels import FuseKernelsPass
+    from lowering.to_triton import generate
+    from runtime.triton_launcher import TritonModel, interpreted
+
+    if interpret is None:
+        interpret = interpreted()
+    if not interpret and not torch.cuda.is_available():
+        raise StrataError(
+            "target='cuda' found no CUDA device; set TRITON_INTERPRET=1 to run the kernels through "
+            "Triton's interpreter on the CPU"
+        )
+    seconds: dict[str, float] = dict(stats.get("seconds", {}))
+    if run_fusion and not _is_fused(module):
+        t = time.perf_counter()
+        FuseKernelsPass().apply(ctx, module)
+        seconds["fuse kernels"] = time.perf_counter() - t
+    t = time.perf_counter()
+    program = generate(module, ctx.weights)
+    seconds["generate Triton"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out_stats = {**stats, **ctx.report}
+    out_stats["seconds"] = seconds
+    model = TritonModel(program, inputs, outputs, out_stats, interpret=interpret)
+    seconds["load Triton"] = time.perf_counter() - t
+    model.stats["seconds"] = seconds
+    model.stats["total_seconds"] = sum(seconds.values())
+    model.stats["kernels"] = len(program.kernels())
+    model.stats["torch_steps"] = sum(1 for e in program.summary() if e["family"] == "torch")
+    return model
+
+
+
+def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Sequence[str] = (),
+                fuse: bool = True) -> tuple[ModuleOp, StrataContext, list[TensorSpec], list[TensorSpec]]:
+    """Import + the -O pipeline (+ fuse-kernels): the module `compile_cuda` takes, with
+    its context and graph input/output specs. Needs neither triton nor torch."""
+    from compiler.api import _graph_specs, supported_op_types
+    from compiler.context import make_context
+    from compiler.onnx_import import check_supported, import_model, load_model
+    from compiler.pipelines import graph_pipeline
+    from lowering.fuse_kernels import FuseKernelsPass
+
+    proto = load_model(model)
+    check_supported(proto, supported_op_types())
+    ctx = make_context()
+    module = import_model(proto, ctx.weights, input_shapes)
+    inputs, outputs = _graph_specs(module)
+    graph_pipeline(opt_level, cuda_disabled_passes(opt_level, disable_passes)).apply(ctx, module)
+    if fuse:
+        FuseKernelsPass().apply(ctx, module)
+    return module, ctx, inputs, outputs
+
+
+def compile_model_cuda(model, opt_level: int = 3, input_shapes=None, disable_passes: Sequence[str] = (),
+                       interpret: bool | None = None):
+    """What `compiler.compile(model, target="cuda", ...)` does: a TritonModel."""
+    t = time.perf_counter()
+    module, ctx, inputs, outputs = fused_graph(model, opt_level, input_shapes, disable_passes, fuse=False)
+    stats = {"seconds": {"import and graph passes": time.perf_counter() - t}}
+    return compile_cuda(module, ctx, inputs, outputs, stats, interpret=interpret)
