@@ -17,7 +17,10 @@ from compiler.onnx_import import ModelLike, check_supported, import_model, load_
 from compiler.pipelines import graph_pipeline
 from runtime.compiled_model import CompiledModel, TensorSpec
 
-TARGETS = ("cpu",)
+TARGETS = ("cpu", "cuda")
+
+# Passes run by lower_to_loops (not graph passes) that `disable_passes` may name.
+LOWERING_PASSES = ("fuse-kernels",)
 
 
 def supported_op_types() -> set[str]:
@@ -59,12 +62,19 @@ class _Stages:
         return result
 
 
-def lower_to_loops(module: ModuleOp, ctx: StrataContext) -> None:
+def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = ()) -> None:
+    """Graph level -> planned loop level: fuse-kernels (from -O1 on), then
+    convert-onnx-to-loops, dedupe-kernels and plan-memory."""
     from lowering.dedupe_kernels import DedupeKernelsPass
+    from lowering.fuse_kernels import FuseKernelsPass
     from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
+    from lowering.plan_memory import PlanMemoryPass
 
+    if opt_level >= 1 and "fuse-kernels" not in disabled:
+        FuseKernelsPass().apply(ctx, module)
     ConvertOnnxToLoopsPass().apply(ctx, module)
     DedupeKernelsPass().apply(ctx, module)
+    PlanMemoryPass().apply(ctx, module)
 
 
 def compile(
@@ -93,7 +103,13 @@ def compile(
 
     if isinstance(disable_passes, str):
         disable_passes = [disable_passes]
-    pipeline = graph_pipeline(opt_level, disable_passes)
+    lowering_disabled = [n for n in disable_passes if n in LOWERING_PASSES]
+    graph_disabled = [n for n in disable_passes if n not in LOWERING_PASSES]
+    if target == "cuda":
+        from compiler.compile_cuda import cuda_disabled_passes
+
+        graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
+    pipeline = graph_pipeline(opt_level, graph_disabled)
     stages = _Stages(verbose)
     proto = load_model(model)
     check_supported(proto, supported_op_types())
@@ -101,7 +117,12 @@ def compile(
     module = stages.run("import", import_model, proto, ctx.weights, input_shapes)
     inputs, outputs = _graph_specs(module)
     stages.run("graph passes", pipeline.apply, ctx, module)
-    stages.run("lower to loops", lower_to_loops, module, ctx)
+    if target == "cuda":
+        from compiler.compile_cuda import compile_cuda
+
+        base = {"seconds": dict(stages.seconds), "graph_passes": pipeline.stats.to_dict(), "weights_bytes": ctx.weights.nbytes()}
+        return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled)
+    stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
@@ -116,6 +137,10 @@ def compile(
         "kernels": kernels,
         "weights_bytes": ctx.weights.nbytes(),
         "graph_passes": pipeline.stats.to_dict(),
+        # Lowering passes report here: fused_ops (kernel fusion), naive_bytes,
+        # arena_bytes and lower_bound_bytes (plan-memory).
+        "fused_ops": 0,
+        **ctx.report,
     }
     if hasattr(jit, "timings"):
         stats["llvm_seconds"] = dict(jit.timings)

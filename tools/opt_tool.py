@@ -25,7 +25,7 @@ from compiler.context import StrataContext, make_context
 from compiler.errors import StrataError
 from compiler.pass_registry import strata_passes
 
-EMITS = ("mlir", "onnx", "llvm")
+EMITS = ("mlir", "onnx", "llvm", "triton")
 
 
 def _parse_shapes(specs: list[str]) -> dict[str, list[int]]:
@@ -107,7 +107,9 @@ class OptTool(xDSLOptMain):
             choices=EMITS,
             default="mlir",
             help="output: MLIR text at the current level (default), an ONNX model (needs -o), "
-            "or LLVM IR (lowers to loops first when needed)",
+            "LLVM IR (from the graph level: fuse-kernels, convert-onnx-to-loops, dedupe-kernels "
+            "and plan-memory first, as compile() does), or the Triton kernels of the GPU path "
+            "(Python source; needs no GPU and no triton install)",
         )
         arg_parser.add_argument(
             "--input-shape",
@@ -144,6 +146,10 @@ class OptTool(xDSLOptMain):
         disabled = [n.strip() for spec in self.args.disable_pass for n in spec.split(",") if n.strip()]
         if disabled and self.args.opt_level is None:
             raise StrataError("--disable-pass applies to the -O pipeline; give -O1, -O2 or -O3")
+        if self.args.emit == "triton" and self.args.opt_level is not None:
+            from compiler.compile_cuda import cuda_disabled_passes
+
+            disabled = cuda_disabled_passes(self.args.opt_level, disabled)  # the GPU path's -O level
         level_passes = graph_passes(self.args.opt_level, disabled) if self.args.opt_level is not None else []
         user = PassPipeline.parse_spec(self.available_passes, self.args.passes)
         max_iterations = self.args.max_iterations or DEFAULT_MAX_ITERATIONS
@@ -175,6 +181,21 @@ class OptTool(xDSLOptMain):
             from compiler.pass_stats import format_stats
 
             print(format_stats(self.pipeline.stats), file=sys.stderr)  # type: ignore[attr-defined]
+            self._print_report()
+
+    def _print_report(self) -> None:
+        """What lowering passes reported (kernels, fused ops, arena bytes, fusion log)."""
+        report = self.ctx.report
+        if not report:
+            return
+        print("\n=== lowering ===", file=sys.stderr)
+        for key, value in report.items():
+            if isinstance(value, list):
+                print(f"{key}: {len(value)} entries", file=sys.stderr)
+                for line in value:
+                    print(f"  {line}", file=sys.stderr)
+            else:
+                print(f"{key}: {value}", file=sys.stderr)
 
     def output_resulting_program(self, prog: ModuleOp) -> str:
         emit = self.args.emit
@@ -189,11 +210,20 @@ class OptTool(xDSLOptMain):
             with open(self.args.output_file, "wb") as f:
                 f.write(model.SerializeToString())
             return ""
-        from lowering.loops_to_llvm import to_llvm_ir
-        from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
+        if emit == "triton":
+            from lowering.fuse_kernels import FuseKernelsPass
+            from lowering.to_triton import generate
 
-        if any(op.name.startswith("onnx.") for op in prog.walk()):
-            ConvertOnnxToLoopsPass().apply(self.ctx, prog)
+            if not any(op.name == "strata.FusedKernel" for op in prog.walk()):
+                FuseKernelsPass().apply(self.ctx, prog)
+            return generate(prog, self.ctx.weights).module_source()
+        from compiler.api import lower_to_loops
+        from lowering.loops_to_llvm import to_llvm_ir
+
+        if not any(op.name == "func.func" and "strata.entry" in op.attributes for op in prog.ops):
+            lower_to_loops(prog, self.ctx, self.args.opt_level if self.args.opt_level is not None else 3)
+            if self.args.stats:
+                self._print_report()
         return to_llvm_ir(prog)
 
     def prepare_output(self):
