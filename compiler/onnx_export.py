@@ -13,13 +13,9 @@ import onnx
 from onnx import AttributeProto, helper, numpy_helper
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
-    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
-    FloatAttr,
-    IntegerAttr,
     ModuleOp,
-    StringAttr,
     TensorType,
 )
 from xdsl.ir import Attribute, SSAValue
@@ -29,7 +25,7 @@ from compiler.dtypes import numpy_to_onnx, numpy_dtype
 from compiler.errors import StrataError
 from compiler.onnx_import import TARGET_OPSET
 from compiler.weights import WeightTable, attr_array
-from dialects.onnx.base import node_name
+from dialects.onnx.base import node_name, onnx_attribute
 from dialects.onnx.tensor import ConstantOp
 from dialects.strata.base import StrataOp
 
@@ -41,20 +37,12 @@ class ExportError(StrataError):
 
 
 def _attribute(name: str, attr: Attribute, weights: WeightTable | None) -> AttributeProto:
-    if isinstance(attr, IntegerAttr):
-        return helper.make_attribute(name, int(attr.value.data))
-    if isinstance(attr, FloatAttr):
-        return helper.make_attribute(name, float(attr.value.data))
-    if isinstance(attr, StringAttr):
-        return helper.make_attribute(name, attr.data)
-    if isinstance(attr, DenseArrayBase):
-        values = attr.get_values()
-        if attr.elt_type.__class__.__name__.startswith("Float"):
-            return helper.make_attribute(name, [float(v) for v in values], attr_type=AttributeProto.FLOATS)
-        return helper.make_attribute(name, [int(v) for v in values], attr_type=AttributeProto.INTS)
     if isinstance(attr, (DenseIntOrFPElementsAttr, DenseResourceAttr)):
         return helper.make_attribute(name, numpy_helper.from_array(attr_array(attr, weights)))
-    raise ExportError(f"cannot export attribute '{name}' of kind {attr}")
+    try:
+        return onnx_attribute(name, attr)
+    except NotImplementedError:
+        raise ExportError(f"cannot export attribute '{name}' of kind {attr}") from None
 
 
 def _value_info(name: str, ty: Attribute) -> onnx.ValueInfoProto:

@@ -86,6 +86,19 @@ def measure(name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], rep
     }
 
 
+def benchmark_jobs(examples: bool, light: str) -> list[tuple[str, onnx.ModelProto, dict[str, np.ndarray]]]:
+    """(name, model, feeds) for the example models (when `examples`) and onnx's light
+    models whose file name contains `light` ('all' for every one, '' for none)."""
+    jobs = []
+    if examples:
+        jobs += [(n, EXAMPLES[n][0](), example_inputs(n)) for n in EXAMPLES]
+    if light:
+        for path in light_models(light):
+            model = onnx.load(path)
+            jobs.append((os.path.basename(path).removesuffix(".onnx"), model, random_feeds(model)))
+    return jobs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--light", default="", help="also run onnx's light models whose file name contains this ('all' for every one)")
@@ -93,14 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per model (best is reported)")
     args = parser.parse_args(argv)
 
-    jobs = []
-    if not args.no_examples:
-        jobs += [(n, EXAMPLES[n][0](), example_inputs(n)) for n in EXAMPLES]
-    if args.light:
-        for path in light_models(args.light):
-            model = onnx.load(path)
-            jobs.append((os.path.basename(path).removesuffix(".onnx"), model, random_feeds(model)))
-
+    jobs = benchmark_jobs(not args.no_examples, args.light)
     print("| model | ONNX nodes | kernels | compile s (LLVM s) | max abs err vs ORT | ORT ms | Strata ms | Strata / ORT |")
     print("|---|---|---|---|---|---|---|---|")
     for name, model, feeds in jobs:

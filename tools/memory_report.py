@@ -11,15 +11,13 @@ to Strata's on the same inputs in the same run (1 thread each).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import numpy as np
 import onnx
 
 import compiler
-from tools.benchmark import best_time, light_models, random_feeds
-from tools.example_models import EXAMPLES, example_inputs
+from tools.benchmark import benchmark_jobs, best_time
 
 
 def _mib(n: int) -> str:
@@ -76,13 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=10, help="timed runs per model (best is reported)")
     args = parser.parse_args(argv)
 
-    jobs = []
-    if not args.no_examples:
-        jobs += [(n, EXAMPLES[n][0](), example_inputs(n)) for n in EXAMPLES]
-    if args.light:
-        for path in light_models(args.light):
-            model = onnx.load(path)
-            jobs.append((os.path.basename(path).removesuffix(".onnx"), model, random_feeds(model)))
+    jobs = benchmark_jobs(not args.no_examples, args.light)
 
     head = "| model | kernels | naive MiB | arena MiB | lower bound MiB | arena / lower bound | arena / naive |"
     if not args.no_latency:

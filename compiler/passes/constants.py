@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Operation, SSAValue
 
 from compiler.pattern_log import LoggedPattern
 from compiler.weights import INLINE_LIMIT, WeightTable, attr_array, constant_value, tensor_attr
+from dialects.onnx.base import element_kind
 from dialects.onnx.tensor import ConstantOfShapeOp, ConstantOp
 
 
@@ -58,3 +60,18 @@ class PatternWithWeights(LoggedPattern):
     """A rewrite pattern that reads or creates constant data."""
 
     weights: WeightTable | None
+
+
+def finite_float_scalar(value: SSAValue, weights: WeightTable | None) -> float | None:
+    """The value of a float constant of shape [] or [1] when it is finite and not zero
+    (a scale that can move into alpha: x * s or x / s), else None."""
+    ty = value.type
+    if not isinstance(ty, TensorType) or element_kind(ty.element_type) != "float":
+        return None
+    if tuple(ty.get_shape()) not in ((), (1,)):
+        return None
+    array = known_constant(value, weights)
+    if array is None or array.dtype.kind != "f" or array.size != 1:
+        return None
+    s = float(array.reshape(()))
+    return s if np.isfinite(s) and s != 0.0 else None

@@ -54,7 +54,7 @@ from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from compiler.context import weights_of
-from compiler.passes.constants import PatternWithWeights, known_constant
+from compiler.passes.constants import PatternWithWeights, finite_float_scalar, known_constant
 from compiler.pattern_log import LoggedPattern, apply_patterns
 from compiler.weights import WeightTable
 from dialects.onnx.base import (
@@ -371,18 +371,6 @@ class FuseMatMulScale(PatternWithWeights):
     """MatMul | FusedMatMul(no bias, no activation) -> Mul(s) / Div(s), s a scalar float
     constant => FusedMatMul(alpha * s or alpha / s)."""
 
-    def _scale(self, value: SSAValue) -> float | None:
-        ty = value.type
-        if not isinstance(ty, TensorType) or element_kind(ty.element_type) != "float":
-            return None
-        if tuple(ty.get_shape()) not in ((), (1,)):
-            return None
-        array = known_constant(value, self.weights)
-        if array is None or array.size != 1:
-            return None
-        s = float(array.reshape(()))
-        return s if np.isfinite(s) and s != 0.0 else None
-
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if isinstance(op, MulOp):
             candidates = ((op.a, op.b), (op.b, op.a))
@@ -396,7 +384,7 @@ class FuseMatMulScale(PatternWithWeights):
             if mm is None:
                 continue
             problem = _matmul_problem(mm, y, "scale")
-            s = self._scale(s_value)
+            s = finite_float_scalar(s_value, self.weights)
             if problem is None and s is None:
                 problem = "scale is not a finite nonzero scalar float constant"
             if problem is None and op.results[0].type != y.type:

@@ -62,7 +62,7 @@ from xdsl.pattern_rewriter import (
 
 from compiler.context import weights_of
 from compiler.pattern_log import apply_patterns
-from compiler.passes.constants import PatternWithWeights, known_constant
+from compiler.passes.constants import PatternWithWeights, finite_float_scalar
 from compiler.weights import WeightTable
 from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, unidirectional_broadcastable
 from dialects.onnx.elementwise import AddOp, DivOp, MulOp
@@ -225,18 +225,6 @@ class FoldScaleIntoGemm(PatternWithWeights):
     """MatMul / Gemm result * s (or / s), s a scalar float constant -> Gemm with
     alpha * s (and beta * s when C is present)."""
 
-    def _scale(self, value: SSAValue) -> float | None:
-        ty = value.type
-        if not isinstance(ty, TensorType) or element_kind(ty.element_type) != "float":
-            return None
-        if tuple(ty.get_shape()) not in ((), (1,)):
-            return None
-        array = known_constant(value, self.weights)
-        if array is None or array.dtype.kind != "f" or array.size != 1:
-            return None
-        s = float(array.reshape(()))
-        return s if np.isfinite(s) and s != 0.0 else None
-
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if isinstance(op, MulOp):
             candidates = ((op.a, op.b), (op.b, op.a))
@@ -248,7 +236,7 @@ class FoldScaleIntoGemm(PatternWithWeights):
             parts = _gemm_parts(y.owner)
             if parts is None or not y.has_one_use() or op.c.type != y.type:
                 continue
-            s = self._scale(s_value)
+            s = finite_float_scalar(s_value, self.weights)
             if s is None:
                 continue
             factor = s if isinstance(op, MulOp) else 1.0 / s

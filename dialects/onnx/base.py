@@ -397,3 +397,23 @@ def onnx_element_type(dtype: int) -> Attribute | None:
 
 ONNX_DATA_TYPES = frozenset(range(1, 29))
 """TensorProto.DataType values other than UNDEFINED (0), as of onnx 1.18+."""
+
+
+def onnx_attribute(name: str, attr: Attribute):
+    """The ONNX AttributeProto of a scalar, string or INTS/FLOATS property (the inverse
+    of the importer's mapping). Tensor-valued properties need the weight table: see
+    compiler/onnx_export.py. Raises NotImplementedError for other kinds."""
+    from onnx import AttributeProto, helper
+
+    if isinstance(attr, IntegerAttr):
+        return helper.make_attribute(name, int(attr.value.data))
+    if isinstance(attr, FloatAttr):
+        return helper.make_attribute(name, float(attr.value.data))
+    if isinstance(attr, StringAttr):
+        return helper.make_attribute(name, attr.data)
+    if isinstance(attr, DenseArrayBase):
+        values = attr.get_values()
+        if attr.elt_type.__class__.__name__.startswith("Float"):
+            return helper.make_attribute(name, [float(v) for v in values], attr_type=AttributeProto.FLOATS)
+        return helper.make_attribute(name, [int(v) for v in values], attr_type=AttributeProto.INTS)
+    raise NotImplementedError(f"property {name} ({attr}) has no ONNX attribute form")

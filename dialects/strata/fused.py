@@ -23,8 +23,6 @@ from typing import ClassVar
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
-from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, IntegerAttr, StringAttr
-from xdsl.ir import Attribute
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     irdl_op_definition,
@@ -56,6 +54,7 @@ from dialects.onnx.base import (
     fmt_shape,
     int_prop,
     ints_prop,
+    onnx_attribute,
     shape_of,
     str_attr_value,
     str_prop,
@@ -98,23 +97,11 @@ def verify_activation(op: StrataOp) -> None:
         raise fail(op, f"Clip activation_params min {params[0]} > max {params[1]}")
 
 
-def _onnx_attribute(name: str, attr: Attribute) -> onnx.AttributeProto:
-    if isinstance(attr, IntegerAttr):
-        return helper.make_attribute(name, int(attr.value.data))
-    if isinstance(attr, FloatAttr):
-        return helper.make_attribute(name, float(attr.value.data))
-    if isinstance(attr, StringAttr):
-        return helper.make_attribute(name, attr.data)
-    if isinstance(attr, DenseArrayBase):
-        return helper.make_attribute(name, [int(v) for v in attr.get_values()], attr_type=onnx.AttributeProto.INTS)
-    raise NotImplementedError(f"property {name} ({attr}) has no ONNX form")
-
-
 def _anchor_node(op: StrataOp, op_type: str, inputs: list[str], output: str) -> onnx.NodeProto:
     """The Conv/Gemm node of a fused op: its properties without the epilogue ones."""
     node = helper.make_node(op_type, inputs, [output])
     node.attribute.extend(
-        _onnx_attribute(k, v) for k, v in sorted(op.properties.items()) if k not in _EPILOGUE_PROPS
+        onnx_attribute(k, v) for k, v in sorted(op.properties.items()) if k not in _EPILOGUE_PROPS
     )
     return node
 
