@@ -106,8 +106,9 @@ def compile(
     lowering_disabled = [n for n in disable_passes if n in LOWERING_PASSES]
     graph_disabled = [n for n in disable_passes if n not in LOWERING_PASSES]
     if target == "cuda":
-        from compiler.compile_cuda import cuda_disabled_passes
+        from compiler.compile_cuda import check_cuda_target, cuda_disabled_passes
 
+        check_cuda_target()  # no triton/torch or no device: say so before any work
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
     pipeline = graph_pipeline(opt_level, graph_disabled)
     stages = _Stages(verbose)

@@ -9,7 +9,13 @@ Where it runs: on an NVIDIA GPU (torch.cuda) by default; with `TRITON_INTERPRET=
 environment when triton is first imported, the same kernels run through Triton's
 interpreter on the CPU with torch CPU tensors, which is how the GPU path is tested on
 machines without one. triton and torch are imported lazily, inside `compile_cuda`: the
-CPU target never needs them.
+CPU target never needs them (tests/test_triton_autotune.py checks that compiling on the
+CPU leaves both out of sys.modules). Without a GPU and without the interpreter,
+`check_cuda_target` raises a StrataError that says so, before any graph work.
+
+Autotuning: on a GPU each kernel's launch configuration is picked on the model's first
+call and cached on disk (runtime/triton_launcher.py); `autotune=False` or
+STRATA_AUTOTUNE=0 keeps the heuristic choices.
 """
 
 from __future__ import annotations
@@ -39,6 +45,31 @@ def cuda_disabled_passes(opt_level: int, disable_passes: Sequence[str] = ()) -> 
     return disabled + [n for n in CPU_ONLY_PASSES if n in level and n not in disabled]
 
 
+def check_cuda_target(interpret: bool | None = None) -> bool:
+    """Whether kernels will run interpreted (`interpret` None: as triton was imported);
+    a StrataError when triton/torch are missing, or when they would run compiled and
+    there is no CUDA device."""
+    try:
+        import torch
+        import triton  # noqa: F401
+    except ImportError as e:
+        raise StrataError(
+            f"target='cuda' needs triton and torch ({e.name} is not installed): pip install '.[gpu]'"
+        ) from e
+    except Exception as e:  # a broken install (e.g. a driver library that fails to load)
+        raise StrataError(f"target='cuda': importing triton/torch failed: {type(e).__name__}: {e}") from e
+    from runtime.triton_launcher import interpreted
+
+    if interpret is None:
+        interpret = interpreted()
+    if not interpret and not torch.cuda.is_available():
+        raise StrataError(
+            "target='cuda' found no CUDA device (torch.cuda.is_available() is False); set TRITON_INTERPRET=1 "
+            "before triton is imported to run the kernels through Triton's interpreter on the CPU"
+        )
+    return interpret
+
+
 def _is_fused(module: ModuleOp) -> bool:
     from dialects.strata.kernel_group import FusedKernelOp
 
@@ -53,30 +84,17 @@ def compile_cuda(
     stats: dict[str, Any],
     interpret: bool | None = None,
     run_fusion: bool = True,
+    autotune: bool | None = None,
 ):
     """Returns a TritonModel for the graph-level `module` (see the module docstring).
     `stats` (the caller's stage timings etc.) is copied into the model's stats, with
     "triton_kernels" (one entry per kernel: name, family, grid, block sizes, fused
     nodes), "kernels", "seconds" for "fuse kernels"/"generate Triton"/"load Triton"
     added, and the arena sizes."""
-    try:
-        import torch  # noqa: F401
-        import triton  # noqa: F401
-    except ImportError as e:
-        raise StrataError(
-            f"target='cuda' needs triton and torch ({e.name} is not installed): pip install '.[gpu]'"
-        ) from e
+    interpret = check_cuda_target(interpret)
     from lowering.fuse_kernels import FuseKernelsPass
     from lowering.to_triton import generate
-    from runtime.triton_launcher import TritonModel, interpreted
-
-    if interpret is None:
-        interpret = interpreted()
-    if not interpret and not torch.cuda.is_available():
-        raise StrataError(
-            "target='cuda' found no CUDA device; set TRITON_INTERPRET=1 to run the kernels through "
-            "Triton's interpreter on the CPU"
-        )
+    from runtime.triton_launcher import TritonModel
     seconds: dict[str, float] = dict(stats.get("seconds", {}))
     if run_fusion and not _is_fused(module):
         t = time.perf_counter()
@@ -88,7 +106,7 @@ def compile_cuda(
     t = time.perf_counter()
     out_stats = {**stats, **ctx.report}
     out_stats["seconds"] = seconds
-    model = TritonModel(program, inputs, outputs, out_stats, interpret=interpret)
+    model = TritonModel(program, inputs, outputs, out_stats, interpret=interpret, autotune=autotune)
     seconds["load Triton"] = time.perf_counter() - t
     model.stats["seconds"] = seconds
     model.stats["total_seconds"] = sum(seconds.values())
@@ -120,9 +138,10 @@ def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Se
 
 
 def compile_model_cuda(model, opt_level: int = 3, input_shapes=None, disable_passes: Sequence[str] = (),
-                       interpret: bool | None = None):
+                       interpret: bool | None = None, autotune: bool | None = None):
     """What `compiler.compile(model, target="cuda", ...)` does: a TritonModel."""
+    interpret = check_cuda_target(interpret)  # fail before the graph work
     t = time.perf_counter()
     module, ctx, inputs, outputs = fused_graph(model, opt_level, input_shapes, disable_passes, fuse=False)
     stats = {"seconds": {"import and graph passes": time.perf_counter() - t}}
-    return compile_cuda(module, ctx, inputs, outputs, stats, interpret=interpret)
+    return compile_cuda(module, ctx, inputs, outputs, stats, interpret=interpret, autotune=autotune)

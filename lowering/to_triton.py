@@ -40,12 +40,25 @@ FusedConv's residual/activation epilogue runs after it as a separate pointwise k
 Reshape/Flatten/Squeeze/Unsqueeze/Identity/Dropout are views ("alias" steps, no kernel,
 no copy). Any other op raises `UnsupportedOnCuda` naming it.
 
-Block sizes and warps come from a short list per family (no autotuning without a GPU):
+Block sizes, warps and pipelining stages: every kernel carries `configs`, a short list
+of launch configurations (`KernelConfig`: constexpr block sizes, num_warps, num_stages and
+the grid they imply) drawn from its family's list below and filtered by its shapes
+(no tile larger than the next power of two of the dims it covers). The first entry is the
+heuristic choice, used where nothing is measured (no GPU, the interpreter, tuning off):
 pointwise takes the smallest BLOCK of 128..1024 that covers the tensor (1024 beyond);
 row reductions take BLOCK_R = next power of two of the row (capped at MAX_ROW_BLOCK) and
 1/4/8 warps by BLOCK_R; matmul takes the largest of 16/32/64/128 square tiles not above
 the next power of two of M and N (BK 32); attention takes BM/BN = next power of two of
-the query/key counts clamped to 16..64.
+the query/key counts clamped to 16..64; 3 stages everywhere (Triton's default). On a GPU
+the launcher (runtime/triton_launcher.py) times every configuration on the first call
+and caches the fastest on disk. A whole-row reduction only varies its warps (BLOCK_R
+must hold the row); a looped one also varies its chunk.
+
+Family lists (POINTWISE_TUNE, ROW_WARPS/ROW_LOOP_TUNE, MATMUL_TUNE, ATTENTION_TUNE):
+pointwise (BLOCK, warps) 128/1, 256/2, 512/4, 1024/4, 1024/8, 2048/8, 4096/8; row warps
+1/2/4/8 (whole row, at most BLOCK_R/32), chunks 512..4096 with 4 or 8 warps (looped);
+matmul (BM, BN, BK, warps, stages) from 16x16 to 128x128 tiles, BK 32 or 64, 2..4
+stages; attention (BM, BN, warps, stages) 16..64 blocks.
 
 Exact vs approximate: everything is fp32 arithmetic (accumulation order differs from
 onnxruntime's: results agree to about 1e-6 on the test models); the attention kernel's
@@ -56,6 +69,7 @@ within a few ulps. Only float32/float16/int32/int64/bool tensors; offsets are in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -74,8 +88,22 @@ from dialects.onnx.tensor import ConstantOp
 from dialects.strata.kernel_group import FusedKernelOp
 
 MAX_ROW_BLOCK = 4096
+DEFAULT_NUM_STAGES = 3  # Triton's default on CUDA
+# The heuristic's choices (no GPU to measure on):
 POINTWISE_CONFIGS = ((128, 1), (256, 2), (512, 4), (1024, 4))  # (BLOCK, num_warps)
 MATMUL_CONFIGS = ((16, 16, 32, 2), (32, 32, 32, 4), (64, 64, 32, 4), (128, 128, 32, 8))  # BM, BN, BK, warps
+# What the autotuner may try on a GPU (each compiles for sm_90: tests/test_triton_autotune.py):
+POINTWISE_TUNE = ((128, 1), (256, 2), (512, 4), (1024, 4), (1024, 8), (2048, 8), (4096, 8))  # BLOCK, warps
+ROW_WARPS = (1, 2, 4, 8)  # whole row in registers: BLOCK_R is fixed by the row
+ROW_LOOP_TUNE = ((512, 4), (1024, 4), (1024, 8), (2048, 8), (4096, 8))  # looped: (chunk BLOCK_R, warps)
+MATMUL_TUNE = (  # BM, BN, BK, warps, stages
+    (16, 16, 32, 2, 3), (16, 32, 32, 2, 3), (16, 64, 32, 4, 3), (32, 32, 32, 4, 3), (32, 64, 32, 4, 3),
+    (64, 32, 32, 4, 3), (64, 64, 32, 4, 3), (64, 64, 32, 4, 4), (64, 64, 64, 4, 2), (64, 128, 32, 4, 3),
+    (128, 64, 32, 4, 3), (128, 128, 32, 8, 3),
+)
+ATTENTION_TUNE = (  # BM, BN, warps, stages
+    (16, 16, 2, 2), (16, 32, 4, 2), (32, 32, 4, 2), (32, 64, 4, 3), (64, 32, 4, 3), (64, 64, 4, 3), (64, 64, 8, 3),
+)
 
 ALIAS_OPS = frozenset(
     {"onnx.Reshape", "onnx.Flatten", "onnx.Squeeze", "onnx.Unsqueeze", "onnx.Identity", "onnx.Dropout"}
@@ -115,9 +143,82 @@ class ValueInfo:
     hint: str  # the SSA name in the graph, for comments and errors
 
 
+@dataclass(frozen=True)
+class KernelConfig:
+    """One way to launch a kernel: its constexpr block sizes, warps, pipelining stages
+    and the grid those block sizes imply."""
+
+    constexprs: tuple[tuple[str, int], ...]
+    num_warps: int
+    num_stages: int
+    grid: tuple[int, ...]
+
+    def describe(self) -> str:
+        return " ".join([f"{k}={v}" for k, v in self.constexprs] + [f"warps={self.num_warps}", f"stages={self.num_stages}"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"constexprs": dict(self.constexprs), "num_warps": self.num_warps, "num_stages": self.num_stages,
+                "grid": list(self.grid)}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> KernelConfig:
+        return KernelConfig(tuple((str(k), int(v)) for k, v in d["constexprs"].items()), int(d["num_warps"]),
+                            int(d["num_stages"]), tuple(int(g) for g in d["grid"]))
+
+
+def _cfg(constexprs: dict[str, int], warps: int, stages: int, grid: tuple[int, ...]) -> KernelConfig:
+    return KernelConfig(tuple(constexprs.items()), warps, stages, tuple(grid))
+
+
+def _unique(configs: list[KernelConfig]) -> list[KernelConfig]:
+    return list(dict.fromkeys(configs))
+
+
+def pointwise_configs(n: int) -> list[KernelConfig]:
+    """1-D tiles over `n` elements; the heuristic first."""
+    block, warps = next(((b, w) for b, w in POINTWISE_CONFIGS if b >= n), POINTWISE_CONFIGS[-1])
+    cands = [(block, warps)] + [(b, w) for b, w in POINTWISE_TUNE if b <= max(128, _next_pow2(n))]
+    return _unique([_cfg({"BLOCK": b}, w, DEFAULT_NUM_STAGES, (math.ceil(n / b),)) for b, w in cands])
+
+
+def row_configs(red: int, rows: int, max_row_block: int) -> list[KernelConfig]:
+    """One program per row of `red` elements; looped when the row exceeds
+    `max_row_block` (then the chunk may vary, else only the warps)."""
+    looped = red > max_row_block
+    block = min(_next_pow2(red), _next_pow2(max_row_block)) if looped else _next_pow2(red)
+    warps = 1 if block <= 256 else 4 if block <= 1024 else 8
+    cands = [(block, warps)]
+    if looped:
+        cap = min(_next_pow2(red), _next_pow2(max_row_block))
+        cands += [(b, w) for b, w in ROW_LOOP_TUNE if b <= cap]
+    else:
+        cands += [(block, w) for w in ROW_WARPS if 32 * w <= max(32, block)]
+    return _unique([_cfg({"BLOCK_R": b}, w, DEFAULT_NUM_STAGES, (rows,)) for b, w in cands])
+
+
+def matmul_configs(M: int, N: int, nb: int) -> list[KernelConfig]:
+    """BM x BN output tiles (grid: M tiles, N tiles, batch); the heuristic first."""
+    fm, fn = max(16, _next_pow2(M)), max(16, _next_pow2(N))
+    BM, BN, BK, warps = next((c for c in reversed(MATMUL_CONFIGS) if c[0] <= fm and c[1] <= fn), MATMUL_CONFIGS[0])
+    cands = [(BM, BN, BK, warps, DEFAULT_NUM_STAGES)] + [c for c in MATMUL_TUNE if c[0] <= fm and c[1] <= fn]
+    return _unique([_cfg({"BM": bm, "BN": bn, "BK": bk}, w, st, (math.ceil(M / bm), math.ceil(N / bn), nb))
+                    for bm, bn, bk, w, st in cands])
+
+
+def attention_configs(Sq: int, Sk: int, D: int, Dv: int, nb: int) -> list[KernelConfig]:
+    """BM queries per program, keys in BN blocks; BD/BDV hold a whole head dim."""
+    fq, fk = max(16, _next_pow2(Sq)), max(16, _next_pow2(Sk))
+    BD, BDV = max(16, _next_pow2(D)), max(16, _next_pow2(Dv))
+    cands = [(min(64, fq), min(64, fk), 4, DEFAULT_NUM_STAGES)] + [c for c in ATTENTION_TUNE if c[0] <= fq and c[1] <= fk]
+    return _unique([_cfg({"BM": bm, "BN": bn, "BD": BD, "BDV": BDV}, w, st, (math.ceil(Sq / bm), nb))
+                    for bm, bn, w, st in cands])
+
+
 @dataclass
 class TritonKernel:
-    """One `@triton.jit` function and how to launch it."""
+    """One `@triton.jit` function and how to launch it (constexprs, grid, num_warps,
+    num_stages: the heuristic configuration, `configs[0]`; `configs`: every
+    configuration the autotuner may try)."""
 
     name: str
     family: str  # "pointwise" | "row" | "matmul"
@@ -129,11 +230,25 @@ class TritonKernel:
     grid: tuple[int, ...]
     num_warps: int
     nodes: list[str]  # fused ONNX node names
+    num_stages: int = DEFAULT_NUM_STAGES
+    configs: list[KernelConfig] = field(default_factory=list)
 
     def signature(self) -> dict[str, str]:
         sig = dict(zip(self.params, self.param_types))
         sig.update({k: "constexpr" for k in self.constexprs})
         return sig
+
+    def config(self) -> KernelConfig:
+        """The configuration this kernel launches with."""
+        return _cfg(dict(self.constexprs), self.num_warps, self.num_stages, self.grid)
+
+    def candidates(self) -> list[KernelConfig]:
+        return list(self.configs) or [self.config()]
+
+    def with_config(self, cfg: KernelConfig) -> TritonKernel:
+        """This kernel launched with `cfg` (one of `candidates()`)."""
+        return dataclasses.replace(self, constexprs=dict(cfg.constexprs), grid=tuple(cfg.grid),
+                                   num_warps=cfg.num_warps, num_stages=cfg.num_stages)
 
 
 @dataclass
@@ -183,7 +298,8 @@ class TritonProgram:
         for s in self.steps:
             if isinstance(s, TritonKernel):
                 out.append({"kernel": s.name, "family": s.family, "grid": list(s.grid), "constexprs": dict(s.constexprs),
-                            "num_warps": s.num_warps, "nodes": list(s.nodes)})
+                            "num_warps": s.num_warps, "num_stages": s.num_stages, "configs": len(s.candidates()),
+                            "nodes": list(s.nodes)})
             elif isinstance(s, TorchStep):
                 out.append({"kernel": f"torch.{s.op}", "family": "torch", "nodes": list(s.nodes)})
         return out
@@ -509,20 +625,25 @@ class _Generator:
         return var
 
     def finish(self, kt: _KernelText, name: str, family: str, nodes: list[str], header: list[str],
-               constexprs: dict[str, int], grid: tuple[int, ...], num_warps: int) -> None:
+               configs: list[KernelConfig]) -> None:
+        """Appends the kernel; `configs[0]` (the heuristic choice) is how it launches
+        unless the autotuner picks another of `configs`."""
+        first = configs[0]
+        constexprs, grid, num_warps = dict(first.constexprs), first.grid, first.num_warps
         cparams = [f"{k}: tl.constexpr" for k in constexprs]
         comment = [f"    # fused ONNX nodes: {', '.join(nodes)}"] + [f"    # {h}" for h in header]
+        comment.append(f"    # launch (heuristic): {first.describe()}, grid {list(grid)}"
+                       + (f"; {len(configs)} configurations to autotune among" if len(configs) > 1 else ""))
         src = "\n".join(
             ["@triton.jit", f"def {name}({', '.join(kt.params + cparams)}):"] + comment + kt.lines
         )
         self.steps.append(TritonKernel(name, family, src, list(kt.params), list(kt.types), list(kt.args),
-                                       dict(constexprs), grid, num_warps, nodes))
+                                       constexprs, grid, num_warps, nodes, first.num_stages, list(configs)))
 
     # families ---------------------------------------------------------------------
     def pointwise(self, ops: list[Operation], outputs: list[SSAValue], leaf, first: Operation) -> None:
         shape = _shape(outputs[0])
         n = _numel(shape)
-        block, warps = next(((b, w) for b, w in POINTWISE_CONFIGS if b >= n), POINTWISE_CONFIGS[-1])
         kt = _KernelText()
         kt.lines += [
             "    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)",
@@ -548,7 +669,7 @@ class _Generator:
         nodes = [node_name(op) for op in ops]
         self.finish(kt, self.kernel_name("pointwise", first), "pointwise", nodes,
                     [f"pointwise over {list(shape)} ({n} elements), 1-D tiles of BLOCK"],
-                    {"BLOCK": block}, (math.ceil(n / block),), warps)
+                    pointwise_configs(n))
 
     def row(self, anchor: Operation, others: list[Operation], outputs: list[SSAValue], leaf, first: Operation) -> None:
         """`others`: the group's elementwise ops; those the anchor's data input depends on
@@ -598,9 +719,7 @@ class _Generator:
         red = _numel(xs[axes[0] : axes[-1] + 1])
         inner = _numel(xs[axes[-1] + 1 :])
         rows = outer * inner
-        looped = red > self.max_row_block
-        block = min(_next_pow2(red), _next_pow2(self.max_row_block)) if looped else _next_pow2(red)
-        warps = 1 if block <= 256 else 4 if block <= 1024 else 8
+        looped = red > self.max_row_block  # the chunk size is row_configs' choice
         per_row = softmax or kind in ("LayerNormalization", "RMSNormalization")
         out_shape = _shape(anchor.results[0])
         kt = _KernelText()
@@ -750,7 +869,7 @@ class _Generator:
         how = "looped over BLOCK_R chunks" if looped else "whole row in registers"
         self.finish(kt, self.kernel_name("row", first), "row", nodes,
                     [f"{kind} over {rows} rows of {red} ({how})"],
-                    {"BLOCK_R": block}, (rows,), warps)
+                    row_configs(red, rows, self.max_row_block))
 
     def matmul(self, mm: Operation, epilogue: list[Operation], outputs: list[SSAValue], leaf, first: Operation,
                acc_value: SSAValue | None = None) -> None:
@@ -767,8 +886,6 @@ class _Generator:
         K = sa[-2] if ta else sa[-1]
         batch = so[:-2]
         nb = _numel(batch)
-        bm = next((c for c in reversed(MATMUL_CONFIGS) if c[0] <= max(16, _next_pow2(M)) and c[1] <= max(16, _next_pow2(N))), MATMUL_CONFIGS[0])
-        BM, BN, BK, warps = bm
         kt = _KernelText()
         pa = self.new_param(kt, leaf(a_v), "in")
         pb = self.new_param(kt, leaf(b_v), "in")
@@ -829,7 +946,7 @@ class _Generator:
         epi = f", epilogue: {', '.join(op.name.removeprefix('onnx.') for op in epilogue)}" if epilogue else ""
         self.finish(kt, self.kernel_name("matmul", first), "matmul", nodes,
                     [f"{'Gemm' if gemm else 'MatMul'} {list(batch)} x [{M}x{K}] @ [{K}x{N}]{epi}"],
-                    {"BM": BM, "BN": BN, "BK": BK}, (math.ceil(M / BM), math.ceil(N / BN), nb), warps)
+                    matmul_configs(M, N, nb))
 
     def attention(self, op: Operation) -> None:
         """strata.Attention: softmax(q @ k_t * scale + mask) @ v as one flash-attention
@@ -841,9 +958,6 @@ class _Generator:
         Sq, D, Sk, Dv = sq[-2], sq[-1], sk[-1], sv[-1]
         batch = so[:-2]
         nb = _numel(batch)
-        BM = min(64, max(16, _next_pow2(Sq)))
-        BN = min(64, max(16, _next_pow2(Sk)))
-        BD, BDV = max(16, _next_pow2(D)), max(16, _next_pow2(Dv))
         kt = _KernelText()
         pq, pk, pv = (self.new_param(kt, self.name(v), "in") for v in (q_v, k_v, v_v))
         L = kt.lines
@@ -889,14 +1003,13 @@ class _Generator:
                  f"mask=(rm[:, None] < {Sq}) & (rdv[None, :] < {Dv}))")
         self.finish(kt, self.kernel_name("attention", op), "attention", [node_name(op)],
                     [f"attention {list(batch)} x [{Sq}x{D}] keys {Sk} -> [{Sq}x{Dv}], online softmax over BN key blocks"],
-                    {"BM": BM, "BN": BN, "BD": BD, "BDV": BDV}, (math.ceil(Sq / BM), nb), 4)
+                    attention_configs(Sq, Sk, D, Dv, nb))
 
     def copy(self, op: Operation, src: str, dst: str, shape, src_strides, src_base: int, dst_strides, dst_base: int,
              what: str) -> None:
         """A pointwise copy over `shape`: element at coordinates c goes from
         src[src_base + c . src_strides] to dst[dst_base + c . dst_strides]."""
         n = _numel(shape)
-        block, warps = next(((b, w) for b, w in POINTWISE_CONFIGS if b >= n), POINTWISE_CONFIGS[-1])
         kt = _KernelText()
         ps = self.new_param(kt, src, "in")
         kt.lines += ["    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)", f"    mask = offs < {n}"]
@@ -907,8 +1020,7 @@ class _Generator:
         kt.lines.append(f"    t = tl.load({ps} + {so}, mask=mask)")
         pd = self.new_param(kt, dst, "out")
         kt.lines.append(f"    tl.store({pd} + {do}, t, mask=mask)")
-        self.finish(kt, self.kernel_name("pointwise", op), "pointwise", [node_name(op)], [f"{what} over {list(shape)}"],
-                    {"BLOCK": block}, (math.ceil(n / block),), warps)
+        self.finish(kt, self.kernel_name("pointwise", op), "pointwise", [node_name(op)], [f"{what} over {list(shape)}"], pointwise_configs(n))
 
     def data_movement(self, op: Operation) -> None:
         """Concat (one copy kernel per input), Slice (static starts/steps) and Expand."""
@@ -949,7 +1061,6 @@ class _Generator:
     def conv_epilogue(self, op: Operation, src: str, z: str | None, out: str, act: str | None) -> None:
         shape = self.values[out].shape
         n = _numel(shape)
-        block, warps = next(((b, w) for b, w in POINTWISE_CONFIGS if b >= n), POINTWISE_CONFIGS[-1])
         kt = _KernelText()
         ps = self.new_param(kt, src, "in")
         kt.lines += ["    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)", f"    mask = offs < {n}",
@@ -963,7 +1074,7 @@ class _Generator:
         kt.lines.append(f"    tl.store({po} + offs, c, mask=mask)")
         self.finish(kt, self.kernel_name("pointwise", op), "pointwise", [node_name(op)],
                     [f"epilogue of the convolution (run by torch) over {list(shape)}"],
-                    {"BLOCK": block}, (math.ceil(n / block),), warps)
+                    pointwise_configs(n))
 
     def torch_step(self, op: Operation) -> None:
         n = op.name

@@ -21,17 +21,41 @@ which mode this process is in; asking for the other one raises StrataError.
 
 Torch steps (Conv, pooling) run torch.nn.functional on the device and copy the result
 into the arena slot. Calls on one model are serialized by a lock (they share the arena).
+
+Autotuning (on a real GPU only): each kernel carries a short list of launch
+configurations (`TritonKernel.configs`, lowering/to_triton.py; the first is the heuristic
+choice). `Autotuner` looks each kernel up in an `AutotuneCache`, a JSON file
+(`$STRATA_CACHE_DIR/triton_autotune.json`, default `~/.cache/strata/`) keyed by a hash
+of the kernel's source (its name and comments left out, so the same kernel in another
+model or compile hits), its argument shapes/dtypes and the device name. Kernels not
+found are tuned during the model's first call, on that call's real inputs: every
+configuration is launched a few times and timed (`cuda_event_timer`: warm-up launches,
+which also JIT-compile it, then torch.cuda.Event around timed launches); a configuration
+that fails to compile or launch (out of shared memory, say) is skipped; the fastest is
+kept (unless it beats the heuristic choice by less than 3 %: tiny kernels time mostly
+launch overhead), written to the cache and used from
+then on. Repeated launches are safe because no kernel reads a buffer it writes (arena
+slots live from their writing step to their last read, inclusive). A corrupt cache file
+is ignored with a warning and rewritten. Tuning is off under the interpreter and with
+STRATA_AUTOTUNE=0; tests inject `timer` (and call `Autotuner.tune` with their own
+`launch`) to exercise it without a GPU. Which configuration each kernel runs, and where it
+came from (heuristic/cache/tuned), is in `stats["autotune"]`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
+import math
 import os
+import re
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -39,7 +63,7 @@ import numpy as np
 
 from compiler.errors import StrataError
 from lowering.plan_memory import Buffer, plan_buffers, round_up
-from lowering.to_triton import AliasStep, TorchStep, TritonKernel, TritonProgram
+from lowering.to_triton import AliasStep, KernelConfig, TorchStep, TritonKernel, TritonProgram
 from runtime.compiled_model import TensorSpec
 
 CUDA_TARGET = ("cuda", 90, 32)  # backend, compute capability (sm_90), warp size
@@ -114,8 +138,171 @@ def compile_to_cubin(kernel: TritonKernel, module: ModuleType | None = None, arc
         # TRITON_INTERPRET=1 in the environment would change how the AST is compiled
         triton.knobs.runtime.interpret = False
         compiled = triton.compile(src, target=GPUTarget(CUDA_TARGET[0], arch, CUDA_TARGET[2]),
-                                  options={"num_warps": kernel.num_warps, "enable_fp_fusion": True})
+                                  options={"num_warps": kernel.num_warps, "num_stages": kernel.num_stages,
+                                           "enable_fp_fusion": True})
     return compiled.asm["cubin"]
+
+
+# ---------------------------------------------------------------------------------------
+# Autotuning
+# ---------------------------------------------------------------------------------------
+
+AUTOTUNE_FILE = "triton_autotune.json"
+CACHE_VERSION = 1
+Timer = Callable[[Callable[[], None]], float]  # runs a launch thunk, returns its time (ms)
+
+
+def cache_dir() -> str:
+    """Where Strata keeps its on-disk caches: $STRATA_CACHE_DIR, else ~/.cache/strata."""
+    return os.environ.get("STRATA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "strata")
+
+
+def autotune_enabled(interpret: bool) -> bool:
+    """The default: on for compiled kernels on a GPU, unless STRATA_AUTOTUNE=0."""
+    return not interpret and os.environ.get("STRATA_AUTOTUNE", "1") not in ("0", "false", "no", "off")
+
+
+class AutotuneCache:
+    """The tuned choices on disk: one JSON file {"version": 1, "entries": {key: entry}},
+    entry = {"config": KernelConfig.to_json(), "ms": {config: time}, "kernel": name}.
+    Reads never raise: a missing file is empty, a corrupt one is empty with a warning.
+    Writes merge with what is on disk now (another process may have tuned other
+    kernels) and replace the file atomically."""
+
+    def __init__(self, path: str | None = None):
+        self.path = path or os.path.join(cache_dir(), AUTOTUNE_FILE)
+        self._entries: dict[str, dict[str, Any]] | None = None
+
+    def _read(self, warn: bool) -> dict[str, dict[str, Any]]:
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                data = json.load(f)
+            if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or not isinstance(data.get("entries"), dict):
+                raise ValueError(f"not a version-{CACHE_VERSION} autotune cache")
+            return {k: v for k, v in data["entries"].items() if isinstance(v, dict)}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+            if warn:
+                warnings.warn(f"ignoring the corrupt Triton autotune cache {self.path} ({type(e).__name__}: {e}); "
+                              "kernels are tuned again and the file is rewritten", RuntimeWarning, stacklevel=3)
+            return {}
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        if self._entries is None:
+            self._entries = self._read(warn=True)
+        return self._entries
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.entries().get(key)
+
+    def update(self, new: Mapping[str, dict[str, Any]]) -> None:
+        if not new:
+            return
+        merged = {**self._read(warn=False), **new}
+        directory = os.path.dirname(self.path) or "."
+        try:
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"version": CACHE_VERSION, "entries": merged}, f, indent=1, sort_keys=True)
+            os.replace(tmp, self.path)
+        except OSError as e:
+            # a read-only home must not break the model: tuning just is not remembered
+            warnings.warn(f"could not write the Triton autotune cache {self.path}: {e}", RuntimeWarning, stacklevel=3)
+        self._entries = merged
+
+
+def kernel_hash(kernel: TritonKernel) -> str:
+    """A hash of what the kernel computes: its source without its name and comments (the
+    same kernel in another model or compile has the same hash) and its parameter types."""
+    body = kernel.source.replace(kernel.name, "kernel")
+    body = "\n".join(re.sub(r"\s*#.*$", "", ln) for ln in body.splitlines())
+    body = "\n".join(ln for ln in body.splitlines() if ln.strip())
+    return hashlib.sha256((body + "|" + ",".join(kernel.param_types)).encode()).hexdigest()[:24]
+
+
+def tuning_key(kernel: TritonKernel, program: TritonProgram, device_name: str) -> str:
+    shapes = ";".join(f"{np.dtype(program.values[a].dtype).name}{list(program.values[a].shape)}" for a in kernel.args)
+    return f"{kernel_hash(kernel)}|{shapes}|{device_name}"
+
+
+def cuda_event_timer(fn: Callable[[], None], warmup: int = 3, repeat: int = 20) -> float:
+    """Milliseconds per launch of `fn` on the current CUDA stream (the warm-up launches
+    also JIT-compile a configuration the first time)."""
+    import torch
+
+    for _ in range(warmup):
+        fn()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()
+    start.record()
+    for _ in range(repeat):
+        fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / repeat
+
+
+class Autotuner:
+    """Picks each kernel's configuration (see the module docstring). `timer(thunk)`
+    returns the time of one launch of a configuration (default: CUDA events)."""
+
+    def __init__(self, device_name: str, cache: AutotuneCache | None = None, timer: Timer | None = None,
+                 min_gain: float = 0.03):
+        """`min_gain`: another configuration replaces the heuristic one only when it is
+        at least this much faster (tiny kernels time mostly launch overhead, and noise
+        must not pick their configuration)."""
+        self.device_name = device_name
+        self.cache = cache if cache is not None else AutotuneCache()
+        self.timer = timer or cuda_event_timer
+        self.min_gain = min_gain
+        self._pending: dict[str, dict[str, Any]] = {}
+
+    def lookup(self, kernel: TritonKernel, program: TritonProgram) -> KernelConfig | None:
+        """The cached choice for `kernel`, if there is one and it is still a candidate."""
+        entry = self._pending.get(tuning_key(kernel, program, self.device_name)) or \
+            self.cache.get(tuning_key(kernel, program, self.device_name))
+        if entry is None:
+            return None
+        try:
+            cfg = KernelConfig.from_json(entry["config"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        # the candidate itself (JSON does not keep the constexprs' order)
+        return next((c for c in kernel.candidates() if c.to_json() == cfg.to_json()), None)
+
+    def tune(self, kernel: TritonKernel, program: TritonProgram,
+             launch: Callable[[KernelConfig], None]) -> tuple[KernelConfig, dict[str, float]]:
+        """Times `launch(config)` for every candidate; returns the fastest and the times
+        (ms; inf for a configuration that failed). The choice is saved by `save()`."""
+        times: dict[str, float] = {}
+        best: tuple[float, KernelConfig] | None = None
+        errors: list[str] = []
+        for cfg in kernel.candidates():
+            try:
+                ms = float(self.timer(lambda cfg=cfg: launch(cfg)))
+            except Exception as e:  # noqa: BLE001 - a config the GPU cannot run is skipped
+                times[cfg.describe()] = math.inf
+                errors.append(f"{cfg.describe()}: {type(e).__name__}: {e}"[:300])
+                continue
+            times[cfg.describe()] = ms
+            if best is None or ms < best[0]:
+                best = (ms, cfg)
+        if best is None:
+            raise StrataError(f"no configuration of Triton kernel {kernel.name} could run: " + "; ".join(errors))
+        first = kernel.candidates()[0]
+        t_first = times[first.describe()]
+        if math.isfinite(t_first) and best[0] > t_first * (1.0 - self.min_gain):
+            best = (t_first, first)
+        key = tuning_key(kernel, program, self.device_name)
+        self._pending[key] = {"config": best[1].to_json(), "ms": {k: (v if math.isfinite(v) else None) for k, v in times.items()},
+                              "kernel": kernel.name, "family": kernel.family}
+        return best[1], times
+
+    def save(self) -> None:
+        self.cache.update(self._pending)
+        self._pending = {}
 
 
 def _torch_dtype(dtype: np.dtype):
@@ -133,7 +320,11 @@ class TritonModel:
     (`run(feeds)`, `model(*arrays)`, `input_names`, `output_names`, `stats`)."""
 
     def __init__(self, program: TritonProgram, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec],
-                 stats: dict[str, Any] | None = None, device: str | None = None, interpret: bool | None = None):
+                 stats: dict[str, Any] | None = None, device: str | None = None, interpret: bool | None = None,
+                 autotune: bool | None = None, tuner: Autotuner | None = None):
+        """`autotune` (default: on a GPU, unless STRATA_AUTOTUNE=0): pick each kernel's
+        configuration from the cache or by timing on the first call; `tuner` replaces
+        the default Autotuner (device name, cache, timer)."""
         import torch
 
         if interpret is None:
@@ -157,6 +348,62 @@ class TritonModel:
         self.stats["arena_bytes"] = self.arena_bytes
         self.stats["naive_bytes"] = self.naive_bytes
         self.stats["device"] = f"{self.device}{' (Triton interpreter)' if interpret else ''}"
+        self._init_autotune(autotune, tuner)
+
+    # configurations -------------------------------------------------------------------
+    def _init_autotune(self, autotune: bool | None, tuner: Autotuner | None) -> None:
+        kernels = self.program.kernels()
+        self._config: dict[str, KernelConfig] = {k.name: k.config() for k in kernels}
+        self._config_source: dict[str, str] = {k.name: "heuristic" for k in kernels}
+        self._untuned: set[str] = set()
+        if autotune is None:
+            autotune = autotune_enabled(self.interpret)
+        if autotune and tuner is None:
+            import torch
+
+            tuner = Autotuner(torch.cuda.get_device_name(self.device))
+        self._tuner = tuner if autotune else None
+        if self._tuner is not None:
+            for k in kernels:
+                if len(k.candidates()) < 2 or 0 in k.grid:
+                    continue
+                cfg = self._tuner.lookup(k, self.program)
+                if cfg is None:
+                    self._untuned.add(k.name)
+                else:
+                    self._config[k.name], self._config_source[k.name] = cfg, "cache"
+        self._autotune_stats: dict[str, Any] = {
+            "enabled": self._tuner is not None,
+            "cache": self._tuner.cache.path if self._tuner is not None else None,
+            "from_cache": sum(v == "cache" for v in self._config_source.values()),
+            "to_tune": len(self._untuned), "tuned": 0, "seconds": 0.0,
+        }
+        self._update_config_stats()
+
+    def _update_config_stats(self) -> None:
+        self._autotune_stats["kernels"] = {
+            n: {"config": c.describe(), "source": self._config_source[n]} for n, c in self._config.items()
+        }
+        self.stats["autotune"] = self._autotune_stats
+        for entry in self.stats.get("triton_kernels", []):
+            cfg = self._config.get(entry.get("kernel"))
+            if cfg is not None:
+                entry.update(constexprs=dict(cfg.constexprs), grid=list(cfg.grid), num_warps=cfg.num_warps,
+                             num_stages=cfg.num_stages, config_source=self._config_source[entry["kernel"]])
+
+    def config(self, kernel_name: str) -> KernelConfig:
+        """The configuration the kernel launches with now."""
+        return self._config[kernel_name]
+
+    def set_config(self, kernel_name: str, cfg: KernelConfig) -> None:
+        """Launches the kernel with `cfg` (one of its candidates) from now on."""
+        kernel = next(k for k in self.program.kernels() if k.name == kernel_name)
+        if cfg not in kernel.candidates():
+            raise ValueError(f"{cfg.describe()} is not a configuration of {kernel_name}")
+        with self._lock:
+            self._config[kernel_name], self._config_source[kernel_name] = cfg, "set"
+            self._untuned.discard(kernel_name)
+            self._update_config_stats()
 
     # memory -------------------------------------------------------------------------
     def _plan_arena(self, torch) -> None:
@@ -239,6 +486,18 @@ class TritonModel:
             raise ValueError(f"the model takes {len(self.inputs)} inputs {self.input_names}, got {len(arrays)}")
         return self._call(list(arrays), True)
 
+    def _launch(self, kernel: TritonKernel, cfg: KernelConfig, tensors: dict[str, Any]) -> None:
+        _launch_kernel(self._fns[kernel.name], kernel, cfg, tensors)
+
+    def _tune(self, kernel: TritonKernel, tensors: dict[str, Any]) -> None:
+        """Times every configuration of `kernel` on this call's data (its inputs are
+        ready: the steps before it have run) and keeps the fastest."""
+        assert self._tuner is not None
+        cfg, _ = self._tuner.tune(kernel, self.program, lambda c: self._launch(kernel, c, tensors))
+        self._config[kernel.name], self._config_source[kernel.name] = cfg, "tuned"
+        self._untuned.discard(kernel.name)
+        self._autotune_stats["tuned"] += 1
+
     def _call(self, values: list[Any], as_numpy: bool) -> list[Any]:
         prog = self.program
         tensors: dict[str, Any] = dict(self._weights)
@@ -246,21 +505,33 @@ class TritonModel:
             tensors[n] = self._to_device(spec, v)
         with self._lock:
             tensors.update(self._slots)
+            tuning = bool(self._untuned)
+            t0 = time.perf_counter()
             for step in prog.steps:
                 if isinstance(step, TritonKernel):
                     if 0 in step.grid:
                         continue
-                    self._fns[step.name][step.grid](
-                        *[tensors[a] for a in step.args], **step.constexprs, num_warps=step.num_warps
-                    )
+                    if step.name in self._untuned:
+                        self._tune(step, tensors)
+                    self._launch(step, self._config[step.name], tensors)
                 elif isinstance(step, AliasStep):
                     tensors[step.target] = tensors[step.source].reshape(prog.values[step.target].shape)
                 else:
                     tensors[step.output].copy_(_torch_step(step, tensors))
             outs = [tensors[n].clone() for n in prog.outputs]
+            if tuning:
+                assert self._tuner is not None
+                self._tuner.save()
+                self._autotune_stats["seconds"] = time.perf_counter() - t0
+                self._update_config_stats()
         if as_numpy:
             return [o.cpu().numpy() for o in outs]
         return outs
+
+
+def _launch_kernel(fn, kernel: TritonKernel, cfg: KernelConfig, tensors: dict[str, Any]) -> None:
+    fn[cfg.grid](*[tensors[a] for a in kernel.args], **dict(cfg.constexprs), num_warps=cfg.num_warps,
+                 num_stages=cfg.num_stages)
 
 
 def _nbytes(info) -> int:
@@ -303,4 +574,5 @@ def _torch_step(step: TorchStep, tensors: dict[str, Any]):
                 count_include_pad=p["count_include_pad"])
 
 
-__all__ = ["TritonModel", "compile_to_cubin", "load_kernels", "CUDA_TARGET"]
+__all__ = ["AutotuneCache", "Autotuner", "CUDA_TARGET", "TritonModel", "cache_dir", "compile_to_cubin",
+           "cuda_event_timer", "load_kernels", "tuning_key"]
