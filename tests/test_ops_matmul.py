@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import compiler
-from tests.ort_check import assert_matches_ort, single_node_model
+from tests.ort_check import assert_matches_ort, run_ort, single_node_model
 
 RNG = np.random.default_rng(7)
 
@@ -132,3 +132,142 @@ def test_matmul_f16():
     a, b = rand((2, 3, 8), np.float16), rand((8, 4), np.float16)
     # f16 accumulation over k=8 (onnxruntime accumulates in f32): a few f16 ulps apart.
     assert_matches_ort(single_node_model("MatMul", {"a": a, "b": b}), {"a": a, "b": b}, rtol=1e-2, atol=1e-2)
+
+
+# ---- register-tiled f32 kernel (N >= 8): tails, batches, transposes, epilogues ----------
+# The tiled kernel works in 4 x 16 tiles with 4 k steps per body: M % 4, N % 16 and
+# K % 4 (and K < 4) each take a remainder path; the lists below hit each one.
+
+TILED_MNK = [
+    (1, 1, 8),  # one row, K = 1, the narrowest tiled N
+    (3, 7, 17),  # rows < 4, K % 4 = 3, one full column panel + a 1-wide tail
+    (7, 33, 65),
+    (17, 65, 33),
+    (33, 3, 16),  # K < 4: the whole K in the final body
+    (4, 4, 16),  # exactly one tile, one k body
+    (65, 17, 7),  # N < 8: the simple loops
+    (5, 1100, 20),  # K * 16 floats > 64 KiB: the packed panel goes to the heap
+]
+
+
+@pytest.mark.parametrize("m,k,n", TILED_MNK, ids=lambda v: str(v))
+def test_matmul_tiled_tails(m, k, n):
+    a, b = rand((m, k)), rand((k, n))
+    assert_matches_ort(single_node_model("MatMul", {"a": a, "b": b}), {"a": a, "b": b})
+
+
+@pytest.mark.parametrize(
+    "a_shape,b_shape",
+    [
+        ((2, 3, 7, 17), (17, 33)),  # 2-D B: batches folded into the rows (42 rows)
+        ((1, 5, 9), (9, 20)),
+        ((2, 5, 9), (2, 9, 24)),  # batched B: one GEMM per batch
+        ((3, 1, 5, 9), (1, 2, 9, 20)),  # both broadcast
+        ((5, 9), (3, 9, 24)),  # 2-D A against a batched B
+        ((2, 16, 64), (64, 64)),  # the transformer's projections
+        ((33,), (33, 40)),  # 1-D A: one row
+        ((9,), (2, 9, 24)),  # 1-D A against a batched B
+    ],
+    ids=lambda s: "x".join(map(str, s)),
+)
+def test_matmul_tiled_batches(a_shape, b_shape):
+    a, b = rand(a_shape), rand(b_shape)
+    assert_matches_ort(single_node_model("MatMul", {"a": a, "b": b}), {"a": a, "b": b})
+
+
+def test_matmul_tiled_constant_weight():
+    a, w = rand((2, 6, 33)), rand((33, 40))
+    assert_matches_ort(single_node_model("MatMul", {"a": a}, initializers={"w": w}), {"a": a})
+
+
+@pytest.mark.parametrize("trans_a", [0, 1])
+@pytest.mark.parametrize("trans_b", [0, 1])
+@pytest.mark.parametrize("c_shape", [None, (17,), (7, 1), (7, 17)], ids=lambda s: "absent" if s is None else "c" + "x".join(map(str, s)))
+def test_gemm_tiled(trans_a, trans_b, c_shape):
+    feeds = gemm_inputs(7, 33, 17, trans_a, trans_b, c_shape)
+    model = single_node_model("Gemm", feeds, transA=trans_a, transB=trans_b, alpha=0.75, beta=-1.5)
+    assert_matches_ort(model, feeds)
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (0.0, 2.0), (-2.0, 0.0)])
+def test_gemm_tiled_alpha_beta(alpha, beta):
+    feeds = gemm_inputs(9, 65, 40, 0, 1, (40,))
+    model = single_node_model("Gemm", feeds, transB=1, alpha=alpha, beta=beta)
+    assert_matches_ort(model, feeds)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int32, np.int64])
+def test_matmul_tiled_sizes_other_dtypes(dtype):
+    """Only f32 takes the tiled kernel; the simple loops stay correct at its sizes."""
+    a, b = rand((2, 5, 9), dtype), rand((9, 20), dtype)
+    assert_matches_ort(single_node_model("MatMul", {"a": a, "b": b}), {"a": a, "b": b})
+
+
+def test_gemm_tiled_sizes_f64():
+    feeds = gemm_inputs(7, 9, 20, 1, 1, (20,), np.float64)
+    model = single_node_model("Gemm", feeds, transA=1, transB=1, alpha=0.5, beta=2.0)
+    assert_matches_ort(model, feeds)
+
+
+def _fused(op_type: str, model, feeds) -> None:
+    """-O2 turns the graph into one strata fused op, whose kernel applies the epilogue
+    in the tiled kernel's final store; compared with onnxruntime on the original."""
+    optimized = compiler.optimize(model, level="extended")
+    assert [(n.domain, n.op_type) for n in optimized.graph.node] == [("strata", op_type)]
+    assert_matches_ort(model, feeds, opt_level=2)
+
+
+@pytest.mark.parametrize("a_shape", [(2, 16, 64), (3, 5, 9)], ids=lambda s: "x".join(map(str, s)))
+def test_fused_matmul_bias_gelu(a_shape):
+    from tests.ort_check import chain_model, node
+
+    k = a_shape[-1]
+    x, w, bias = rand(a_shape), rand((k, 40)), rand((40,))
+    model = chain_model(
+        [node("MatMul", ["x", "w"], "h"), node("Add", ["h", "bias"], "hb"), node("Gelu", ["hb"], "y")],
+        {"x": x}, ["y"], {"w": w, "bias": bias},
+    )
+    _fused("FusedMatMul", model, {"x": x})
+
+
+def test_fused_matmul_scale_bias_relu_batched_b():
+    """A batched B (no row folding) with alpha from a scalar Mul and a [M, N] bias."""
+    from tests.ort_check import chain_model, node
+
+    x, w, bias = rand((2, 7, 9)), rand((2, 9, 24)), rand((7, 24))
+    model = chain_model(
+        [node("MatMul", ["x", "w"], "h"), node("Mul", ["h", "s"], "hs"), node("Add", ["hs", "bias"], "hb"),
+         node("Relu", ["hb"], "y")],
+        {"x": x, "w": w}, ["y"], {"s": np.array(0.5, np.float32), "bias": bias},
+    )
+    feeds = {"x": x, "w": w}
+    expected = run_ort(model, feeds)
+    np.testing.assert_allclose(compiler.compile(model, opt_level=2).run(feeds)[0], expected[0], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("act", ["Relu", "Gelu"])
+@pytest.mark.parametrize("trans_b", [0, 1])
+def test_fused_gemm_activation(trans_b, act):
+    from tests.ort_check import chain_model, node
+
+    x = rand((9, 33))
+    w = rand((40, 33) if trans_b else (33, 40))
+    c = rand((40,))
+    model = chain_model(
+        [node("Gemm", ["x", "w", "c"], "g", transB=trans_b, alpha=0.5), node(act, ["g"], "y")],
+        {"x": x}, ["y"], {"w": w, "c": c},
+    )
+    _fused("FusedGemm", model, {"x": x})
+
+
+def test_fused_matmul_gelu_wide_range():
+    """The epilogue's Gelu uses a rational erf clamped to [-4, 4] (arith ops only, so
+    the final body vectorizes): pre-activations over about [-40, 40] cross the clamp."""
+    from tests.ort_check import chain_model, node
+
+    x, w, bias = rand((2, 4, 16)), rand((16, 24)) * 3.0, np.linspace(-6, 6, 24, dtype=np.float32)
+    model = chain_model(
+        [node("MatMul", ["x", "w"], "h"), node("Add", ["h", "bias"], "hb"), node("Gelu", ["hb"], "y")],
+        {"x": x}, ["y"], {"w": w.astype(np.float32), "bias": bias},
+    )
+    _fused("FusedMatMul", model, {"x": x})

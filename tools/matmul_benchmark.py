@@ -1,0 +1,148 @@
+"""MatMul / Gemm kernels of Strata beside onnxruntime: one single-node model per shape,
+both on 1 thread, same inputs, same process, best of N; prints a table with both
+latencies, the ratio and Strata's GFLOP/s, plus the max abs error vs onnxruntime.
+
+    python -m tools.matmul_benchmark              # transformer shapes + 256^3, 512^3, 1024x768x768
+    python -m tools.matmul_benchmark --small      # transformer shapes only
+    python -m tools.matmul_benchmark --ir         # also count vector FMA calls in the optimized LLVM IR
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+import compiler
+
+# (label, op, A shape, B shape, attributes)
+SMALL = [
+    ("q/k/v proj [2,16,64]x[64,64]", "MatMul", (2, 16, 64), (64, 64), {}),
+    ("ff1 [2,16,64]x[64,128]", "MatMul", (2, 16, 64), (64, 128), {}),
+    ("ff2 [2,16,128]x[128,64]", "MatMul", (2, 16, 128), (128, 64), {}),
+    ("[32,64]x[64,128]", "MatMul", (32, 64), (64, 128), {}),
+    ("Linear Gemm 32x64 W^T[128,64]", "Gemm", (32, 64), (128, 64), {"transB": 1}),
+    # MatMul + bias Add + activation with constant W and bias: one strata.FusedMatMul.
+    ("ff1 + bias + Gelu", "FusedMatMul", (2, 16, 64), (64, 128), {"activation": "Gelu"}),
+    ("ff2 + bias + Relu", "FusedMatMul", (2, 16, 128), (128, 64), {"activation": "Relu"}),
+]
+LARGE = [
+    ("256^3", "MatMul", (256, 256), (256, 256), {}),
+    ("512^3", "MatMul", (512, 512), (512, 512), {}),
+    ("1024x768x768", "MatMul", (1024, 768), (768, 768), {}),
+    ("Gemm 512^3 transB", "Gemm", (512, 512), (512, 512), {"transB": 1}),
+    ("Gemm 1024x768x768 transB", "Gemm", (1024, 768), (768, 768), {"transB": 1}),
+]
+
+
+def fused_model_of(a_shape, b_shape, activation: str) -> onnx.ModelProto:
+    """MatMul(a, W) + bias, then the activation; W and bias are initializers (what
+    onnx-fuse-activation turns into one FusedMatMul)."""
+    rng = np.random.default_rng(1)
+    y_shape = list(a_shape[:-1]) + [b_shape[-1]]
+    nodes = [helper.make_node("MatMul", ["a", "w"], ["h"]), helper.make_node("Add", ["h", "bias"], ["hb"]),
+             helper.make_node(activation, ["hb"], ["y"])]
+    inits = [numpy_helper.from_array(rng.standard_normal(b_shape).astype(np.float32), "w"),
+             numpy_helper.from_array(rng.standard_normal(b_shape[-1:]).astype(np.float32), "bias")]
+    graph = helper.make_graph(
+        nodes, "fused", [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a_shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)], inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+
+
+def model_of(op: str, a_shape, b_shape, attrs: dict) -> onnx.ModelProto:
+    """A's and B's values are graph inputs (not initializers): onnxruntime may not
+    prepack B, as Strata does not."""
+    if op == "FusedMatMul":
+        return fused_model_of(a_shape, b_shape, attrs["activation"])
+    if op == "MatMul":
+        y_shape = list(np.broadcast_shapes(a_shape[:-2], b_shape[:-2])) + [a_shape[-2], b_shape[-1]]
+    else:
+        m = a_shape[1] if attrs.get("transA") else a_shape[0]
+        n = b_shape[0] if attrs.get("transB") else b_shape[1]
+        y_shape = [m, n]
+    node = helper.make_node(op, ["a", "b"], ["y"], **attrs)
+    graph = helper.make_graph(
+        [node], "mm",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a_shape)),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, list(b_shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+
+
+def best_time(fn, repeat: int, budget_s: float) -> float:
+    fn()
+    times = []
+    start = time.perf_counter()
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+        if time.perf_counter() - start > budget_s:
+            break
+    return min(times)
+
+
+def vector_fmas(compiled) -> int:
+    """<8 x float> or wider FMA calls in the optimized LLVM IR of a compiled model (the
+    vectorizer picks <16 x float> on an AVX-512 host); -1 if the JIT hides the IR."""
+    jit = getattr(compiled, "_jit", None)
+    if jit is None or not hasattr(jit, "optimized_ir"):
+        return -1
+    return len(re.findall(r"call <(?:8|16|32) x float> @llvm\.fma\.v(?:8|16|32)f32", jit.optimized_ir()))
+
+
+def run(shapes, repeat: int, budget_s: float, show_ir: bool) -> None:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    rng = np.random.default_rng(0)
+    header = "| shape | op | ORT ms | Strata ms | Strata / ORT | Strata GFLOP/s | ORT GFLOP/s | max abs err | compile s |"
+    if show_ir:
+        header += " vector FMAs in IR |"
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for label, op, a_shape, b_shape, attrs in shapes:
+        model = model_of(op, a_shape, b_shape, attrs)
+        feeds = {"a": rng.standard_normal(a_shape).astype(np.float32)}
+        if op != "FusedMatMul":
+            feeds["b"] = rng.standard_normal(b_shape).astype(np.float32)
+        t = time.perf_counter()
+        compiled = compiler.compile(model)
+        compile_s = time.perf_counter() - t
+        sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        (expected,) = sess.run(None, feeds)
+        (got,) = compiled.run(feeds)
+        err = float(np.max(np.abs(got - expected)))
+        k = a_shape[-2] if attrs.get("transA") else a_shape[-1]
+        flops = 2.0 * expected.size * k
+        ort_s = best_time(lambda: sess.run(None, feeds), repeat, budget_s)
+        strata_s = best_time(lambda: compiled.run(feeds), repeat, budget_s)
+        row = (f"| {label} | {op} | {ort_s * 1e3:.3f} | {strata_s * 1e3:.3f} | {strata_s / ort_s:.2f}x | "
+               f"{flops / strata_s / 1e9:.1f} | {flops / ort_s / 1e9:.1f} | {err:.1e} | {compile_s:.2f} |")
+        if show_ir:
+            row += f" {vector_fmas(compiled)} |"
+        print(row, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="transformer shapes only")
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--budget", type=float, default=2.0, help="seconds per measurement at most")
+    parser.add_argument("--ir", action="store_true", help="count <8 x float> FMAs in the optimized IR")
+    args = parser.parse_args(argv)
+    run(SMALL if args.small else SMALL + LARGE, args.repeat, args.budget, args.ir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
