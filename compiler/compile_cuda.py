@@ -98,7 +98,7 @@ def compile_cuda(
     seconds: dict[str, float] = dict(stats.get("seconds", {}))
     if run_fusion and not _is_fused(module):
         t = time.perf_counter()
-        FuseKernelsPass().apply(ctx, module)
+        FuseKernelsPass(window_anchors=False).apply(ctx, module)  # no Triton kernel for conv/pool groups
         seconds["fuse kernels"] = time.perf_counter() - t
     t = time.perf_counter()
     program = generate(module, ctx.weights)
@@ -133,7 +133,7 @@ def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Se
     inputs, outputs = _graph_specs(module)
     graph_pipeline(opt_level, cuda_disabled_passes(opt_level, disable_passes)).apply(ctx, module)
     if fuse:
-        FuseKernelsPass().apply(ctx, module)
+        FuseKernelsPass(window_anchors=False).apply(ctx, module)  # no Triton kernel for conv/pool groups
     return module, ctx, inputs, outputs
 
 

@@ -6,19 +6,32 @@ Legal groups:
   `lowering/kernels/elementwise.py`: unary, binary, Where, Clip, Cast, comparisons, ...)
   whose outputs all have the same shape, the group's iteration shape; inputs may be
   smaller and are read with broadcast indices;
-- one reduction-like anchor (Softmax, LogSoftmax, LayerNormalization, ReduceX) with
+- one reduction-like anchor (Softmax, LogSoftmax, LayerNormalization, ReduceX) or pooling
+  anchor (MaxPool without Indices, AveragePool, GlobalAveragePool, GlobalMaxPool) with
   elementwise consumers of its first result whose outputs have that result's shape
   (an epilogue, run at the anchor's store), and elementwise producers of its data input
-  with that input's shape (a prologue, recomputed at each load of the anchor; only when
-  none of their values is needed outside the group, since they are never stored).
+  with that input's shape (a prologue, recomputed at each load of the anchor: once per
+  window covering an element for a pooling op; only when none of their values is needed
+  outside the group, since they are never stored);
+- one compute anchor (Conv, MatMul, Gemm, strata.FusedConv / FusedMatMul / FusedGemm,
+  strata.ConvNCHWc) with an epilogue only: elementwise consumers of its result with its
+  shape and element type (the epilogue's values are stored where the anchor stores, and
+  a Gemm may accumulate in that buffer), other operands read broadcast at the output
+  position (constants, graph inputs, values computed outside: a residual add). Its
+  inputs are read many times, so producers never join it.
 
 Candidates are producer -> consumer edges, scored by the bytes of memory traffic fusing
 them saves (the intermediate's write and read when every use is the consumer, its read
 otherwise) and merged best first. A merge is refused, and the reason recorded, when the
 op kind is not fusible, the shapes differ, the group would exceed `max-ops` ops, it
-would hold two anchors, a prologue value is needed elsewhere, or it would not be convex (a path
-leaves the group and comes back: the group could not run as one kernel). A value used
-outside its group becomes an extra group output, computed once.
+would hold two anchors, a prologue value is needed elsewhere, a compute anchor would
+take a producer or an epilogue that changes the element type, or it would not be convex
+(a path leaves the group and comes back: the group could not run as one kernel). A value
+used outside its group becomes an extra group output, computed once.
+
+`window-anchors=false` leaves out the anchors the Triton generator has no group kernel
+for (Conv, strata.FusedConv, strata.ConvNCHWc, MaxPool, AveragePool: it runs them through
+torch); MatMul/Gemm groups and reduction groups are kept (it has kernels for those).
 
 `ctx.report` gets `fusion_log` (why each rejected candidate was rejected, naming the
 ONNX nodes), `kernels_before_fusion` and `kernels_after_fusion` (graph ops to lower,
@@ -43,9 +56,10 @@ from dialects.onnx.tensor import ConstantOp
 from dialects.strata.kernel_group import FusedKernelOp, KernelYieldOp
 from lowering.kernels.elementwise import SCALAR_BODIES
 
-# Anchors whose lowering stores each element of their first result exactly once and
-# never reads it back, so an epilogue can be applied at that store.
-ANCHORS = frozenset(
+# Reduction-like anchors: their lowering stores each element of their first result
+# exactly once and never reads it back (an epilogue is applied at that store) and loads
+# their data input (a prologue is recomputed at each load).
+REDUCTION_ANCHORS = frozenset(
     {
         "onnx.Softmax",
         "onnx.LogSoftmax",
@@ -56,6 +70,16 @@ ANCHORS = frozenset(
         ),
     }
 )
+# Pooling anchors: the same contract as the reductions (MaxPool only without Indices).
+POOL_ANCHORS = frozenset({"onnx.MaxPool", "onnx.AveragePool", "onnx.GlobalAveragePool", "onnx.GlobalMaxPool"})
+# Compute anchors: epilogue only (lowered with the kernel's epilogue callback, or at the
+# blocked conv's single store).
+COMPUTE_ANCHORS = frozenset(
+    {"onnx.Conv", "onnx.MatMul", "onnx.Gemm", "strata.FusedConv", "strata.FusedMatMul", "strata.FusedGemm", "strata.ConvNCHWc"}
+)
+ANCHORS = REDUCTION_ANCHORS | POOL_ANCHORS | COMPUTE_ANCHORS
+# Anchors whose groups the Triton generator cannot run (left out with window_anchors=False).
+WINDOW_ANCHORS = frozenset({"onnx.Conv", "strata.FusedConv", "strata.ConvNCHWc", "onnx.MaxPool", "onnx.AveragePool"})
 
 DEFAULT_MAX_OPS = 24
 
@@ -64,13 +88,19 @@ def is_elementwise(op: Operation) -> bool:
     return op.name in SCALAR_BODIES and len(op.results) == 1
 
 
-def fusion_kind(op: Operation) -> str | None:
+def fusion_kind(op: Operation, anchors: frozenset[str] = ANCHORS) -> str | None:
     """"elementwise", "anchor" or None (never grouped)."""
     if is_elementwise(op):
         return "elementwise"
-    if op.name in ANCHORS:
+    if op.name in anchors:
+        if op.name == "onnx.MaxPool" and any(r.uses for r in op.results[1:]):
+            return None  # the Indices output: a second stored result
         return "anchor"
     return None
+
+
+def takes_prologue(anchor: Operation) -> bool:
+    return anchor.name in REDUCTION_ANCHORS or anchor.name in POOL_ANCHORS
 
 
 def _shape(v: SSAValue) -> tuple[int, ...]:
@@ -88,8 +118,16 @@ def _nbytes(v: SSAValue) -> int:
     return n * max(1, width // 8)
 
 
+def _op_type(op: Operation) -> str:
+    return op.name.removeprefix("onnx.").removeprefix("strata.")
+
+
 def _describe(op: Operation) -> str:
-    return f"{op.name.removeprefix('onnx.')} '{node_name(op)}'"
+    return f"{_op_type(op)} '{node_name(op)}'"
+
+
+def _two_anchors(a: Operation, b: Operation) -> str:
+    return f"two anchors in one kernel ({_op_type(a)} and {_op_type(b)})"
 
 
 @dataclass(eq=False)
@@ -107,15 +145,19 @@ class _Group:
 class _Grouping:
     """Union of groups over the graph's ops (positions are a topological order)."""
 
-    def __init__(self, ops: list[Operation], returned: set[SSAValue]):
+    def __init__(self, ops: list[Operation], returned: set[SSAValue], anchors: frozenset[str] = ANCHORS):
         self.pos = {op: i for i, op in enumerate(ops)}
         self.returned = returned
+        self.anchors = anchors
         self.group: dict[Operation, _Group] = {}
         for i, op in enumerate(ops):
-            kind = fusion_kind(op)
+            kind = fusion_kind(op, anchors)
             shape = _shape(op.results[0]) if op.results else ()
             g = _Group([op], op if kind == "anchor" else None, shape, i, i, {op})
             self.group[op] = g
+
+    def kind(self, op: Operation) -> str | None:
+        return fusion_kind(op, self.anchors)
 
     def successors(self, g: _Group) -> set[_Group]:
         out: set[_Group] = set()
@@ -161,9 +203,9 @@ def _prologue_rejection(grouping: _Grouping, gp: _Group, gc: _Group, consumer: O
     and never stored, so none may be needed outside the group."""
     anchor = gc.anchor
     assert anchor is not None
-    name = anchor.name.removeprefix("onnx.")
+    name = _op_type(anchor)
     if gp.anchor is not None:
-        return "two reductions in one kernel"
+        return _two_anchors(gp.anchor, anchor)
     if consumer is anchor:
         data = anchor.operands[0]
         if data.owner not in gp.members:
@@ -190,11 +232,13 @@ def _prologue_rejection(grouping: _Grouping, gp: _Group, gc: _Group, consumer: O
 def _rejection(grouping: _Grouping, producer: Operation, consumer: Operation, value: SSAValue, max_ops: int) -> tuple[str | None, bool]:
     """Why the edge producer -> consumer cannot be fused (None: it can), and whether
     the producer's group becomes prologue of the consumer's anchor."""
-    pk, ck = fusion_kind(producer), fusion_kind(consumer)
+    pk, ck = grouping.kind(producer), grouping.kind(consumer)
     if pk is None or ck is None:
         bad = producer if pk is None else consumer
-        return f"not a fusible op kind ({bad.name.removeprefix('onnx.')})", False
+        return f"not a fusible op kind ({_op_type(bad)})", False
     gp, gc = grouping.group[producer], grouping.group[consumer]
+    if ck == "anchor" and not takes_prologue(consumer):
+        return f"{_op_type(consumer)} takes no producers (it reads each input element many times)", False
     into_prologue = ck == "anchor" or consumer in gc.prologue
     if into_prologue:
         reason = _prologue_rejection(grouping, gp, gc, consumer)
@@ -202,7 +246,7 @@ def _rejection(grouping: _Grouping, producer: Operation, consumer: Operation, va
             return reason, True
     else:
         if gp.anchor is not None and gc.anchor is not None:
-            return "two reductions in one kernel", False
+            return _two_anchors(gp.anchor, gc.anchor), False
         if pk == "anchor" and value is not producer.results[0]:
             return "consumes a secondary output of the reduction", False
         if gp.shape != gc.shape:
@@ -213,11 +257,18 @@ def _rejection(grouping: _Grouping, producer: Operation, consumer: Operation, va
             for op in [anchor, *with_anchor.prologue]:
                 for v in op.operands:
                     if v.owner in other.members:
-                        return f"{_describe(v.owner)} feeds the {anchor.name.removeprefix('onnx.')} and its epilogue", False
+                        return f"{_describe(v.owner)} feeds the {_op_type(anchor)} and its epilogue", False
             for op in other.ops:
                 for v in op.operands:
                     if v.owner is anchor and v is not anchor.results[0]:
                         return "consumes a secondary output of the reduction", False
+            if not takes_prologue(anchor):
+                # The anchor stores (and a Gemm accumulates) into the buffer of one of
+                # the group's outputs: every epilogue value must have its type.
+                elem = anchor.results[0].type.element_type
+                for op in other.ops:
+                    if op.results[0].type.element_type != elem:
+                        return f"{_describe(op)} changes the element type of the {_op_type(anchor)} epilogue", False
     if len(gp.ops) + len(gc.ops) > max_ops:
         return f"size cap ({len(gp.ops)} + {len(gc.ops)} ops > {max_ops})", into_prologue
     if grouping.reaches_through_other(gp, gc):
@@ -225,9 +276,11 @@ def _rejection(grouping: _Grouping, producer: Operation, consumer: Operation, va
     return None, into_prologue
 
 
-def find_groups(ops: list[Operation], returned: set[SSAValue], max_ops: int = DEFAULT_MAX_OPS) -> tuple[list[list[Operation]], list[str]]:
+def find_groups(
+    ops: list[Operation], returned: set[SSAValue], max_ops: int = DEFAULT_MAX_OPS, anchors: frozenset[str] = ANCHORS
+) -> tuple[list[list[Operation]], list[str]]:
     """Groups of two or more ops (members in graph order) and the rejection log."""
-    grouping = _Grouping(ops, returned)
+    grouping = _Grouping(ops, returned, anchors)
     members = set(ops)
     candidates: list[tuple[int, int, int, Operation, Operation, SSAValue]] = []
     for op in ops:
@@ -246,7 +299,7 @@ def find_groups(ops: list[Operation], returned: set[SSAValue], max_ops: int = DE
         reason, into_prologue = _rejection(grouping, producer, consumer, value, max_ops)
         if reason is not None:
             # Edges between two ops that are never grouped say nothing useful.
-            if fusion_kind(producer) is not None or fusion_kind(consumer) is not None:
+            if grouping.kind(producer) is not None or grouping.kind(consumer) is not None:
                 log.append(f"{_describe(producer)} -> {_describe(consumer)}: not fused: {reason}")
             continue
         gp, gc = grouping.group[producer], grouping.group[consumer]
@@ -337,7 +390,7 @@ def _reorder(block: Block) -> None:
     block.insert_ops_before(order, ret)
 
 
-def fuse_kernels(module: ModuleOp, max_ops: int = DEFAULT_MAX_OPS) -> dict:
+def fuse_kernels(module: ModuleOp, max_ops: int = DEFAULT_MAX_OPS, window_anchors: bool = True) -> dict:
     """Groups the ops of every graph function (a func.func that is not the loop-level
     entry) in place; returns the report entries."""
     report: dict = {"fusion_log": [], "kernels_before_fusion": 0, "kernels_after_fusion": 0, "fused_ops": 0}
@@ -350,7 +403,8 @@ def fuse_kernels(module: ModuleOp, max_ops: int = DEFAULT_MAX_OPS) -> dict:
             continue
         ops = [op for op in block.ops if not isinstance(op, (ConstantOp, func.ReturnOp, FusedKernelOp))]
         before = len(ops) + sum(1 for op in block.ops if isinstance(op, FusedKernelOp))
-        groups, log = find_groups(ops, set(ret.operands), max_ops)
+        anchors = ANCHORS if window_anchors else ANCHORS - WINDOW_ANCHORS
+        groups, log = find_groups(ops, set(ret.operands), max_ops, anchors)
         for members in groups:
             build_group(block, members)
         if groups:
@@ -365,15 +419,18 @@ def fuse_kernels(module: ModuleOp, max_ops: int = DEFAULT_MAX_OPS) -> dict:
 
 @dataclass(frozen=True)
 class FuseKernelsPass(ModulePass):
-    """Groups elementwise chains/trees and reduction epilogues into strata.FusedKernel
-    ops, one kernel each (see the module docstring)."""
+    """Groups elementwise chains/trees, reduction and pooling prologues/epilogues and
+    Conv/MatMul/Gemm epilogues into strata.FusedKernel ops, one kernel each (see the
+    module docstring). `window_anchors=False` (the cuda target) forms no Conv or
+    windowed-pooling groups."""
 
     name = "fuse-kernels"
 
     max_ops: int = DEFAULT_MAX_OPS
+    window_anchors: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        result = fuse_kernels(op, self.max_ops)
+        result = fuse_kernels(op, self.max_ops, self.window_anchors)
         report = getattr(ctx, "report", None)
         if isinstance(report, dict):
             report.update(result)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from onnx import helper
 
 import compiler
 from compiler.context import make_context
 from compiler.onnx_export import export_model
 from compiler.onnx_import import import_model
+from compiler.pipelines import graph_pipeline
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.fuse_kernels import FuseKernelsPass
 from tests.ort_check import chain_model, graph_ops, node, run_ort
@@ -36,10 +38,13 @@ def _compare(got, expected, rtol=1e-5, atol=1e-5):
             np.testing.assert_array_equal(g, e, err_msg=f"output {i}")
 
 
-def fuse(model, max_ops: int = 24):
+def fuse(model, max_ops: int = 24, opt_level: int = 0, **options):
+    """Imports, runs the -O`opt_level` graph pipeline, then fuse-kernels."""
     ctx = make_context()
     module = import_model(model, ctx.weights)
-    FuseKernelsPass(max_ops=max_ops).apply(ctx, module)
+    if opt_level:
+        graph_pipeline(opt_level).apply(ctx, module)
+    FuseKernelsPass(max_ops=max_ops, **options).apply(ctx, module)
     module.verify()
     return module, ctx
 
@@ -49,14 +54,15 @@ def groups(module) -> list[list[str]]:
     return [g.op_types() for g in graph_ops(module) if isinstance(g, FusedKernelOp)]
 
 
-def check(model, feeds, max_ops: int = 24, rtol=1e-5, atol=1e-5):
-    """Fuses, then compares the exported fused graph and the compiled model with
-    onnxruntime on the original model. Returns the fused module, its context and the
-    compiled model's stats."""
+def check(model, feeds, max_ops: int = 24, rtol=1e-5, atol=1e-5, opt_level: int = 0):
+    """Fuses (after the -O`opt_level` graph passes), then compares the exported fused
+    graph and the compiled model (at -O1, or `opt_level` if higher) with onnxruntime on
+    the original model. Returns the fused module, its context and the compiled model's
+    stats."""
     expected = run_ort(model, feeds)
-    module, ctx = fuse(model, max_ops)
+    module, ctx = fuse(model, max_ops, opt_level)
     _compare(run_ort(export_model(module, ctx.weights), feeds), expected, rtol, atol)
-    compiled = compiler.compile(model, opt_level=1)  # -O0 does not fuse kernels
+    compiled = compiler.compile(model, opt_level=max(1, opt_level))  # -O0 does not fuse kernels
     _compare(compiled.run(dict(feeds)), expected, rtol, atol)
     return module, ctx, compiled.stats
 
@@ -267,11 +273,267 @@ def test_size_cap():
 
 
 def test_unfusible_ops_are_logged():
-    x, w = _rand(2, 3), _rand(3, 4)
-    model = chain_model([node("MatMul", ["x", "w"], "m"), node("Relu", ["m"], "y")], {"x": x, "w": w}, ["y"])
-    module, ctx, _ = check(model, {"x": x, "w": w})
+    x = _rand(2, 3, 4)
+    model = chain_model(
+        [node("Transpose", ["x"], "t", perm=[0, 2, 1]), node("Relu", ["t"], "y")], {"x": x}, ["y"]
+    )
+    module, ctx, _ = check(model, {"x": x})
     assert groups(module) == []
-    assert ctx.report["fusion_log"] == ["MatMul 'm_node' -> Relu 'y_node': not fused: not a fusible op kind (MatMul)"]
+    assert ctx.report["fusion_log"] == ["Transpose 't_node' -> Relu 'y_node': not fused: not a fusible op kind (Transpose)"]
+
+
+# ---- compute anchors (Conv / MatMul / Gemm and their fused forms) with an epilogue ----
+
+
+def test_conv_residual_sigmoid_epilogue():
+    """Conv -> Add(residual graph input) -> Sigmoid: one kernel; the conv result is
+    never stored (only the Sigmoid's)."""
+    x, w, b, r = _rand(1, 3, 7, 7), _rand(4, 3, 3, 3), _rand(4), _rand(1, 4, 7, 7)
+    model = chain_model(
+        [node("Conv", ["x", "w", "b"], "c", pads=[1, 1, 1, 1]), node("Add", ["c", "r"], "a"), node("Sigmoid", ["a"], "y")],
+        {"x": x, "r": r},
+        ["y"],
+        initializers={"w": w, "b": b},
+    )
+    module, ctx, stats = check(model, {"x": x, "r": r})
+    assert groups(module) == [["Conv", "Add", "Sigmoid"]]
+    (group,) = [op for op in graph_ops(module) if isinstance(op, FusedKernelOp)]
+    assert "strata.elementwise" not in group.attributes
+    assert [r.name_hint for r in group.results] == ["y"]
+    assert stats["kernels"] == 1 and stats["fused_ops"] == 3
+
+
+@pytest.mark.parametrize("k,n", [(5, 4), (16, 12)])
+def test_matmul_mul_tanh_with_product_also_returned(k, n):
+    """MatMul (batched, broadcast B) -> Mul(per-column scale) -> Tanh; the product is
+    also returned, so it is stored too, from the same store position (N = 12: the
+    register-tiled f32 kernel, where it applies)."""
+    a, bm, s = _rand(2, 3, k), _rand(k, n), _rand(n)
+    model = chain_model(
+        [node("MatMul", ["a", "bm"], "m"), node("Mul", ["m", "s"], "ms"), node("Tanh", ["ms"], "y")],
+        {"a": a, "s": s},
+        ["y", "m"],
+        initializers={"bm": bm},
+    )
+    module, _, stats = check(model, {"a": a, "s": s})
+    assert groups(module) == [["MatMul", "Mul", "Tanh"]]
+    (group,) = [op for op in graph_ops(module) if isinstance(op, FusedKernelOp)]
+    assert [r.name_hint for r in group.results] == ["m", "y"]
+    assert stats["kernels"] == 1
+
+
+def test_matmul_vector_operand_epilogue():
+    """A 1-D B drops the last dim of the result; the epilogue iterates the result shape."""
+    a, v, c = _rand(3, 6), _rand(6), _rand(3)
+    model = chain_model(
+        [node("MatMul", ["a", "v"], "m"), node("Sub", ["m", "c"], "d"), node("Abs", ["d"], "y")],
+        {"a": a, "c": c},
+        ["y"],
+        initializers={"v": v},
+    )
+    module, _, _ = check(model, {"a": a, "c": c})
+    assert groups(module) == [["MatMul", "Sub", "Abs"]]
+
+
+@pytest.mark.parametrize("trans_b,n", [(0, 4), (1, 4), (0, 12), (1, 12)])
+def test_gemm_relu_at_o1(trans_b, n):
+    """At -O1 onnx-fuse-activation does not run: Gemm + Relu (+ a second output that
+    reads the Relu) fuse here. The plain-loop Gemm (N = 4) with transB=0 accumulates in
+    the output buffer it is given (the Relu's), with transB=1 it applies the epilogue to
+    the sum in registers; N = 12 takes the register-tiled f32 kernel where it applies."""
+    a, bw, c = _rand(3, 5), _rand(5, n), _rand(n)
+    bw = bw.T.copy() if trans_b else bw
+    model = chain_model(
+        [
+            node("Gemm", ["a", "bw", "c"], "g", alpha=0.5, beta=2.0, transB=trans_b),
+            node("Relu", ["g"], "y"),
+            node("Neg", ["y"], "z"),
+        ],
+        {"a": a},
+        ["y", "z"],
+        initializers={"bw": bw, "c": c},
+    )
+    module, _, stats = check(model, {"a": a})
+    assert groups(module) == [["Gemm", "Relu", "Neg"]]
+    assert stats["kernels"] == 1
+
+
+def test_fused_conv_then_mul_by_graph_input():
+    """At -O2 Conv + Relu become strata.FusedConv; its Mul by a graph input joins it as
+    an epilogue (after the FusedConv's own activation)."""
+    x, w, s = _rand(1, 2, 6, 6), _rand(3, 2, 3, 3), _rand(1, 3, 1, 4)
+    model = chain_model(
+        [node("Conv", ["x", "w"], "c"), node("Relu", ["c"], "r"), node("Mul", ["r", "s"], "y")],
+        {"x": x, "s": s},
+        ["y"],
+        initializers={"w": w},
+    )
+    module, _, stats = check(model, {"x": x, "s": s}, opt_level=2)
+    assert groups(module) == [["FusedConv", "Mul"]]
+    assert stats["kernels"] == 1
+
+
+def test_fused_matmul_and_gemm_epilogues():
+    """strata.FusedMatMul (bias + Gelu) and strata.FusedGemm (Relu) at -O2, each with a
+    residual Add reading a graph input."""
+    x, w1, b1, w2, b2 = _rand(4, 6), _rand(6, 6), _rand(6), _rand(6, 5), _rand(5)
+    r2 = _rand(4, 5)
+    model = chain_model(
+        [
+            node("MatMul", ["x", "w1"], "m1"),
+            node("Add", ["m1", "b1"], "h1"),
+            node("Gelu", ["h1"], "g1"),
+            node("Add", ["g1", "x"], "res1"),
+            node("Gemm", ["res1", "w2", "b2"], "h2"),
+            node("Relu", ["h2"], "r2"),
+            node("Add", ["r2", "skip"], "y"),
+        ],
+        {"x": x, "skip": r2},
+        ["y"],
+        initializers={"w1": w1, "b1": b1, "w2": w2, "b2": b2},
+    )
+    module, _, _ = check(model, {"x": x, "skip": r2}, opt_level=2, rtol=1e-4)
+    kinds = groups(module)
+    assert len(kinds) == 2 and kinds[1] == ["FusedGemm", "Add"]
+    assert kinds[0][0] in ("FusedMatMul", "FusedGemm") and kinds[0][1:] == ["Add"]
+
+
+def test_blocked_conv_epilogue_at_o3():
+    """At -O3 the convs become strata.ConvNCHWc on blocked tensors (12 channels: four
+    padding lanes per block); the Mul by a per-channel constant and the Sigmoid after
+    the first, the residual Add after the second, run at the blocked kernel's store.
+    Exported, each group's ConvNCHWc is written as its own decomposition."""
+    x, w, w2, s = _rand(1, 12, 5, 5), _rand(12, 12, 3, 3), _rand(12, 12, 3, 3), _rand(12, 1, 1)
+    model = chain_model(
+        [
+            node("Conv", ["x", "w"], "c", pads=[1, 1, 1, 1]),
+            node("Relu", ["c"], "r"),
+            node("Mul", ["r", "s"], "m"),
+            node("Sigmoid", ["m"], "sg"),
+            node("Conv", ["sg", "w2"], "c2", pads=[1, 1, 1, 1]),
+            node("Tanh", ["c2"], "th"),
+            node("Add", ["th", "sg"], "y"),
+        ],
+        {"x": x},
+        ["y"],
+        initializers={"w": w, "s": s, "w2": w2},
+    )
+    module, _, stats = check(model, {"x": x}, opt_level=3, rtol=1e-4, atol=1e-5)
+    assert groups(module) == [["ConvNCHWc", "Mul", "Sigmoid"], ["ConvNCHWc", "Add"]]
+    assert stats["kernels_after_fusion"] == 4  # reorder in, two groups, reorder out
+
+
+def test_compute_anchor_refusals():
+    """A producer never joins a Conv (its input is read many times); an epilogue that
+    changes the element type (Cast) stays out; two anchors never share a kernel; the
+    Add would close a cycle through the second Conv."""
+    x, w = _rand(1, 2, 5, 5), _rand(2, 2, 3, 3)
+    feeds = {"x": x}
+    model = chain_model(
+        [
+            node("Relu", ["x"], "xr"),
+            node("Conv", ["xr", "w"], "c", pads=[1, 1, 1, 1]),
+            node("Cast", ["c"], "ci", to=6),
+            node("Conv", ["c", "w"], "c2", pads=[1, 1, 1, 1]),
+            node("ReduceSum", ["c2", "ax"], "s", keepdims=1),
+            node("Add", ["s", "c"], "y"),
+        ],
+        feeds,
+        ["ci", "y"],
+        initializers={"w": w, "ax": np.array([1], np.int64)},
+    )
+    module, ctx, _ = check(model, feeds, rtol=1e-4, atol=1e-4)
+    assert groups(module) == []
+    assert sorted(ctx.report["fusion_log"]) == sorted(
+        [
+            "Relu 'xr_node' -> Conv 'c_node': not fused: Conv takes no producers (it reads each input element many times)",
+            "Conv 'c2_node' -> ReduceSum 's_node': not fused: two anchors in one kernel (Conv and ReduceSum)",
+            "Conv 'c_node' -> Cast 'ci_node': not fused: Cast 'ci_node' changes the element type of the Conv epilogue",
+            "Conv 'c_node' -> Conv 'c2_node': not fused: Conv takes no producers (it reads each input element many times)",
+            "Conv 'c_node' -> Add 'y_node': not fused: cycle (a path leaves the group and comes back)",
+            "ReduceSum 's_node' -> Add 'y_node': not fused: shape mismatch ([1, 1, 5, 5] vs [1, 2, 5, 5])",
+        ]
+    )
+
+
+def test_window_anchors_off_keeps_matmul_groups():
+    """window_anchors=False (the cuda target) forms no Conv or pooling group but keeps
+    MatMul epilogues. With them, the Sigmoid goes to the MaxPool (a prologue: its
+    value is not needed elsewhere, so fusing it saves its write and read) and the Relu,
+    which is returned, to the Conv."""
+    x, w, a, bm = _rand(1, 2, 5, 5), _rand(2, 2, 3, 3), _rand(2, 3), _rand(3, 4)
+    model = chain_model(
+        [
+            node("Conv", ["x", "w"], "c"),
+            node("Relu", ["c"], "y1"),
+            node("Sigmoid", ["y1"], "sg"),
+            node("MaxPool", ["sg"], "y3", kernel_shape=[2, 2]),
+            node("MatMul", ["a", "bm"], "m"),
+            node("Relu", ["m"], "y2"),
+        ],
+        {"x": x, "a": a},
+        ["y1", "y2", "y3"],
+        initializers={"w": w, "bm": bm},
+    )
+    module, _ = fuse(model, window_anchors=False)
+    assert groups(module) == [["Relu", "Sigmoid"], ["MatMul", "Relu"]]
+    module, _ = fuse(model)
+    assert groups(module) == [["Conv", "Relu"], ["Sigmoid", "MaxPool"], ["MatMul", "Relu"]]
+
+
+# ---- pooling anchors: elementwise producers recomputed at each window tap -------------
+
+
+def test_pooling_with_relu_producer():
+    """Add -> Relu -> MaxPool (overlapping 3x3 windows, padding): the producers are
+    recomputed at each tap the pool loads; AveragePool and the global pools the same."""
+    x, b = _rand(2, 3, 6, 6), _rand(3, 1, 1)
+    feeds = {"x": x, "b": b}
+    model = chain_model(
+        [
+            node("Add", ["x", "b"], "a"),
+            node("Relu", ["a"], "r"),
+            node("MaxPool", ["r"], "y1", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
+            node("Exp", ["x"], "e"),
+            node("AveragePool", ["e"], "y2", kernel_shape=[2, 2], strides=[2, 2]),
+            node("Sigmoid", ["x"], "s"),
+            node("GlobalAveragePool", ["s"], "y3"),
+            node("Neg", ["x"], "n"),
+            node("GlobalMaxPool", ["n"], "gm"),
+            node("Sqrt", ["gm"], "y4"),
+        ],
+        feeds,
+        ["y1", "y2", "y3", "y4"],
+    )
+    module, _, stats = check(model, feeds)
+    assert groups(module) == [
+        ["Add", "Relu", "MaxPool"],
+        ["Exp", "AveragePool"],
+        ["Sigmoid", "GlobalAveragePool"],
+        ["Neg", "GlobalMaxPool", "Sqrt"],
+    ]
+    assert stats["kernels"] == 4
+
+
+def test_pooling_producer_needed_elsewhere_and_indices():
+    """A Relu that is also returned is not recomputed inside the pool; a MaxPool with an
+    Indices output is never an anchor."""
+    x = _rand(1, 2, 4, 4)
+    model = chain_model(
+        [
+            node("Relu", ["x"], "r"),
+            node("MaxPool", ["r"], "y1", kernel_shape=[2, 2]),
+        ],
+        {"x": x},
+        ["y1", "r"],
+    )
+    module, ctx, _ = check(model, {"x": x})
+    assert groups(module) == []
+    assert any("producer of MaxPool is also a graph output" in line for line in ctx.report["fusion_log"])
+    mp = helper.make_node("MaxPool", ["r"], ["y", "idx"], name="mp", kernel_shape=[2, 2])
+    model = chain_model([node("Relu", ["x"], "r"), mp], {"x": x}, ["y", "idx"])
+    module, ctx, _ = check(model, {"x": x})
+    assert groups(module) == []
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))

@@ -215,7 +215,7 @@ class OptTool(xDSLOptMain):
             from lowering.to_triton import generate
 
             if not any(op.name == "strata.FusedKernel" for op in prog.walk()):
-                FuseKernelsPass().apply(self.ctx, prog)
+                FuseKernelsPass(window_anchors=False).apply(self.ctx, prog)  # as compile(target="cuda")
             return generate(prog, self.ctx.weights).module_source()
         from compiler.api import lower_to_loops
         from lowering.loops_to_llvm import to_llvm_ir

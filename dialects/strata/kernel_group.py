@@ -7,10 +7,11 @@ values the group produces for the rest of the graph (the op's results, in order)
 value computed inside is otherwise private to the group: a backend (the CPU loop
 lowering, later a Triton generator) may keep it in registers.
 
-The op says nothing about how to run the group; it only records what is in it. Which
-groups are legal and profitable is decided by the `fuse-kernels` pass
-(lowering/fuse_kernels.py), which also marks purely elementwise groups with the unit
-attribute `strata.elementwise`.
+Members are `onnx` ops and graph-level `strata` ops (a strata.FusedConv with an
+elementwise epilogue), never another group. The op says nothing about how to run the
+group; it only records what is in it. Which groups are legal and profitable is
+decided by the `fuse-kernels` pass (lowering/fuse_kernels.py), which also marks purely
+elementwise groups with the unit attribute `strata.elementwise`.
 
 ```
 %r = "strata.FusedKernel"(%x, %b) ({
@@ -25,8 +26,8 @@ attribute `strata.elementwise`.
 from __future__ import annotations
 
 import onnx
-from onnx import AttributeProto, helper
-from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, IntegerAttr, StringAttr, TensorType, UnitAttr
+from onnx import helper
+from xdsl.dialects.builtin import StringAttr, TensorType, UnitAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
@@ -39,7 +40,7 @@ from xdsl.irdl import (
 from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
-from dialects.onnx.base import node_name
+from dialects.onnx.base import node_name, onnx_attribute
 from dialects.strata.base import StrataOp
 
 
@@ -63,7 +64,7 @@ class FusedKernelOp(StrataOp):
         return last
 
     def op_types(self) -> list[str]:
-        return [op.name.removeprefix("onnx.") for op in self.inner_ops()]
+        return [op.name.removeprefix("onnx.").removeprefix("strata.") for op in self.inner_ops()]
 
     def kernel_attributes(self) -> dict[str, Attribute]:
         """Attributes of the kernel func.func this group lowers to: the fused node names
@@ -87,11 +88,13 @@ class FusedKernelOp(StrataOp):
         if [v.type for v in last.operands] != [r.type for r in self.results]:
             raise VerifyException("strata.FusedKernel: yielded types must match the result types")
         for op in self.inner_ops():
-            if not op.name.startswith("onnx.") or op.name == "onnx.Constant":
+            graph_op = op.name.startswith("onnx.") or (isinstance(op, StrataOp) and not isinstance(op, FusedKernelOp))
+            if not graph_op or op.name == "onnx.Constant":
                 raise VerifyException(f"strata.FusedKernel: {op.name} cannot be part of a kernel group")
 
     def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        """The grouped ops themselves, as standard ONNX nodes."""
+        """The grouped ops themselves, as standard ONNX nodes (a strata member as its own
+        decomposition, its intermediates renamed apart)."""
         names: dict[SSAValue, str] = dict(zip(self.body.block.args, inputs))
         names.update(zip(self.yield_op().operands, outputs))
         counter = 0
@@ -104,14 +107,18 @@ class FusedKernelOp(StrataOp):
             return names[v]
 
         nodes: list[onnx.NodeProto] = []
-        for op in self.inner_ops():
+        for position, op in enumerate(self.inner_ops()):
             assert isinstance(op, IRDLOperation)
             defs = op.get_irdl_definition()
             ins = _slots(op, defs.operands, name_of)
             outs = _slots(op, defs.results, name_of)
+            if isinstance(op, StrataOp):
+                padded = ins + [""] * (len(defs.operands) - len(ins))
+                nodes.extend(_renamed(op.decompose(padded, outs), set(ins) | set(outs), f"_tm{position}"))
+                continue
             node = helper.make_node(op.name.removeprefix("onnx."), ins, outs, name=node_name(op))
             node.attribute.extend(
-                _attribute(k, v) for k, v in sorted(op.properties.items()) if k not in ("operandSegmentSizes", "resultSegmentSizes")
+                onnx_attribute(k, v) for k, v in sorted(op.properties.items()) if k not in ("operandSegmentSizes", "resultSegmentSizes")
             )
             nodes.append(node)
         return nodes
@@ -147,18 +154,14 @@ def _slots(op: IRDLOperation, slots, name_of) -> list[str]:
     return out
 
 
-def _attribute(name: str, attr: Attribute) -> AttributeProto:
-    """Scalar and INTS/FLOATS attributes (the kinds elementwise and normalization ops
-    have; tensor-valued attributes live in onnx.Constant, which is never grouped)."""
-    if isinstance(attr, IntegerAttr):
-        return helper.make_attribute(name, int(attr.value.data))
-    if isinstance(attr, FloatAttr):
-        return helper.make_attribute(name, float(attr.value.data))
-    if isinstance(attr, StringAttr):
-        return helper.make_attribute(name, attr.data)
-    if isinstance(attr, DenseArrayBase):
-        values = attr.get_values()
-        if attr.elt_type.__class__.__name__.startswith("Float"):
-            return helper.make_attribute(name, [float(v) for v in values], attr_type=AttributeProto.FLOATS)
-        return helper.make_attribute(name, [int(v) for v in values], attr_type=AttributeProto.INTS)
-    raise NotImplementedError(f"strata.FusedKernel: cannot export attribute '{name}' ({attr})")
+def _renamed(nodes: list[onnx.NodeProto], keep: set[str], prefix: str) -> list[onnx.NodeProto]:
+    """A member's decomposition with its own intermediates ("_t...", not one of `keep`)
+    prefixed, so two members' intermediates cannot share a name."""
+
+    def rename(n: str) -> str:
+        return f"{prefix}{n}" if n.startswith("_t") and n not in keep else n
+
+    for node in nodes:
+        node.input[:] = [rename(n) for n in node.input]
+        node.output[:] = [rename(n) for n in node.output]
+    return nodes

@@ -18,12 +18,30 @@ nowhere. This relies on the anchor storing each element of that result exactly o
 and never reading it back (true of the anchors `fuse-kernels` accepts; checked here as
 far as the IR shows it: every use of the buffer must be a store).
 
+Pooling anchors (MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool) take the same
+route: their kernels load the data input at each window tap and store each output
+element once, so the prologue is recomputed at each tap (an element read by two
+overlapping windows recomputes the chain twice) and the epilogue runs at the store. So
+does the blocked strata.ConvNCHWc, with an epilogue only: it stores each element of y
+once, from its lane loop after the register tile.
+
+Compute anchors (Conv, MatMul, Gemm, strata.FusedConv / FusedMatMul / FusedGemm) go
+through their kernel's epilogue callback instead (`lower_conv(kc, epilogue)`, ...), so
+whatever the kernel does before its final store (a Gemm accumulating in its output
+buffer, register tiles) stays its own business: the callback gets the final value and
+its output indices, loads the other inputs there (broadcast), runs the elementwise chain
+in registers, stores every group output but one, and returns that one, which the kernel
+stores into the buffer it was given as its result: the anchor's own buffer when its
+result is a group output, else that group output's buffer (same shape and element type:
+`fuse-kernels` only accepts epilogues that keep the anchor's type). A fused op's own
+epilogue (residual, bias, activation) runs first, as in lowering/kernels/fused_ops.py.
+
 Results are exact: the same scalar bodies on the same values, in the same element type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +53,10 @@ from xdsl.rewriter import InsertPoint
 from compiler.weights import attr_array
 from dialects.onnx.tensor import ConstantOp
 from dialects.strata.kernel_group import FusedKernelOp
+from lowering.kernels.conv import Epilogue, Index, lower_conv
 from lowering.kernels.elementwise import SCALAR_BODIES
+from lowering.kernels.fused_ops import lower_fused_conv, lower_fused_gemm, lower_fused_matmul
+from lowering.kernels.matmul import lower_gemm, lower_matmul
 from lowering.loop_builder import broadcast_indices, load, loop_nest, memref_type, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering, LoweringError, describe
 
@@ -111,7 +132,61 @@ def lower_fused_kernel(kc: KernelContext) -> None:
         return
     if len(anchors) != 1:
         raise LoweringError(f"{describe(group)}: a kernel group has at most one non-elementwise op")
-    _lower_with_epilogue(kc, group, anchors[0], ops, buffers, yielded)
+    if anchors[0].name in CALLBACK_LOWERINGS:
+        _lower_with_callback(kc, group, anchors[0], ops, buffers, yielded)
+    else:
+        _lower_with_epilogue(kc, group, anchors[0], ops, buffers, yielded)
+
+
+# ---- compute anchors: the kernel's epilogue callback ----------------------------------
+
+
+# Kernels that take an epilogue callback (value, output indices) -> value to store.
+CALLBACK_LOWERINGS: dict[str, Callable[[KernelContext, Epilogue], None]] = {
+    "onnx.Conv": lower_conv,
+    "onnx.MatMul": lower_matmul,
+    "onnx.Gemm": lower_gemm,
+    "strata.FusedConv": lower_fused_conv,
+    "strata.FusedGemm": lower_fused_gemm,
+    "strata.FusedMatMul": lower_fused_matmul,
+}
+
+
+def _lower_with_callback(
+    kc: KernelContext,
+    group: FusedKernelOp,
+    anchor: Operation,
+    ops: list[Operation],
+    buffers: dict[SSAValue, SSAValue],
+    yielded: list[SSAValue],
+) -> None:
+    block = group.body.block
+    if _ancestors_in_group(anchor, ops):
+        raise LoweringError(f"{describe(group)}: {anchor.name} takes no producers in its group")
+    epilogue_ops = [op for op in ops if op is not anchor]
+    result = anchor.results[0]
+    shape = _shape(result)
+    if result in yielded:
+        primary = result
+    else:
+        primary = next((v for v in yielded if v.type == result.type), None)
+        if primary is None:
+            raise LoweringError(f"{describe(group)}: no group output has the type of the {anchor.name} result")
+        # The kernel stores (a Gemm also accumulates) into the primary output's buffer.
+        buffers[result] = buffers[primary]
+    args = _used_args(epilogue_ops, block.args)
+    others = [v for v in yielded if v is not primary]
+
+    def epilogue(value: SSAValue, out_idx: Sequence[Index]) -> SSAValue:
+        values: dict[SSAValue, SSAValue] = {result: value}
+        _load_inputs(args, buffers, out_idx, shape, values)  # type: ignore[arg-type]
+        _apply(epilogue_ops, values)
+        for v in others:
+            store(values[v], buffers[v], out_idx)
+        return values[primary]
+
+    akc = _InnerContext(anchor, buffers, kc.weights, outer=dict(zip(block.args, group.operands)))  # type: ignore[arg-type]
+    CALLBACK_LOWERINGS[anchor.name](akc, epilogue)
 
 
 def _lower_with_epilogue(

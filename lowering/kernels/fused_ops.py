@@ -32,19 +32,6 @@ def _check_float(kc: KernelContext) -> None:
         raise kc.fail(f"fused ops are float-only, got {kc.type_of('y')}")
 
 
-def lower_fused_conv(kc: KernelContext) -> None:
-    _check_float(kc)
-    act, params = activation_of(kc.op)  # type: ignore[arg-type]
-    z = kc.input("z")
-
-    def epilogue(value: SSAValue, out_idx: Sequence[Index]) -> SSAValue:
-        if z is not None:
-            value = scalar.add(value, load(z, out_idx))
-        return apply_activation(act, params, value)
-
-    lower_conv(kc, epilogue)
-
-
 def _then(epilogue: Epilogue | None, value: SSAValue, out_idx: Sequence[Index]) -> SSAValue:
     return value if epilogue is None else epilogue(value, out_idx)
 
@@ -76,14 +63,33 @@ def matmul_epilogue(kc: KernelContext, then: Epilogue | None = None) -> Epilogue
     return epilogue
 
 
-def lower_fused_gemm(kc: KernelContext) -> None:
-    _check_float(kc)
-    lower_gemm(kc, gemm_epilogue(kc))
+def conv_epilogue(kc: KernelContext, then: Epilogue | None = None) -> Epilogue:
+    """A FusedConv's own epilogue (+ residual z, activation), followed by `then`."""
+    act, params = activation_of(kc.op)  # type: ignore[arg-type]
+    z = kc.input("z")
+
+    def epilogue(value: SSAValue, out_idx: Sequence[Index]) -> SSAValue:
+        if z is not None:
+            value = scalar.add(value, load(z, out_idx))
+        return _then(then, apply_activation(act, params, value), out_idx)
+
+    return epilogue
 
 
-def lower_fused_matmul(kc: KernelContext) -> None:
+# Each takes the epilogue of the kernel group it anchors (fused_group.py), if any.
+def lower_fused_conv(kc: KernelContext, then: Epilogue | None = None) -> None:
     _check_float(kc)
-    lower_matmul(kc, matmul_epilogue(kc))
+    lower_conv(kc, conv_epilogue(kc, then))
+
+
+def lower_fused_gemm(kc: KernelContext, then: Epilogue | None = None) -> None:
+    _check_float(kc)
+    lower_gemm(kc, gemm_epilogue(kc, then))
+
+
+def lower_fused_matmul(kc: KernelContext, then: Epilogue | None = None) -> None:
+    _check_float(kc)
+    lower_matmul(kc, matmul_epilogue(kc, then))
 
 
 LOWERINGS: dict[str, KernelLowering] = {
