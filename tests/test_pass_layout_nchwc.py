@@ -188,6 +188,27 @@ def test_pooling_blocked():
     check_numerics(model, ctx, module, {"x": x})
 
 
+def test_concat_of_branches_stays_blocked():
+    """Two conv branches joined by a channel Concat (a SqueezeNet fire module): one
+    blocked Concat, the region goes on into the next conv; a Concat with a 4-channel
+    input is not blocked (its blocks would interleave padding) and says why."""
+    x = rand(1, 8, 7, 7)
+    model = chain_model(
+        [node("Conv", ["x", "w1"], "a"), node("Conv", ["x", "w3"], "b", pads=[1, 1, 1, 1]),
+         node("Concat", ["a", "b"], "cat", axis=1), node("Relu", ["cat"], "r"),
+         node("Conv", ["r", "w"], "y", pads=[1, 1, 1, 1]),
+         node("Concat", ["y", "x4"], "odd", axis=1)],
+        {"x": x, "x4": rand(1, 4, 7, 7)}, ["odd"],
+        {"w1": rand(8, 8, 1, 1), "w3": rand(16, 8, 3, 3), "w": rand(8, 24, 3, 3)},
+    )
+    ctx, module = layout(model)
+    c = counts(module)
+    assert c["strata.ConvNCHWc"] == 3 and c["Concat"] == 2
+    assert c["strata.ReorderToBlocked"] == 1 and c["strata.ReorderFromBlocked"] == 1  # in once, out before the odd Concat
+    assert "BlockConcat" in missed(ctx)
+    check_numerics(model, ctx, module, {"x": x, "x4": rand(1, 4, 7, 7)})
+
+
 def test_region_border_between_two_regions_cancels():
     """Conv -> Relu -> Conv: the From/To pair between them cancels; a second consumer
     of the middle value (a graph output) keeps its own ReorderFromBlocked."""

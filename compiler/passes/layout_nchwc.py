@@ -13,6 +13,9 @@ Patterns, applied greedily to a fixed point:
     CancelReorders     ReorderToBlocked(ReorderFromBlocked(b)) -> b, and the reverse.
     BlockPool          MaxPool (no Indices) / AveragePool / GlobalAveragePool of a
                        ReorderFromBlocked value -> the blocked pool, then ReorderFromBlocked.
+    BlockConcat        Concat along channels (4-D, every input's channels a multiple of 8,
+                       one input from a blocked region) -> Concat of the blocked tensors
+                       along the block axis.
     BlockElementwise   Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh of a
                        ReorderFromBlocked value: folded into the ConvNCHWc's activation
                        when that conv has no activation and no other use, else the same op
@@ -62,6 +65,7 @@ from dialects.onnx.elementwise import (
     TanhOp,
 )
 from dialects.onnx.nn import AveragePoolOp, ConvOp, GlobalAveragePoolOp, MaxPoolOp
+from dialects.onnx.tensor import ConcatOp
 from dialects.strata.fused import FusedConvOp, activation_of
 from dialects.strata.layout import (
     BLOCK,
@@ -264,6 +268,38 @@ class BlockPool(LoggedPattern):
         _replace_blocked(rewriter, op, [pool], pool.y)
 
 
+# ---- concatenation ------------------------------------------------------------------------
+
+
+class BlockConcat(LoggedPattern):
+    """Concat along channels of 4-D tensors, at least one from a blocked region, every
+    input's channel count a multiple of 8 -> Concat along the block axis of the blocked
+    tensors (exact: whole blocks in the same order are the same channels in the same
+    order). Inception / SqueezeNet / DenseNet join their branches this way, so the
+    region no longer ends at every Concat."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, ConcatOp) or not _is_f32(op.concat_result):
+            return
+        inputs = list(op.inputs)
+        if len(op.concat_result.type.get_shape()) != 4 or op.normalized_axis() != 1:
+            return
+        if not any(_from_blocked(v) is not None for v in inputs):
+            return
+        if any(v.type.get_shape()[1] % BLOCK for v in inputs):
+            self.missed(op, "an input's channel count is not a multiple of 8")
+            return
+        new_ops: list[Operation] = []
+        blocked = [_blocked_operand(v, new_ops, op) for v in inputs]
+        cat = ConcatOp.build(
+            operands=[blocked], result_types=[blocked_type(op.concat_result.type)], properties={"axis": op.axis}
+        )
+        cat.location = op.location
+        cat.concat_result.name_hint = (op.concat_result.name_hint or "concat") + "_nchwc"
+        new_ops.append(cat)
+        _replace_blocked(rewriter, op, new_ops, cat.concat_result)
+
+
 # ---- elementwise --------------------------------------------------------------------------
 
 # onnx op class -> activation name of ConvNCHWc
@@ -390,7 +426,7 @@ class BlockElementwise(PatternWithWeights):
 
 
 def layout_nchwc_patterns(weights: WeightTable | None) -> list[RewritePattern]:
-    return [CancelReorders(), BlockConv(weights), BlockPool(), BlockElementwise(weights)]
+    return [CancelReorders(), BlockConv(weights), BlockPool(), BlockConcat(), BlockElementwise(weights)]
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,22 @@ func.func @not_blocked(%x: tensor<1x8x4x4xf32>) -> tensor<1x4x4x4xf32> {
 // CHECK-NEXT:    %r = "onnx.Relu"(%d)
 // CHECK-NEXT:    %y = "onnx.Conv"(%r, %w4)
 // CHECK-NEXT:    func.return %y
+
+// -----
+
+// A channel Concat of two blocked branches (8 + 16 channels, both multiples of 8)
+// becomes a Concat of whole blocks along the block axis: the region goes on. A
+// 4-channel input would put padding lanes between channels: that Concat stays NCHW.
+func.func @concat(%x: tensor<1x8x4x4xf32>, %z: tensor<1x4x4x4xf32>) -> (tensor<1x24x4x4xf32>, tensor<1x12x4x4xf32>) {
+  %w1 = "onnx.Constant"() <{value = dense<0.5> : tensor<8x8x1x1xf32>}> : () -> tensor<8x8x1x1xf32>
+  %w2 = "onnx.Constant"() <{value = dense<0.25> : tensor<16x8x1x1xf32>}> : () -> tensor<16x8x1x1xf32>
+  %a = "onnx.Conv"(%x, %w1) : (tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x4x4xf32>
+  %b = "onnx.Conv"(%x, %w2) : (tensor<1x8x4x4xf32>, tensor<16x8x1x1xf32>) -> tensor<1x16x4x4xf32>
+  %cat = "onnx.Concat"(%a, %b) <{axis = 1 : i64}> : (tensor<1x8x4x4xf32>, tensor<1x16x4x4xf32>) -> tensor<1x24x4x4xf32>
+  %odd = "onnx.Concat"(%a, %z) <{axis = 1 : i64}> : (tensor<1x8x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x12x4x4xf32>
+  func.return %cat, %odd : tensor<1x24x4x4xf32>, tensor<1x12x4x4xf32>
+}
+// CHECK-LABEL: func.func @concat
+// CHECK:         %cat_nchwc = "onnx.Concat"(%{{.*}}, %{{.*}}) <{axis = 1 : i64}> : (tensor<1x1x4x4x8xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x3x4x4x8xf32>
+// CHECK-NEXT:    %cat = "strata.ReorderFromBlocked"(%cat_nchwc) : (tensor<1x3x4x4x8xf32>) -> tensor<1x24x4x4xf32>
+// CHECK:         %odd = "onnx.Concat"(%a, %z) <{axis = 1 : i64}> : (tensor<1x8x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x12x4x4xf32>
