@@ -209,6 +209,25 @@ def test_concat_of_branches_stays_blocked():
     check_numerics(model, ctx, module, {"x": x, "x4": rand(1, 4, 7, 7)})
 
 
+def test_batchnorm_between_convs_stays_blocked():
+    """Conv -> BatchNormalization -> Relu -> Conv (DenseNet's pre-activation order; at
+    -O0 nothing folds the BN into the conv): the BN becomes a blocked Mul and Add by
+    per-channel constants, and the region does not end."""
+    x = rand(1, 8, 6, 6)
+    bn = {"s": rand(12) + 2.0, "bb": rand(12), "m": rand(12), "v": np.abs(rand(12)) + 0.5}
+    model = chain_model(
+        [node("Conv", ["x", "w1"], "a", pads=[1, 1, 1, 1]),
+         node("BatchNormalization", ["a", "s", "bb", "m", "v"], "n", epsilon=1e-3), node("Relu", ["n"], "r"),
+         node("Conv", ["r", "w2"], "y", pads=[1, 1, 1, 1])],
+        {"x": x}, ["y"], {"w1": rand(12, 8, 3, 3), "w2": rand(8, 12, 3, 3), **bn},
+    )
+    ctx, module = layout(model)
+    c = counts(module)
+    assert c["strata.ConvNCHWc"] == 2 and c["BatchNormalization"] == 0 and c["Mul"] == 1 and c["Add"] == 1
+    assert c["strata.ReorderToBlocked"] == 1 and c["strata.ReorderFromBlocked"] == 1
+    check_numerics(model, ctx, module, {"x": x})
+
+
 def test_region_border_between_two_regions_cancels():
     """Conv -> Relu -> Conv: the From/To pair between them cancels; a second consumer
     of the middle value (a graph output) keeps its own ReorderFromBlocked."""

@@ -13,6 +13,8 @@ Patterns, applied greedily to a fixed point:
     CancelReorders     ReorderToBlocked(ReorderFromBlocked(b)) -> b, and the reverse.
     BlockPool          MaxPool (no Indices) / AveragePool / GlobalAveragePool of a
                        ReorderFromBlocked value -> the blocked pool, then ReorderFromBlocked.
+    BlockBatchNorm     inference BatchNormalization of a blocked value -> Mul and Add by
+                       blocked per-channel constants (approximate: a few ulps).
     BlockConcat        Concat along channels (4-D, every input's channels a multiple of 8,
                        one input from a blocked region) -> Concat of the blocked tensors
                        along the block axis.
@@ -53,7 +55,7 @@ from compiler.context import weights_of
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.pattern_log import LoggedPattern, apply_patterns
 from compiler.weights import WeightTable
-from dialects.onnx.base import float_attr_value, make_floats, make_ints, node_name
+from dialects.onnx.base import float_attr_value, int_attr_value, make_floats, make_ints, node_name
 from dialects.onnx.elementwise import (
     AddOp,
     HardSigmoidOp,
@@ -64,7 +66,7 @@ from dialects.onnx.elementwise import (
     SigmoidOp,
     TanhOp,
 )
-from dialects.onnx.nn import AveragePoolOp, ConvOp, GlobalAveragePoolOp, MaxPoolOp
+from dialects.onnx.nn import AveragePoolOp, BatchNormalizationOp, ConvOp, GlobalAveragePoolOp, MaxPoolOp
 from dialects.onnx.tensor import ConcatOp
 from dialects.strata.fused import FusedConvOp, activation_of
 from dialects.strata.layout import (
@@ -422,11 +424,59 @@ class BlockElementwise(PatternWithWeights):
             return
 
 
+class BlockBatchNorm(PatternWithWeights):
+    """Inference BatchNormalization of a blocked value -> Mul and Add by blocked
+    per-channel constants (f = scale / sqrt(var + eps), shift = bias - mean * f), so a
+    BN between two blocked convs (DenseNet's BN -> Relu -> Conv) does not end the region.
+    Approximate: x * f + shift rounds differently from (x - mean) / sqrt(var + eps) *
+    scale + bias (a few ulps)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, BatchNormalizationOp) or not _is_f32(op.y):
+            return
+        src = _from_blocked(op.x)
+        if src is None or len(op.x.type.get_shape()) != 4:
+            return
+        if op.running_mean is not None or op.running_var is not None or int_attr_value(op.training_mode) != 0:
+            self.missed(op, "BatchNormalization in training form is not blocked")
+            return
+        channels = op.x.type.get_shape()[1]
+        params = [known_constant(v, self.weights) for v in (op.scale, op.b, op.input_mean, op.input_var)]
+        if any(p is None or p.size != channels for p in params):
+            self.missed(op, "BatchNormalization parameters are not per-channel constants")
+            return
+        scale, bias, mean, var = (p.reshape(-1).astype(np.float64) for p in params)  # type: ignore[union-attr]
+        eps = float(np.float32(float_attr_value(op.epsilon)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = scale / np.sqrt(var + eps)
+        shift = bias - mean * f
+        f_blk = _blocked_channel_constant(f.astype(np.float32).reshape(-1, 1, 1), op.x)
+        shift_blk = _blocked_channel_constant(shift.astype(np.float32).reshape(-1, 1, 1), op.x)
+        if f_blk is None or shift_blk is None or not can_create_constants([f_blk.size, shift_blk.size], self.weights):
+            self.missed(op, "BatchNormalization factors are not finite")
+            return
+        name = node_name(op)
+        c_f = new_constant(f_blk, self.weights, f"{name}.nchwc_scale", op, hint="bn_scale_nchwc")
+        c_s = new_constant(shift_blk, self.weights, f"{name}.nchwc_shift", op, hint="bn_shift_nchwc")
+        mul = MulOp.build(operands=[src.x, c_f.output], result_types=[src.x.type])
+        mul.location = _suffixed(op, None, "scale")
+        add = AddOp.build(operands=[mul.c, c_s.output], result_types=[src.x.type])
+        add.location = op.location
+        _replace_blocked(rewriter, op, [c_f, c_s, mul, add], add.c)
+
+
 # ---- the pass -----------------------------------------------------------------------------
 
 
 def layout_nchwc_patterns(weights: WeightTable | None) -> list[RewritePattern]:
-    return [CancelReorders(), BlockConv(weights), BlockPool(), BlockConcat(), BlockElementwise(weights)]
+    return [
+        CancelReorders(),
+        BlockConv(weights),
+        BlockPool(),
+        BlockConcat(),
+        BlockElementwise(weights),
+        BlockBatchNorm(weights),
+    ]
 
 
 @dataclass(frozen=True)

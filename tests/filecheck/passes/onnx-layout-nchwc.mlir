@@ -108,3 +108,29 @@ func.func @concat(%x: tensor<1x8x4x4xf32>, %z: tensor<1x4x4x4xf32>) -> (tensor<1
 // CHECK:         %cat_nchwc = "onnx.Concat"(%{{.*}}, %{{.*}}) <{axis = 1 : i64}> : (tensor<1x1x4x4x8xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x3x4x4x8xf32>
 // CHECK-NEXT:    %cat = "strata.ReorderFromBlocked"(%cat_nchwc) : (tensor<1x3x4x4x8xf32>) -> tensor<1x24x4x4xf32>
 // CHECK:         %odd = "onnx.Concat"(%a, %z) <{axis = 1 : i64}> : (tensor<1x8x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x12x4x4xf32>
+
+// -----
+
+// An inference BatchNormalization of a blocked value becomes a blocked Mul and Add by
+// per-channel constants (f = scale / sqrt(var + eps) = 2 / sqrt(4) = 1 here, shift =
+// bias - mean * f = 3 - 1 = 2), so the region goes on into the next conv.
+func.func @batchnorm(%x: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  %w = "onnx.Constant"() <{value = dense<0.5> : tensor<8x8x1x1xf32>}> : () -> tensor<8x8x1x1xf32>
+  %s = "onnx.Constant"() <{value = dense<2.0> : tensor<8xf32>}> : () -> tensor<8xf32>
+  %b = "onnx.Constant"() <{value = dense<3.0> : tensor<8xf32>}> : () -> tensor<8xf32>
+  %m = "onnx.Constant"() <{value = dense<1.0> : tensor<8xf32>}> : () -> tensor<8xf32>
+  %v = "onnx.Constant"() <{value = dense<4.0> : tensor<8xf32>}> : () -> tensor<8xf32>
+  %c = "onnx.Conv"(%x, %w) : (tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x4x4xf32>
+  %n = "onnx.BatchNormalization"(%c, %s, %b, %m, %v) <{epsilon = 0.0 : f32, resultSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<1x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+  %y = "onnx.Conv"(%n, %w) : (tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x4x4xf32>
+  func.return %y : tensor<1x8x4x4xf32>
+}
+// CHECK-LABEL: func.func @batchnorm
+// CHECK-NOT:     onnx.BatchNormalization
+// CHECK:         %bn_scale_nchwc = "onnx.Constant"() <{value = dense<1.000000e+00> : tensor<1x1x1x8xf32>}>
+// CHECK:         %bn_shift_nchwc = "onnx.Constant"() <{value = dense<2.000000e+00> : tensor<1x1x1x8xf32>}>
+// CHECK:         %[[M:.*]] = "onnx.Mul"(%c_nchwc, %bn_scale_nchwc) : (tensor<1x1x4x4x8xf32>, tensor<1x1x1x8xf32>) -> tensor<1x1x4x4x8xf32>
+// CHECK-NEXT:    %{{.*}} = "onnx.Add"(%[[M]], %bn_shift_nchwc)
+// CHECK-NOT:     strata.ReorderFromBlocked"(%c_nchwc)
+// CHECK:         "strata.ConvNCHWc"
+// CHECK:         func.return
