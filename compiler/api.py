@@ -145,4 +145,6 @@ def compile(
     }
     if hasattr(jit, "timings"):
         stats["llvm_seconds"] = dict(jit.timings)
+    # "hit": the object code came from the on-disk cache (runtime/object_cache.py)
+    stats["object_cache"] = "hit" if getattr(jit, "cached", False) else "miss"
     return CompiledModel(jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats)

@@ -4,7 +4,10 @@
 new-pass-manager ``default<O{opt_level}>`` pipeline tuned for the host CPU,
 JIT-compiles it with MCJIT and keeps the engine alive for as long as the
 ``JitModule`` lives.  ``address(name)`` returns the address of a compiled
-function; ``timings`` holds the parse/optimize/codegen wall times in seconds.
+function; ``timings`` holds the parse/optimize/codegen wall times in seconds;
+``cached`` says whether the object code came from the on-disk cache
+(`runtime/object_cache.py`: the same IR compiled before skips optimisation and code
+generation).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 import llvmlite.binding as llvm
 
 from compiler.errors import StrataError
+from runtime import object_cache
 
 __all__ = ["JitModule", "JitError", "host_target_machine"]
 
@@ -92,9 +96,18 @@ class JitModule:
         tm = host_target_machine(opt_level)
         mod.triple = llvm.get_process_triple()
         mod.data_layout = str(tm.target_data)
+        key = None
+        cached = None
+        if object_cache.enabled():
+            version = ".".join(map(str, llvm.llvm_version_info))
+            key = object_cache.object_key(
+                llvm_ir, opt_level, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(), version
+            )
+            cached = object_cache.load(key)
+        self.cached = cached is not None
         t1 = time.perf_counter()
 
-        if opt_level > 0:
+        if opt_level > 0 and cached is None:
             pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
             pb = llvm.create_pass_builder(tm, pto)
             pm = pb.getModulePassManager()
@@ -102,6 +115,13 @@ class JitModule:
         t2 = time.perf_counter()
 
         engine = llvm.create_mcjit_compiler(mod, tm)  # takes ownership of mod and tm
+        if key is not None:
+
+            def notify(_module: Any, buffer: bytes) -> None:
+                if cached is None:
+                    object_cache.store(key, bytes(buffer))
+
+            engine.set_object_cache(notify, lambda _module: cached)
         engine.finalize_object()
         engine.run_static_constructors()
         t3 = time.perf_counter()

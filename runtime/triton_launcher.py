@@ -65,6 +65,7 @@ from compiler.errors import StrataError
 from lowering.plan_memory import Buffer, plan_buffers, round_up
 from lowering.to_triton import AliasStep, KernelConfig, TorchStep, TritonKernel, TritonProgram
 from runtime.compiled_model import TensorSpec
+from runtime.object_cache import cache_dir
 
 CUDA_TARGET = ("cuda", 90, 32)  # backend, compute capability (sm_90), warp size
 
@@ -150,11 +151,6 @@ def compile_to_cubin(kernel: TritonKernel, module: ModuleType | None = None, arc
 AUTOTUNE_FILE = "triton_autotune.json"
 CACHE_VERSION = 1
 Timer = Callable[[Callable[[], None]], float]  # runs a launch thunk, returns its time (ms)
-
-
-def cache_dir() -> str:
-    """Where Strata keeps its on-disk caches: $STRATA_CACHE_DIR, else ~/.cache/strata."""
-    return os.environ.get("STRATA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "strata")
 
 
 def autotune_enabled(interpret: bool) -> bool:
