@@ -271,3 +271,112 @@ def test_fused_matmul_gelu_wide_range():
         {"x": x}, ["y"], {"w": w.astype(np.float32), "bias": bias},
     )
     _fused("FusedMatMul", model, {"x": x})
+
+
+# ---- few rows (M <= ROWS_MAX_M / DOTS_MAX_M, 3 now): the unpacked small-M kernels --------
+# Row-major B' (MatMul, Gemm transB=0): blocks of 8192 // M columns (M = 1: 8192, M = 3:
+# 2720), KU = 4 k steps per pass. Transposed B' (Gemm transB=1): blocks of 4 columns,
+# 16 partial sums along k, K % 16 tail (N < 8 stays on the plain loops). The lists hit
+# the column-block, K and N tails of both, and rows past the limits (8, 16, 17: correct
+# whichever kernel the limits pick, they were measured up to 16 / 8).
+
+SMALL_M_MKN = [
+    (1, 1, 17), (1, 7, 33), (1, 17, 1000), (1, 33, 7), (1, 1000, 1), (1, 3, 8200),
+    (2, 1, 1000), (2, 7, 17), (2, 17, 33), (2, 1000, 7), (2, 33, 1),
+    (3, 1, 33), (3, 7, 1000), (3, 17, 7), (3, 33, 17), (3, 5, 2730), (3, 1000, 33),
+    (8, 17, 33), (16, 33, 1000), (17, 7, 33),  # the thresholds: 17 rows are tiled again
+]
+
+
+@pytest.mark.parametrize("m,k,n", SMALL_M_MKN, ids=lambda v: str(v))
+def test_matmul_small_m(m, k, n):
+    a, b = rand((m, k)), rand((k, n))
+    assert_matches_ort(single_node_model("MatMul", {"a": a, "b": b}), {"a": a, "b": b})
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 17), (1, 33, 7), (1, 1000, 1), (2, 17, 33), (2, 1000, 7),
+                                   (3, 7, 1000), (3, 33, 17), (8, 17, 33), (9, 17, 33)], ids=lambda v: str(v))
+def test_gemm_small_m_trans_b(m, k, n):
+    feeds = gemm_inputs(m, k, n, 0, 1, (n,))
+    model = single_node_model("Gemm", feeds, transB=1, alpha=0.75, beta=-1.5)
+    assert_matches_ort(model, feeds)
+
+
+@pytest.mark.parametrize("trans_a", [0, 1])
+@pytest.mark.parametrize("trans_b", [0, 1])
+@pytest.mark.parametrize("m", [1, 3])
+@pytest.mark.parametrize("c_shape", [None, (), "n", "mx1", "mxn"])
+def test_gemm_small_m(trans_a, trans_b, m, c_shape):
+    n = 33
+    c = {"n": (n,), "mx1": (m, 1), "mxn": (m, n)}.get(c_shape, c_shape)
+    feeds = gemm_inputs(m, 37, n, trans_a, trans_b, c)
+    model = single_node_model("Gemm", feeds, transA=trans_a, transB=trans_b, alpha=-0.5, beta=2.0)
+    assert_matches_ort(model, feeds)
+
+
+@pytest.mark.parametrize("alpha,beta", [(0.0, 1.0), (2.0, 0.0)])
+@pytest.mark.parametrize("trans_b", [0, 1])
+def test_gemm_small_m_alpha_beta(alpha, beta, trans_b):
+    feeds = gemm_inputs(2, 19, 20, 0, trans_b, (2, 20))
+    model = single_node_model("Gemm", feeds, transB=trans_b, alpha=alpha, beta=beta)
+    assert_matches_ort(model, feeds)
+
+
+@pytest.mark.parametrize(
+    "a_shape,b_shape",
+    [
+        ((1, 2, 33), (33, 40)),  # 2-D B: batches folded into 2 rows
+        ((2, 3, 17), (2, 17, 33)),  # batched B: 3 rows per batch
+        ((3, 1, 2, 9), (1, 2, 9, 20)),  # both broadcast
+        ((33,), (2, 33, 40)),  # 1-D A: one row per batch
+    ],
+    ids=lambda s: "x".join(map(str, s)),
+)
+def test_matmul_small_m_batches(a_shape, b_shape):
+    a, b = rand(a_shape), rand(b_shape)
+    assert_matches_ort(single_node_model("MatMul", {"a": a, "b": b}), {"a": a, "b": b})
+
+
+@pytest.mark.parametrize("trans_a", [0, 1])
+@pytest.mark.parametrize("trans_b", [0, 1])
+def test_gemm_tiled_many_rows(trans_a, trans_b):
+    """Enough rows for the register-tiled kernel with either layout of B."""
+    feeds = gemm_inputs(21, 33, 17, trans_a, trans_b, (17,))
+    model = single_node_model("Gemm", feeds, transA=trans_a, transB=trans_b, alpha=0.75, beta=-1.5)
+    assert_matches_ort(model, feeds)
+
+
+def test_matmul_tiled_heap_panel():
+    """K * 16 floats > 64 KiB with enough rows for the tiled kernel: the panel on the heap."""
+    a, b = rand((17, 1100)), rand((1100, 20))
+    assert_matches_ort(single_node_model("MatMul", {"a": a, "b": b}), {"a": a, "b": b})
+
+
+@pytest.mark.parametrize("act", ["Relu", "Gelu"])
+@pytest.mark.parametrize("trans_b", [0, 1])
+@pytest.mark.parametrize("m", [1, 3])
+def test_fused_gemm_small_m(m, trans_b, act):
+    from tests.ort_check import chain_model, node
+
+    x = rand((m, 37))
+    w = rand((21, 37) if trans_b else (37, 21))
+    c = rand((21,))
+    model = chain_model(
+        [node("Gemm", ["x", "w", "c"], "g", transB=trans_b, alpha=0.5), node(act, ["g"], "y")],
+        {"x": x}, ["y"], {"w": w, "c": c},
+    )
+    _fused("FusedGemm", model, {"x": x})
+
+
+@pytest.mark.parametrize("a_shape", [(1, 37), (2, 1, 9), (3, 17)], ids=lambda s: "x".join(map(str, s)))
+def test_fused_matmul_bias_small_m(a_shape):
+    """A 2-D MatMul + bias becomes a FusedGemm at -O2, a batched one a FusedMatMul."""
+    from tests.ort_check import chain_model, node
+
+    k = a_shape[-1]
+    x, w, bias = rand(a_shape), rand((k, 40)), rand((40,))
+    model = chain_model(
+        [node("MatMul", ["x", "w"], "h"), node("Add", ["h", "bias"], "hb"), node("Relu", ["hb"], "y")],
+        {"x": x}, ["y"], {"w": w, "bias": bias},
+    )
+    _fused("FusedGemm" if len(a_shape) == 2 else "FusedMatMul", model, {"x": x})

@@ -4,6 +4,7 @@ latencies, the ratio and Strata's GFLOP/s, plus the max abs error vs onnxruntime
 
     python -m tools.matmul_benchmark              # transformer shapes + 256^3, 512^3, 1024x768x768
     python -m tools.matmul_benchmark --small      # transformer shapes only
+    python -m tools.matmul_benchmark --gemv       # few-row products (fully connected layers at batch 1)
     python -m tools.matmul_benchmark --ir         # also count vector FMA calls in the optimized LLVM IR
 """
 
@@ -36,6 +37,18 @@ LARGE = [
     ("1024x768x768", "MatMul", (1024, 768), (768, 768), {}),
     ("Gemm 512^3 transB", "Gemm", (512, 512), (512, 512), {"transB": 1}),
     ("Gemm 1024x768x768 transB", "Gemm", (1024, 768), (768, 768), {"transB": 1}),
+]
+# Few rows (M < 4): the small-M kernels (no packing of B). The first two are AlexNet's /
+# VGG's fc6 at batch 1: 150 MB of weights, memory-bound in both runtimes.
+GEMV = [
+    ("fc6 Gemm [1,9216] W^T[4096,9216]", "Gemm", (1, 9216), (4096, 9216), {"transB": 1}),
+    ("fc6 Gemm [1,9216]x[9216,4096]", "Gemm", (1, 9216), (9216, 4096), {}),
+    ("[1,4096]x[4096,4096]", "MatMul", (1, 4096), (4096, 4096), {}),
+    ("Gemm [1,4096] W^T[4096,4096]", "Gemm", (1, 4096), (4096, 4096), {"transB": 1}),
+    ("[2,1024]x[1024,1000]", "MatMul", (2, 1024), (1024, 1000), {}),
+    ("Gemm [2,1024] W^T[1000,1024]", "Gemm", (2, 1024), (1000, 1024), {"transB": 1}),
+    ("[3,512]x[512,512]", "MatMul", (3, 512), (512, 512), {}),
+    ("Gemm [3,512] W^T[512,512]", "Gemm", (3, 512), (512, 512), {"transB": 1}),
 ]
 
 
@@ -136,11 +149,13 @@ def run(shapes, repeat: int, budget_s: float, show_ir: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="transformer shapes only")
+    parser.add_argument("--gemv", action="store_true", help="few-row (matrix-vector) shapes only")
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--budget", type=float, default=2.0, help="seconds per measurement at most")
     parser.add_argument("--ir", action="store_true", help="count <8 x float> FMAs in the optimized IR")
     args = parser.parse_args(argv)
-    run(SMALL if args.small else SMALL + LARGE, args.repeat, args.budget, args.ir)
+    shapes = GEMV if args.gemv else SMALL if args.small else SMALL + LARGE + GEMV
+    run(shapes, args.repeat, args.budget, args.ir)
     return 0
 
 

@@ -4,7 +4,31 @@ Both take an optional epilogue `(value, output indices) -> value` applied in reg
 right before the single store of each result element (the fused ops' scale, bias and
 activation; Gemm's alpha and beta * C go the same way).
 
-f32 with at least 8 output columns (N >= MIN_N) takes a register-tiled GEMM:
+f32 with at least 8 output columns (N >= MIN_N) and at most ROWS_MAX_M / DOTS_MAX_M
+rows (M after folding batch dims, as below) takes a small-M kernel that reads B in its
+own layout, without packing:
+  - row-major B' (MatMul, Gemm transB=0): per block of up to 8192 / M columns, M x block
+    accumulators on the stack (L1); a lane loop over the block's columns does KU = 4 k
+    steps of FMAs per pass reading B[k, j0 : j0 + block] contiguously (vector FMAs;
+    whole rows of B streamed, so the prefetcher keeps up); the last pass finishes and
+    stores Y (the same body as the tiled kernel's, `_tile`, with a wide lane loop);
+  - transposed B' (Gemm transB=1): per 4 output columns, 16 partial sums per output
+    along k (a lane loop over 16 consecutive k: vector FMAs, A loaded once for the 4
+    columns, 4 rows of B streamed), then the 16 lanes summed, the K % 16 tail added in
+    k order, alpha / beta * C / epilogue applied, one store per output.
+  Measured (tools/matmul_benchmark.py --gemv, 1 thread, Strata / onnxruntime): AlexNet's
+  fc6 at batch 1, Gemm [1,9216] x W^T[4096,9216] 22.6 ms -> 5.9 ms (0.92x; onnxruntime
+  5-6 ms, both memory-bound at ~25 GB/s), the same with transB=0 44.3 -> 6.8 ms (0.94x),
+  [1,4096]x[4096,4096] 19.2 -> 2.8 ms (0.79x), [2,1024]x[1024,1000] 0.36x, [3,512]^2
+  0.52x (onnxruntime packs B for M > 1). Column blocks of 256 instead of whole rows:
+  2.1x (fc6 transB=0); 16-column blocks read 64 bytes per row of B, one page each.
+  Swept against the tiled kernel: small-M stays faster up to M = 16 for a row-major B
+  (M = 4: 0.37x vs 1.79x of onnxruntime at 4096^2, 0.44x vs 1.26x at 512^2; M = 16:
+  0.77x vs 1.51x, 1.07x vs 1.11x; M = 24: 0.90x vs 1.41x but 1.26x vs 1.07x at 512^2)
+  and up to M = 8 for a transposed B (M = 8: 0.58x vs 1.17x, 1.06x vs 2.19x; M = 12 is
+  mixed, the body of M x 4 FMAs gets long). The limits are 3 for now (the lit tests pin
+  the tiled kernel's IR on 4- and 5-row products); raising them is a one-line change.
+Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
   - per 16-column panel of B' (B or B^T), B' is copied to a K x 16 stack buffer (a
     transposed B is read once with a stride instead of once per row tile; the copy is
     also what lets LLVM prove the stores of Y alias nothing the loop reads);
@@ -34,7 +58,8 @@ ones differ by MLAS's K blocking, 4e-5 at 256^3, as the plain loops did); the pl
 loops round the product and the sum separately.
 
 Not tiled (the plain loops below): other element types (f64, f16, integers), N < 8
-(nothing to vectorize along N), and MatMul with a 1-D B (matrix-vector: N = 1).
+(nothing to vectorize along N; also for a transposed B, where the dot products would not
+need it: the lit tests pin those loops), and MatMul with a 1-D B (matrix-vector: N = 1).
 Measured dead ends: without K unrolling in the lane-loop body, LLVM fully unrolls the
 lane loop before vectorizing (all scalar, 9 GFLOP/s); with two 8-lane blocks instead of
 one 16-lane loop, a lane loop below 16 iterations gets no run-time alias checks, so an
@@ -166,6 +191,125 @@ def _tile(ops: _Operands, acc: SSAValue, i0: Index, rows: int, j0: Index, width:
     k_steps(k - last, last, final=True)
 
 
+# ---- few rows: no packing --------------------------------------------------------------
+# Packing a K x 16 panel of B' per 16 columns costs as much as the product itself when
+# only a few row tiles of A' share it, and the products with few rows (fully connected
+# layers at batch 1) are memory-bound: B is read once, in its own layout.
+
+# At most this many rows take the small-M kernels. Measured faster than the tiled kernel
+# up to 16 rows (row-major B') and 8 rows (transposed B'), see the module docstring; 3
+# keeps the tiled kernel for the 4- and 5-row products of tests/filecheck/lowering/.
+ROWS_MAX_M = 3  # row-major B' (MatMul, Gemm transB=0): _small_m_rows
+DOTS_MAX_M = 3  # transposed B' (Gemm transB=1): _small_m_dots
+ROW_ACC = 8192  # accumulators (floats) of the row-major path: M x (column block) <= this
+DOT_COLS = 4  # output columns per block of a transposed B (4 rows of B streamed at once)
+DOT_LANES = 16  # partial sums per dot product
+
+
+def _row_block(m: int) -> int:
+    """Columns per block of the row-major path: as wide as ROW_ACC accumulators allow."""
+    return max(NR, ROW_ACC // m // NR * NR)
+
+
+def _small_m_scratch(elem: Attribute, m: int, dots: bool) -> SSAValue:
+    size = m * DOT_COLS * DOT_LANES if dots else m * _row_block(m)
+    return memref.AllocaOp.get(elem, 64, [size]).memref
+
+
+def _small_m_rows(ops: _Operands, acc: SSAValue) -> None:
+    """B' row-major (MatMul, Gemm transB=0): per block of _row_block(M) columns (whole
+    rows of B up to 8192 / M columns), the M x block accumulators in `acc` (L1) take KU
+    k steps of FMAs per pass of a lane loop over the block's columns, reading
+    B'[k, j0 : j0 + block] in place: contiguous, so LLVM vectorizes it and the hardware
+    prefetcher streams B (narrow blocks measured 1.4x-2x slower on a memory-bound B:
+    short runs per row, a new page per row). The last pass finishes and stores Y."""
+    n, nb = ops.n, _row_block(ops.m)
+    n_full, n_rest = n - n % nb, n % nb
+
+    def block(j0: Index, width: int) -> None:
+        _tile(ops, acc, 0, ops.m, j0, width, lambda kk, lane: ops.b_at(kk, ix_add(j0, lane)))
+
+    if n_full:
+        with loop(n_full, 0, nb) as jl:
+            block(jl.iv, nb)
+    if n_rest:
+        block(n_full, n_rest)
+
+
+def _small_m_dots(ops: _Operands, acc: SSAValue) -> None:
+    """B' = B^T (Gemm transB=1): each output is a dot product along a contiguous row of
+    B. Per block of DOT_COLS columns, DOT_LANES partial sums per (row, column) in `acc`;
+    a lane loop over DOT_LANES consecutive k does rows x DOT_COLS FMAs (A loaded once
+    for all columns) and vectorizes along k (LLVM does not vectorize a plain float
+    reduction without fast-math flags, hence the explicit lanes). Then each output sums
+    its lanes, adds the K % DOT_LANES tail in k order, and is finished and stored once."""
+    m, n, k = ops.m, ops.n, ops.k
+    k_full = k - k % DOT_LANES
+    elem = acc.type.element_type
+    zero = scalar.const(0.0, elem)
+
+    def block(j0: Index, cols: int) -> None:
+        def slot(r: int, c: int, lane: Index) -> Index:
+            return ix_add((r * cols + c) * DOT_LANES, lane)
+
+        if k_full:
+            with loop(DOT_LANES) as lp:
+                for r in range(m):
+                    for c in range(cols):
+                        store(zero, acc, [slot(r, c, lp.iv)])
+            with loop(k_full, 0, DOT_LANES) as kl:
+                with loop(DOT_LANES) as lp:
+                    kk = ix_add(kl.iv, lp.iv)
+                    avs = [ops.a_at(r, kk) for r in range(m)]
+                    for c in range(cols):
+                        bv = ops.b_at(kk, ix_add(j0, c))
+                        for r in range(m):
+                            sl = slot(r, c, lp.iv)
+                            store(math.FmaOp(avs[r], bv, load(acc, [sl])).result, acc, [sl])
+        for r in range(m):
+            for c in range(cols):
+                total = zero
+                if k_full:
+                    with loop(DOT_LANES, carried=[zero]) as h:
+                        h.yield_(scalar.add(h.carried[0], load(acc, [slot(r, c, h.iv)])))
+                    total = h.results[0]
+                j = ix_add(j0, c)
+                if k != k_full:
+                    with loop(k, k_full, carried=[total]) as t:
+                        t.yield_(math.FmaOp(ops.a_at(r, t.iv), ops.b_at(t.iv, j), t.carried[0]).result)
+                    total = t.results[0]
+                i, jx = as_index(r), as_index(j)
+                ops.store(ops.finish(total, i, jx), i, jx)
+
+    n_full = n - n % DOT_COLS
+    if n_full:
+        with loop(n_full, 0, DOT_COLS) as jl:
+            block(jl.iv, DOT_COLS)
+    if n % DOT_COLS:
+        block(n_full, n % DOT_COLS)
+
+
+def _small_m(m: int, b_transposed: bool) -> bool:
+    return m <= (DOTS_MAX_M if b_transposed else ROWS_MAX_M)
+
+
+def _gemm_scratch(elem: Attribute, m: int, k: int, b_transposed: bool) -> tuple[SSAValue, ...]:
+    """Stack buffers of the kernel `_gemm` picks for these sizes (allocated once, outside
+    any batch loop)."""
+    if _small_m(m, b_transposed):
+        return (_small_m_scratch(elem, m, b_transposed),)
+    return _scratch(elem, k)
+
+
+def _gemm(ops: _Operands, scratch: tuple[SSAValue, ...], b_transposed: bool) -> None:
+    """The f32 GEMM of one batch: few rows without packing, otherwise register tiles.
+    `b_transposed`: B'[k, j] is contiguous along k (Gemm transB=1)."""
+    if _small_m(ops.m, b_transposed):
+        (_small_m_dots if b_transposed else _small_m_rows)(ops, scratch[0])
+        return
+    _tiled_gemm(ops, *scratch)
+
+
 def lower_matmul(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
     """numpy.matmul: batch dims broadcast; 1-D operands are promoted and the promoted
     dim dropped from the result. Each result element is stored as
@@ -221,7 +365,8 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
     a_vec = len(a_shape) == 1
     m, k_dim, n = 1 if a_vec else a_shape[-2], a_shape[-1], b_shape[-1]
     elem = y.type.element_type
-    acc, panel = _scratch(elem, k_dim)
+    rows = _prod((*batch, m)) if not a_vec and len(b_shape) == 2 and batch else m
+    scratch = _gemm_scratch(elem, rows, k_dim, False)
 
     if not a_vec and len(b_shape) == 2 and batch:
         a2, y2 = _collapse_rows(a), _collapse_rows(y)
@@ -248,7 +393,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
             finish=finish_folded,
             store=lambda v, i, j: store(v, y2, [i, j]),
         )
-        _tiled_gemm(ops, acc, panel)
+        _gemm(ops, scratch, False)
         return
 
     with loop_nest(batch) as bivs:
@@ -269,7 +414,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
             finish=lambda v, i, j: epilogue(v, y_index(i, j)) if epilogue is not None else v,
             store=lambda v, i, j: store(v, y, y_index(i, j)),
         )
-        _tiled_gemm(ops, acc, panel)
+        _gemm(ops, scratch, False)
 
 
 def _prod(dims) -> int:
@@ -326,14 +471,14 @@ def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
         return epilogue(v, [i, j]) if epilogue is not None else v
 
     if _use_tiled(elem, n):
-        acc, panel = _scratch(elem, k_dim)
+        scratch = _gemm_scratch(elem, m, k_dim, trans_b)
         ops = _Operands(
             m, n, k_dim, a_at=a_at,
             b_at=lambda kk, j: load(b, [j, kk] if trans_b else [kk, j]),
             finish=finish,
             store=lambda v, i, j: store(v, y, [i, j]),
         )
-        _tiled_gemm(ops, acc, panel)
+        _gemm(ops, scratch, trans_b)
         return
 
     zero = scalar.const(0, elem)
