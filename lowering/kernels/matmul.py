@@ -196,11 +196,10 @@ def _tile(ops: _Operands, acc: SSAValue, i0: Index, rows: int, j0: Index, width:
 # only a few row tiles of A' share it, and the products with few rows (fully connected
 # layers at batch 1) are memory-bound: B is read once, in its own layout.
 
-# At most this many rows take the small-M kernels. Measured faster than the tiled kernel
-# up to 16 rows (row-major B') and 8 rows (transposed B'), see the module docstring; 3
-# keeps the tiled kernel for the 4- and 5-row products of tests/filecheck/lowering/.
-ROWS_MAX_M = 3  # row-major B' (MatMul, Gemm transB=0): _small_m_rows
-DOTS_MAX_M = 3  # transposed B' (Gemm transB=1): _small_m_dots
+# At most this many rows take the small-M kernels: measured faster than the tiled kernel
+# up to 16 rows (row-major B') and 8 rows (transposed B'), see the module docstring.
+ROWS_MAX_M = 16  # row-major B' (MatMul, Gemm transB=0): _small_m_rows
+DOTS_MAX_M = 8  # transposed B' (Gemm transB=1): _small_m_dots
 ROW_ACC = 8192  # accumulators (floats) of the row-major path: M x (column block) <= this
 DOT_COLS = 4  # output columns per block of a transposed B (4 rows of B streamed at once)
 DOT_LANES = 16  # partial sums per dot product

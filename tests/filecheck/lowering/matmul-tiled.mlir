@@ -7,12 +7,12 @@
 // with fewer rows / lanes, so nothing is read or written out of bounds.
 // RUN: opt-tool %s --split-input-file -p convert-onnx-to-loops | filecheck %s
 
-func.func @main(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x16xf32> attributes {strata.input_names = ["a", "b"], strata.output_names = ["y"]} {
-  %y = "onnx.MatMul"(%a, %b) : (tensor<4x8xf32>, tensor<8x16xf32>) -> tensor<4x16xf32>
-  func.return %y : tensor<4x16xf32>
+func.func @main(%a: tensor<20x8xf32>, %b: tensor<8x16xf32>) -> tensor<20x16xf32> attributes {strata.input_names = ["a", "b"], strata.output_names = ["y"]} {
+  %y = "onnx.MatMul"(%a, %b) : (tensor<20x8xf32>, tensor<8x16xf32>) -> tensor<20x16xf32>
+  func.return %y : tensor<20x16xf32>
 }
-// One tile, K = 8: one main k body (k = 0..3), then the final body (k = 4..7).
-// CHECK-LABEL: func.func private @k0_MatMul(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %y: memref<4x16xf32>)
+// Five row tiles (20 rows: more than the small-M kernels take), K = 8: one main k body (k = 0..3), then the final body (k = 4..7).
+// CHECK-LABEL: func.func private @k0_MatMul(%a: memref<20x8xf32>, %b: memref<8x16xf32>, %y: memref<20x16xf32>)
 // CHECK-NEXT:    [[ACC:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<64xf32>
 // CHECK-NEXT:    [[PANEL:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<128xf32>
 // Column panels of 16.
@@ -26,7 +26,7 @@ func.func @main(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x16xf32> a
 // CHECK-NEXT:          [[BV:%.*]] = memref.load %b[[[PK]], [[COL]]] : memref<8x16xf32>
 // CHECK:               memref.store [[BV]], [[PANEL]][{{%.*}}] : memref<128xf32>
 // Row tiles of 4; the accumulators start at zero.
-// CHECK:           [[M4:%.*]] = arith.constant 4 : index
+// CHECK:           [[M4:%.*]] = arith.constant 20 : index
 // CHECK-NEXT:      [[S4:%.*]] = arith.constant 4 : index
 // CHECK-NEXT:      scf.for [[I0:%.*]] = {{%.*}} to [[M4]] step [[S4]] {
 // CHECK:             scf.for
@@ -35,7 +35,7 @@ func.func @main(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x16xf32> a
 // CHECK:             [[K4:%.*]] = arith.constant 4 : index
 // CHECK-NEXT:        [[SK:%.*]] = arith.constant 4 : index
 // CHECK-NEXT:        scf.for [[K:%.*]] = {{%.*}} to [[K4]] step [[SK]] {
-// CHECK-COUNT-16:      memref.load %a[{{%.*}}, {{%.*}}] : memref<4x8xf32>
+// CHECK-COUNT-16:      memref.load %a[{{%.*}}, {{%.*}}] : memref<20x8xf32>
 // CHECK:               scf.for [[L:%.*]] =
 // CHECK-COUNT-4:         memref.load [[ACC]]
 // CHECK:                 memref.load [[PANEL]]
@@ -48,20 +48,20 @@ func.func @main(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x16xf32> a
 // CHECK:             scf.for [[LF:%.*]] =
 // CHECK-COUNT-16:      math.fma
 // CHECK-NEXT:          [[YJ:%.*]] = arith.addi [[J0]], [[LF]] : index
-// CHECK-NEXT:          memref.store {{%.*}}, %y[[[I0]], [[YJ]]] : memref<4x16xf32>
+// CHECK-NEXT:          memref.store {{%.*}}, %y[[[I0]], [[YJ]]] : memref<20x16xf32>
 // CHECK-COUNT-3:       memref.store {{%.*}}, %y
 // CHECK-NOT:     memref.store {{%.*}}, %y
 // CHECK:         func.return
 
 // -----
 
-// Tails: M = 5 (one tile of 4 rows + one single-row tile), N = 20 (one panel of 16 +
+// Tails: M = 17 (four tiles of 4 rows + one single-row tile), N = 20 (one panel of 16 +
 // a 4-wide tail panel: loops of 4 lanes), K = 3 (< 4: only the final body).
-func.func @main(%a: tensor<5x3xf32>, %b: tensor<3x20xf32>) -> tensor<5x20xf32> {
-  %y = "onnx.MatMul"(%a, %b) : (tensor<5x3xf32>, tensor<3x20xf32>) -> tensor<5x20xf32>
-  func.return %y : tensor<5x20xf32>
+func.func @main(%a: tensor<17x3xf32>, %b: tensor<3x20xf32>) -> tensor<17x20xf32> {
+  %y = "onnx.MatMul"(%a, %b) : (tensor<17x3xf32>, tensor<3x20xf32>) -> tensor<17x20xf32>
+  func.return %y : tensor<17x20xf32>
 }
-// CHECK-LABEL: func.func private @k0_MatMul(%a: memref<5x3xf32>, %b: memref<3x20xf32>, %y: memref<5x20xf32>)
+// CHECK-LABEL: func.func private @k0_MatMul(%a: memref<17x3xf32>, %b: memref<3x20xf32>, %y: memref<17x20xf32>)
 // CHECK:         memref.alloca() {alignment = 64 : i64} : memref<48xf32>
 // CHECK:         scf.for [[J0:%.*]] = {{%.*}} to {{%.*}} step {{%.*}} {
 // CHECK:           scf.for [[I0:%.*]] = {{%.*}} to {{%.*}} step {{%.*}} {
@@ -69,16 +69,14 @@ func.func @main(%a: tensor<5x3xf32>, %b: tensor<3x20xf32>) -> tensor<5x20xf32> {
 // CHECK:             scf.for
 // CHECK-COUNT-12:      math.fma
 // CHECK-COUNT-4:       memref.store {{%.*}}, %y[
-// Row 4 of the same panel: 3 loads of A (row 4), 3 FMAs and one store per lane.
-// CHECK:           [[R4:%.*]] = arith.constant 4 : index
-// CHECK-NEXT:      [[K0:%.*]] = arith.constant 0 : index
-// CHECK-NEXT:      memref.load %a[[[R4]], [[K0]]] : memref<5x3xf32>
-// CHECK-COUNT-2:   memref.load %a[{{%.*}}, {{%.*}}] : memref<5x3xf32>
+// Row 16 of the same panel: 3 loads of A (row 16), 3 FMAs and one store per lane.
+// CHECK:           memref.load %a[{{%.*}}, {{%.*}}] : memref<17x3xf32>
+// CHECK-COUNT-2:   memref.load %a[{{%.*}}, {{%.*}}] : memref<17x3xf32>
 // CHECK:           scf.for [[L4:%.*]] =
 // CHECK-COUNT-3:     math.fma
-// CHECK-NEXT:        [[R4B:%.*]] = arith.constant 4 : index
+// CHECK-NEXT:        [[R4B:%.*]] = arith.constant 16 : index
 // CHECK-NEXT:        [[J4:%.*]] = arith.addi [[J0]], [[L4]] : index
-// CHECK-NEXT:        memref.store {{%.*}}, %y[[[R4B]], [[J4]]] : memref<5x20xf32>
+// CHECK-NEXT:        memref.store {{%.*}}, %y[[[R4B]], [[J4]]] : memref<17x20xf32>
 // CHECK-NEXT:      }
 // CHECK-NEXT:    }
 // The 4 columns 16..19: the panel is packed 4 wide.
@@ -92,15 +90,15 @@ func.func @main(%a: tensor<5x3xf32>, %b: tensor<3x20xf32>) -> tensor<5x20xf32> {
 
 // -----
 
-// A 2-D B folds A's batch dims into the rows: A and Y are collapsed to 6 x 9 and
-// 6 x 16 (one GEMM of 6 rows instead of 2 of 3).
-func.func @main(%a: tensor<2x3x9xf32>, %b: tensor<9x16xf32>) -> tensor<2x3x16xf32> {
-  %y = "onnx.MatMul"(%a, %b) : (tensor<2x3x9xf32>, tensor<9x16xf32>) -> tensor<2x3x16xf32>
-  func.return %y : tensor<2x3x16xf32>
+// A 2-D B folds A's batch dims into the rows: A and Y are collapsed to 18 x 9 and
+// 18 x 16 (one GEMM of 18 rows instead of 2 of 9).
+func.func @main(%a: tensor<2x9x9xf32>, %b: tensor<9x16xf32>) -> tensor<2x9x16xf32> {
+  %y = "onnx.MatMul"(%a, %b) : (tensor<2x9x9xf32>, tensor<9x16xf32>) -> tensor<2x9x16xf32>
+  func.return %y : tensor<2x9x16xf32>
 }
-// CHECK-LABEL: func.func private @k0_MatMul(%a: memref<2x3x9xf32>, %b: memref<9x16xf32>, %y: memref<2x3x16xf32>)
-// CHECK:         [[A2:%.*]] = memref.collapse_shape %a {{.*}} : memref<2x3x9xf32> into memref<6x9xf32>
-// CHECK-NEXT:    [[Y2:%.*]] = memref.collapse_shape %y {{.*}} : memref<2x3x16xf32> into memref<6x16xf32>
+// CHECK-LABEL: func.func private @k0_MatMul(%a: memref<2x9x9xf32>, %b: memref<9x16xf32>, %y: memref<2x9x16xf32>)
+// CHECK:         [[A2:%.*]] = memref.collapse_shape %a {{.*}} : memref<2x9x9xf32> into memref<18x9xf32>
+// CHECK-NEXT:    [[Y2:%.*]] = memref.collapse_shape %y {{.*}} : memref<2x9x16xf32> into memref<18x16xf32>
 // CHECK:         memref.load [[A2]]
 // CHECK:         memref.store {{%.*}}, [[Y2]]
 // CHECK-NOT:     memref.store {{%.*}}, %y[
@@ -109,17 +107,17 @@ func.func @main(%a: tensor<2x3x9xf32>, %b: tensor<9x16xf32>) -> tensor<2x3x16xf3
 
 // Gemm with transB = 1: the packing walks B as [n, k], so the tiles read the panel
 // contiguously; alpha and beta * C are applied in the final body, before the one store.
-func.func @main(%a: tensor<4x5xf32>, %b: tensor<16x5xf32>, %c: tensor<16xf32>) -> tensor<4x16xf32> {
-  %y = "onnx.Gemm"(%a, %b, %c) <{alpha = 5.000000e-01 : f32, beta = 2.000000e+00 : f32, transB = 1 : i64}> : (tensor<4x5xf32>, tensor<16x5xf32>, tensor<16xf32>) -> tensor<4x16xf32>
-  func.return %y : tensor<4x16xf32>
+func.func @main(%a: tensor<12x5xf32>, %b: tensor<16x5xf32>, %c: tensor<16xf32>) -> tensor<12x16xf32> {
+  %y = "onnx.Gemm"(%a, %b, %c) <{alpha = 5.000000e-01 : f32, beta = 2.000000e+00 : f32, transB = 1 : i64}> : (tensor<12x5xf32>, tensor<16x5xf32>, tensor<16xf32>) -> tensor<12x16xf32>
+  func.return %y : tensor<12x16xf32>
 }
-// CHECK-LABEL: func.func private @k0_Gemm(%a: memref<4x5xf32>, %b: memref<16x5xf32>, %c: memref<16xf32>, %y: memref<4x16xf32>)
+// CHECK-LABEL: func.func private @k0_Gemm(%a: memref<12x5xf32>, %b: memref<16x5xf32>, %c: memref<16xf32>, %y: memref<12x16xf32>)
 // CHECK:         scf.for [[J0:%.*]] =
 // CHECK:           scf.for [[PK:%.*]] =
 // CHECK:             scf.for [[PL:%.*]] =
 // CHECK-NEXT:          [[COL:%.*]] = arith.addi [[J0]], [[PL]] : index
 // CHECK-NEXT:          memref.load %b[[[COL]], [[PK]]] : memref<16x5xf32>
-// K = 5: only the final body, 5 k steps x 4 rows; the sum of row 0 is the 17th FMA.
+// K = 5: only the final body, 5 k steps x 4 rows (12 rows: three tiles); the sum of row 0 is the 17th FMA.
 // CHECK-COUNT-16:  math.fma
 // CHECK:           [[SUM:%.*]] = math.fma
 // CHECK-COUNT-3:   math.fma
@@ -130,7 +128,7 @@ func.func @main(%a: tensor<4x5xf32>, %b: tensor<16x5xf32>, %c: tensor<16xf32>) -
 // CHECK-NEXT:      [[BETA:%.*]] = arith.constant 2.000000e+00 : f32
 // CHECK-NEXT:      [[SC:%.*]] = arith.mulf [[CV]], [[BETA]] : f32
 // CHECK-NEXT:      [[R:%.*]] = arith.addf [[SA]], [[SC]] : f32
-// CHECK-NEXT:      memref.store [[R]], %y[{{%.*}}, [[J]]] : memref<4x16xf32>
+// CHECK-NEXT:      memref.store [[R]], %y[{{%.*}}, [[J]]] : memref<12x16xf32>
 
 // -----
 
