@@ -54,23 +54,31 @@ def best_time(fn, repeat: int, budget_s: float = 5.0) -> float:
     return min(times)
 
 
-def measure(name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], repeat: int) -> dict:
+def ort_session(model: onnx.ModelProto):
+    """An onnxruntime CPU session on one thread (all graph optimizations)."""
     import onnxruntime as ort
 
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def max_abs_error(got, expected) -> float:
+    return max(
+        (float(np.max(np.abs(np.asarray(g, np.float64) - np.asarray(e, np.float64)))) if np.size(g) else 0.0)
+        for g, e in zip(got, expected)
+    )
+
+
+def measure(name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], repeat: int) -> dict:
     shapes = {k: list(v.shape) for k, v in feeds.items()}
     t = time.perf_counter()
     compiled = compiler.compile(model, input_shapes=shapes)
     compile_s = time.perf_counter() - t
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    sess = ort_session(model)
     expected = sess.run(None, feeds)
-    got = compiled.run(feeds)
-    err = max(
-        float(np.max(np.abs(g.astype(np.float64) - np.asarray(e, np.float64)))) if g.size else 0.0
-        for g, e in zip(got, expected)
-    )
+    err = max_abs_error(compiled.run(feeds), expected)
     ort_s = best_time(lambda: sess.run(None, feeds), repeat)
     strata_s = best_time(lambda: compiled.run(feeds), repeat)
     seconds = compiled.stats["seconds"]

@@ -19,6 +19,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import compiler
+from tools.benchmark import best_time, ort_session
 
 # (label, op, A shape, B shape, attributes)
 SMALL = [
@@ -89,19 +90,6 @@ def model_of(op: str, a_shape, b_shape, attrs: dict) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
 
 
-def best_time(fn, repeat: int, budget_s: float) -> float:
-    fn()
-    times = []
-    start = time.perf_counter()
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-        if time.perf_counter() - start > budget_s:
-            break
-    return min(times)
-
-
 def vector_fmas(compiled) -> int:
     """<8 x float> or wider FMA calls in the optimized LLVM IR of a compiled model (the
     vectorizer picks <16 x float> on an AVX-512 host); -1 if the JIT hides the IR."""
@@ -112,11 +100,6 @@ def vector_fmas(compiled) -> int:
 
 
 def run(shapes, repeat: int, budget_s: float, show_ir: bool) -> None:
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
     rng = np.random.default_rng(0)
     header = "| shape | op | ORT ms | Strata ms | Strata / ORT | Strata GFLOP/s | ORT GFLOP/s | max abs err | compile s |"
     if show_ir:
@@ -131,7 +114,7 @@ def run(shapes, repeat: int, budget_s: float, show_ir: bool) -> None:
         t = time.perf_counter()
         compiled = compiler.compile(model)
         compile_s = time.perf_counter() - t
-        sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        sess = ort_session(model)
         (expected,) = sess.run(None, feeds)
         (got,) = compiled.run(feeds)
         err = float(np.max(np.abs(got - expected)))

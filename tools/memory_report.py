@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 
 import compiler
-from tools.benchmark import benchmark_jobs, best_time
+from tools.benchmark import benchmark_jobs, best_time, max_abs_error, ort_session
 
 
 def _mib(n: int) -> str:
@@ -41,19 +41,10 @@ def plan_only(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict:
 
 
 def measure(model: onnx.ModelProto, feeds: dict[str, np.ndarray], repeat: int) -> dict:
-    import onnxruntime as ort
-
     compiled = compiler.compile(model, input_shapes={k: list(v.shape) for k, v in feeds.items()})
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    sess = ort_session(model)
     expected = sess.run(None, feeds)
-    got = compiled.run(feeds)
-    err = max(
-        (float(np.max(np.abs(g.astype(np.float64) - np.asarray(e, np.float64)))) if g.size else 0.0)
-        for g, e in zip(got, expected)
-    )
+    err = max_abs_error(compiled.run(feeds), expected)
     stats = compiled.stats
     return {
         "kernels": stats["kernels"],
