@@ -19,8 +19,9 @@ The plan:
   buffer best-fit into the smallest gap left by the already-placed buffers it conflicts
   with (else on top of them): largest first (longest-lived among equals),
   most-conflicting first, by breadth (buffers live at the busiest schedule positions
-  first) and longest-lived first. The smallest arena is kept. Plans are exact, not
-  approximate: every plan is checked for overlaps before the IR is rewritten.
+  first) and longest-lived first. The smallest arena is kept; when none reaches the
+  lower bound, seeded random neighbour swaps of those orders are tried too (bounded in
+  tries and time). Every plan is checked for overlaps before the IR is rewritten.
 - Lower bound: the most bytes live at once over the schedule (after in-place merging);
   no plan of this schedule can use less. Sizes are rounded up to 64 bytes everywhere.
 
@@ -36,6 +37,9 @@ allocations is left as it is.
 """
 
 from __future__ import annotations
+
+import random
+import time
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -245,6 +249,41 @@ STRATEGIES: dict[str, Callable[[Sequence[Buffer], list[list[int]]], list[int]]] 
 }
 
 
+PERTURB_TRIALS = 256
+PERTURB_SECONDS = 1.0
+
+
+def _perturbed_search(
+    buffers: Sequence[Buffer], conflicts: list[list[int]], orders: list[list[int]], best: int, bound: int
+) -> tuple[int, list[int]] | None:
+    """When no greedy order reaches the lower bound: the greedy orders with random
+    neighbour swaps (a quarter of the positions per try; seeded, so a model always gets
+    the same plan), at most PERTURB_TRIALS tries or PERTURB_SECONDS, stopping at the
+    bound. Greedy orders are brittle on ties (DenseNet's many equal-sized buffers:
+    1.056 x the bound with every greedy order, 1.000 after a few dozen swaps). Returns
+    (size, offsets) of a smaller plan, or None."""
+    rng = random.Random(0)
+    found: tuple[int, list[int]] | None = None
+    deadline = time.perf_counter() + PERTURB_SECONDS
+    n = len(buffers)
+    if n < 2:
+        return None
+    for trial in range(PERTURB_TRIALS):
+        order = list(orders[trial % len(orders)])
+        for _ in range(max(1, n // 4)):
+            k = rng.randrange(n - 1)
+            order[k], order[k + 1] = order[k + 1], order[k]
+        offsets = place(buffers, order, conflicts)
+        size = arena_size(buffers, offsets)
+        if size < best:
+            best, found = size, (size, offsets)
+            if size <= bound:
+                break
+        if time.perf_counter() > deadline:
+            break
+    return found
+
+
 def arena_size(buffers: Sequence[Buffer], offsets: Sequence[int]) -> int:
     return max((o + b.size for b, o in zip(buffers, offsets)), default=0)
 
@@ -278,13 +317,21 @@ def plan_buffers(buffers: Sequence[Buffer], naive_bytes: int | None = None, in_p
     conflicts = conflict_lists(buffers)
     best: tuple[int, str, list[int]] | None = None
     tried: dict[str, int] = {}
+    orders: dict[str, list[int]] = {}
     for name, order_fn in STRATEGIES.items():
-        offsets = place(buffers, order_fn(buffers, conflicts), conflicts)
+        orders[name] = order_fn(buffers, conflicts)
+        offsets = place(buffers, orders[name], conflicts)
         size = arena_size(buffers, offsets)
         tried[name] = size
         if best is None or size < best[0]:
             best = (size, name, offsets)
     assert best is not None
+    bound = lower_bound(buffers)
+    if best[0] > bound:
+        found = _perturbed_search(buffers, conflicts, list(orders.values()), best[0], bound)
+        if found is not None:
+            tried["perturbed"] = found[0]
+            best = (found[0], "perturbed", found[1])
     size, name, offsets = best
     check_plan(buffers, offsets)
     return MemoryPlan(
