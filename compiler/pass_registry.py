@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable
 
 from xdsl.passes import ModulePass
@@ -39,9 +38,5 @@ def pass_class(name: str) -> type[ModulePass]:
 
 def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Pass name -> factory returning the pass class (imported lazily), for xDSL's
-    opt main; passes whose module does not exist yet are left out."""
-    available = {}
-    for name, (module, _) in PASSES.items():
-        if importlib.util.find_spec(module) is not None:
-            available[name] = lambda name=name: pass_class(name)
-    return available
+    opt main."""
+    return {name: (lambda name=name: pass_class(name)) for name in PASSES}

@@ -47,7 +47,7 @@ class OptTool(xDSLOptMain):
     def __init__(self, args=None):
         super().__init__(
             description="Strata opt-tool: run Strata's and xDSL's passes on ONNX models or MLIR files "
-            "and print the result (MLIR, ONNX or LLVM IR).",
+            "and print the result (MLIR, ONNX, LLVM IR or Triton kernels).",
             args=args,
         )
 
