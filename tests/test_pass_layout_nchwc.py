@@ -16,7 +16,13 @@ from xdsl.dialects import func
 from compiler.context import make_context
 from compiler.onnx_export import export_model
 from compiler.onnx_import import import_model
-from compiler.passes.layout_nchwc import LayoutNchwcPass, block_weights
+from compiler.passes.layout_nchwc import (
+    LayoutNchwcPass,
+    block_depthwise_weights,
+    block_diagonal,
+    block_weights,
+    grouped_block_work,
+)
 from compiler.pipelines import graph_pipeline
 from tests.ort_check import chain_model, node, op_counts, run_ort
 from tools.example_models import small_cnn
@@ -245,19 +251,110 @@ def test_region_border_between_two_regions_cancels():
 # ---- where it does not fire ---------------------------------------------------------------
 
 
-def test_not_fired_depthwise_few_channels_non_constant():
-    x = rand(1, 8, 6, 6)
-    wdyn = rand(8, 8, 1, 1)
+def test_not_fired_small_groups_few_channels_non_constant():
+    """Groups of 2 channels (a dense blocked kernel would do 8x the work), a depthwise
+    conv with multiplier 2 (a grouped conv with 1 input channel per group), 4 output
+    channels, a non-constant W."""
+    x = rand(1, 16, 6, 6)
+    wdyn = rand(8, 16, 1, 1)
     model = chain_model(
-        [node("Conv", ["x", "wd"], "d", group=8, pads=[1, 1, 1, 1]), node("Conv", ["d", "w4"], "e"),
-         node("Conv", ["x", "wdyn"], "f"), node("Add", ["e", "e"], "y")],
-        {"x": x, "wdyn": wdyn}, ["y", "f"], {"wd": rand(8, 1, 3, 3), "w4": rand(4, 8, 1, 1)},
+        [node("Conv", ["x", "wg"], "d", group=8, pads=[1, 1, 1, 1]), node("Conv", ["d", "w4"], "e"),
+         node("Conv", ["x", "wm"], "m", group=16), node("Conv", ["x", "wdyn"], "f"), node("Add", ["e", "e"], "y")],
+        {"x": x, "wdyn": wdyn}, ["y", "f", "m"], {"wg": rand(16, 2, 3, 3), "w4": rand(4, 16, 1, 1), "wm": rand(32, 1, 1, 1)},
     )
     ctx, module = layout(model)
-    assert counts(module) == Counter({"Conv": 3, "Add": 1})
+    assert counts(module) == Counter({"Conv": 4, "Add": 1})
     reasons = missed(ctx)["BlockConv"]
-    assert set(reasons) == {"grouped/depthwise conv is not blocked", "fewer than 8 output channels", "W or B is not a constant"}
+    assert set(reasons) == {"grouped conv with too few channels per group for the blocked kernel",
+                            "fewer than 8 output channels", "W or B is not a constant"}
     check_numerics(model, ctx, module, {"x": x, "wdyn": wdyn})
+
+
+# ---- depthwise and grouped convolutions ---------------------------------------------------
+
+
+def test_block_depthwise_and_grouped_weights():
+    w = rand(12, 1, 3, 2)
+    blk = block_depthwise_weights(w)
+    assert blk.shape == (2, 3, 2, 8)
+    for c, kh, kw in [(0, 0, 0), (11, 2, 1), (9, 1, 0)]:
+        assert blk[c // 8, kh, kw, c % 8] == w[c, 0, kh, kw]
+    assert not blk[1, :, :, 4:].any()  # channels 12..15 are padding
+    g = rand(6, 2, 1, 1)  # 3 groups: 6 -> 6 channels, 2 per group
+    dense = block_diagonal(g, 3)
+    assert dense.shape == (6, 6, 1, 1)
+    assert dense[5, 5, 0, 0] == g[5, 1, 0, 0] and dense[2, 3, 0, 0] == g[2, 1, 0, 0] and dense[2, 1, 0, 0] == 0
+    assert grouped_block_work(136, 136, 4) < 1.5 and grouped_block_work(16, 16, 8) == 8.0
+
+
+@pytest.mark.parametrize(
+    "channels, attrs, size",
+    [
+        (8, {"pads": [1, 1, 1, 1]}, 9),
+        (16, {"pads": [1, 1, 1, 1], "strides": [2, 2]}, 11),
+        (24, {"pads": [1, 1, 1, 1]}, 21),  # two full 8-pixel tiles plus borders
+        (16, {"pads": [1, 1, 1, 1], "strides": [2, 2]}, 40),
+        (12, {"pads": [1, 1, 1, 1], "strides": [2, 2]}, 13),  # padded to 16 lanes
+        (8, {"pads": [2, 0, 2, 1], "dilations": [2, 2], "strides": [1, 2]}, 19),
+        (16, {}, 3),  # window as large as the input
+    ],
+)
+def test_depthwise_conv_blocked(channels, attrs, size):
+    """Depthwise Conv -> Relu: one DepthwiseConvNCHWc with the Relu folded in."""
+    x = rand(2, channels, size, size)
+    model = chain_model(
+        [node("Conv", ["x", "w", "b"], "d", group=channels, kernel_shape=[3, 3], **attrs), node("Relu", ["d"], "y")],
+        {"x": x}, ["y"], {"w": rand(channels, 1, 3, 3), "b": rand(channels)},
+    )
+    ctx, module = layout(model)
+    assert counts(module) == Counter(
+        {"strata.DepthwiseConvNCHWc": 1, "strata.ReorderToBlocked": 1, "strata.ReorderFromBlocked": 1})
+    (dw,) = [op for op in module.walk() if op.name == "strata.DepthwiseConvNCHWc"]
+    assert dw.activation.data == "Relu"
+    check_numerics(model, ctx, module, {"x": x})
+
+
+def test_depthwise_between_convs_with_residual():
+    """Conv -> depthwise (stride 1, no bias) -> Add(conv output): the region stays blocked
+    and the Add becomes the depthwise conv's residual."""
+    x = rand(1, 8, 10, 10)
+    model = chain_model(
+        [node("Conv", ["x", "w1"], "a", pads=[1, 1, 1, 1]), node("Relu", ["a"], "ra"),
+         node("Conv", ["ra", "wd"], "d", group=16, pads=[1, 1, 1, 1]), node("Add", ["d", "ra"], "s"),
+         node("Conv", ["s", "w2"], "y")],
+        {"x": x}, ["y"], {"w1": rand(16, 8, 3, 3, scale=0.3), "wd": rand(16, 1, 3, 3), "w2": rand(8, 16, 1, 1)},
+    )
+    ctx, module = layout(model)
+    assert counts(module) == Counter({"strata.ConvNCHWc": 2, "strata.DepthwiseConvNCHWc": 1,
+                                      "strata.ReorderToBlocked": 1, "strata.ReorderFromBlocked": 1})
+    (dw,) = [op for op in module.walk() if op.name == "strata.DepthwiseConvNCHWc"]
+    assert dw.z is not None
+    check_numerics(model, ctx, module, {"x": x})
+
+
+@pytest.mark.parametrize(
+    "c, m, group, kernel, attrs, size",
+    [
+        (16, 32, 2, 3, {"pads": [1, 1, 1, 1]}, 9),  # 8 -> 16 channels per group
+        (24, 112, 4, 1, {}, 7),  # ShuffleNet's first grouped conv: 6 -> 28, blocks straddle groups
+        (136, 136, 4, 1, {"strides": [2, 2]}, 9),  # 34 -> 34 per group
+        (48, 24, 3, 3, {"pads": [0, 1, 2, 1]}, 8),  # 16 -> 8: one output block per group
+        (4, 16, 2, 3, {"pads": [1, 1, 1, 1]}, 9),  # NCHW x (ICL = 1): 2 -> 8 per group
+    ],
+)
+def test_grouped_conv_blocked(c, m, group, kernel, attrs, size):
+    x = rand(2, c, size, size)
+    model = chain_model(
+        [node("Conv", ["x", "w", "b"], "d", group=group, kernel_shape=[kernel, kernel], **attrs), node("Relu", ["d"], "y")],
+        {"x": x}, ["y"], {"w": rand(m, c // group, kernel, kernel, scale=0.3), "b": rand(m)},
+    )
+    ctx, module = layout(model)
+    reorders_in = 1 if c >= 8 else 0
+    assert counts(module) == Counter(
+        {"strata.ConvNCHWc": 1, "strata.ReorderToBlocked": reorders_in, "strata.ReorderFromBlocked": 1}) - Counter()
+    (conv,) = [op for op in module.walk() if op.name == "strata.ConvNCHWc"]
+    assert list(conv.group_channels.get_values()) == [c // group, m // group]
+    check_numerics(model, ctx, module, {"x": x})
 
 
 # ---- models -------------------------------------------------------------------------------
@@ -272,6 +369,64 @@ def test_small_cnn_after_o2():
     assert c["strata.ConvNCHWc"] == 3 and c["strata.MaxPoolNCHWc"] == 2 and c["strata.GlobalAveragePoolNCHWc"] == 1
     assert c["strata.ReorderFromBlocked"] == 1 and c["strata.ReorderToBlocked"] == 0 and c["Relu"] == 0
     check_numerics(model, ctx, module, {"image": rand(2, 3, 16, 16)}, shapes)
+
+
+@pytest.mark.parametrize("channels, group", [(16, 2), (24, 4), (48, 3)])
+def test_channel_shuffle_stays_blocked(channels, group):
+    """Grouped 1x1 conv -> Relu -> channel shuffle (Reshape, Transpose, Reshape) ->
+    depthwise conv: one region, the shuffle a ChannelShuffleNCHWc. A shuffle of 12
+    channels (not whole blocks) stays in NCHW and says why."""
+    x = rand(1, channels, 5, 6)
+    k = channels // group
+    model = chain_model(
+        [node("Conv", ["x", "wg"], "a", group=group), node("Relu", ["a"], "r"),
+         node("Reshape", ["r", "s1"], "h"), node("Transpose", ["h"], "t", perm=[0, 2, 1, 3, 4]),
+         node("Reshape", ["t", "s2"], "q"), node("Conv", ["q", "wd"], "y", group=channels, pads=[1, 1, 1, 1])],
+        {"x": x}, ["y"],
+        {"wg": rand(channels, k, 1, 1, scale=0.3), "wd": rand(channels, 1, 3, 3),
+         "s1": np.array([1, group, k, 5, 6], np.int64), "s2": np.array([1, channels, 5, 6], np.int64)},
+    )
+    ctx, module = layout(model)
+    assert counts(module) == Counter({"strata.ConvNCHWc": 1, "strata.ChannelShuffleNCHWc": 1, "strata.DepthwiseConvNCHWc": 1,
+                                      "strata.ReorderToBlocked": 1, "strata.ReorderFromBlocked": 1})
+    check_numerics(model, ctx, module, {"x": x})
+
+
+def test_channel_shuffle_not_whole_blocks():
+    x = rand(1, 12, 4, 4)
+    model = chain_model(
+        [node("Conv", ["x", "w"], "a"), node("Reshape", ["a", "s1"], "h"), node("Transpose", ["h"], "t", perm=[0, 2, 1, 3, 4]),
+         node("Reshape", ["t", "s2"], "y")],
+        {"x": x}, ["y"],
+        {"w": rand(12, 12, 1, 1), "s1": np.array([1, 3, 4, 4, 4], np.int64), "s2": np.array([1, 12, 4, 4], np.int64)},
+    )
+    ctx, module = layout(model)
+    assert counts(module)["strata.ChannelShuffleNCHWc"] == 0
+    assert set(missed(ctx)["BlockChannelShuffle"]) == {"channel shuffle of a channel count that is not a multiple of 8"}
+    check_numerics(model, ctx, module, {"x": x})
+
+
+def test_shufflenet_light_o3_matches_ort():
+    """onnx's light ShuffleNet (v1: 4-group 1x1 convs, depthwise 3x3, channel shuffles) at
+    -O3: every conv and shuffle is blocked, and the compiled model matches onnxruntime."""
+    import os
+
+    import compiler
+
+    path = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", "light_shufflenet.onnx")
+    if not os.path.exists(path):
+        pytest.skip("onnx's light models are not installed")
+    model = onnx.load(path)
+    compiled = compiler.compile(model, opt_level=3)
+    (name,) = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    feeds = {name: rand(1, 3, 224, 224)}
+    expected = run_ort(model, feeds)
+    got = compiled.run(dict(feeds))
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(np.asarray(g), e, rtol=1e-4, atol=1e-5)
+    log = compiled.stats["graph_passes"]["patterns"]
+    assert not log["missed"].get("BlockConv") and not log["missed"].get("BlockChannelShuffle"), log["missed"]
+    assert log["fired"].get("BlockChannelShuffle", 0) >= 16, log["fired"]
 
 
 def test_conv_stack_model():

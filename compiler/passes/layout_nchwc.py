@@ -3,23 +3,30 @@
 
 Patterns, applied greedily to a fixed point:
 
-    BlockConv          onnx.Conv / strata.FusedConv (2-D, f32, group 1, constant W and B,
+    BlockConv          onnx.Conv / strata.FusedConv (2-D, f32, any group, constant W and B,
                        >= 8 output channels) -> ReorderFromBlocked(ConvNCHWc(x', W', B')).
                        W is reordered once, here, to a blocked constant [Mb, ICB, KH, KW,
                        ICL, 8] (zero rows for padded channels), B padded to Mb*8. x' is
                        ReorderToBlocked(x), or x itself (ICL = 1) when x has fewer than 8
                        channels (the first conv of a CNN: blocking 3 channels to 8 would
                        multiply its work by 8/3). A FusedConv residual z is reordered too.
+                       A depthwise conv (group = C = M, multiplier 1) becomes
+                       DepthwiseConvNCHWc with W [Cb, KH, KW, 8] (x always blocked;
+                       padded channels have zero weights and bias). Other grouped convs:
+                       see below.
     CancelReorders     ReorderToBlocked(ReorderFromBlocked(b)) -> b, and the reverse.
     BlockPool          MaxPool (no Indices) / AveragePool / GlobalAveragePool of a
                        ReorderFromBlocked value -> the blocked pool, then ReorderFromBlocked.
     BlockBatchNorm     inference BatchNormalization of a blocked value -> Mul and Add by
                        blocked per-channel constants (approximate: a few ulps).
+    BlockChannelShuffle Reshape -> Transpose [0, 2, 1, 3, 4] -> Reshape (ShuffleNet's
+                       channel shuffle, C a multiple of 8) of a ReorderFromBlocked value ->
+                       ChannelShuffleNCHWc on the blocked tensor (exact).
     BlockConcat        Concat along channels (4-D, every input's channels a multiple of 8,
                        one input from a blocked region) -> Concat of the blocked tensors
                        along the block axis.
     BlockElementwise   Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh of a
-                       ReorderFromBlocked value: folded into the ConvNCHWc's activation
+                       ReorderFromBlocked value: folded into the (Depthwise)ConvNCHWc's activation
                        when that conv has no activation and no other use, else the same op
                        on the blocked tensor. Add / Mul with one ReorderFromBlocked operand
                        and as the other a value of the same blocked type (through its own
@@ -35,9 +42,16 @@ Exactness: reorders, pooling and elementwise ops are exact. ConvNCHWc uses FMA a
 over (input block, kh, kw, lane) in a different order than the NCHW kernel: results
 differ by a few ulps of the accumulated sums (tests use 1e-4).
 
-Does not fire (logged with `missed`) on: grouped / depthwise convs, convs with fewer
-than 8 output channels, non-f32, non 2-D, a non-constant W or B (or no weight table),
-FusedConv activations without a blocked kernel, MaxPool with an Indices output.
+Grouped convs (not depthwise) become a ConvNCHWc with block-diagonal dense W and
+group_channels = [Cg, Mg]: the kernel sums only the input blocks overlapping each
+output block pair's groups (exact but for inf/NaN inputs of another group in a shared
+block: 0 * inf).
+
+Does not fire (logged with `missed`) on: grouped convs where that would do more than
+MAX_GROUPED_WORK times the grouped multiply-adds (few channels per group, e.g. a
+depthwise conv with multiplier 2), convs with fewer than 8 output channels, non-f32,
+non 2-D, a non-constant W or B (or no weight table), FusedConv activations without a
+blocked kernel, MaxPool with an Indices output.
 """
 
 from __future__ import annotations
@@ -46,7 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import Float32Type, ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType
+from xdsl.dialects.builtin import Float32Type, IntegerAttr, ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
@@ -67,13 +81,15 @@ from dialects.onnx.elementwise import (
     TanhOp,
 )
 from dialects.onnx.nn import AveragePoolOp, BatchNormalizationOp, ConvOp, GlobalAveragePoolOp, MaxPoolOp
-from dialects.onnx.tensor import ConcatOp
+from dialects.onnx.tensor import ConcatOp, ReshapeOp, TransposeOp
 from dialects.strata.fused import FusedConvOp, activation_of
 from dialects.strata.layout import (
     BLOCK,
     BLOCKED_ACTIVATIONS,
     AveragePoolNCHWcOp,
+    ChannelShuffleNCHWcOp,
     ConvNCHWcOp,
+    DepthwiseConvNCHWcOp,
     GlobalAveragePoolNCHWcOp,
     MaxPoolNCHWcOp,
     ReorderFromBlockedOp,
@@ -147,6 +163,46 @@ def block_weights(w: np.ndarray, blocked_input: bool) -> np.ndarray:
     return np.ascontiguousarray(padded.reshape(mp // BLOCK, BLOCK, cp // icl, icl, kh, kw).transpose(0, 2, 4, 5, 3, 1))
 
 
+def block_depthwise_weights(w: np.ndarray) -> np.ndarray:
+    """Depthwise W [C, 1, KH, KW] -> [Cb, KH, KW, 8] with zeros for padded channels."""
+    c, _, kh, kw = w.shape
+    cp = blocks(c) * BLOCK
+    padded = np.zeros((cp, kh, kw), w.dtype)
+    padded[:c] = w[:, 0]
+    return np.ascontiguousarray(padded.reshape(cp // BLOCK, BLOCK, kh, kw).transpose(0, 2, 3, 1))
+
+
+# A grouped conv is blocked as a dense ConvNCHWc with zero weights between groups whose
+# kernel sums only the input blocks overlapping each output block pair's groups; it
+# fires while that does at most this many times the grouped conv's multiply-adds.
+MAX_GROUPED_WORK = 4.0
+
+
+def block_diagonal(w: np.ndarray, group: int) -> np.ndarray:
+    """Grouped W [M, C/G, KH, KW] -> the dense W [M, C, KH, KW] (zero between groups)."""
+    m, cg = w.shape[:2]
+    mg = m // group
+    dense = np.zeros((m, cg * group, *w.shape[2:]), w.dtype)
+    for g in range(group):  # one slice copy per group
+        dense[g * mg:(g + 1) * mg, g * cg:(g + 1) * cg] = w[g * mg:(g + 1) * mg]
+    return dense
+
+
+def grouped_block_work(c: int, m: int, group: int) -> float:
+    """Multiply-adds of the blocked kernel on a grouped conv (input blocks overlapping
+    the groups of each pair of output blocks, as the kernel's group_input_blocks) over
+    those of the grouped conv itself."""
+    cg, mg = c // group, m // group
+    mb, icb = blocks(m), blocks(c)
+    oc_tile = 2 if mb % 2 == 0 else 1
+    work = 0
+    for mb0 in range(0, mb, oc_tile):
+        g_lo, g_hi = mb0 * BLOCK // mg, (mb0 * BLOCK + BLOCK * oc_tile - 1) // mg
+        lo, hi = min(g_lo * cg // BLOCK, icb), min(-(-(g_hi + 1) * cg // BLOCK), icb)
+        work += (hi - lo) * BLOCK * BLOCK * oc_tile
+    return work / (m * cg)
+
+
 class BlockConv(PatternWithWeights):
     """onnx.Conv / strata.FusedConv -> ReorderFromBlocked(ConvNCHWc(...))."""
 
@@ -156,10 +212,14 @@ class BlockConv(PatternWithWeights):
         if not (_is_f32(op.x) and _is_f32(op.y)) or len(op.x.type.get_shape()) != 4:
             self.missed(op, "only 2-D f32 convolutions are blocked")
             return
-        if op.effective_group() != 1:
-            self.missed(op, "grouped/depthwise conv is not blocked")
+        m = op.w.type.get_shape()[0]
+        c = op.x.type.get_shape()[1]
+        group = op.effective_group()
+        depthwise = group != 1 and group == c == m
+        grouped = group != 1 and not depthwise
+        if grouped and grouped_block_work(c, m, group) > MAX_GROUPED_WORK:
+            self.missed(op, "grouped conv with too few channels per group for the blocked kernel")
             return
-        m, c = op.w.type.get_shape()[:2]
         if m < MIN_OUT_CHANNELS:
             self.missed(op, f"fewer than {MIN_OUT_CHANNELS} output channels")
             return
@@ -177,8 +237,10 @@ class BlockConv(PatternWithWeights):
         except ValueError:
             self.missed(op, "auto_pad with unknown input sizes")
             return
-        blocked_input = c >= BLOCK or _from_blocked(op.x) is not None
-        w_blk = block_weights(w, blocked_input)
+        blocked_input = depthwise or c >= BLOCK or _from_blocked(op.x) is not None
+        if grouped:
+            w = block_diagonal(w, group)
+        w_blk = block_depthwise_weights(w) if depthwise else block_weights(w, blocked_input)
         mp = w_blk.shape[0] * BLOCK
         b_blk = None
         if b is not None:
@@ -205,11 +267,14 @@ class BlockConv(PatternWithWeights):
             "pads": make_ints(pads),
             "dilations": make_ints(op.effective_dilations()),
         }
+        if grouped:
+            props["group_channels"] = make_ints([c // group, m // group])
         if act:
             props["activation"] = op.activation
             if params:
                 props["activation_params"] = make_floats(params)
-        conv = ConvNCHWcOp.build(operands=operands, result_types=[blocked_type(op.y.type)], properties=props)
+        conv_cls = DepthwiseConvNCHWcOp if depthwise else ConvNCHWcOp
+        conv = conv_cls.build(operands=operands, result_types=[blocked_type(op.y.type)], properties=props)
         conv.location = op.location
         conv.y.name_hint = (op.y.name_hint or "y") + "_nchwc"
         new_ops.append(conv)
@@ -302,6 +367,50 @@ class BlockConcat(LoggedPattern):
         _replace_blocked(rewriter, op, new_ops, cat.concat_result)
 
 
+# ---- channel shuffle -----------------------------------------------------------------------
+
+
+class BlockChannelShuffle(LoggedPattern):
+    """Reshape [N, C, H, W] -> [N, G, C/G, H, W], Transpose [0, 2, 1, 3, 4], Reshape back
+    to [N, C, H, W] (ShuffleNet's channel shuffle) of a ReorderFromBlocked value ->
+    ChannelShuffleNCHWc on the blocked tensor (exact: a permutation of channels), so the
+    shuffle does not end the region (in NCHW it costs two reorders and three copies)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, ReshapeOp) or not _is_f32(op.reshaped):
+            return
+        tr = op.data.owner
+        if not isinstance(tr, TransposeOp) or tr.effective_perm() != [0, 2, 1, 3, 4]:
+            return
+        first = tr.data.owner
+        if not isinstance(first, ReshapeOp):
+            return
+        src = _from_blocked(first.data)
+        out_shape = list(op.reshaped.type.get_shape())
+        in_shape = list(first.data.type.get_shape())
+        mid = list(first.reshaped.type.get_shape())
+        if src is None or len(in_shape) != 4 or out_shape != in_shape or len(mid) != 5:
+            return
+        n, c, h, w = in_shape
+        group = mid[1]
+        if mid != [n, group, c // group, h, w] or group * mid[2] != c:
+            return
+        if c % BLOCK:
+            self.missed(op, "channel shuffle of a channel count that is not a multiple of 8")
+            return
+        shuffle = ChannelShuffleNCHWcOp.build(
+            operands=[src.x], result_types=[src.x.type],
+            properties={"channels": IntegerAttr(c, 64), "group": IntegerAttr(group, 64)},
+        )
+        shuffle.location = op.location
+        shuffle.y.name_hint = (op.reshaped.name_hint or "shuffle") + "_nchwc"
+        _replace_blocked(rewriter, op, [shuffle], shuffle.y)
+        if not tr.transposed.uses:
+            rewriter.erase(tr)
+            if not first.reshaped.uses:
+                rewriter.erase(first)
+
+
 # ---- elementwise --------------------------------------------------------------------------
 
 # onnx op class -> activation name of ConvNCHWc
@@ -317,18 +426,20 @@ def _activation_params(op: Operation) -> list[float]:
     return []
 
 
-def _fusable_conv(src: ReorderFromBlockedOp) -> ConvNCHWcOp | None:
-    """The ConvNCHWc behind `src` when its epilogue is free and `src` is its only use
-    and has one use itself."""
+def _fusable_conv(src: ReorderFromBlockedOp) -> ConvNCHWcOp | DepthwiseConvNCHWcOp | None:
+    """The (depthwise) ConvNCHWc behind `src` when its epilogue is free and `src` is its
+    only use and has one use itself."""
     conv = src.x.owner
-    if not isinstance(conv, ConvNCHWcOp) or not conv.y.has_one_use() or not src.y.has_one_use():
+    if not isinstance(conv, (ConvNCHWcOp, DepthwiseConvNCHWcOp)) or not conv.y.has_one_use() or not src.y.has_one_use():
         return None
     if activation_of(conv)[0] != "":
         return None
     return conv
 
 
-def _rebuild_conv(conv: ConvNCHWcOp, z: SSAValue | None = None, act: str = "", params: list[float] = ()) -> ConvNCHWcOp:
+def _rebuild_conv(
+    conv: ConvNCHWcOp | DepthwiseConvNCHWcOp, z: SSAValue | None = None, act: str = "", params: list[float] = ()
+) -> ConvNCHWcOp | DepthwiseConvNCHWcOp:
     props = dict(conv.properties)
     props.pop("operandSegmentSizes", None)
     if act:
@@ -336,7 +447,7 @@ def _rebuild_conv(conv: ConvNCHWcOp, z: SSAValue | None = None, act: str = "", p
         if params:
             props["activation_params"] = make_floats(params)
     zs = [z] if z is not None else ([conv.z] if conv.z is not None else [])
-    new = ConvNCHWcOp.build(
+    new = type(conv).build(
         operands=[conv.x, conv.w, [conv.b] if conv.b is not None else [], zs],
         result_types=[conv.y.type],
         properties=props,
@@ -474,6 +585,7 @@ def layout_nchwc_patterns(weights: WeightTable | None) -> list[RewritePattern]:
         BlockConv(weights),
         BlockPool(),
         BlockConcat(),
+        BlockChannelShuffle(),
         BlockElementwise(weights),
         BlockBatchNorm(weights),
     ]

@@ -17,7 +17,14 @@ padded channels, then the padding is sliced off):
     strata.ConvNCHWc           x [N, Cb, H, W, 8] or [N, C, H, W], w [Mb, ICB, KH, KW, ICL, 8],
                                b [Mb*8]?, z [N, Mb, OH, OW, 8]? -> y [N, Mb, OH, OW, 8]
                                y = act(conv(x, w) + b + z); ICL = 8 for a blocked x, 1 for
-                               an NCHW x (then ICB = C); pads are explicit (no auto_pad)
+                               an NCHW x (then ICB = C); pads are explicit (no auto_pad);
+                               optional group_channels [Cg, Mg]: W is a grouped conv's
+                               block-diagonal dense form (see ConvNCHWcOp)
+    strata.DepthwiseConvNCHWc  x [N, Cb, H, W, 8], w [Cb, KH, KW, 8], b [Cb*8]?, z? -> y
+                               [N, Cb, OH, OW, 8]: group = C = M, lane l of block cb is
+                               channel cb*8+l in x, w and y alike
+    strata.ChannelShuffleNCHWc x [N, Cb, H, W, 8] -> y (same type): ShuffleNet's channel
+                               shuffle of C (a multiple of 8) channels in `group` groups
     strata.MaxPoolNCHWc / strata.AveragePoolNCHWc / strata.GlobalAveragePoolNCHWc
                                2-D pooling on blocked tensors, explicit pads
 
@@ -31,7 +38,7 @@ from typing import ClassVar
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
-from xdsl.dialects.builtin import DenseArrayBase
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr
 from xdsl.irdl import AttrSizedOperandSegments, irdl_op_definition, operand_def, opt_operand_def, prop_def, result_def
 
 from dialects.onnx.base import (
@@ -41,6 +48,7 @@ from dialects.onnx.base import (
     fail,
     floats_prop,
     int_prop,
+    ints_prop,
     ints_value,
     shape_of,
     str_prop,
@@ -199,6 +207,10 @@ class ConvNCHWcOp(StrataOp):
     dilations = prop_def(DenseArrayBase)
     activation = str_prop("")
     activation_params = floats_prop()
+    # [Cg, Mg] of a grouped conv stored as a dense one (W zero between groups): a
+    # kernel hint only, the kernel skips each output block's input blocks outside its
+    # groups; the op computes conv(x, W) either way.
+    group_channels = ints_prop()
 
     def blocked_input(self) -> bool:
         return len(shape_of(self, self.x, "X")) == 5
@@ -226,6 +238,9 @@ class ConvNCHWcOp(StrataOp):
             raise fail(self, f"B must be [{sy[1] * BLOCK}], got {self.b.type}")
         if self.z is not None and self.z.type != self.y.type:
             raise fail(self, f"Z must have Y's type {self.y.type}, got {self.z.type}")
+        gc = ints_value(self.group_channels) if self.group_channels is not None else None
+        if gc is not None and (len(gc) != 2 or min(gc) < 1):
+            raise fail(self, f"group_channels must be [Cg, Mg] >= 1, got {gc}")
         verify_activation(self)
 
     def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
@@ -247,6 +262,104 @@ class ConvNCHWcOp(StrataOp):
             nodes.nodes += activation_nodes(act, params, y, final, np.dtype(np.float32))
         return nodes.nodes
 
+
+
+@irdl_op_definition
+class DepthwiseConvNCHWcOp(StrataOp):
+    """Depthwise conv (group = C = M) on blocked tensors: each lane its own channel,
+    y[n, cb, oh, ow, l] = act(sum_{kh,kw} x[n, cb, ih, iw, l] * w[cb, kh, kw, l] + b + z)."""
+
+    name = "strata.DepthwiseConvNCHWc"
+
+    x = operand_def(TensorConstraint)
+    w = operand_def(TensorConstraint)
+    b = opt_operand_def(TensorConstraint)
+    z = opt_operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+
+    kernel_shape = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    activation = str_prop("")
+    activation_params = floats_prop()
+
+    def verify_(self) -> None:
+        expect_float(self, self.y, "Y")
+        sy = _expect_blocked(self, self.y, "Y", 5)
+        sx = _expect_blocked(self, self.x, "X", 5)
+        sw = shape_of(self, self.w, "W")
+        if len(sw) != 4 or sw[0] != sy[1] or sw[3] != BLOCK or sx[1] != sy[1] or sx[0] != sy[0]:
+            raise fail(self, f"W must be [Cb, KH, KW, {BLOCK}] with Cb = {sy[1]} of X and Y, got {self.w.type}")
+        kernel = ints_value(self.kernel_shape)
+        if kernel != list(sw[1:3]):
+            raise fail(self, f"kernel_shape {kernel} differs from W {self.w.type}")
+        for what, v, n in (("strides", self.strides, 2), ("dilations", self.dilations, 2), ("pads", self.pads, 4)):
+            if len(ints_value(v) or []) != n:
+                raise fail(self, f"{what} must have {n} values")
+        if self.b is not None and shape_of(self, self.b, "B") != (sy[1] * BLOCK,):
+            raise fail(self, f"B must be [{sy[1] * BLOCK}], got {self.b.type}")
+        if self.z is not None and self.z.type != self.y.type:
+            raise fail(self, f"Z must have Y's type {self.y.type}, got {self.z.type}")
+        verify_activation(self)
+
+    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
+        # A grouped ONNX Conv over all padded channels (padding lanes have zero weights).
+        nodes = _Nodes("dwconv")
+        sx, sw, sy = shape_of(self, self.x, "X"), shape_of(self, self.w, "W"), shape_of(self, self.y, "Y")
+        cb, kh, kw, _ = sw
+        channels = cb * BLOCK
+        x = _from_blocked(nodes, inputs[0], sx, None)
+        w = nodes.add("Transpose", [inputs[1]], perm=[0, 3, 1, 2])
+        w = nodes.add("Reshape", [w, nodes.const([channels, 1, kh, kw])])
+        conv_in = [x, w] + ([inputs[2]] if inputs[2] else [])
+        y = nodes.add("Conv", conv_in, group=channels, **_window_attrs(self))
+        final = outputs[0]
+        act, params = activation_of(self)
+        has_z = len(inputs) > 3 and inputs[3]
+        y = _to_blocked(nodes, y, (sy[0], channels, sy[2], sy[3]), None if (has_z or act) else final)
+        if has_z:
+            y = nodes.add("Add", [y, inputs[3]], None if act else final)
+        if act:
+            nodes.nodes += activation_nodes(act, params, y, final, np.dtype(np.float32))
+        return nodes.nodes
+
+
+@irdl_op_definition
+class ChannelShuffleNCHWcOp(StrataOp):
+    """ShuffleNet's channel shuffle on blocked tensors: with K = C / group, output channel
+    k * group + g is input channel g * K + k (Reshape [N, group, K, H, W] -> Transpose
+    [0, 2, 1, 3, 4] -> Reshape [N, C, H, W]); C is a multiple of 8 (no padding lanes)."""
+
+    name = "strata.ChannelShuffleNCHWc"
+
+    x = operand_def(TensorConstraint)
+    y = result_def(TensorConstraint)
+
+    channels = prop_def(IntegerAttr)
+    group = prop_def(IntegerAttr)
+
+    def verify_(self) -> None:
+        sx = _expect_blocked(self, self.x, "X", 5)
+        if self.y.type != self.x.type:
+            raise fail(self, f"Y must have X's type {self.x.type}, got {self.y.type}")
+        c, g = self.channels.value.data, self.group.value.data
+        if g < 1 or c % g or c % BLOCK or c != sx[1] * BLOCK:
+            raise fail(self, f"channels {c} must be a multiple of group {g} and of {BLOCK}, = {sx[1]} blocks")
+
+    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
+        nodes = _Nodes("shuffle")
+        sx = shape_of(self, self.x, "X")
+        c, g = self.channels.value.data, self.group.value.data
+        n, spatial = sx[0], list(sx[2:4])
+        x = _from_blocked(nodes, inputs[0], sx, c)
+        x = nodes.add("Reshape", [x, nodes.const([n, g, c // g, *spatial])])
+        x = nodes.add("Transpose", [x], perm=[0, 2, 1, 3, 4])
+        x = nodes.add("Reshape", [x, nodes.const([n, c, *spatial])])
+        _to_blocked(nodes, x, (n, c, *spatial), outputs[0])
+        return nodes.nodes
 
 
 # ---- pooling ------------------------------------------------------------------------------

@@ -24,6 +24,17 @@ translator fixes it (`tools/layout_benchmark.py` measures both).
 FMA rounds once where onnxruntime's reference Conv rounds twice, and the sum runs in
 another order: results differ from the NCHW kernel by a few ulps of the sums.
 
+A grouped conv (group_channels = [Cg, Mg], W dense and zero between groups) runs the
+same kernel with the input-block loop narrowed per pair of output blocks to the blocks
+overlapping their groups (group_input_blocks).
+
+strata.DepthwiseConvNCHWc (lanes are channels): tiles of DW_TILE = 8 output pixels, an
+8-lane loop per (kh, kw) that loads w once and x once per pixel, vectorized the same
+way; borders as above (kw/kh clamped, padding never read).
+
+strata.ChannelShuffleNCHWc gathers each output block's 8 source lanes (indices computed
+once per block) over H x W.
+
 Reorders are plain copies with the channel lanes unrolled (padding lanes written as
 zero); pooling kernels carry 8 lane accumulators over the window (same window geometry
 as lowering/kernels/pooling.py).
@@ -43,6 +54,8 @@ from lowering.kernels.conv import (
     Window,
     ix_add,
     ix_affine,
+    ix_ceildiv,
+    ix_min,
     ix_mul,
     range_loops,
     reduce_loops,
@@ -97,6 +110,24 @@ def _activation(name: str, params: list[float], v: SSAValue) -> SSAValue:
 # ---- ConvNCHWc ----------------------------------------------------------------------------
 
 
+def _floordiv(a: Index, b: int) -> Index:
+    if isinstance(a, int):
+        return a // b
+    return arith.FloorDivSIOp(a, as_index(b)).result
+
+
+def group_input_blocks(mb0: Index, oc_tile: int, group_channels: list[int], icl: int, icb_count: int) -> tuple[Index, Index]:
+    """[lo, hi) of the input blocks (of icl channels) that overlap the groups of output
+    blocks mb0 .. mb0 + oc_tile - 1 of a grouped conv with [Cg, Mg] channels per group;
+    W is zero for every other input block. Works on ints (the pass) and index values."""
+    cg, mg = group_channels
+    g_lo = _floordiv(ix_mul(mb0, BLOCK), mg)
+    g_hi = _floordiv(ix_add(ix_mul(mb0, BLOCK), BLOCK * oc_tile - 1), mg)
+    lo = ix_min(_floordiv(ix_mul(g_lo, cg), icl), icb_count)
+    hi = ix_min(ix_ceildiv(ix_mul(ix_add(g_hi, 1), cg), icl), icb_count)
+    return lo, hi
+
+
 def lower_conv_nchwc(kc: KernelContext) -> None:
     x, w, y = kc.input("x"), kc.input("w"), kc.output("y")
     bias, z = kc.input("b"), kc.input("z")
@@ -120,11 +151,15 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
 
     # Two output blocks per tile when they divide evenly: each x value loaded feeds 16 lanes.
     oc_tile = OC_TILE if m_blocks % OC_TILE == 0 else 1
+    group_channels = ints_value(kc.op.group_channels) if kc.op.group_channels is not None else None  # type: ignore[attr-defined]
     acc = memref.AllocOp.get(elem, 64, [oc_tile * TILE * BLOCK]).memref
     with loop(batch) as nloop:
         n = nloop.iv
         with loop(m_blocks, 0, oc_tile) as mloop:
             mbs = [ix_add(mloop.iv, o) for o in range(oc_tile)]
+            icb_range: tuple[Index, Index] = (0, icb_count)
+            if group_channels is not None:
+                icb_range = group_input_blocks(mloop.iv, oc_tile, group_channels, icl_count, icb_count)
             zero = scalar.const(0.0, elem)
             with loop(out_h) as row:
                 oh = row.iv
@@ -144,7 +179,7 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                     # With an NCHW x (one input lane per block) the kw taps are unrolled
                     # instead of the lanes, so the lane loop body stays large enough.
                     fold_kw = not blocked_x and kw_range == (0, kw_size)
-                    ranges = [(0, icb_count), kh_range] + ([] if fold_kw else [kw_range])
+                    ranges = [icb_range, kh_range] + ([] if fold_kw else [kw_range])
                     with range_loops(ranges) as ivs:
                         icb, kh = ivs[0], ivs[1]
                         ih = ix_add(ih0, ix_mul(kh, dh))
@@ -209,6 +244,114 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                 row.yield_()
             mloop.yield_()
     memref.DeallocOp.get(acc)
+
+
+# ---- DepthwiseConvNCHWc -------------------------------------------------------------------
+
+DW_TILE = 8  # output pixels per register tile of the depthwise kernel
+
+
+def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
+    """Per (n, block, output row): tiles of DW_TILE pixels whose windows lie inside the
+    input, then every other column one at a time with kw clamped to the input (padding is
+    never read); kh is clamped per row. For each (kh, kw) the 8-lane loop loads w once and
+    x once per pixel (lanes are channels, so both are contiguous) and does one FMA per
+    pixel: the loop vectorizer makes it <8 x float> FMAs on DW_TILE accumulators."""
+    x, w, y = kc.input("x"), kc.input("w"), kc.output("y")
+    bias, z = kc.input("b"), kc.input("z")
+    x_shape, w_shape, y_shape = kc.shape("x"), kc.shape("w"), kc.shape("y")
+    win = _window(kc)
+    act, params = activation_of(kc.op)  # type: ignore[arg-type]
+    if act not in BLOCKED_ACTIVATIONS:
+        raise kc.fail(f"activation {act!r} has no blocked kernel")
+    batch, c_blocks, in_h, in_w = x_shape[:4]
+    kh_size, kw_size = w_shape[1], w_shape[2]
+    out_h, out_w = y_shape[2], y_shape[3]
+    (sh, sw), (dh, dw), (ph, pw) = win.strides, win.dilations, win.pads_begin
+    elem = y.type.element_type
+
+    ow_lo = min(out_w, -(-pw // sw))
+    last_ok = in_w - 1 + pw - (kw_size - 1) * dw
+    ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
+    full_tiles = (ow_hi - ow_lo) // DW_TILE
+
+    acc = memref.AllocOp.get(elem, 64, [DW_TILE * BLOCK]).memref
+    zero = scalar.const(0.0, elem)
+    with loop_nest([batch, c_blocks]) as (n, cb):
+        with loop(out_h) as row:
+            oh = row.iv
+            kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
+            ih0 = ix_affine(oh, sh, -ph)
+
+            def tile(ow0: Index, pixels: int, kw_range: tuple[Index, Index]) -> None:
+                iw0 = [ix_affine(ix_add(ow0, p), sw, -pw) for p in range(pixels)]
+                with loop(BLOCK) as lp:
+                    start = load(bias, [ix_add(ix_mul(cb, BLOCK), lp.iv)]) if bias is not None else zero
+                    for p in range(pixels):
+                        store(start, acc, [ix_add(p * BLOCK, lp.iv)])
+                # Full tiles unroll the kw taps inside the lane loop: with one FMA per
+                # pixel only, LLVM fully unrolls the 8-lane loop before the loop vectorizer
+                # runs and it stays scalar (there is no SLP vectorizer in the JIT pipeline).
+                fold_kw = kw_range == (0, kw_size)
+                with range_loops([kh_range] if fold_kw else [kh_range, kw_range]) as ivs:
+                    kh = ivs[0]
+                    ih = ix_add(ih0, ix_mul(kh, dh))
+                    kws = [t for t in range(kw_size)] if fold_kw else [ivs[1]]
+                    with loop(BLOCK) as lp:
+                        lane = lp.iv
+                        slots = [[ix_add(p * BLOCK, lane)] for p in range(pixels)]
+                        sums = [load(acc, slot) for slot in slots]
+                        for kw in kws:
+                            wv = load(w, [cb, kh, kw, lane])
+                            for p in range(pixels):
+                                iw = ix_add(iw0[p], ix_mul(kw, dw))
+                                sums[p] = math.FmaOp(load(x, [n, cb, ih, iw, lane]), wv, sums[p]).result
+                        for p in range(pixels):
+                            store(sums[p], acc, slots[p])
+                with loop(BLOCK) as lp:
+                    for p in range(pixels):
+                        v = load(acc, [ix_add(p * BLOCK, lp.iv)])
+                        idx = [n, cb, oh, ix_add(ow0, p), lp.iv]
+                        if z is not None:
+                            v = scalar.add(v, load(z, idx))
+                        store(_activation(act, params, v), y, idx)
+
+            if full_tiles:
+                with loop(ow_lo + full_tiles * DW_TILE, ow_lo, DW_TILE) as lp:
+                    tile(lp.iv, DW_TILE, (0, kw_size))
+            rest = ow_lo + full_tiles * DW_TILE
+            others = ow_lo + (out_w - rest)
+            if others:
+                with loop(others) as lp:
+                    if ow_lo == 0:
+                        ow = ix_add(lp.iv, rest)
+                    elif rest in (ow_lo, out_w):
+                        ow = lp.iv
+                    else:
+                        right = arith.CmpiOp(lp.iv, as_index(ow_lo), "sge").result
+                        ow = arith.SelectOp(right, ix_add(lp.iv, rest - ow_lo), lp.iv).result
+                    tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w))
+            row.yield_()
+    memref.DeallocOp.get(acc)
+
+
+def lower_channel_shuffle_nchwc(kc: KernelContext) -> None:
+    """Per (n, output block): the 8 source (block, lane) pairs are computed once, then
+    one pass over H x W gathers them into 8 contiguous lanes (a copy: exact)."""
+    x, y = kc.input("x"), kc.output("y")
+    x_shape = kc.shape("x")
+    channels = int_attr_value(kc.op.channels)  # type: ignore[attr-defined]
+    group = int_attr_value(kc.op.group)  # type: ignore[attr-defined]
+    per_group = channels // group
+    with loop_nest(x_shape[:2]) as (n, cb):
+        sources = []
+        for lane in range(BLOCK):
+            c = ix_add(ix_mul(cb, BLOCK), lane)
+            src = ix_add(ix_mul(arith.RemSIOp(c, as_index(group)).result, per_group), _floordiv(c, group))
+            sources.append((_floordiv(src, BLOCK), arith.RemSIOp(src, as_index(BLOCK)).result))
+        with loop_nest(x_shape[2:4]) as (h, w):
+            for lane, (sb, sl) in enumerate(sources):
+                store(load(x, [n, sb, h, w, sl]), y, [n, cb, h, w, lane])
 
 
 # ---- reorders -----------------------------------------------------------------------------
@@ -323,7 +466,9 @@ def lower_global_average_pool_nchwc(kc: KernelContext) -> None:
 
 LOWERINGS: dict[str, KernelLowering] = {
     "strata.ConvNCHWc": lower_conv_nchwc,
+    "strata.DepthwiseConvNCHWc": lower_depthwise_conv_nchwc,
     "strata.ReorderToBlocked": lower_reorder_to_blocked,
+    "strata.ChannelShuffleNCHWc": lower_channel_shuffle_nchwc,
     "strata.ReorderFromBlocked": lower_reorder_from_blocked,
     "strata.MaxPoolNCHWc": lower_max_pool_nchwc,
     "strata.AveragePoolNCHWc": lower_average_pool_nchwc,

@@ -88,3 +88,98 @@ func.func @main(%x: tensor<1x12x2x3xf32>) -> tensor<1x12x2x3xf32> attributes {st
 // CHECK-COUNT-12: memref.store {{%.*}}, %y[
 // CHECK-NOT:     memref.store
 // CHECK:         func.return
+
+// -----
+
+// strata.DepthwiseConvNCHWc (lanes are channels): per (n, block, output row), 8-pixel
+// tiles over the columns whose window is inside the input (1..8 here, pads 1), the kw
+// taps unrolled inside the 8-lane loop (3 taps x 8 pixels = 24 FMAs: a body that large
+// is vectorized, not fully unrolled by LLVM), kh clamped per row; the two border
+// columns 0 and 9 in one single-pixel loop with kw clamped too (padding never read).
+func.func @main(%x: tensor<1x1x4x10x8xf32>, %w: tensor<1x3x3x8xf32>, %b: tensor<8xf32>) -> tensor<1x1x4x10x8xf32> attributes {strata.input_names = ["x", "w", "b"], strata.output_names = ["y"]} {
+  %y = "strata.DepthwiseConvNCHWc"(%x, %w, %b) <{kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = "Relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<1x1x4x10x8xf32>, tensor<1x3x3x8xf32>, tensor<8xf32>) -> tensor<1x1x4x10x8xf32> loc("dw1")
+  func.return %y : tensor<1x1x4x10x8xf32>
+}
+// CHECK-LABEL: func.func private @k0_DepthwiseConvNCHWc_dw1(%x: memref<1x1x4x10x8xf32>, %w: memref<1x3x3x8xf32>, %b: memref<8xf32>, %y: memref<1x1x4x10x8xf32>)
+// CHECK-NEXT:    [[ACC:%.*]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK:         scf.for [[N:%.*]] =
+// CHECK:           scf.for [[CB:%.*]] =
+// CHECK:             scf.for [[OH:%.*]] =
+// kh range clamped to the input rows.
+// CHECK:               [[KH_LO:%.*]] = arith.maxsi
+// CHECK:               arith.minsi
+// CHECK-NEXT:          [[KH_HI:%.*]] = arith.maxsi
+// CHECK:               [[ONE:%.*]] = arith.constant 1 : index
+// CHECK-NEXT:          [[NINE:%.*]] = arith.constant 9 : index
+// CHECK-NEXT:          [[EIGHT:%.*]] = arith.constant 8 : index
+// CHECK-NEXT:          scf.for [[OW:%.*]] = [[ONE]] to [[NINE]] step [[EIGHT]] {
+// Accumulators start as the bias (8 pixels per lane).
+// CHECK:                 scf.for [[L0:%.*]] =
+// CHECK-COUNT-8:           memref.store {{%.*}}, [[ACC]]
+// CHECK:                 scf.for [[KH:%.*]] = [[KH_LO]] to [[KH_HI]]
+// CHECK:                   scf.for [[L:%.*]] =
+// CHECK-COUNT-8:             memref.load [[ACC]]
+// CHECK:                     memref.load %w[[[CB]], [[KH]], {{%.*}}, [[L]]]
+// CHECK-COUNT-24:            math.fma
+// CHECK-COUNT-8:             memref.store {{%.*}}, [[ACC]]
+// CHECK-NOT:                 math.fma
+// Epilogue: Relu, 8 pixels per lane.
+// CHECK:                 scf.for
+// CHECK-COUNT-8:           arith.maximumf
+// Border columns: one pixel, kh and kw clamped.
+// CHECK:               scf.for
+// CHECK:                 arith.select
+// CHECK:                 scf.for [[KH2:%.*]] = [[KH_LO]] to [[KH_HI]]
+// CHECK-NEXT:              arith.constant 1 : index
+// CHECK-NEXT:              scf.for [[KW2:%.*]] = [[KW_LO:%.*]] to [[KW_HI:%.*]] step
+// CHECK:                     scf.for [[L2:%.*]] =
+// CHECK:                       memref.load %w[[[CB]], [[KH2]], [[KW2]], [[L2]]]
+// CHECK:                       math.fma
+// CHECK-NOT:                   math.fma
+// CHECK:                 arith.maximumf
+// CHECK:         memref.dealloc [[ACC]]
+
+// -----
+
+// A grouped conv as a dense ConvNCHWc (group_channels = [Cg, Mg] = [6, 8]: 4 groups,
+// input blocks straddle groups): per pair of output blocks mb0, mb0 + 1 the reduction
+// runs only over input blocks [min(g_lo * 6 / 8, 3), min(ceil((g_hi + 1) * 6 / 8), 3))
+// with g_lo = mb0 * 8 / 8 and g_hi = (mb0 * 8 + 15) / 8: W is zero outside them.
+func.func @main(%x: tensor<1x3x2x2x8xf32>, %w: tensor<4x3x1x1x8x8xf32>) -> tensor<1x4x2x2x8xf32> attributes {strata.input_names = ["x", "w"], strata.output_names = ["y"]} {
+  %y = "strata.ConvNCHWc"(%x, %w) <{kernel_shape = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group_channels = array<i64: 6, 8>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x3x2x2x8xf32>, tensor<4x3x1x1x8x8xf32>) -> tensor<1x4x2x2x8xf32> loc("g1")
+  func.return %y : tensor<1x4x2x2x8xf32>
+}
+// CHECK-LABEL: func.func private @k0_ConvNCHWc_g1
+// CHECK:         scf.for [[N:%.*]] =
+// CHECK:         scf.for [[MB:%.*]] = {{%.*}} to {{%.*}} step {{%.*}} {
+// CHECK:           [[M8:%.*]] = arith.muli [[MB]], {{%.*}} : index
+// CHECK-NEXT:      [[C8:%.*]] = arith.constant 8 : index
+// CHECK-NEXT:      [[GLO:%.*]] = arith.floordivsi [[M8]], [[C8]] : index
+// CHECK:           [[GHI:%.*]] = arith.floordivsi
+// CHECK:           arith.muli [[GLO]]
+// CHECK:           [[LO:%.*]] = arith.minsi
+// CHECK:           arith.addi [[GHI]]
+// CHECK:           [[HI:%.*]] = arith.minsi
+// CHECK:           scf.for [[ICB:%.*]] = [[LO]] to [[HI]] step
+// CHECK:             memref.load %x[{{%.*}}, [[ICB]],
+
+// -----
+
+// strata.ChannelShuffleNCHWc (24 channels, 3 groups of 8): per (n, output block) the 8
+// source (block, lane) pairs of output channels c = cb * 8 + lane are computed once
+// (src = (c mod 3) * 8 + c / 3), then one H x W loop copies 8 lanes per pixel.
+func.func @main(%x: tensor<1x3x2x2x8xf32>) -> tensor<1x3x2x2x8xf32> attributes {strata.input_names = ["x"], strata.output_names = ["y"]} {
+  %y = "strata.ChannelShuffleNCHWc"(%x) <{channels = 24 : i64, group = 3 : i64}> : (tensor<1x3x2x2x8xf32>) -> tensor<1x3x2x2x8xf32> loc("sh1")
+  func.return %y : tensor<1x3x2x2x8xf32>
+}
+// CHECK-LABEL: func.func private @k0_ChannelShuffleNCHWc_sh1(%x: memref<1x3x2x2x8xf32>, %y: memref<1x3x2x2x8xf32>)
+// CHECK:         scf.for [[N:%.*]] =
+// CHECK:           scf.for [[CB:%.*]] =
+// CHECK-COUNT-8:     arith.remsi
+// CHECK:             scf.for [[H:%.*]] =
+// CHECK:               scf.for [[W:%.*]] =
+// CHECK:                 [[V:%.*]] = memref.load %x[[[N]], {{%.*}}, [[H]], [[W]], {{%.*}}]
+// CHECK:                 memref.store [[V]], %y[[[N]], [[CB]], [[H]], [[W]], {{%.*}}]
+// CHECK-COUNT-7:         memref.store
+// CHECK-NOT:             memref.store
+// CHECK:         func.return

@@ -4,6 +4,7 @@
 // conv), pooling and elementwise ops; ReorderToBlocked/ReorderFromBlocked stay only at
 // the region's borders, and a From -> To pair between two blocked ops cancels.
 // RUN: opt-tool %s -p onnx-layout-nchwc --split-input-file | filecheck %s
+// RUN: opt-tool %s -p onnx-layout-nchwc --split-input-file --stats 2>&1 >/dev/null | filecheck %s --check-prefix=STATS
 
 // Conv -> Relu -> MaxPool -> Conv: one region. Relu becomes the first conv's activation,
 // the pool is blocked, 16 output channels make two blocks.
@@ -73,21 +74,62 @@ func.func @cancel_and_residual(%x: tensor<1x8x4x4xf32>) -> (tensor<1x8x4x4xf32>,
 
 // -----
 
-// Not blocked: a depthwise conv (group = 8: no blocked grouped kernel) and a conv with
-// 4 output channels (a block would be half padding); nothing around them changes.
-func.func @not_blocked(%x: tensor<1x8x4x4xf32>) -> tensor<1x4x4x4xf32> {
-  %wd = "onnx.Constant"() <{value = dense<0.5> : tensor<8x1x3x3xf32>}> : () -> tensor<8x1x3x3xf32>
-  %w4 = "onnx.Constant"() <{value = dense<0.5> : tensor<4x8x1x1xf32>}> : () -> tensor<4x8x1x1xf32>
-  %d = "onnx.Conv"(%x, %wd) <{group = 8 : i64, pads = array<i64: 1, 1, 1, 1>}> : (tensor<1x8x4x4xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
-  %r = "onnx.Relu"(%d) : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
-  %y = "onnx.Conv"(%r, %w4) : (tensor<1x8x4x4xf32>, tensor<4x8x1x1xf32>) -> tensor<1x4x4x4xf32>
+// Not blocked: a grouped conv with 2 channels per group (group = 8: the blocked kernel
+// would sum whole 8-channel blocks, 8x the grouped work) and a conv with 4 output
+// channels (a block would be half padding); nothing around them changes.
+func.func @not_blocked(%x: tensor<1x16x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %wg = "onnx.Constant"() <{value = dense<0.5> : tensor<16x2x3x3xf32>}> : () -> tensor<16x2x3x3xf32>
+  %w4 = "onnx.Constant"() <{value = dense<0.5> : tensor<4x16x1x1xf32>}> : () -> tensor<4x16x1x1xf32>
+  %d = "onnx.Conv"(%x, %wg) <{group = 8 : i64, pads = array<i64: 1, 1, 1, 1>}> : (tensor<1x16x4x4xf32>, tensor<16x2x3x3xf32>) -> tensor<1x16x4x4xf32>
+  %r = "onnx.Relu"(%d) : (tensor<1x16x4x4xf32>) -> tensor<1x16x4x4xf32>
+  %y = "onnx.Conv"(%r, %w4) : (tensor<1x16x4x4xf32>, tensor<4x16x1x1xf32>) -> tensor<1x4x4x4xf32>
   func.return %y : tensor<1x4x4x4xf32>
 }
 // CHECK-LABEL: func.func @not_blocked
 // CHECK-NOT:     strata.
-// CHECK:         %d = "onnx.Conv"(%x, %wd) <{group = 8 : i64
+// CHECK:         %d = "onnx.Conv"(%x, %wg) <{group = 8 : i64
 // CHECK-NEXT:    %r = "onnx.Relu"(%d)
 // CHECK-NEXT:    %y = "onnx.Conv"(%r, %w4)
+// CHECK-NEXT:    func.return %y
+// The reasons are logged (opt-tool --stats prints them after the last split).
+// STATS-DAG:     BlockConv | grouped conv with too few channels per group for the blocked kernel
+// STATS-DAG:     BlockConv | fewer than 8 output channels
+
+// -----
+
+// Depthwise 3x3 (group = C = M = 12, padded to 2 blocks) -> Relu: a DepthwiseConvNCHWc
+// with W [Cb, KH, KW, 8] (zero in the 4 padding lanes), the bias padded to 16, Relu
+// folded in.
+func.func @depthwise(%x: tensor<1x12x5x5xf32>) -> tensor<1x12x3x3xf32> {
+  %w = "onnx.Constant"() <{value = dense<0.5> : tensor<12x1x3x3xf32>}> : () -> tensor<12x1x3x3xf32>
+  %b = "onnx.Constant"() <{value = dense<1.0> : tensor<12xf32>}> : () -> tensor<12xf32>
+  %d = "onnx.Conv"(%x, %w, %b) <{group = 12 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}> : (tensor<1x12x5x5xf32>, tensor<12x1x3x3xf32>, tensor<12xf32>) -> tensor<1x12x3x3xf32>
+  %y = "onnx.Relu"(%d) : (tensor<1x12x3x3xf32>) -> tensor<1x12x3x3xf32>
+  func.return %y : tensor<1x12x3x3xf32>
+}
+// CHECK-LABEL: func.func @depthwise
+// CHECK-NEXT:    %x_nchwc = "strata.ReorderToBlocked"(%x) : (tensor<1x12x5x5xf32>) -> tensor<1x2x5x5x8xf32>
+// CHECK-NEXT:    %w_nchwc = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<2x3x3x8xf32>}>
+// CHECK-NEXT:    %b_nchwc = "onnx.Constant"() <{value = dense<[1.000000e+00, {{.*}}, 0.000000e+00]> : tensor<16xf32>}>
+// CHECK-NEXT:    %d_nchwc = "strata.DepthwiseConvNCHWc"(%x_nchwc, %w_nchwc, %b_nchwc) <{kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = "Relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<1x2x5x5x8xf32>, tensor<2x3x3x8xf32>, tensor<16xf32>) -> tensor<1x2x3x3x8xf32>
+// CHECK-NEXT:    %y = "strata.ReorderFromBlocked"(%d_nchwc) : (tensor<1x2x3x3x8xf32>) -> tensor<1x12x3x3xf32>
+// CHECK-NEXT:    func.return %y
+
+// -----
+
+// A grouped 1x1 conv with 6 -> 28 channels per group (ShuffleNet's, group = 4): a dense
+// ConvNCHWc with block-diagonal W (zero between groups); group_channels = [Cg, Mg] lets
+// the kernel skip each output block's input blocks outside its groups.
+func.func @grouped(%x: tensor<1x24x4x4xf32>) -> tensor<1x112x4x4xf32> {
+  %w = "onnx.Constant"() <{value = dense<0.5> : tensor<112x6x1x1xf32>}> : () -> tensor<112x6x1x1xf32>
+  %y = "onnx.Conv"(%x, %w) <{group = 4 : i64}> : (tensor<1x24x4x4xf32>, tensor<112x6x1x1xf32>) -> tensor<1x112x4x4xf32>
+  func.return %y : tensor<1x112x4x4xf32>
+}
+// CHECK-LABEL: func.func @grouped
+// CHECK-NEXT:    %x_nchwc = "strata.ReorderToBlocked"(%x) : (tensor<1x24x4x4xf32>) -> tensor<1x3x4x4x8xf32>
+// CHECK-NEXT:    %w_nchwc = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<14x3x1x1x8x8xf32>}>
+// CHECK-NEXT:    %y_nchwc = "strata.ConvNCHWc"(%x_nchwc, %w_nchwc) <{{{.*}}group_channels = array<i64: 6, 28>{{.*}}}> : (tensor<1x3x4x4x8xf32>, tensor<14x3x1x1x8x8xf32>) -> tensor<1x14x4x4x8xf32>
+// CHECK-NEXT:    %y = "strata.ReorderFromBlocked"(%y_nchwc)
 // CHECK-NEXT:    func.return %y
 
 // -----
@@ -134,3 +176,39 @@ func.func @batchnorm(%x: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
 // CHECK-NOT:     strata.ReorderFromBlocked"(%c_nchwc)
 // CHECK:         "strata.ConvNCHWc"
 // CHECK:         func.return
+
+// -----
+
+// ShuffleNet's channel shuffle (Reshape [1, 2, 8, 3, 3] -> Transpose [0, 2, 1, 3, 4] ->
+// Reshape back) between two blocked convs: a ChannelShuffleNCHWc on the blocked tensor,
+// the region goes on into the depthwise conv. The same shuffle of 12 channels (blocks
+// would mix padding lanes) stays NCHW; the reason is logged.
+func.func @shuffle(%x: tensor<1x16x3x3xf32>) -> (tensor<1x16x3x3xf32>, tensor<1x12x3x3xf32>) {
+  %w = "onnx.Constant"() <{value = dense<0.5> : tensor<16x16x1x1xf32>}> : () -> tensor<16x16x1x1xf32>
+  %wd = "onnx.Constant"() <{value = dense<0.25> : tensor<16x1x3x3xf32>}> : () -> tensor<16x1x3x3xf32>
+  %w12 = "onnx.Constant"() <{value = dense<0.5> : tensor<12x16x1x1xf32>}> : () -> tensor<12x16x1x1xf32>
+  %s1 = "onnx.Constant"() <{value = dense<[1, 2, 8, 3, 3]> : tensor<5xi64>}> : () -> tensor<5xi64>
+  %s2 = "onnx.Constant"() <{value = dense<[1, 16, 3, 3]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %s3 = "onnx.Constant"() <{value = dense<[1, 2, 6, 3, 3]> : tensor<5xi64>}> : () -> tensor<5xi64>
+  %s4 = "onnx.Constant"() <{value = dense<[1, 12, 3, 3]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %a = "onnx.Conv"(%x, %w) : (tensor<1x16x3x3xf32>, tensor<16x16x1x1xf32>) -> tensor<1x16x3x3xf32>
+  %h = "onnx.Reshape"(%a, %s1) : (tensor<1x16x3x3xf32>, tensor<5xi64>) -> tensor<1x2x8x3x3xf32>
+  %t = "onnx.Transpose"(%h) <{perm = array<i64: 0, 2, 1, 3, 4>}> : (tensor<1x2x8x3x3xf32>) -> tensor<1x8x2x3x3xf32>
+  %q = "onnx.Reshape"(%t, %s2) : (tensor<1x8x2x3x3xf32>, tensor<4xi64>) -> tensor<1x16x3x3xf32>
+  %y = "onnx.Conv"(%q, %wd) <{group = 16 : i64, pads = array<i64: 1, 1, 1, 1>}> : (tensor<1x16x3x3xf32>, tensor<16x1x3x3xf32>) -> tensor<1x16x3x3xf32>
+  %b = "onnx.Conv"(%x, %w12) : (tensor<1x16x3x3xf32>, tensor<12x16x1x1xf32>) -> tensor<1x12x3x3xf32>
+  %h2 = "onnx.Reshape"(%b, %s3) : (tensor<1x12x3x3xf32>, tensor<5xi64>) -> tensor<1x2x6x3x3xf32>
+  %t2 = "onnx.Transpose"(%h2) <{perm = array<i64: 0, 2, 1, 3, 4>}> : (tensor<1x2x6x3x3xf32>) -> tensor<1x6x2x3x3xf32>
+  %q2 = "onnx.Reshape"(%t2, %s4) : (tensor<1x6x2x3x3xf32>, tensor<4xi64>) -> tensor<1x12x3x3xf32>
+  func.return %y, %q2 : tensor<1x16x3x3xf32>, tensor<1x12x3x3xf32>
+}
+// CHECK-LABEL: func.func @shuffle
+// CHECK:         %a_nchwc = "strata.ConvNCHWc"
+// CHECK-NEXT:    %q_nchwc = "strata.ChannelShuffleNCHWc"(%a_nchwc) <{channels = 16 : i64, group = 2 : i64}> : (tensor<1x2x3x3x8xf32>) -> tensor<1x2x3x3x8xf32>
+// CHECK-NOT:     onnx.Transpose"(%h)
+// CHECK:         %y_nchwc = "strata.DepthwiseConvNCHWc"(%q_nchwc,
+// CHECK:         %b = "strata.ReorderFromBlocked"
+// CHECK-NEXT:    %h2 = "onnx.Reshape"(%b, %s3)
+// CHECK-NEXT:    %t2 = "onnx.Transpose"(%h2)
+// CHECK-NEXT:    %q2 = "onnx.Reshape"(%t2, %s4)
+// STATS:         BlockChannelShuffle | channel shuffle of a channel count that is not a multiple of 8
