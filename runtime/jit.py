@@ -127,6 +127,7 @@ class JitModule:
         t3 = time.perf_counter()
 
         self._module = mod
+        self._llvm_ir = llvm_ir
         self._engine = engine
         self._addresses: dict[str, int] = {}
         self.timings = {"parse": t1 - t0, "optimize": t2 - t1, "codegen": t3 - t2}
@@ -146,8 +147,18 @@ class JitModule:
         return addr
 
     def optimized_ir(self) -> str:
-        """The LLVM IR after optimisation (for debugging)."""
-        return str(self._module)
+        """The LLVM IR after optimisation (for debugging). When the object code came from
+        the cache, nothing was optimised in this process: the IR is optimised here, on
+        a fresh copy, so what is shown is still what the machine code was made from."""
+        if not self.cached or self.opt_level == 0:
+            return str(self._module)
+        mod = llvm.parse_assembly(self._llvm_ir)
+        tm = host_target_machine(self.opt_level)
+        mod.triple = llvm.get_process_triple()
+        mod.data_layout = str(tm.target_data)
+        pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=self.opt_level))
+        pb.getModulePassManager().run(mod, pb)
+        return str(mod)
 
     def entry(self, name: str = "strata_entry") -> Any:
         """``void name(void **argv)`` as a ctypes function."""
