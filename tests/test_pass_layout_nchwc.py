@@ -67,7 +67,11 @@ def check_numerics(model, ctx, module, feeds, input_shapes=None, tol=TOL):
         for i, (g, e) in enumerate(zip(got, expected)):
             g, e = np.asarray(g), np.asarray(e)
             assert g.shape == e.shape and g.dtype == e.dtype, f"{who} output {i}"
-            np.testing.assert_allclose(g, e, rtol=tol, atol=tol, err_msg=f"{who} output {i}")
+            # The blocked kernels reassociate sums: the error scales with the size of the
+            # values summed, not of a result that cancels out, hence atol relative to the
+            # output's scale (some outputs here reach hundreds).
+            scale = max(1.0, float(np.max(np.abs(e)))) if e.size else 1.0
+            np.testing.assert_allclose(g, e, rtol=tol, atol=tol * scale, err_msg=f"{who} output {i}")
 
 
 def missed(ctx) -> dict:
