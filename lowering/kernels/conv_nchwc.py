@@ -62,7 +62,7 @@ from lowering.kernels.conv import (
     tap_ranges,
     valid_range,
 )
-from lowering.kernels.elementwise import _sigmoid
+from lowering.kernels.activation import apply_activation
 from lowering.kernels.pooling import count_of
 from lowering.loop_builder import as_index, load, loop, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
@@ -80,31 +80,6 @@ def _window(kc: KernelContext) -> Window:
         tuple(kernel), tuple(ints_value(op.strides)), tuple(ints_value(op.dilations)),  # type: ignore[attr-defined]
         tuple(pads[:n]), tuple(pads[n:]),
     )
-
-
-def _activation(name: str, params: list[float], v: SSAValue) -> SSAValue:
-    def c(x: float) -> SSAValue:
-        return scalar.const(x, v.type)
-
-    if name == "":
-        return v
-    if name == "Relu":
-        return scalar.maximum(v, c(0.0))
-    if name == "LeakyRelu":
-        return scalar.select(scalar.compare("lt", v, c(0.0)), scalar.mul(v, c(params[0])), v)
-    if name == "Clip":
-        return scalar.minimum(scalar.maximum(v, c(params[0])), c(params[1]))
-    if name == "Sigmoid":
-        return _sigmoid(v)
-    if name == "HardSigmoid":
-        t = scalar.add(scalar.mul(v, c(params[0])), c(params[1]))
-        return scalar.maximum(c(0.0), scalar.minimum(c(1.0), t))
-    if name == "HardSwish":
-        t = scalar.add(scalar.mul(v, c(1.0 / 6.0)), c(0.5))
-        return scalar.mul(v, scalar.maximum(c(0.0), scalar.minimum(c(1.0), t)))
-    if name == "Tanh":
-        return math.TanhOp(v).result
-    raise ValueError(f"activation {name!r} has no blocked kernel")
 
 
 # ---- ConvNCHWc ----------------------------------------------------------------------------
@@ -219,7 +194,7 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                                 idx = [n, mbs[o], oh, ows[p], lp.iv]
                                 if z is not None:
                                     v = scalar.add(v, load(z, idx))
-                                store(_activation(act, params, v), y, idx)
+                                store(apply_activation(act, params, v), y, idx)
 
                 def single(ow: SSAValue) -> None:
                     tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w))
@@ -314,7 +289,7 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                         idx = [n, cb, oh, ix_add(ow0, p), lp.iv]
                         if z is not None:
                             v = scalar.add(v, load(z, idx))
-                        store(_activation(act, params, v), y, idx)
+                        store(apply_activation(act, params, v), y, idx)
 
             if full_tiles:
                 with loop(ow_lo + full_tiles * DW_TILE, ow_lo, DW_TILE) as lp:
