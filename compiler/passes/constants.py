@@ -31,7 +31,9 @@ def known_constant(value: SSAValue | None, weights: WeightTable | None) -> np.nd
             if shape is None:
                 return None
             fill = attr_array(owner.value, weights).reshape(-1)[0] if owner.value is not None else np.float32(0)
-            return np.full([int(d) for d in shape], fill, dtype=fill.dtype)
+            # A read-only broadcast view: patterns ask on every visit, and a fill can be a
+            # 100 MB weight; nothing is allocated until a pattern computes from it.
+            return np.broadcast_to(fill, tuple(int(d) for d in shape))
         return constant_value(value, weights)
     except (KeyError, ValueError):
         return None
