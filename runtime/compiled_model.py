@@ -8,6 +8,10 @@ Intermediates live in one arena (entry argument kind "arena:BYTES", planned at c
 time by `lowering/plan_memory.py`): it is allocated once per CompiledModel, 64-byte
 aligned, and reused by every call; the machine code allocates nothing. Calls on one
 model are serialized by a lock because they share the pointer array and the arena.
+
+A model compiled with num_threads > 1 splits its large loops over its own pool of
+worker threads (runtime/thread_pool.py starts them on the first call). ctypes
+releases the GIL for the whole call, so other Python threads run meanwhile.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from compiler.weights import WeightTable
+from runtime.thread_pool import ModelThreads
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,10 @@ class CompiledModel:
         outputs: Sequence[TensorSpec],
         weights: WeightTable,
         stats: dict[str, Any],
+        num_threads: int = 1,
     ):
         self._jit = jit  # keeps the machine code alive
+        self._threads = ModelThreads(jit, num_threads)
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.stats = stats
@@ -89,6 +96,12 @@ class CompiledModel:
                 self._argv[slot] = self._arena.ctypes.data
             else:
                 raise ValueError(f"unknown entry argument kind '{kind}'")
+
+    @property
+    def num_threads(self) -> int:
+        """Threads a call runs on: the compile's `num_threads` when the model has
+        parallel loops (workers start on the first call), else 1."""
+        return self._threads.requested if self._threads.parallel else 1
 
     @property
     def input_names(self) -> list[str]:
@@ -136,6 +149,7 @@ class CompiledModel:
         # Empty tensors still get a real (one-element) buffer, never a null pointer.
         buffers = [a if a.size else np.empty(1, dtype=a.dtype) for a in arrays + outs]
         with self._lock:
+            self._threads.ensure_started()
             argv = self._argv
             for slot, b in zip(self._in_slot + self._out_slot, buffers):
                 argv[slot] = b.ctypes.data
