@@ -71,8 +71,10 @@ __all__ = ["LoweringError", "translate_module", "to_llvm_ir", "parallel_loop_cou
 ENTRY_ATTR = "strata.entry"
 ENTRY_SYMBOL = "strata_entry"
 
-# Allocas bigger than this go to the heap (hoisted malloc + free at return).
-_MAX_STACK_ALLOCA_BYTES = 64 * 1024
+# Allocas bigger than this go to the heap (hoisted malloc + free at return). Every
+# thread that runs kernels has the platform's default stack (8 MiB on Linux): a kernel's
+# scratch (a GEMM's packed K x 16 panel: K up to 4096) fits well inside it.
+_MAX_STACK_ALLOCA_BYTES = 256 * 1024
 _ALLOC_ALIGN = 64
 
 

@@ -79,7 +79,7 @@ from xdsl.ir import Attribute, SSAValue
 from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
 from lowering.kernels.conv import Epilogue, Index, ix_add, ix_mul
-from lowering.loop_builder import as_index, broadcast_indices, load, loop, loop_nest, parallel, store
+from lowering.loop_builder import as_index, broadcast_indices, load, loop, parallel, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 
@@ -112,7 +112,7 @@ def _use_tiled(elem: Attribute, n: int) -> bool:
 def _scratch(elem: Attribute, k: int) -> tuple[SSAValue, SSAValue]:
     """The accumulator tile and the packed panel of B' (stack buffers, hoisted by the
     translator to the top of their function, so one per thread inside a parallel loop;
-    a panel over 64 KiB, K > 1024, goes to the heap)."""
+    a panel over 256 KiB, K > 4096, goes to the heap)."""
     acc = memref.AllocaOp.get(elem, 64, [MR * NR]).memref
     panel = memref.AllocaOp.get(elem, 64, [k * NR]).memref
     return acc, panel
@@ -320,7 +320,7 @@ def lower_matmul(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
     if not b_vec and _use_tiled(elem, n):
         _tiled_matmul(kc, epilogue, a_shape, b_shape, batch)
         return
-    with loop_nest([*batch, m, n]) as ivs:
+    with parallel_nest([*batch, m, n]) as ivs:
         bivs, i, j = ivs[: len(batch)], ivs[len(batch)], ivs[len(batch) + 1]
 
         def batch_index(shape_batch: tuple[int, ...]) -> list:
@@ -388,7 +388,9 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
         _gemm(ops, elem, False)
         return
 
-    with loop_nest(batch) as bivs:
+    # Batches are independent (one thread each when the loop is split; the column
+    # blocks inside are then a plain loop).
+    with parallel(batch) as bivs:
 
         def batch_index(shape_batch: tuple[int, ...]) -> list:
             off = len(batch) - len(shape_batch)
@@ -474,8 +476,7 @@ def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
 
     zero = scalar.const(0, elem)
     fused_store = trans_b and epilogue is not None
-    with loop(m) as row:
-        i = row.iv
+    with parallel([m]) as (i,):
         if trans_b:
             with loop(n) as col:
                 with loop(k_dim, carried=[zero]) as red:
