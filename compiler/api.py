@@ -19,6 +19,7 @@ from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
 from compiler.profiling import build_profiled_entry
 from runtime.compiled_model import CompiledModel, TensorSpec
+from runtime.thread_pool import available_cores
 
 TARGETS = ("cpu", "cuda")
 
@@ -87,6 +88,7 @@ def compile(
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     verbose: bool = False,
     disable_passes: Sequence[str] = (),
+    num_threads: int | None = None,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
 
@@ -96,12 +98,21 @@ def compile(
     that is not one). The graph passes run to a fixed point; their statistics (per pass
     time and nodes removed/added, node counts by op type before and after, iterations)
     are in `CompiledModel.stats["graph_passes"]`.
+
+    `num_threads` (CPU): threads each call may use; None means every core this process
+    may run on (`os.sched_getaffinity`), as onnxruntime's default; 1 runs everything on
+    the calling thread. Results do not depend on it (every output element is computed
+    by one thread, in the same order).
     """
     if target not in TARGETS:
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
     if opt_level not in (0, 1, 2, 3):
         raise StrataError(f"opt_level must be 0..3, got {opt_level}")
-    from lowering.loops_to_llvm import to_llvm_ir
+    if num_threads is None:
+        num_threads = available_cores()
+    elif isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+        raise StrataError(f"num_threads must be a positive integer or None, got {num_threads!r}")
+    from lowering.loops_to_llvm import parallel_loop_count, translate_module
     from runtime.jit import JitModule
 
     if isinstance(disable_passes, str):
@@ -131,7 +142,8 @@ def compile(
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
-    llvm_ir = stages.run("translate to LLVM", to_llvm_ir, module)
+    llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1)
+    llvm_ir = str(llvm_module)
     # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
     # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
     # opt_level 1 and 2 use it.
@@ -146,6 +158,8 @@ def compile(
         # Lowering passes report here: fused_ops (kernel fusion), naive_bytes,
         # arena_bytes and lower_bound_bytes (plan-memory).
         "fused_ops": 0,
+        # scf.parallel loops large enough to run on the thread pool (num_threads > 1)
+        "parallel_loops": parallel_loop_count(llvm_module),
         **ctx.report,
     }
     if hasattr(jit, "timings"):
@@ -155,7 +169,11 @@ def compile(
     # The profiled variant is built from this module on the first profile() call only,
     # translated and JIT-compiled exactly as above.
     def machine_code(loops: ModuleOp) -> Any:
-        return JitModule(to_llvm_ir(loops), llvm_opt_level)
+        return JitModule(str(translate_module(loops, num_threads > 1)), llvm_opt_level)
 
     profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
-    return CompiledModel(jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, profiled_entry=profiled)
+    model = CompiledModel(
+        jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, num_threads, profiled_entry=profiled
+    )
+    stats["num_threads"] = model.num_threads
+    return model

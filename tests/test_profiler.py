@@ -169,3 +169,15 @@ def test_profile_script(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "cpu: " in out and "| # | kernel | op | ONNX nodes |" in out and "pool1" in out
     assert json.loads(trace.read_text())["traceEvents"]
+
+
+def test_profile_of_a_threaded_model():
+    # The profiled module has its own thread pool; its outputs and kernel list match.
+    model = conv_model()
+    compiled = compiler.compile(model, num_threads=2)
+    feeds = {"x": np.random.default_rng(2).standard_normal((1, 16, 48, 48)).astype(np.float32)}
+    profile = compiled.profile(feeds, runs=3)
+    assert len({c.kernel for c in profile.calls}) == compiled.stats["kernels"]
+    for got, want in zip(profile.outputs, compiled.run(feeds)):
+        assert np.array_equal(got, want)
+    assert abs(sum(k.share for k in profile.kernels) - 1.0) < 1e-9
