@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,9 @@ from compiler.context import StrataContext, make_context
 from compiler.dtypes import numpy_dtype
 from compiler.errors import StrataError
 from compiler.onnx_import import ModelLike, check_supported, import_model, load_model
+from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
+from compiler.profiling import build_profiled_entry
 from runtime.compiled_model import CompiledModel, TensorSpec
 from runtime.thread_pool import available_cores
 
@@ -134,6 +137,7 @@ def compile(
 
         base = {"seconds": dict(stages.seconds), "graph_passes": pipeline.stats.to_dict(), "weights_bytes": ctx.weights.nbytes()}
         return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled)
+    flops_by_node = node_flops(module)  # graph-level shapes, for the profiler's GFLOP/s
     stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
@@ -143,7 +147,8 @@ def compile(
     # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
     # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
     # opt_level 1 and 2 use it.
-    jit = stages.run("LLVM compile", JitModule, llvm_ir, {0: 0, 1: 2, 2: 2, 3: 3}[opt_level])
+    llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
+    jit = stages.run("LLVM compile", JitModule, llvm_ir, llvm_opt_level)
     stats: dict[str, Any] = {
         "seconds": dict(stages.seconds),
         "total_seconds": sum(stages.seconds.values()),
@@ -161,6 +166,14 @@ def compile(
         stats["llvm_seconds"] = dict(jit.timings)
     # "hit": the object code came from the on-disk cache (runtime/object_cache.py)
     stats["object_cache"] = "hit" if getattr(jit, "cached", False) else "miss"
-    model = CompiledModel(jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, num_threads)
+    # The profiled variant is built from this module on the first profile() call only,
+    # translated and JIT-compiled exactly as above.
+    def machine_code(loops: ModuleOp) -> Any:
+        return JitModule(str(translate_module(loops, num_threads > 1)), llvm_opt_level)
+
+    profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
+    model = CompiledModel(
+        jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, num_threads, profiled_entry=profiled
+    )
     stats["num_threads"] = model.num_threads
     return model

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,7 @@ class CompiledModel:
         weights: WeightTable,
         stats: dict[str, Any],
         num_threads: int = 1,
+        profiled_entry: Callable[[], Any] | None = None,
     ):
         self._jit = jit  # keeps the machine code alive
         self._threads = ModelThreads(jit, num_threads)
@@ -74,6 +75,10 @@ class CompiledModel:
         self._arena: np.ndarray | None = None
         # The pointer array and the arena are per model: calls are serialized.
         self._lock = threading.Lock()
+        # Builds the profiled entry (runtime/profiler.py) on the first profile() call.
+        self._profiled_factory = profiled_entry
+        self._profiled: Any = None
+        self._profiled_threads: ModelThreads | None = None  # the profiled module's own pool
         out_seen = 0
         for slot, kind in enumerate(arg_kinds):
             role, _, name = kind.partition(":")
@@ -155,3 +160,27 @@ class CompiledModel:
                 argv[slot] = b.ctypes.data
             self._fn(argv)
         return outs
+
+    def profile(self, feeds: Mapping[str, Any], runs: int = 10) -> Any:
+        """Times every kernel call over `runs` runs on `feeds` (runtime/profiler.py): a
+        `Profile` with per-call median times, shares, ONNX nodes and GFLOP/s or GB/s,
+        `.table()` and `.chrome_trace()`. The first call JIT-compiles the profiled entry
+        (the same kernels with a clock read between calls), which takes as long as
+        compiling the model's kernels did unless the object cache has them."""
+        from runtime.profiler import run_profiled
+
+        self.run(feeds)  # checks the feeds
+        arrays = [self._check(s, feeds[s.name]) for s in self.inputs]
+        with self._lock:
+            if self._profiled is None:
+                if self._profiled_factory is None:
+                    raise ValueError("this model has no profiled entry (it was not built by compiler.compile)")
+                self._profiled = self._profiled_factory()
+                self._profiled_factory = None  # drops the loop-level module it held
+                self._profiled_threads = ModelThreads(self._profiled.jit, self._threads.requested)
+            self._threads.ensure_started()
+            assert self._profiled_threads is not None
+            self._profiled_threads.ensure_started()
+            return run_profiled(
+                self._profiled, self._argv, self._in_slot + self._out_slot, arrays, self.outputs, self._fn, runs
+            )
