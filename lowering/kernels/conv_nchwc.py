@@ -103,6 +103,51 @@ def group_input_blocks(mb0: Index, oc_tile: int, group_channels: list[int], icl:
     return lo, hi
 
 
+def column_tiles(lo: int, hi: int, widest: int) -> list[tuple[int, int, int]]:
+    """The columns [lo, hi) as (first column, tiles, width) runs of tiles at most `widest`
+    wide: as few tiles as `widest` allows, their widths differing by at most one (7 ->
+    4 + 3, 26 -> 6 + 4 x 5, 54 -> 9 x 6), so a map narrower than a few tiles (7 x 7,
+    14 x 14) still gets multi-pixel register tiles instead of one column at a time."""
+    count = hi - lo
+    if count <= 0:
+        return []
+    tiles = -(-count // widest)
+    base, wider = divmod(count, tiles)
+    runs = []
+    if wider:
+        runs.append((lo, wider, base + 1))
+    if tiles - wider:
+        runs.append((lo + wider * (base + 1), tiles - wider, base))
+    return runs
+
+
+def tiled_columns(lo: int, hi: int, widest: int, body) -> None:
+    """body(first column, width) over column_tiles(lo, hi, widest): a loop per run."""
+    for first, tiles, width in column_tiles(lo, hi, widest):
+        if tiles == 1:
+            body(first, width)
+            continue
+        with loop(first + tiles * width, first, width) as lp:
+            body(lp.iv, width)
+
+
+def border_columns(ow_lo: int, ow_hi: int, out_w: int, body) -> None:
+    """body(column) for the columns outside [ow_lo, ow_hi) (windows crossing the
+    padding), in one loop: one copy of the clamped body keeps LLVM time down."""
+    others = ow_lo + (out_w - ow_hi)
+    if not others:
+        return
+    with loop(others) as lp:
+        if ow_lo == 0:
+            ow = ix_add(lp.iv, ow_hi)
+        elif ow_hi == out_w:  # only left-border columns
+            ow = lp.iv
+        else:
+            right = arith.CmpiOp(lp.iv, as_index(ow_lo), "sge").result
+            ow = arith.SelectOp(right, ix_add(lp.iv, ow_hi - ow_lo), lp.iv).result
+        body(ow)
+
+
 def lower_conv_nchwc(kc: KernelContext) -> None:
     x, w, y = kc.input("x"), kc.input("w"), kc.output("y")
     bias, z = kc.input("b"), kc.input("z")
@@ -122,7 +167,6 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     ow_lo = min(out_w, -(-pw // sw))
     last_ok = in_w - 1 + pw - (kw_size - 1) * dw
     ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
-    full_tiles = (ow_hi - ow_lo) // TILE
 
     # Two output blocks per tile when they divide evenly: each x value loaded feeds 16 lanes.
     oc_tile = OC_TILE if m_blocks % OC_TILE == 0 else 1
@@ -194,26 +238,8 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                             v = scalar.add(v, load(z, idx))
                         store(apply_activation(act, params, v), y, idx)
 
-        def single(ow: SSAValue) -> None:
-            tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w))
-
-        if full_tiles:
-            with loop(ow_lo + full_tiles * TILE, ow_lo, TILE) as lp:
-                tile(lp.iv, TILE, (0, kw_size))
-        # Every other column (left border, leftovers, right border) in one loop
-        # with one clamped single-pixel body: one copy of it keeps LLVM time down.
-        rest = ow_lo + full_tiles * TILE
-        others = ow_lo + (out_w - rest)
-        if others:
-            with loop(others) as lp:
-                if ow_lo == 0:
-                    ow = ix_add(lp.iv, rest)
-                elif rest in (ow_lo, out_w):  # the columns are contiguous
-                    ow = lp.iv
-                else:
-                    right = arith.CmpiOp(lp.iv, as_index(ow_lo), "sge").result
-                    ow = arith.SelectOp(right, ix_add(lp.iv, rest - ow_lo), lp.iv).result
-                single(ow)
+        tiled_columns(ow_lo, ow_hi, TILE, lambda ow0, width: tile(ow0, width, (0, kw_size)))
+        border_columns(ow_lo, ow_hi, out_w, lambda ow: tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w)))
 
 
 # ---- DepthwiseConvNCHWc -------------------------------------------------------------------
@@ -243,7 +269,6 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
     ow_lo = min(out_w, -(-pw // sw))
     last_ok = in_w - 1 + pw - (kw_size - 1) * dw
     ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
-    full_tiles = (ow_hi - ow_lo) // DW_TILE
 
     zero = scalar.const(0.0, elem)
     with parallel([batch, c_blocks, out_h]) as (n, cb, oh):
@@ -284,21 +309,8 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                         v = scalar.add(v, load(z, idx))
                     store(apply_activation(act, params, v), y, idx)
 
-        if full_tiles:
-            with loop(ow_lo + full_tiles * DW_TILE, ow_lo, DW_TILE) as lp:
-                tile(lp.iv, DW_TILE, (0, kw_size))
-        rest = ow_lo + full_tiles * DW_TILE
-        others = ow_lo + (out_w - rest)
-        if others:
-            with loop(others) as lp:
-                if ow_lo == 0:
-                    ow = ix_add(lp.iv, rest)
-                elif rest in (ow_lo, out_w):
-                    ow = lp.iv
-                else:
-                    right = arith.CmpiOp(lp.iv, as_index(ow_lo), "sge").result
-                    ow = arith.SelectOp(right, ix_add(lp.iv, rest - ow_lo), lp.iv).result
-                tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w))
+        tiled_columns(ow_lo, ow_hi, DW_TILE, lambda ow0, width: tile(ow0, width, (0, kw_size)))
+        border_columns(ow_lo, ow_hi, out_w, lambda ow: tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w)))
 
 
 def lower_channel_shuffle_nchwc(kc: KernelContext) -> None:

@@ -23,9 +23,8 @@ func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tens
 // CHECK-NEXT:    "scf.parallel"({{%.*}}, {{%.*}}, {{%.*}}, {{%.*}}, [[TWO]], [[ROWS]], {{%.*}}, [[STEP2]], {{%.*}})
 // CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[MB:%.*]]: index, [[OH:%.*]]: index):
 // CHECK-NEXT:      [[ACC:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<96xf32>
-// CHECK:             [[SIX:%.*]] = arith.constant 6 : index
-// CHECK-NEXT:        [[STEP6:%.*]] = arith.constant 6 : index
-// CHECK-NEXT:        scf.for [[OW:%.*]] = {{%.*}} to [[SIX]] step [[STEP6]] {
+// One tile of 6 columns: no loop over column tiles.
+// CHECK-NOT:         scf.for {{%.*}} = {{%.*}} to {{%.*}} step {{%.*}} {
 // Accumulators start as the bias of both blocks (12 = 2 blocks x 6 pixels per lane).
 // CHECK:               scf.for [[L0:%.*]] =
 // CHECK-COUNT-12:        memref.store {{%.*}}, [[ACC]]
@@ -46,7 +45,7 @@ func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tens
 // CHECK:                 memref.load [[ACC]]
 // CHECK-NEXT:            arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:            arith.maximumf
-// CHECK-NEXT:            memref.store {{%.*}}, %y[
+// CHECK:                 memref.store {{%.*}}, %y[
 // CHECK:           scf.reduce
 // CHECK-NEXT:    })
 // CHECK-NEXT:    func.return
@@ -63,8 +62,6 @@ func.func @main(%x: tensor<1x1x2x8x8xf32>, %w: tensor<1x1x3x3x8x8xf32>) -> tenso
 }
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_conv2
 // CHECK:         memref.alloca() {alignment = 64 : i64} : memref<48xf32>
-// CHECK:         [[SIX:%.*]] = arith.constant 6 : index
-// CHECK-NEXT:    scf.for {{%.*}} = {{%.*}} to {{%.*}} step [[SIX]] {
 // CHECK:           [[RIGHT:%.*]] = arith.cmpi sge, [[J:%.*]], {{%.*}} : index
 // CHECK-NEXT:      arith.constant 6 : index
 // CHECK-NEXT:      [[R:%.*]] = arith.addi [[J]], {{%.*}} : index
@@ -112,11 +109,7 @@ func.func @main(%x: tensor<1x1x4x10x8xf32>, %w: tensor<1x3x3x8xf32>, %b: tensor<
 // CHECK:               [[KH_LO:%.*]] = arith.maxsi
 // CHECK:               arith.minsi
 // CHECK-NEXT:          [[KH_HI:%.*]] = arith.maxsi
-// CHECK:               [[ONE:%.*]] = arith.constant 1 : index
-// CHECK-NEXT:          [[NINE:%.*]] = arith.constant 9 : index
-// CHECK-NEXT:          [[EIGHT:%.*]] = arith.constant 8 : index
-// CHECK-NEXT:          scf.for [[OW:%.*]] = [[ONE]] to [[NINE]] step [[EIGHT]] {
-// Accumulators start as the bias (8 pixels per lane).
+// Columns 1..8: one tile of 8 (no loop). Accumulators start as the bias (8 pixels per lane).
 // CHECK:                 scf.for [[L0:%.*]] =
 // CHECK-COUNT-8:           memref.store {{%.*}}, [[ACC]]
 // CHECK:                 scf.for [[KH:%.*]] = [[KH_LO]] to [[KH_HI]]
@@ -184,3 +177,27 @@ func.func @main(%x: tensor<1x3x2x2x8xf32>) -> tensor<1x3x2x2x8xf32> attributes {
 // CHECK-COUNT-7:         memref.store
 // CHECK-NOT:             memref.store
 // CHECK:         func.return
+
+// -----
+
+// Column tiles are balanced: 26 columns (a 1x1 conv, no border) make one tile of 6 and
+// a loop of four tiles of 5 (not four of 6 and two single columns), so narrow maps
+// keep multi-pixel register tiles: the 6-pixel body stores 6 accumulators per lane,
+// the 5-pixel one 5.
+func.func @main(%x: tensor<1x1x1x26x8xf32>, %w: tensor<1x1x1x1x8x8xf32>) -> tensor<1x1x1x26x8xf32> attributes {strata.input_names = ["x", "w"], strata.output_names = ["y"]} {
+  %y = "strata.ConvNCHWc"(%x, %w) <{kernel_shape = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x1x1x26x8xf32>, tensor<1x1x1x1x8x8xf32>) -> tensor<1x1x1x26x8xf32> loc("c26")
+  func.return %y : tensor<1x1x1x26x8xf32>
+}
+// CHECK-LABEL: func.func private @k0_ConvNCHWc_c26
+// CHECK:             scf.for
+// CHECK-COUNT-6:       memref.store {{%.*}}, [[ACC:%.*]][
+// CHECK-NEXT:        }
+// CHECK-COUNT-6:       memref.store {{%.*}}, %y[
+// CHECK-NEXT:      }
+// CHECK-NEXT:      [[LO:%.*]] = arith.constant 6 : index
+// CHECK-NEXT:      [[HI:%.*]] = arith.constant 26 : index
+// CHECK-NEXT:      [[FIVE:%.*]] = arith.constant 5 : index
+// CHECK-NEXT:      scf.for [[OW:%.*]] = [[LO]] to [[HI]] step [[FIVE]] {
+// CHECK:               scf.for
+// CHECK-COUNT-5:         memref.store {{%.*}}, [[ACC]][
+// CHECK-NEXT:          }
