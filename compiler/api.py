@@ -99,6 +99,7 @@ def compile(
     if opt_level not in (0, 1, 2, 3):
         raise StrataError(f"opt_level must be 0..3, got {opt_level}")
     from lowering.loops_to_llvm import to_llvm_ir
+    from lowering.runtime_checks import SITES_ATTR
     from runtime.jit import JitModule
 
     if isinstance(disable_passes, str):
@@ -126,6 +127,7 @@ def compile(
     stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
+    status_sites = [tuple(part.data for part in site.data) for site in entry.attributes[SITES_ATTR].data] if SITES_ATTR in entry.attributes else []
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
     llvm_ir = stages.run("translate to LLVM", to_llvm_ir, module)
     # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
@@ -147,4 +149,4 @@ def compile(
         stats["llvm_seconds"] = dict(jit.timings)
     # "hit": the object code came from the on-disk cache (runtime/object_cache.py)
     stats["object_cache"] = "hit" if getattr(jit, "cached", False) else "miss"
-    return CompiledModel(jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats)
+    return CompiledModel(jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, status_sites)

@@ -264,6 +264,68 @@ def torch_style_transformer(seq: int = 16, d_model: int = 64, heads: int = 4, d_
     )
 
 
+def gpt_style(vocab: int = 1000, seq: int = 32, d_model: int = 64, heads: int = 4, layers: int = 2, d_ff: int = 256) -> onnx.ModelProto:
+    """A GPT-style decoder on token ids (int64 `input_ids[batch, seq]`): token embedding
+    Gather(wte, input_ids) plus position embedding Gather(wpe, positions), `layers`
+    pre-LayerNorm blocks (causal multi-head attention, erf-GELU MLP, residuals), a final
+    LayerNorm and an LM head tied to wte (MatMul with wte transposed) -> logits
+    [batch, seq, vocab]. Its Gather reads rows chosen by the caller's token ids."""
+    g = _Graph(4)
+    dh = d_model // heads
+    wte = g.weight("wte", (vocab, d_model), scale=0.1)
+    wpe = g.weight("wpe", (seq, d_model), scale=0.1)
+    positions = g.const("positions", np.arange(seq, dtype=np.int64))
+    shape_heads = g.const("shape_heads", np.array([0, seq, heads, dh], dtype=np.int64))
+    shape_model = g.const("shape_model", np.array([0, seq, d_model], dtype=np.int64))
+    mask = g.const("causal_mask", np.triu(np.full((seq, seq), -1e9, dtype=np.float32), k=1))
+    (tok,) = g.node("Gather", [wte, "input_ids"], name="embed_tokens", axis=0)
+    (pos,) = g.node("Gather", [wpe, positions], name="embed_positions", axis=0)
+    (h,) = g.node("Add", [tok, pos], name="embed")
+
+    def proj(inp: str, name: str, din: int, dout: int) -> str:
+        (y,) = g.node("MatMul", [inp, g.weight(f"{name}.w", (din, dout), scale=din ** -0.5)], name=f"{name}.matmul")
+        (y,) = g.node("Add", [y, g.weight(f"{name}.b", (dout,), scale=0.02)], name=f"{name}.bias")
+        return y
+
+    def layer_norm(inp: str, name: str) -> str:
+        gamma, beta = g.weight(f"{name}.gamma", (d_model,), positive=True), g.weight(f"{name}.beta", (d_model,))
+        (y,) = g.node("LayerNormalization", [inp, gamma, beta], name=name, axis=-1, epsilon=1e-5)
+        return y
+
+    def split_heads(inp: str, name: str) -> str:
+        (y,) = g.node("Reshape", [inp, shape_heads], name=f"{name}.reshape")
+        (y,) = g.node("Transpose", [y], name=f"{name}.transpose", perm=[0, 2, 1, 3])
+        return y
+
+    for n in range(layers):
+        p = f"h{n}"
+        x = layer_norm(h, f"{p}.ln1")
+        q, k, v = (split_heads(proj(x, f"{p}.{w}", d_model, d_model), f"{p}.{w}") for w in "qkv")
+        (kt,) = g.node("Transpose", [k], name=f"{p}.k.transpose_t", perm=[0, 1, 3, 2])
+        (s,) = g.node("MatMul", [q, kt], name=f"{p}.scores")
+        (s,) = g.node("Div", [s, g.const(f"{p}.sqrt_dh", np.array(np.sqrt(dh), dtype=np.float32))], name=f"{p}.scale")
+        (s,) = g.node("Add", [s, mask], name=f"{p}.mask")
+        (a,) = g.node("Softmax", [s], name=f"{p}.softmax", axis=-1)
+        (a,) = g.node("MatMul", [a, v], name=f"{p}.context")
+        (a,) = g.node("Transpose", [a], name=f"{p}.merge.transpose", perm=[0, 2, 1, 3])
+        (a,) = g.node("Reshape", [a, shape_model], name=f"{p}.merge.reshape")
+        (h,) = g.node("Add", [h, proj(a, f"{p}.out", d_model, d_model)], name=f"{p}.residual1")
+        f = proj(layer_norm(h, f"{p}.ln2"), f"{p}.ff1", d_model, d_ff)
+        (t,) = g.node("Div", [f, g.const(f"{p}.sqrt2", np.array(np.sqrt(2.0), dtype=np.float32))], name=f"{p}.gelu.div")
+        (t,) = g.node("Erf", [t], name=f"{p}.gelu.erf")
+        (t,) = g.node("Add", [t, g.const(f"{p}.one", np.array(1.0, dtype=np.float32))], name=f"{p}.gelu.add")
+        (t,) = g.node("Mul", [f, t], name=f"{p}.gelu.mul")
+        (t,) = g.node("Mul", [t, g.const(f"{p}.half", np.array(0.5, dtype=np.float32))], name=f"{p}.gelu.half")
+        (h,) = g.node("Add", [h, proj(t, f"{p}.ff2", d_ff, d_model)], name=f"{p}.residual2")
+    (wte_t,) = g.node("Transpose", [wte], name="lm_head.transpose", perm=[1, 0])
+    (logits,) = g.node("MatMul", [layer_norm(h, "ln_f"), wte_t], name="lm_head")
+    return g.model(
+        "gpt_style",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", seq])],
+        [helper.make_tensor_value_info(logits, TensorProto.FLOAT, ["batch", seq, vocab])],
+    )
+
+
 EXAMPLES = {
     "mlp": (mlp, {"x": [4, 64]}),
     "small_cnn": (small_cnn, {"image": [2, 3, 16, 16]}),
