@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import ModuleOp
 from compiler.context import StrataContext, make_context
 from compiler.dtypes import numpy_dtype
 from compiler.errors import StrataError
+from compiler.memory_limits import check_arena, resolve_limit
 from compiler.onnx_import import ModelLike, check_supported, import_model, load_model
 from compiler.pipelines import graph_pipeline
 from runtime.compiled_model import CompiledModel, TensorSpec
@@ -84,6 +85,7 @@ def compile(
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     verbose: bool = False,
     disable_passes: Sequence[str] = (),
+    max_memory_bytes: int | None = None,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
 
@@ -92,12 +94,15 @@ def compile(
     `disable_passes` names graph passes of the level to leave out (StrataError for a name
     that is not one). The graph passes run to a fixed point; their statistics (per pass
     time and nodes removed/added, node counts by op type before and after, iterations)
-    are in `CompiledModel.stats["graph_passes"]`.
+    are in `CompiledModel.stats["graph_passes"]`. A tensor, or the planned arena, larger
+    than `max_memory_bytes` (default: this machine's physical memory) is a
+    MemoryLimitError naming the bytes and the node, raised before LLVM runs.
     """
     if target not in TARGETS:
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
     if opt_level not in (0, 1, 2, 3):
         raise StrataError(f"opt_level must be 0..3, got {opt_level}")
+    resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
     from lowering.loops_to_llvm import to_llvm_ir
     from lowering.runtime_checks import SITES_ATTR
     from runtime.jit import JitModule
@@ -116,7 +121,7 @@ def compile(
     proto = load_model(model)
     check_supported(proto, supported_op_types())
     ctx = make_context()
-    module = stages.run("import", import_model, proto, ctx.weights, input_shapes)
+    module = stages.run("import", import_model, proto, ctx.weights, input_shapes, None, max_memory_bytes)
     inputs, outputs = _graph_specs(module)
     stages.run("graph passes", pipeline.apply, ctx, module)
     if target == "cuda":
@@ -125,6 +130,7 @@ def compile(
         base = {"seconds": dict(stages.seconds), "graph_passes": pipeline.stats.to_dict(), "weights_bytes": ctx.weights.nbytes()}
         return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled)
     stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
+    check_arena(module, max_memory_bytes)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
     status_sites = [tuple(part.data for part in site.data) for site in entry.attributes[SITES_ATTR].data] if SITES_ATTR in entry.attributes else []

@@ -42,3 +42,12 @@ class OutOfRangeError(StrataError, IndexError):
     def __init__(self, op: str, node: str, value: int, message: str):
         self.op, self.node, self.value = op, node, value
         super().__init__(message)
+
+
+class MemoryLimitError(StrataError, MemoryError):
+    """A tensor or the planned arena is larger than the memory limit (the machine's
+    physical memory, or `compile(..., max_memory_bytes=N)`); names the bytes and node."""
+
+
+class UnsupportedOpsetError(StrataError):
+    """The model declares an opset of the default ONNX domain outside the supported range."""
