@@ -9,8 +9,10 @@ Steps, each reusing onnx's own machinery where it exists:
 4. shape inference with data propagation (`onnx.shape_inference`);
 5. walk the nodes: values computable at compile time from constants and static shapes
    (shape subgraphs: Shape -> Gather -> Concat -> Reshape, ...) are evaluated with
-   `onnx.reference` and become `onnx.Constant`; shapes onnx could not infer are found by
-   evaluating the node; everything else becomes its `onnx` op.
+   `onnx.reference` and become `onnx.Constant`; shapes onnx could not infer (dims its
+   pass left symbolic that folding has resolved since) are found by running the op's
+   own onnx shape inference again on the now static input types, then by evaluating the
+   node on stand-ins; everything else becomes its `onnx` op.
 Initializers and large constants become `dense_resource` handles into the WeightTable.
 """
 
@@ -433,6 +435,48 @@ class _Importer:
                 self.record(out, r)
         return True
 
+    def infer_with_static_inputs(self, node: NodeProto, missing: list[str]) -> bool:
+        """Runs the op's own onnx shape inference on this node alone, with the static
+        input types (and small known values) the importer has found by now. onnx's pass
+        over the whole graph leaves some dims symbolic that the importer resolves by
+        folding (a HF BERT's Slice of its position-id buffer up to the sequence length,
+        Shape -> Gather -> Unsqueeze), and then every consumer of such a value too (the
+        GatherElements after it). True when every missing output got a static shape."""
+        try:
+            schema = onnx.defs.get_schema(node.op_type, self.opset, node.domain)
+        except Exception:
+            return False
+        types: dict[str, onnx.TypeProto] = {}
+        data: dict[str, TensorProto] = {}
+        for name in node.input:
+            if not name:
+                continue
+            info = self.infos.get(name)
+            if info is None or info.shape is None or info.elem_type is None:
+                return False
+            types[name] = helper.make_tensor_type_proto(info.elem_type, list(info.shape))
+            if name in self.known and self.known[name].size <= FOLD_LIMIT:
+                data[name] = numpy_helper.from_array(self.known[name], name)
+        try:
+            inferred = onnx.shape_inference.infer_node_outputs(
+                schema, node, types, data, opset_imports=[helper.make_opsetid("", self.opset)]
+            )
+        except Exception:
+            return False
+        found: dict[str, _ValueInfo] = {}
+        for out in missing:
+            tp = inferred.get(out)
+            if tp is None or not tp.HasField("tensor_type") or not tp.tensor_type.HasField("shape"):
+                return False
+            dims = tp.tensor_type.shape.dim
+            if not all(d.HasField("dim_value") for d in dims):
+                return False
+            found[out] = _ValueInfo(tuple(int(d.dim_value) for d in dims), tp.tensor_type.elem_type or None)
+        if any(v.elem_type is None for v in found.values()):
+            return False
+        self.infos.update(found)
+        return True
+
     def infer_created(self, node: NodeProto, inputs: list[np.ndarray | None]) -> bool:
         """Types the result of a size-creating op whose shape onnx did not infer from
         its operands, without evaluating it (`_created_shape`); True when it did."""
@@ -471,6 +515,8 @@ class _Importer:
             self.infos[node.output[0]] = self.infos[node.input[0]]
             return
         if self.infer_created(node, [self.known.get(n) if n else None for n in node.input]):
+            return
+        if self.infer_with_static_inputs(node, missing):
             return
         for pos in SHAPE_OPERANDS.get(node.op_type, ()):
             if pos < len(node.input) and node.input[pos] and node.input[pos] not in self.known:
