@@ -13,13 +13,17 @@ Kernels that check values at run time (indices) report failures in a status buff
 (entry argument kind "status:BYTES"; layout in `lowering/runtime_checks.py`): word 0 is
 read once per call, and when it is set the call raises OutOfRangeError with the message
 of the first failed check site (`status_sites`: (op, node, message) per site).
+
+A model compiled with num_threads > 1 splits its large loops over its own pool of
+worker threads (runtime/thread_pool.py starts them on the first call). ctypes
+releases the GIL for the whole call, so other Python threads run meanwhile.
 """
 
 from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +31,7 @@ import numpy as np
 
 from compiler.errors import OutOfRangeError
 from compiler.weights import WeightTable
+from runtime.thread_pool import ModelThreads
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,12 @@ class CompiledModel:
         outputs: Sequence[TensorSpec],
         weights: WeightTable,
         stats: dict[str, Any],
+        num_threads: int = 1,
+        profiled_entry: Callable[[], Any] | None = None,
         status_sites: Sequence[tuple[str, str, str]] = (),
     ):
         self._jit = jit  # keeps the machine code alive
+        self._threads = ModelThreads(jit, num_threads)
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.stats = stats
@@ -76,6 +84,10 @@ class CompiledModel:
         self._status_sites = list(status_sites)
         # The pointer array and the arena are per model: calls are serialized.
         self._lock = threading.Lock()
+        # Builds the profiled entry (runtime/profiler.py) on the first profile() call.
+        self._profiled_factory = profiled_entry
+        self._profiled: Any = None
+        self._profiled_threads: ModelThreads | None = None  # the profiled module's own pool
         out_seen = 0
         for slot, kind in enumerate(arg_kinds):
             role, _, name = kind.partition(":")
@@ -101,6 +113,12 @@ class CompiledModel:
                 self._argv[slot] = self._status.ctypes.data
             else:
                 raise ValueError(f"unknown entry argument kind '{kind}'")
+
+    @property
+    def num_threads(self) -> int:
+        """Threads a call runs on: the compile's `num_threads` when the model has
+        parallel loops (workers start on the first call), else 1."""
+        return self._threads.requested if self._threads.parallel else 1
 
     @property
     def input_names(self) -> list[str]:
@@ -148,6 +166,7 @@ class CompiledModel:
         # Empty tensors still get a real (one-element) buffer, never a null pointer.
         buffers = [a if a.size else np.empty(1, dtype=a.dtype) for a in arrays + outs]
         with self._lock:
+            self._threads.ensure_started()
             argv = self._argv
             for slot, b in zip(self._in_slot + self._out_slot, buffers):
                 argv[slot] = b.ctypes.data
@@ -168,3 +187,27 @@ class CompiledModel:
         value = int(words[2 + 2 * failed[0]])
         more = f" ({len(failed) - 1} more check(s) failed)" if len(failed) > 1 else ""
         raise OutOfRangeError(op, node, value, f"{op} node '{node}': {message.replace('{value}', str(value))}{more}")
+
+    def profile(self, feeds: Mapping[str, Any], runs: int = 10) -> Any:
+        """Times every kernel call over `runs` runs on `feeds` (runtime/profiler.py): a
+        `Profile` with per-call median times, shares, ONNX nodes and GFLOP/s or GB/s,
+        `.table()` and `.chrome_trace()`. The first call JIT-compiles the profiled entry
+        (the same kernels with a clock read between calls), which takes as long as
+        compiling the model's kernels did unless the object cache has them."""
+        from runtime.profiler import run_profiled
+
+        self.run(feeds)  # checks the feeds
+        arrays = [self._check(s, feeds[s.name]) for s in self.inputs]
+        with self._lock:
+            if self._profiled is None:
+                if self._profiled_factory is None:
+                    raise ValueError("this model has no profiled entry (it was not built by compiler.compile)")
+                self._profiled = self._profiled_factory()
+                self._profiled_factory = None  # drops the loop-level module it held
+                self._profiled_threads = ModelThreads(self._profiled.jit, self._threads.requested)
+            self._threads.ensure_started()
+            assert self._profiled_threads is not None
+            self._profiled_threads.ensure_started()
+            return run_profiled(
+                self._profiled, self._argv, self._in_slot + self._out_slot, arrays, self.outputs, self._fn, runs
+            )

@@ -176,7 +176,7 @@ def _compile_graph_ir(text: str, inputs: list[tuple[str, np.dtype, tuple[int, ..
     sites = [tuple(p.data for p in s.data) for s in entry.attributes[SITES_ATTR].data]
     return CompiledModel(JitModule(to_llvm_ir(module)), "strata_entry", kinds,
                          [TensorSpec(n, np.dtype(d), s) for n, d, s in inputs],
-                         [TensorSpec(n, np.dtype(d), s) for n, d, s in outputs], ctx.weights, {}, sites)
+                         [TensorSpec(n, np.dtype(d), s) for n, d, s in outputs], ctx.weights, {}, status_sites=sites)
 
 
 def test_one_hot_depth_read_at_run_time():
