@@ -14,6 +14,7 @@ from xdsl.dialects.builtin import ModuleOp
 from compiler.context import StrataContext, make_context
 from compiler.dtypes import numpy_dtype
 from compiler.errors import StrataError
+from compiler.memory_limits import check_arena, resolve_limit
 from compiler.onnx_import import ModelLike, check_supported, import_model, load_model
 from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
@@ -88,6 +89,7 @@ def compile(
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     verbose: bool = False,
     disable_passes: Sequence[str] = (),
+    max_memory_bytes: int | None = None,
     num_threads: int | None = None,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
@@ -97,7 +99,9 @@ def compile(
     `disable_passes` names graph passes of the level to leave out (StrataError for a name
     that is not one). The graph passes run to a fixed point; their statistics (per pass
     time and nodes removed/added, node counts by op type before and after, iterations)
-    are in `CompiledModel.stats["graph_passes"]`.
+    are in `CompiledModel.stats["graph_passes"]`. A tensor, or the planned arena, larger
+    than `max_memory_bytes` (default: this machine's physical memory) is a
+    MemoryLimitError naming the bytes and the node, raised before LLVM runs.
 
     `num_threads` (CPU): threads each call may use; None means every core this process
     may run on (`os.sched_getaffinity`), as onnxruntime's default; 1 runs everything on
@@ -108,11 +112,13 @@ def compile(
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
     if opt_level not in (0, 1, 2, 3):
         raise StrataError(f"opt_level must be 0..3, got {opt_level}")
+    resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
     if num_threads is None:
         num_threads = available_cores()
     elif isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise StrataError(f"num_threads must be a positive integer or None, got {num_threads!r}")
     from lowering.loops_to_llvm import parallel_loop_count, translate_module
+    from lowering.runtime_checks import SITES_ATTR
     from runtime.jit import JitModule
 
     if isinstance(disable_passes, str):
@@ -129,7 +135,7 @@ def compile(
     proto = load_model(model)
     check_supported(proto, supported_op_types())
     ctx = make_context()
-    module = stages.run("import", import_model, proto, ctx.weights, input_shapes)
+    module = stages.run("import", import_model, proto, ctx.weights, input_shapes, None, max_memory_bytes)
     inputs, outputs = _graph_specs(module)
     stages.run("graph passes", pipeline.apply, ctx, module)
     if target == "cuda":
@@ -139,8 +145,10 @@ def compile(
         return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled)
     flops_by_node = node_flops(module)  # graph-level shapes, for the profiler's GFLOP/s
     stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
+    check_arena(module, max_memory_bytes)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
+    status_sites = [tuple(part.data for part in site.data) for site in entry.attributes[SITES_ATTR].data] if SITES_ATTR in entry.attributes else []
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
     llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1)
     llvm_ir = str(llvm_module)
@@ -173,7 +181,8 @@ def compile(
 
     profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
     model = CompiledModel(
-        jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, num_threads, profiled_entry=profiled
+        jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, num_threads, profiled_entry=profiled,
+        status_sites=status_sites,
     )
     stats["num_threads"] = model.num_threads
     return model

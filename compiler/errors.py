@@ -31,3 +31,23 @@ class ShapeError(StrataError, ValueError):
 
 class NodeImportError(StrataError):
     """An ONNX node could not be turned into a valid `onnx` dialect op."""
+
+
+class OutOfRangeError(StrataError, IndexError):
+    """A value the compiled model read at run time is outside what its op allows (a
+    Gather index beyond its axis, a OneHot depth other than the compiled one). The
+    kernel skipped the access, so nothing was read or written out of bounds; the
+    call's outputs are not returned. `.op`, `.node` and `.value` say where and what."""
+
+    def __init__(self, op: str, node: str, value: int, message: str):
+        self.op, self.node, self.value = op, node, value
+        super().__init__(message)
+
+
+class MemoryLimitError(StrataError, MemoryError):
+    """A tensor or the planned arena is larger than the memory limit (the machine's
+    physical memory, or `compile(..., max_memory_bytes=N)`); names the bytes and node."""
+
+
+class UnsupportedOpsetError(StrataError):
+    """The model declares an opset of the default ONNX domain outside the supported range."""

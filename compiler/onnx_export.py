@@ -169,7 +169,10 @@ def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelPro
         if not op.name.startswith("onnx."):
             raise ExportError(f"cannot export {op.name}: only onnx and strata dialect ops can be written as ONNX")
         if isinstance(op, ConstantOp):
-            initializers.append(numpy_helper.from_array(np.ascontiguousarray(attr_array(op.value, weights)), names[op.output]))
+            # np.asarray(order="C"), not np.ascontiguousarray: that one makes a rank-0
+            # constant (a Gather's scalar index) rank 1, and the Gather then gains a dim.
+            value = np.asarray(attr_array(op.value, weights), order="C")
+            initializers.append(numpy_helper.from_array(value, names[op.output]))
             continue
         assert isinstance(op, IRDLOperation)
         defs = op.get_irdl_definition()

@@ -9,8 +9,10 @@ Steps, each reusing onnx's own machinery where it exists:
 4. shape inference with data propagation (`onnx.shape_inference`);
 5. walk the nodes: values computable at compile time from constants and static shapes
    (shape subgraphs: Shape -> Gather -> Concat -> Reshape, ...) are evaluated with
-   `onnx.reference` and become `onnx.Constant`; shapes onnx could not infer are found by
-   evaluating the node; everything else becomes its `onnx` op.
+   `onnx.reference` and become `onnx.Constant`; shapes onnx could not infer (dims its
+   pass left symbolic that folding has resolved since) are found by running the op's
+   own onnx shape inference again on the now static input types, then by evaluating the
+   node on stand-ins; everything else becomes its `onnx` op.
 Initializers and large constants become `dense_resource` handles into the WeightTable.
 """
 
@@ -41,13 +43,18 @@ from xdsl.irdl import OptOperandDef, OptResultDef, VarOperandDef, VarResultDef
 from xdsl.utils.exceptions import VerifyException
 
 from compiler.dtypes import is_supported_onnx_type, onnx_to_numpy, onnx_to_xdsl
-from compiler.errors import ModelError, NodeImportError, ShapeError, UnsupportedOpsError
+from compiler.errors import ModelError, NodeImportError, ShapeError, UnsupportedOpsError, UnsupportedOpsetError
+from compiler.memory_limits import check_tensor, resolve_limit
 from compiler.weights import WeightTable, tensor_attr
 from dialects.onnx import ONNX_OPS
 from dialects.onnx.base import make_floats, make_ints
 from dialects.onnx.tensor import ConstantOp
 
 TARGET_OPSET = 21
+# Opsets of the default domain Strata imports: older ones are upgraded to TARGET_OPSET
+# by onnx's version converter; newer ones up to the newest the installed onnx defines
+# (its shape inference and reference evaluator must know them) are taken as they are.
+MIN_OPSET = 1
 # Values computed at import time are kept only up to this many elements, so folding
 # shape arithmetic never turns an Expand or Tile into a large constant.
 FOLD_LIMIT = 4096
@@ -129,7 +136,27 @@ def unsupported_ops(model: ModelProto, supported: set[str] | None = None) -> dic
     return bad
 
 
+def supported_opsets() -> tuple[int, int]:
+    """The (lowest, highest) opset of the default ONNX domain Strata imports."""
+    return MIN_OPSET, onnx.defs.onnx_opset_version()
+
+
+def check_opset(model: ModelProto) -> None:
+    """Refuses (UnsupportedOpsetError) a default-domain opset outside supported_opsets()."""
+    lo, hi = supported_opsets()
+    for imp in model.opset_import:
+        if imp.domain in _DEFAULT_DOMAINS and not lo <= imp.version <= hi:
+            raise UnsupportedOpsetError(
+                f"the model declares opset {imp.version} of the default ONNX domain; Strata supports opsets "
+                f"{lo} to {hi} (the newest this onnx {onnx.__version__} defines; older ones are upgraded to {TARGET_OPSET})"
+            )
+
+
 def check_supported(model: ModelProto, supported: set[str] | None = None) -> None:
+    """Refuses a model Strata cannot compile before any other work: an opset outside the
+    supported range (UnsupportedOpsetError), then unsupported ops (UnsupportedOpsError,
+    listing all of them)."""
+    check_opset(model)
     bad = unsupported_ops(model, supported)
     if bad:
         raise UnsupportedOpsError(bad)
@@ -279,17 +306,64 @@ def _evaluate(node: NodeProto, inputs: list[np.ndarray | None], opset: int) -> l
     return [np.asarray(r) for r in results]
 
 
+def _created_shape(node: NodeProto, inputs: list[np.ndarray | None], shapes: list[tuple[int, ...] | None]) -> tuple[int, ...] | None:
+    """The result shape of an op that creates a tensor of a size given by its operands
+    (ConstantOfShape, Expand, Tile, Range), from its known operands, without evaluating
+    it: evaluating a huge ConstantOfShape at import time would allocate it. None when it
+    does not follow (the op then is evaluated or inferred as any other)."""
+    def known(i: int) -> np.ndarray | None:
+        return inputs[i] if i < len(inputs) else None
+
+    try:
+        if node.op_type == "ConstantOfShape" and known(0) is not None:
+            dims = tuple(int(d) for d in known(0).reshape(-1))
+        elif node.op_type == "Expand" and known(1) is not None and shapes and shapes[0] is not None:
+            target = tuple(int(d) for d in known(1).reshape(-1))
+            if any(d < 0 for d in target):
+                return None
+            dims = tuple(np.broadcast_shapes(shapes[0], target))
+        elif node.op_type == "Tile" and known(1) is not None and shapes and shapes[0] is not None:
+            repeats = [int(r) for r in known(1).reshape(-1)]
+            if len(repeats) != len(shapes[0]):
+                return None
+            dims = tuple(d * r for d, r in zip(shapes[0], repeats))
+        elif node.op_type == "Range" and all(known(i) is not None for i in range(3)):
+            start, limit, delta = (float(np.asarray(known(i)).reshape(-1)[0]) for i in range(3))
+            if delta == 0 or not np.isfinite([start, limit, delta]).all():
+                return None
+            dims = (max(int(np.ceil((limit - start) / delta)), 0),)
+        else:
+            return None
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return dims if all(d >= 0 for d in dims) else None
+
+
+def _created_elem_type(node: NodeProto, infos: dict[str, "_ValueInfo"], inputs: list[np.ndarray | None]) -> int | None:
+    """The element type of a `_created_shape` op's result."""
+    if node.op_type == "ConstantOfShape":
+        value = next((a.t for a in node.attribute if a.name == "value"), None)
+        return value.data_type if value is not None else TensorProto.FLOAT
+    if inputs and inputs[0] is not None:
+        return helper.np_dtype_to_tensor_dtype(inputs[0].dtype)
+    info = infos.get(node.input[0]) if node.input else None
+    return info.elem_type if info is not None else None
+
+
 @dataclass
 class _Importer:
     model: ModelProto
     weights: WeightTable
     opset: int
+    limit: tuple[int, str]  # memory limit (bytes, how to name it): resolve_limit
     infos: dict[str, _ValueInfo] = field(default_factory=dict)
     known: dict[str, np.ndarray] = field(default_factory=dict)  # compile-time values
     values: dict[str, SSAValue] = field(default_factory=dict)  # emitted SSA values
     block: Block | None = None
 
     def tensor_type(self, name: str, node: NodeProto | None = None) -> TensorType:
+        """The static type of value `name` (a result of `node`, or a graph input), refused
+        when it is larger than the memory limit."""
         info = self.infos.get(name)
         if info is None or info.shape is None or info.elem_type is None:
             where = f" (output of {node.op_type} node '{node.name}')" if node is not None else ""
@@ -298,7 +372,10 @@ class _Importer:
             raise NodeImportError(
                 f"'{name}' has element type {TensorProto.DataType.Name(info.elem_type)}, which Strata does not support"
             )
-        return TensorType(onnx_to_xdsl(info.elem_type), info.shape)
+        ty = TensorType(onnx_to_xdsl(info.elem_type), info.shape)
+        what = f"{node.op_type} node '{node.name or name}' produces" if node is not None else f"graph input '{name}' is"
+        check_tensor(ty, what, self.limit)
+        return ty
 
     def value(self, name: str) -> SSAValue:
         """The SSA value for an ONNX name, materializing compile-time values as constants."""
@@ -342,9 +419,10 @@ class _Importer:
                 return self._fold_shape_of(node, self.infos[name])
             else:
                 return False
+        self.infer_created(node, inputs)
         for out in node.output:
             info = self.infos.get(out)
-            if info is not None and info.shape is not None and int(np.prod(info.shape)) > FOLD_LIMIT:
+            if info is not None and info.shape is not None and int(np.prod(info.shape, dtype=object)) > FOLD_LIMIT:
                 return False
         try:
             results = _evaluate(node, inputs, self.opset)
@@ -355,6 +433,62 @@ class _Importer:
         for out, r in zip(node.output, results):
             if out:
                 self.record(out, r)
+        return True
+
+    def infer_with_static_inputs(self, node: NodeProto, missing: list[str]) -> bool:
+        """Runs the op's own onnx shape inference on this node alone, with the static
+        input types (and small known values) the importer has found by now. onnx's pass
+        over the whole graph leaves some dims symbolic that the importer resolves by
+        folding (a HF BERT's Slice of its position-id buffer up to the sequence length,
+        Shape -> Gather -> Unsqueeze), and then every consumer of such a value too (the
+        GatherElements after it). True when every missing output got a static shape."""
+        try:
+            schema = onnx.defs.get_schema(node.op_type, self.opset, node.domain)
+        except Exception:
+            return False
+        types: dict[str, onnx.TypeProto] = {}
+        data: dict[str, TensorProto] = {}
+        for name in node.input:
+            if not name:
+                continue
+            info = self.infos.get(name)
+            if info is None or info.shape is None or info.elem_type is None:
+                return False
+            types[name] = helper.make_tensor_type_proto(info.elem_type, list(info.shape))
+            if name in self.known and self.known[name].size <= FOLD_LIMIT:
+                data[name] = numpy_helper.from_array(self.known[name], name)
+        try:
+            inferred = onnx.shape_inference.infer_node_outputs(
+                schema, node, types, data, opset_imports=[helper.make_opsetid("", self.opset)]
+            )
+        except Exception:
+            return False
+        found: dict[str, _ValueInfo] = {}
+        for out in missing:
+            tp = inferred.get(out)
+            if tp is None or not tp.HasField("tensor_type") or not tp.tensor_type.HasField("shape"):
+                return False
+            dims = tp.tensor_type.shape.dim
+            if not all(d.HasField("dim_value") for d in dims):
+                return False
+            found[out] = _ValueInfo(tuple(int(d.dim_value) for d in dims), tp.tensor_type.elem_type or None)
+        if any(v.elem_type is None for v in found.values()):
+            return False
+        self.infos.update(found)
+        return True
+
+    def infer_created(self, node: NodeProto, inputs: list[np.ndarray | None]) -> bool:
+        """Types the result of a size-creating op whose shape onnx did not infer from
+        its operands, without evaluating it (`_created_shape`); True when it did."""
+        out = node.output[0] if node.output else ""
+        if not out or (out in self.infos and self.infos[out].shape is not None):
+            return False
+        shapes = [self.infos[n].shape if n in self.infos else None for n in node.input]
+        dims = _created_shape(node, inputs, shapes)
+        elem = _created_elem_type(node, self.infos, inputs) if dims is not None else None
+        if dims is None or elem is None:
+            return False
+        self.infos[out] = _ValueInfo(dims, elem)
         return True
 
     def _fold_shape_of(self, node: NodeProto, info: _ValueInfo) -> bool:
@@ -379,6 +513,10 @@ class _Importer:
             return
         if node.op_type in _SAME_TYPE_AS_INPUT and node.input and node.input[0] in self.infos:
             self.infos[node.output[0]] = self.infos[node.input[0]]
+            return
+        if self.infer_created(node, [self.known.get(n) if n else None for n in node.input]):
+            return
+        if self.infer_with_static_inputs(node, missing):
             return
         for pos in SHAPE_OPERANDS.get(node.op_type, ()):
             if pos < len(node.input) and node.input[pos] and node.input[pos] not in self.known:
@@ -517,17 +655,21 @@ def import_model(
     weights: WeightTable,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     supported: set[str] | None = None,
+    max_memory_bytes: int | None = None,
 ) -> ModuleOp:
     """ONNX model -> `builtin.module { func.func @main(...) { onnx ops } }`.
 
-    Raises UnsupportedOpsError (listing every unsupported op type with its nodes) before
-    any other work, and ShapeError / NodeImportError naming the node otherwise.
+    Raises UnsupportedOpsetError / UnsupportedOpsError (listing every unsupported op
+    type with its nodes) before any other work, MemoryLimitError for a graph input or
+    node result larger than `max_memory_bytes` (default: physical memory) as soon as
+    its type is known, and ShapeError / NodeImportError naming the node otherwise.
     """
+    limit = resolve_limit(max_memory_bytes)
     proto = load_model(model)
     check_supported(proto, supported)
     proto = prepare_model(proto, input_shapes)
     graph = proto.graph
-    imp = _Importer(proto, weights, max(default_opset(proto), TARGET_OPSET), _value_infos(proto))
+    imp = _Importer(proto, weights, max(default_opset(proto), TARGET_OPSET), limit, _value_infos(proto))
 
     for init in graph.initializer:
         imp.known[init.name] = numpy_helper.to_array(init)
@@ -536,7 +678,7 @@ def import_model(
 
     inits = _initializer_names(proto)
     inputs = [vi for vi in graph.input if vi.name not in inits]
-    arg_types = [imp.tensor_type(vi.name) for vi in inputs]
+    arg_types = [imp.tensor_type(vi.name, None) for vi in inputs]
     imp.block = Block(arg_types=arg_types)
     for vi, arg in zip(inputs, imp.block.args):
         imp.values[vi.name] = arg

@@ -51,6 +51,7 @@ def optimize(
     model: ModelLike,
     level: str | int = "all",
     input_shapes: Mapping[str, Sequence[int]] | None = None,
+    max_memory_bytes: int | None = None,
 ) -> onnx.ModelProto:
     """Optimizes an ONNX model (path, bytes or ModelProto) and returns a new ModelProto.
 
@@ -58,12 +59,14 @@ def optimize(
     pipelines as `compile(opt_level=N)` and `opt-tool -ON`. `input_shapes` binds symbolic
     input dims; the result has static shapes. The graph keeps its name. Raises
     OptimizeLevelError for a bad level, and the import errors (ModelError, ShapeError,
-    UnsupportedOpsError, NodeImportError) for a model Strata cannot import.
+    UnsupportedOpsError, NodeImportError) for a model Strata cannot import, and
+    MemoryLimitError for a tensor larger than `max_memory_bytes` (default: this
+    machine's physical memory), before a pass could fold it into a constant.
     """
     opt_level = opt_level_of(level)
     proto = load_model(model)
     ctx = make_context()
-    module = import_model(proto, ctx.weights, input_shapes)
+    module = import_model(proto, ctx.weights, input_shapes, max_memory_bytes=max_memory_bytes)
     graph_pipeline(opt_level).apply(ctx, module)
     out = export_model(module, ctx.weights)
     out.graph.name = proto.graph.name or out.graph.name

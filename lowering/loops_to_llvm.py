@@ -975,6 +975,24 @@ def _store(tr: _FunctionTranslator, op: Operation) -> None:
     tr.builder.store(val, ptr, align=_byte_size(elem))
 
 
+# memref.atomic_rmw's `kind` (MLIR's arith::AtomicRMWKind) -> llvmlite's operation.
+_ATOMIC_RMW_KINDS = {1: "add", 2: "xchg", 4: "max", 5: "umax", 7: "min", 8: "umin", 11: "or", 12: "and"}
+
+
+@_handles(memref.AtomicRMWOp)
+def _atomic_rmw(tr: _FunctionTranslator, op: Operation) -> None:
+    # Integer kinds only; `monotonic` is enough for the status words of run-time checks
+    # (lowering/runtime_checks.py): they are read after the call, once every thread ended.
+    kind = _ATOMIC_RMW_KINDS.get(op.kind.value.data)
+    if kind is None:
+        raise LoweringError(f"atomic_rmw kind {op.kind.value.data} is not supported", op)
+    val = tr.v(op.operands[0])
+    ptr, elem = tr.address(op.operands[1], op.operands[2:], op)
+    if val.type != elem:
+        raise LoweringError("atomic_rmw on an i1 memref is not supported", op)
+    tr.set(op.results[0], tr.builder.atomic_rmw(kind, ptr, val, "monotonic"))
+
+
 def _alloc_bytes(op: Operation) -> tuple[int, int, MemRefType]:
     t = op.results[0].type
     if not isinstance(t, MemRefType):

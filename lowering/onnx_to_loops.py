@@ -5,8 +5,10 @@ followed by its results' buffers (outputs are written in place, nothing is retur
 The graph function becomes the entry `func.func @main` with the unit attribute
 `strata.entry`: its arguments are the graph inputs, then the graph outputs, then every
 constant (weights reach machine code as pointers), as listed by its `strata.args`
-attribute ("input:NAME", "output:NAME", "weight:HANDLE"). Intermediates are
-`memref.alloc`ed in the entry and freed at its end; the memory planner replaces that.
+attribute ("input:NAME", "output:NAME", "weight:HANDLE"), then, when a kernel checks
+values at run time (indices), the status buffer ("status:BYTES", see
+`lowering/runtime_checks.py`). Intermediates are `memref.alloc`ed in the entry and freed
+at its end; the memory planner replaces that.
 
 How one op becomes loops is decided by a table from op name to a lowering function
 (`lowering/kernels/`), so a later lowering (a tiled GEMM, a fused group) replaces one
@@ -15,7 +17,7 @@ entry without touching the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +43,7 @@ from compiler.weights import WeightTable, attr_array
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
 from lowering.loop_builder import loop_nest, load, memref_type, store
+from lowering.runtime_checks import SITES_ATTR, Check, KernelChecks, StatusBuffer
 
 
 class LoweringError(StrataError):
@@ -61,6 +64,7 @@ class KernelContext:
     op: IRDLOperation
     buffers: dict[SSAValue, SSAValue]  # graph value -> kernel block argument (memref)
     weights: WeightTable | None
+    checks: KernelChecks | None = None  # run-time checks (status arguments) of the kernel
 
     def _value(self, name: str):
         return getattr(self.op, name)
@@ -106,6 +110,14 @@ class KernelContext:
 
     def fail(self, message: str) -> LoweringError:
         return LoweringError(f"{describe(self.op)}: {message}")
+
+    def guard(self, checks: Sequence[Check]):
+        """`with kc.guard([Check(ok, value, message), ...]):` the body runs only where
+        every check holds; a failing one is reported and the call raises
+        OutOfRangeError naming this node (lowering/runtime_checks.py)."""
+        if self.checks is None:
+            raise self.fail("this kernel cannot report run-time checks")
+        return self.checks.guard(checks)
 
 
 KernelLowering = Callable[[KernelContext], None]
@@ -200,24 +212,29 @@ def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, 
 
     kernels: list[func.FuncOp] = []
     allocs: list[SSAValue] = []
+    status = StatusBuffer(entry)
     index = 0
 
     def emit_kernel(name: str, keys: list[SSAValue], args: list[SSAValue], build, attrs: dict) -> None:
         """One kernel func.func over the entry buffers `args`; `build` gets a map from
-        `keys` (graph values) to the kernel's block arguments."""
-        types = [a.type for a in args]
-        kblock = Block(arg_types=types)
+        `keys` (graph values) to the kernel's block arguments, and the kernel's
+        KernelChecks (which may add status arguments after those)."""
+        kblock = Block(arg_types=[a.type for a in args])
         kbuf = dict(zip(keys, kblock.args))
         for key, arg in kbuf.items():
             arg.name_hint = key.name_hint
+        checks = KernelChecks(kblock)
         with ImplicitBuilder(kblock):
-            build(kbuf)
+            build(kbuf, checks)
         kblock.add_op(func.ReturnOp())
+        types = [a.type for a in kblock.args]
         kfunc = func.FuncOp(name, (types, []), Region(kblock), visibility="private")
         kfunc.attributes.update(attrs)
         kernels.append(kfunc)
         with ImplicitBuilder(entry):
-            func.CallOp(name, args, [])
+            node = attrs["strata.onnx_node"].data if "strata.onnx_node" in attrs else ""
+            extra = status.views(checks, attrs["strata.onnx_op"].data, node)
+            func.CallOp(name, [*args, *extra], [])
 
     for op in list(body.ops):
         if isinstance(op, (ConstantOp, func.ReturnOp)):
@@ -233,8 +250,8 @@ def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, 
         operands = _operand_values(op)
         lowering = table[op.name]
 
-        def build(kbuf, op=op, lowering=lowering):
-            lowering(KernelContext(op, kbuf, weights))
+        def build(kbuf, checks, op=op, lowering=lowering):
+            lowering(KernelContext(op, kbuf, weights, checks))
 
         attrs = {"strata.onnx_node": StringAttr(node_name(op)), "strata.onnx_op": StringAttr(op.name.removeprefix("onnx."))}
         # Ops that stand for several graph ops (kernel groups) name them themselves.
@@ -249,7 +266,7 @@ def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, 
         index += 1
 
     for value, arg in pending_copies:
-        def build(kbuf, value=value, arg=arg):
+        def build(kbuf, checks, value=value, arg=arg):
             copy_kernel_body(kbuf[value], kbuf[arg])
 
         emit_kernel(f"k{index}_copy_output", [value, arg], [buffer[value], arg], build, {"strata.onnx_op": StringAttr("Identity")})
@@ -260,13 +277,20 @@ def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, 
             memref.DeallocOp.get(a)
         func.ReturnOp()
 
-    main = func.FuncOp("main", (arg_types, []), Region(entry))
-    main.attributes["strata.entry"] = UnitAttr()
-    main.attributes["strata.args"] = ArrayAttr(
+    kinds = (
         [StringAttr(f"input:{n}") for n in input_names]
         + [StringAttr(f"output:{n}") for n in output_names]
         + [StringAttr(f"weight:{h}") for h in handles]
     )
+    status_arg = status.finish()
+    if status_arg is not None:
+        arg_types.append(status_arg[0])
+        kinds.append(StringAttr(status_arg[1]))
+    main = func.FuncOp("main", (arg_types, []), Region(entry))
+    main.attributes["strata.entry"] = UnitAttr()
+    main.attributes["strata.args"] = ArrayAttr(kinds)
+    if status_arg is not None:
+        main.attributes[SITES_ATTR] = status_arg[2]
     module.body.block.erase_op(graph)
     module.body.block.add_ops([*kernels, main])
 

@@ -460,6 +460,10 @@ def sink_source_calls(entry: func.FuncOp) -> int:
     kinds = [a.data for a in entry.attributes["strata.args"].data] if "strata.args" in entry.attributes else []
     outputs = {arg for arg, kind in zip(block.args, kinds) if kind.startswith("output:")}
     read_only = {arg for arg, kind in zip(block.args, kinds) if kind.startswith(("input:", "weight:"))}
+    # A run-time check's status words (views of the "status:" argument) are no
+    # intermediate: every call may write them, in any order.
+    status = {arg for arg, kind in zip(block.args, kinds) if kind.startswith("status:")}
+    read_only |= {op.result for op in block.ops if isinstance(op, memref.ViewOp) and op.source in status}
     position = {op: i for i, op in enumerate(block.ops)}
 
     def users(v: SSAValue) -> list[Operation]:

@@ -9,6 +9,11 @@ time by `lowering/plan_memory.py`): it is allocated once per CompiledModel, 64-b
 aligned, and reused by every call; the machine code allocates nothing. Calls on one
 model are serialized by a lock because they share the pointer array and the arena.
 
+Kernels that check values at run time (indices) report failures in a status buffer
+(entry argument kind "status:BYTES"; layout in `lowering/runtime_checks.py`): word 0 is
+read once per call, and when it is set the call raises OutOfRangeError with the message
+of the first failed check site (`status_sites`: (op, node, message) per site).
+
 A model compiled with num_threads > 1 splits its large loops over its own pool of
 worker threads (runtime/thread_pool.py starts them on the first call). ctypes
 releases the GIL for the whole call, so other Python threads run meanwhile.
@@ -24,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler.errors import OutOfRangeError
 from compiler.weights import WeightTable
 from runtime.thread_pool import ModelThreads
 
@@ -60,6 +66,7 @@ class CompiledModel:
         stats: dict[str, Any],
         num_threads: int = 1,
         profiled_entry: Callable[[], Any] | None = None,
+        status_sites: Sequence[tuple[str, str, str]] = (),
     ):
         self._jit = jit  # keeps the machine code alive
         self._threads = ModelThreads(jit, num_threads)
@@ -73,6 +80,8 @@ class CompiledModel:
         in_index = {s.name: i for i, s in enumerate(self.inputs)}
         self._weights: list[np.ndarray] = []  # keeps weight buffers alive
         self._arena: np.ndarray | None = None
+        self._status: np.ndarray | None = None  # int64 words written by run-time checks
+        self._status_sites = list(status_sites)
         # The pointer array and the arena are per model: calls are serialized.
         self._lock = threading.Lock()
         # Builds the profiled entry (runtime/profiler.py) on the first profile() call.
@@ -99,6 +108,9 @@ class CompiledModel:
                     raise ValueError("the entry takes two arenas")
                 self._arena = aligned_bytes(int(name))
                 self._argv[slot] = self._arena.ctypes.data
+            elif role == "status":
+                self._status = aligned_bytes(int(name)).view(np.int64)
+                self._argv[slot] = self._status.ctypes.data
             else:
                 raise ValueError(f"unknown entry argument kind '{kind}'")
 
@@ -159,7 +171,22 @@ class CompiledModel:
             for slot, b in zip(self._in_slot + self._out_slot, buffers):
                 argv[slot] = b.ctypes.data
             self._fn(argv)
+            if self._status is not None and self._status[0]:
+                self._raise_status()
         return outs
+
+    def _raise_status(self) -> None:
+        """The first failed check site (word 1 + 2s set, its value at 2 + 2s) as an
+        OutOfRangeError; clears the buffer for the next call."""
+        words = self._status.copy()
+        self._status[:] = 0
+        failed = [s for s in range(len(self._status_sites)) if words[1 + 2 * s]]
+        if not failed:
+            raise OutOfRangeError("?", "?", 0, "a run-time check failed at an unknown site")
+        op, node, message = self._status_sites[failed[0]]
+        value = int(words[2 + 2 * failed[0]])
+        more = f" ({len(failed) - 1} more check(s) failed)" if len(failed) > 1 else ""
+        raise OutOfRangeError(op, node, value, f"{op} node '{node}': {message.replace('{value}', str(value))}{more}")
 
     def profile(self, feeds: Mapping[str, Any], runs: int = 10) -> Any:
         """Times every kernel call over `runs` runs on `feeds` (runtime/profiler.py): a

@@ -112,3 +112,41 @@ def op_counts(module, constants: bool = True) -> Counter:
     return Counter(
         op.name.removeprefix("onnx.") for op in graph_ops(module) if constants or op.name != "onnx.Constant"
     )
+
+
+def _feeds_for(model: onnx.ModelProto, seed: int = 0) -> dict[str, np.ndarray]:
+    """Seeded inputs for a statically shaped model: normal floats, zero integers (valid
+    indices for any Gather), False booleans."""
+    rng = np.random.default_rng(seed)
+    inits = {t.name for t in model.graph.initializer}
+    feeds = {}
+    for vi in model.graph.input:
+        if vi.name in inits:
+            continue
+        tt = vi.type.tensor_type
+        dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type)
+        shape = [d.dim_value for d in tt.shape.dim]
+        feeds[vi.name] = rng.standard_normal(shape).astype(dtype) if dtype.kind == "f" else np.zeros(shape, dtype)
+    return feeds
+
+
+def checked_optimize(model, level="all", input_shapes=None, feeds=None, rtol=1e-4, atol=1e-4) -> onnx.ModelProto:
+    """compiler.optimize(model, level, input_shapes), its output checked as every test
+    checks one: onnx.checker.check_model(full_check=True), loaded and run by onnxruntime,
+    and its outputs (on `feeds`, or seeded inputs) equal to the original model's there."""
+    from compiler.onnx_import import load_model
+
+    optimized = compiler.optimize(model, level, input_shapes=input_shapes)
+    onnx.checker.check_model(optimized, full_check=True)
+    model = load_model(model)  # a path or bytes too
+    feeds = _feeds_for(optimized) if feeds is None else feeds
+    expected = run_ort(model, feeds)
+    got = run_ort(optimized, feeds)
+    assert len(got) == len(expected)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert g.shape == e.shape and g.dtype == e.dtype, f"output {i}: {g.dtype}{g.shape} vs {e.dtype}{e.shape}"
+        if e.dtype.kind in "fc":
+            np.testing.assert_allclose(g, e, rtol=rtol, atol=atol, err_msg=f"output {i}")
+        else:
+            np.testing.assert_array_equal(g, e, err_msg=f"output {i}")
+    return optimized

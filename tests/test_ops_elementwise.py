@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from onnx import helper, numpy_helper
 
 from dialects.onnx import ONNX_OPS
 from tests.ort_check import assert_matches_ort, single_node_model
@@ -125,7 +126,7 @@ def test_mod_int_signs():
 
 
 @pytest.mark.parametrize("shapes", BCAST[:2], ids=str)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_mod_float_fmod(shapes, dtype):
     sa, sb = shapes
     a = randf(sa, -10, 10, dtype)
@@ -490,6 +491,41 @@ def test_dropout_training_mode_rejected():
     )
     with pytest.raises(StrataError, match="inference"):
         compiler.compile(model)
+
+
+_MOD_A = [5.3, -5.3, 5.3, -5.3, 4.0, -4.0, 4.0, -4.0, 0.0, -0.0, 1.0, -1.0, np.inf, 1.0, 3.0, 1e-30, 7.0, -2.5, 2.5]
+_MOD_B = [2.0, 2.0, -2.0, -2.0, 2.0, 2.0, -2.0, -2.0, 3.0, -3.0, np.inf, np.inf, 2.0, 0.0, np.nan, -5.0, -np.inf, 0.75, -0.75]
+
+
+@pytest.mark.parametrize("opt_level", [0, 3])
+@pytest.mark.parametrize("fmod", [0, 1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_mod_float_mixed_signs(dtype, fmod, opt_level):
+    """Float Mod with mixed signs, zeros, infinities and NaN, exactly as onnxruntime
+    (bit for bit, the sign of zero too): fmod=1 is C fmod (the dividend's sign), fmod=0
+    the floor remainder (the divisor's sign, np.mod; floats allow it from opset 28).
+    At -O3 the Mod is fused with the Mul after it."""
+    import compiler
+    from tests.ort_check import run_ort
+
+    a = np.array(_MOD_A * 2, dtype=dtype)
+    b = np.array(_MOD_B + [-v for v in _MOD_B], dtype=dtype)
+    node_mod = helper.make_node("Mod", ["a", "b"], ["m"], name="mod", fmod=fmod)
+    node_mul = helper.make_node("Mul", ["m", "one"], ["c"], name="times_one")
+    graph = helper.make_graph(
+        [node_mod, node_mul], "mod_signs",
+        [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), [a.size]) for n in "ab"],
+        [helper.make_tensor_value_info("c", helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), [a.size])],
+        [numpy_helper.from_array(np.array(1.0, dtype), "one")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 28)])
+    model.ir_version = 11
+    feeds = {"a": a, "b": b}
+    with np.errstate(invalid="ignore"):
+        (want,) = run_ort(model, feeds)
+    (got,) = compiler.compile(model, opt_level=opt_level).run(feeds)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
 def test_int_div_mod_by_zero_does_not_trap():

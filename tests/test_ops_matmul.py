@@ -212,7 +212,9 @@ def test_gemm_tiled_sizes_f64():
 def _fused(op_type: str, model, feeds) -> None:
     """-O2 turns the graph into one strata fused op, whose kernel applies the epilogue
     in the tiled kernel's final store; compared with onnxruntime on the original."""
-    optimized = compiler.optimize(model, level="extended")
+    from tests.ort_check import checked_optimize
+
+    optimized = checked_optimize(model, level="extended", feeds=feeds)
     assert [(n.domain, n.op_type) for n in optimized.graph.node] == [("strata", op_type)]
     assert_matches_ort(model, feeds, opt_level=2)
 

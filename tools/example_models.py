@@ -1,8 +1,10 @@
 """Small example models built with onnx.helper and seeded random weights: an MLP, a
-small CNN (Conv/BN/Relu/MaxPool/Gemm) and a transformer block (MatMul/Softmax/LayerNorm/
-Erf GELU). Tests, benchmarks and `tools/run_example.py` use them.
+small CNN (Conv/BN/Relu/MaxPool/Gemm) and transformer blocks (MatMul/Softmax/LayerNorm/
+Erf GELU) in EXAMPLES; models with a Gather in INDEXED_EXAMPLES: a GPT-style decoder on
+token ids, a ViT-style classifier and a BERT-style pooler (both take a token with a
+scalar index). Tests, benchmarks and `tools/run_example.py` use them.
 
-    python -m tools.example_models OUTDIR     # writes mlp.onnx, small_cnn.onnx, transformer_block.onnx
+    python -m tools.example_models OUTDIR     # writes one .onnx per model
 """
 
 from __future__ import annotations
@@ -152,7 +154,13 @@ def transformer_block(seq: int = 16, d_model: int = 64, heads: int = 4, d_ff: in
 
 
 def example_inputs(name: str, seed: int = 0) -> dict[str, np.ndarray]:
+    """Seeded inputs for example `name` (EXAMPLES or INDEXED_EXAMPLES): normal floats,
+    or token ids below the model's vocabulary."""
     rng = np.random.default_rng(seed)
+    if name in INDEXED_EXAMPLES:
+        _, shapes, vocab = INDEXED_EXAMPLES[name]
+        return {k: rng.integers(0, vocab, v).astype(np.int64) if k == "input_ids" else rng.standard_normal(v).astype(np.float32)
+                for k, v in shapes.items()}
     _, shapes = EXAMPLES[name]
     return {k: rng.standard_normal(v).astype(np.float32) for k, v in shapes.items()}
 
@@ -160,7 +168,7 @@ def example_inputs(name: str, seed: int = 0) -> dict[str, np.ndarray]:
 def main(argv: list[str]) -> int:
     out = argv[0] if argv else "."
     os.makedirs(out, exist_ok=True)
-    for name, (build, _) in EXAMPLES.items():
+    for name, (build, *_) in {**EXAMPLES, **INDEXED_EXAMPLES}.items():
         path = os.path.join(out, f"{name}.onnx")
         onnx.save(build(), path)
         print(path)
@@ -264,11 +272,146 @@ def torch_style_transformer(seq: int = 16, d_model: int = 64, heads: int = 4, d_
     )
 
 
+def gpt_style(vocab: int = 1000, seq: int = 32, d_model: int = 64, heads: int = 4, layers: int = 2, d_ff: int = 256) -> onnx.ModelProto:
+    """A GPT-style decoder on token ids (int64 `input_ids[batch, seq]`): token embedding
+    Gather(wte, input_ids) plus position embedding Gather(wpe, positions), `layers`
+    pre-LayerNorm blocks (causal multi-head attention, erf-GELU MLP, residuals), a final
+    LayerNorm and an LM head tied to wte (MatMul with wte transposed) -> logits
+    [batch, seq, vocab]. Its Gather reads rows chosen by the caller's token ids."""
+    g = _Graph(4)
+    dh = d_model // heads
+    wte = g.weight("wte", (vocab, d_model), scale=0.1)
+    wpe = g.weight("wpe", (seq, d_model), scale=0.1)
+    positions = g.const("positions", np.arange(seq, dtype=np.int64))
+    shape_heads = g.const("shape_heads", np.array([0, seq, heads, dh], dtype=np.int64))
+    shape_model = g.const("shape_model", np.array([0, seq, d_model], dtype=np.int64))
+    mask = g.const("causal_mask", np.triu(np.full((seq, seq), -1e9, dtype=np.float32), k=1))
+    (tok,) = g.node("Gather", [wte, "input_ids"], name="embed_tokens", axis=0)
+    (pos,) = g.node("Gather", [wpe, positions], name="embed_positions", axis=0)
+    (h,) = g.node("Add", [tok, pos], name="embed")
+
+    def proj(inp: str, name: str, din: int, dout: int) -> str:
+        (y,) = g.node("MatMul", [inp, g.weight(f"{name}.w", (din, dout), scale=din ** -0.5)], name=f"{name}.matmul")
+        (y,) = g.node("Add", [y, g.weight(f"{name}.b", (dout,), scale=0.02)], name=f"{name}.bias")
+        return y
+
+    def layer_norm(inp: str, name: str) -> str:
+        gamma, beta = g.weight(f"{name}.gamma", (d_model,), positive=True), g.weight(f"{name}.beta", (d_model,))
+        (y,) = g.node("LayerNormalization", [inp, gamma, beta], name=name, axis=-1, epsilon=1e-5)
+        return y
+
+    def split_heads(inp: str, name: str) -> str:
+        (y,) = g.node("Reshape", [inp, shape_heads], name=f"{name}.reshape")
+        (y,) = g.node("Transpose", [y], name=f"{name}.transpose", perm=[0, 2, 1, 3])
+        return y
+
+    for n in range(layers):
+        p = f"h{n}"
+        x = layer_norm(h, f"{p}.ln1")
+        q, k, v = (split_heads(proj(x, f"{p}.{w}", d_model, d_model), f"{p}.{w}") for w in "qkv")
+        (kt,) = g.node("Transpose", [k], name=f"{p}.k.transpose_t", perm=[0, 1, 3, 2])
+        (s,) = g.node("MatMul", [q, kt], name=f"{p}.scores")
+        (s,) = g.node("Div", [s, g.const(f"{p}.sqrt_dh", np.array(np.sqrt(dh), dtype=np.float32))], name=f"{p}.scale")
+        (s,) = g.node("Add", [s, mask], name=f"{p}.mask")
+        (a,) = g.node("Softmax", [s], name=f"{p}.softmax", axis=-1)
+        (a,) = g.node("MatMul", [a, v], name=f"{p}.context")
+        (a,) = g.node("Transpose", [a], name=f"{p}.merge.transpose", perm=[0, 2, 1, 3])
+        (a,) = g.node("Reshape", [a, shape_model], name=f"{p}.merge.reshape")
+        (h,) = g.node("Add", [h, proj(a, f"{p}.out", d_model, d_model)], name=f"{p}.residual1")
+        f = proj(layer_norm(h, f"{p}.ln2"), f"{p}.ff1", d_model, d_ff)
+        (t,) = g.node("Div", [f, g.const(f"{p}.sqrt2", np.array(np.sqrt(2.0), dtype=np.float32))], name=f"{p}.gelu.div")
+        (t,) = g.node("Erf", [t], name=f"{p}.gelu.erf")
+        (t,) = g.node("Add", [t, g.const(f"{p}.one", np.array(1.0, dtype=np.float32))], name=f"{p}.gelu.add")
+        (t,) = g.node("Mul", [f, t], name=f"{p}.gelu.mul")
+        (t,) = g.node("Mul", [t, g.const(f"{p}.half", np.array(0.5, dtype=np.float32))], name=f"{p}.gelu.half")
+        (h,) = g.node("Add", [h, proj(t, f"{p}.ff2", d_ff, d_model)], name=f"{p}.residual2")
+    (wte_t,) = g.node("Transpose", [wte], name="lm_head.transpose", perm=[1, 0])
+    (logits,) = g.node("MatMul", [layer_norm(h, "ln_f"), wte_t], name="lm_head")
+    return g.model(
+        "gpt_style",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", seq])],
+        [helper.make_tensor_value_info(logits, TensorProto.FLOAT, ["batch", seq, vocab])],
+    )
+
+
+def vit_style(size: int = 16, patch: int = 8, d_model: int = 32, d_ff: int = 64, classes: int = 10) -> onnx.ModelProto:
+    """A ViT-style classifier as torch exports it: Conv patch embedding, flatten to
+    tokens, a CLS token expanded to the batch (Shape/Gather/Concat/Expand) and
+    concatenated in front, position embedding, one pre-LayerNorm MLP block, then the CLS
+    token taken with a Gather of a scalar (rank-0) index, LayerNorm and a Gemm head."""
+    g = _Graph(5)
+    tokens = (size // patch) ** 2
+    (p,) = g.node("Conv", ["image", g.weight("patch.w", (d_model, 3, patch, patch), scale=0.1), g.weight("patch.b", (d_model,))],
+                  name="patch_embed", kernel_shape=[patch, patch], strides=[patch, patch])
+    (p,) = g.node("Reshape", [p, g.const("flat_shape", np.array([0, d_model, tokens], dtype=np.int64))], name="patch_flatten")
+    (p,) = g.node("Transpose", [p], name="patch_tokens", perm=[0, 2, 1])
+    (shape,) = g.node("Shape", ["image"], name="image_shape")
+    (batch,) = g.node("Gather", [shape, g.const("zero", np.array(0, dtype=np.int64))], name="batch_size", axis=0)
+    (batch,) = g.node("Unsqueeze", [batch, g.const("axis0", np.array([0], dtype=np.int64))], name="batch_1d")
+    (cls_shape,) = g.node("Concat", [batch, g.const("one_d", np.array([1, d_model], dtype=np.int64))], name="cls_shape", axis=0)
+    (cls,) = g.node("Expand", [g.weight("cls_token", (1, 1, d_model)), cls_shape], name="cls_expand")
+    (h,) = g.node("Concat", [cls, p], name="with_cls", axis=1)
+    (h,) = g.node("Add", [h, g.weight("pos_embed", (1, tokens + 1, d_model))], name="pos_add")
+
+    def layer_norm(inp: str, name: str) -> str:
+        gamma, beta = g.weight(f"{name}.gamma", (d_model,), positive=True), g.weight(f"{name}.beta", (d_model,))
+        (y,) = g.node("LayerNormalization", [inp, gamma, beta], name=name, axis=-1, epsilon=1e-6)
+        return y
+
+    (f,) = g.node("MatMul", [layer_norm(h, "ln1"), g.weight("fc1.w", (d_model, d_ff), scale=d_model ** -0.5)], name="fc1")
+    (f,) = g.node("Relu", [f], name="fc1.relu")
+    (f,) = g.node("MatMul", [f, g.weight("fc2.w", (d_ff, d_model), scale=d_ff ** -0.5)], name="fc2")
+    (h,) = g.node("Add", [h, f], name="residual")
+    (c,) = g.node("Gather", [h, g.const("cls_index", np.array(0, dtype=np.int64))], name="take_cls", axis=1)
+    g.node("Gemm", [layer_norm(c, "ln_head"), g.weight("head.w", (classes, d_model)), g.weight("head.b", (classes,))],
+           name="head", transB=1)
+    return g.model(
+        "vit_style",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, size, size])],
+        [helper.make_tensor_value_info("head", TensorProto.FLOAT, ["N", classes])],
+    )
+
+
+def bert_pooler_style(vocab: int = 100, seq: int = 8, d_model: int = 32, classes: int = 3) -> onnx.ModelProto:
+    """A BERT-style sequence classifier on token ids: word + position embeddings
+    (Gather), LayerNorm, a feed-forward block, then BERT's pooler: the first token taken
+    with a Gather of a scalar (rank-0) index, Gemm and Tanh, and a Gemm classifier."""
+    g = _Graph(6)
+    (h,) = g.node("Gather", [g.weight("word_embeddings", (vocab, d_model), scale=0.1), "input_ids"], name="embed_words", axis=0)
+    (h,) = g.node("Add", [h, g.weight("position_embeddings", (seq, d_model), scale=0.1)], name="embed_positions")
+    (h,) = g.node("LayerNormalization", [h, g.weight("ln.gamma", (d_model,), positive=True), g.weight("ln.beta", (d_model,))],
+                  name="embed_ln", axis=-1, epsilon=1e-12)
+    (f,) = g.node("MatMul", [h, g.weight("ff.w", (d_model, d_model), scale=d_model ** -0.5)], name="ff")
+    (f,) = g.node("Add", [f, g.weight("ff.b", (d_model,), scale=0.02)], name="ff.bias")
+    (f,) = g.node("Tanh", [f], name="ff.act")
+    (h,) = g.node("Add", [h, f], name="residual")
+    (first,) = g.node("Gather", [h, g.const("first_token", np.array(0, dtype=np.int64))], name="pooler.take_first", axis=1)
+    (pooled,) = g.node("Gemm", [first, g.weight("pooler.w", (d_model, d_model), scale=d_model ** -0.5), g.weight("pooler.b", (d_model,))],
+                       name="pooler.dense", transB=1)
+    (pooled,) = g.node("Tanh", [pooled], name="pooler.act")
+    g.node("Gemm", [pooled, g.weight("classifier.w", (classes, d_model)), g.weight("classifier.b", (classes,))],
+           name="classifier", transB=1)
+    return g.model(
+        "bert_pooler_style",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", seq])],
+        [helper.make_tensor_value_info("classifier", TensorProto.FLOAT, ["batch", classes])],
+    )
+
+
 EXAMPLES = {
     "mlp": (mlp, {"x": [4, 64]}),
     "small_cnn": (small_cnn, {"image": [2, 3, 16, 16]}),
     "transformer_block": (transformer_block, {"tokens": [2, 16, 64]}),
     "torch_style_transformer": (torch_style_transformer, {"tokens": [2, 16, 64]}),
+}
+
+# Models with a Gather (token ids, or a scalar index): (builder, input shapes, the
+# bound of token ids, or 0 for none). Kept apart from EXAMPLES because the GPU path
+# does not lower Gather yet.
+INDEXED_EXAMPLES = {
+    "gpt_style": (gpt_style, {"input_ids": [2, 32]}, 1000),
+    "vit_style": (vit_style, {"image": [2, 3, 16, 16]}, 0),
+    "bert_pooler_style": (bert_pooler_style, {"input_ids": [2, 8]}, 100),
 }
 
 

@@ -6,16 +6,19 @@ loop indices, Concat and Split run one loop nest per input/output at a running o
 along the axis (sizes come from the static types, so Split never reads `split`), Slice
 reads `data[start + i * step]` with per-axis start/step computed from its constant
 operands with ONNX's clamping rules, Expand broadcasts, Tile reads `input[i mod d]`.
-Gather loads its runtime indices, wraps negative ones (ONNX) and clamps any index that
-is still out of range into [0, dim - 1] (ONNX leaves that undefined, onnxruntime
-raises; here it must never read out of bounds), and so do GatherElements, GatherND,
-ScatterElements and ScatterND (`wrap_index`). The scatters copy data to the output and
+Gather loads its runtime indices and wraps negative ones (ONNX); an index still out of
+range is never used: the access is skipped and the call raises OutOfRangeError naming
+the node, the index and the axis size (`checked_index` and `kc.guard`, see
+lowering/runtime_checks.py), as onnxruntime refuses such indices; so do GatherElements,
+GatherND, ScatterElements and ScatterND. Gather checks each index once and copies the
+slice behind it in an inner loop nest. The scatters copy data to the output and
 then, in row-major order of `indices`, store or combine (reduction add/mul/max/min) each
 update at its indexed position, so with duplicate indices the last update wins (as in
-onnxruntime). GatherND/ScatterND load an index tuple once per tuple and copy the slice
-behind it in an inner loop nest. OneHot compares each output position along `axis` with
-its wrapped index (an index outside [-depth, depth) matches nothing: all off_value);
-depth is the static result dim, values are read at run time. Trilu keeps x where
+onnxruntime). GatherND/ScatterND load and check an index tuple once per tuple and copy
+the slice behind it in an inner loop nest. OneHot compares each output position along
+`axis` with its wrapped index (an index outside [-depth, depth) matches nothing: all
+off_value, as ONNX says); depth is the static result dim, a depth operand that is not a
+constant is checked against it at run time, values are read at run time. Trilu keeps x where
 j - i >= k (upper) or <= k (lower) with k read at run time, EyeLike writes 1 where
 j - i == k. DepthToSpace and SpaceToDepth are one permutation loop nest over (n, c, h,
 block row, w, block column) of the smaller-spatial side (`space_depth_copy`). Shape and Size store their static
@@ -26,6 +29,7 @@ computes `start + i * delta` from its runtime scalars over the static output len
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, nullcontext
 
 import numpy as np
 from xdsl.dialects import arith
@@ -37,6 +41,7 @@ from dialects.onnx.base import int_attr_value, str_attr_value
 from lowering import scalar
 from lowering.loop_builder import broadcast_indices, idx, load, loop_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering, copy_kernel_body
+from lowering.runtime_checks import Check
 
 
 # ---- index arithmetic ---------------------------------------------------------------
@@ -105,14 +110,16 @@ def clamp_index(v: SSAValue, lo: int, hi: int) -> SSAValue:
     return arith.MinSIOp(arith.MaxSIOp(v, idx(lo)).result, idx(hi)).result
 
 
-def wrap_index(value: SSAValue, dim: int) -> SSAValue:
-    """A runtime i32/i64 index into a dim of size `dim` > 0 as an `index`: negative ones
-    wrap (ONNX), and one still out of range is clamped into [0, dim - 1] (ONNX leaves it
-    undefined, onnxruntime raises; machine code must never access out of bounds)."""
-    i = scalar.to_index(value)
-    neg = arith.CmpiOp(i, idx(0), "slt").result
-    i = arith.SelectOp(neg, arith.AddiOp(i, idx(dim)).result, i).result
-    return clamp_index(i, 0, dim - 1)
+def checked_index(value: SSAValue, dim: int, axis: int) -> tuple[SSAValue, Check]:
+    """A runtime i32/i64 index into axis `axis` of size `dim` as an `index`, negative ones
+    wrapped (ONNX), and the Check that it then lies in [0, dim): use it only under
+    `kc.guard([check])`."""
+    raw = scalar.to_index(value)
+    neg = arith.CmpiOp(raw, idx(0), "slt").result
+    i = arith.SelectOp(neg, arith.AddiOp(raw, idx(dim)).result, raw).result
+    ok = arith.CmpiOp(i, idx(dim), "ult").result  # a negative i is a huge unsigned one
+    valid = f"from {-dim} to {dim - 1}" if dim else "none: the axis is empty"
+    return i, Check(ok, value, f"index {{value}} is out of range for axis {axis} of size {dim} (valid: {valid})")
 
 
 # ---- reshaping ----------------------------------------------------------------------
@@ -240,22 +247,17 @@ def lower_slice(kc: KernelContext) -> None:
 
 
 def lower_gather(kc: KernelContext) -> None:
-    """output[a, j, b] = data[a, wrap(indices[j]), b]; negative indices wrap (ONNX) and
-    an index still out of range is clamped into [0, dim - 1] (never read out of bounds)."""
+    """output[a, j, b] = data[a, indices[j], b]: each index is wrapped and checked once,
+    then the slice b behind it is copied (an index out of range copies nothing and
+    makes the call raise)."""
     axis = kc.op.normalized_axis()
     sd, si = kc.shape("data"), kc.shape("indices")
     data, indices, out = kc.input("data"), kc.input("indices"), kc.output("output")
-    out_shape = kc.shape("output")
-    dim = sd[axis]
-    elem = out.type.element_type
-    with loop_nest(out_shape) as ivs:
-        if dim == 0:  # nothing can be read: ONNX would fail, write zeros
-            store(scalar.const(0, elem), out, ivs)
-            return
-        j = ivs[axis : axis + len(si)]
-        i = wrap_index(load(indices, j), dim)
-        src = [*ivs[:axis], i, *ivs[axis + len(si) :]]
-        store(load(data, src), out, ivs)
+    with loop_nest([*sd[:axis], *si]) as outer:
+        i, check = checked_index(load(indices, outer[axis:]), sd[axis], axis)
+        with kc.guard([check]):
+            with loop_nest(sd[axis + 1 :]) as inner:
+                store(load(data, [*outer[:axis], i, *inner]), out, [*outer, *inner])
 
 
 def _check_index_shape(kc: KernelContext, axis: int) -> None:
@@ -266,18 +268,17 @@ def _check_index_shape(kc: KernelContext, axis: int) -> None:
 
 
 def lower_gather_elements(kc: KernelContext) -> None:
-    """output[i] = data[i with i[axis] = wrap(indices[i])]."""
+    """output[i] = data[i with i[axis] = indices[i]] (wrapped, checked)."""
     axis = kc.op.normalized_axis()
     _check_index_shape(kc, axis)
     data, indices, out = kc.input("data"), kc.input("indices"), kc.output("output")
     dim = kc.shape("data")[axis]
     with loop_nest(kc.shape("indices")) as ivs:
-        if dim == 0:  # nothing can be read: ONNX would fail, write zeros
-            store(scalar.const(0, out.type.element_type), out, ivs)
-            return
-        src = list(ivs)
-        src[axis] = wrap_index(load(indices, ivs), dim)
-        store(load(data, src), out, ivs)
+        i, check = checked_index(load(indices, ivs), dim, axis)
+        with kc.guard([check]):
+            src = list(ivs)
+            src[axis] = i
+            store(load(data, src), out, ivs)
 
 
 def scatter_combine(kc: KernelContext) -> Callable[[SSAValue, SSAValue], SSAValue] | None:
@@ -299,24 +300,31 @@ def _scatter_store(combine, update: SSAValue, out: SSAValue, at: Sequence[SSAVal
 
 
 def lower_scatter_elements(kc: KernelContext) -> None:
-    """output = data; output[i with i[axis] = wrap(indices[i])] (op)= updates[i]."""
+    """output = data; output[i with i[axis] = indices[i]] (op)= updates[i] (wrapped,
+    checked)."""
     axis = kc.op.normalized_axis()
     _check_index_shape(kc, axis)
     data, indices, updates, out = kc.input("data"), kc.input("indices"), kc.input("updates"), kc.output("output")
     copy_kernel_body(data, out)
     dim = kc.shape("data")[axis]
-    if dim == 0:
-        return
     combine = scatter_combine(kc)
     with loop_nest(kc.shape("indices")) as ivs:
-        dst = list(ivs)
-        dst[axis] = wrap_index(load(indices, ivs), dim)
-        _scatter_store(combine, load(updates, ivs), out, dst)
+        i, check = checked_index(load(indices, ivs), dim, axis)
+        with kc.guard([check]):
+            dst = list(ivs)
+            dst[axis] = i
+            _scatter_store(combine, load(updates, ivs), out, dst)
 
 
-def _index_tuple(indices: SSAValue, at: Sequence[SSAValue], dims: Sequence[int]) -> list[SSAValue]:
-    """The wrapped, clamped index tuple indices[at, :] into dims `dims`."""
-    return [wrap_index(load(indices, [*at, j]), d) for j, d in enumerate(dims)]
+def _index_tuple(indices: SSAValue, at: Sequence[SSAValue], dims: Sequence[int], first_axis: int) -> tuple[list[SSAValue], list[Check]]:
+    """The wrapped index tuple indices[at, :] into data axes first_axis.. of sizes
+    `dims`, and one Check per component."""
+    coords, checks = [], []
+    for j, d in enumerate(dims):
+        i, check = checked_index(load(indices, [*at, j]), d, first_axis + j)
+        coords.append(i)
+        checks.append(check)
+    return coords, checks
 
 
 def lower_gather_nd(kc: KernelContext) -> None:
@@ -325,15 +333,11 @@ def lower_gather_nd(kc: KernelContext) -> None:
     sd, si = kc.shape("data"), kc.shape("indices")
     q = si[-1]
     data, indices, out = kc.input("data"), kc.input("indices"), kc.output("output")
-    tuple_dims = sd[b : b + q]
-    if 0 in tuple_dims:  # nothing can be read: ONNX would fail, write zeros
-        with loop_nest(kc.shape("output")) as ivs:
-            store(scalar.const(0, out.type.element_type), out, ivs)
-        return
     with loop_nest(si[:-1]) as jv:
-        coords = _index_tuple(indices, jv, tuple_dims)
-        with loop_nest(sd[b + q :]) as rv:
-            store(load(data, [*jv[:b], *coords, *rv]), out, [*jv, *rv])
+        coords, checks = _index_tuple(indices, jv, sd[b : b + q], b)
+        with kc.guard(checks) if checks else nullcontext():
+            with loop_nest(sd[b + q :]) as rv:
+                store(load(data, [*jv[:b], *coords, *rv]), out, [*jv, *rv])
 
 
 def lower_scatter_nd(kc: KernelContext) -> None:
@@ -342,13 +346,12 @@ def lower_scatter_nd(kc: KernelContext) -> None:
     q = si[-1]
     data, indices, updates, out = kc.input("data"), kc.input("indices"), kc.input("updates"), kc.output("output")
     copy_kernel_body(data, out)
-    if 0 in sd[:q]:
-        return
     combine = scatter_combine(kc)
     with loop_nest(si[:-1]) as jv:
-        coords = _index_tuple(indices, jv, sd[:q])
-        with loop_nest(sd[q:]) as rv:
-            _scatter_store(combine, load(updates, [*jv, *rv]), out, [*coords, *rv])
+        coords, checks = _index_tuple(indices, jv, sd[:q], 0)
+        with kc.guard(checks) if checks else nullcontext():
+            with loop_nest(sd[q:]) as rv:
+                _scatter_store(combine, load(updates, [*jv, *rv]), out, [*coords, *rv])
 
 
 def lower_one_hot(kc: KernelContext) -> None:
@@ -359,14 +362,19 @@ def lower_one_hot(kc: KernelContext) -> None:
     if given is not None and int(np.asarray(given).reshape(-1)[0]) != depth:
         raise kc.fail(f"depth {np.asarray(given).reshape(-1)[0]} differs from the result dim {depth}")
     indices, values, out = kc.input("indices"), kc.input("values"), kc.output("output")
-    off, on = load(values, [0]), load(values, [1])
-    with loop_nest(kc.shape("indices")) as ivs:
-        i = scalar.to_index(scalar.convert(load(indices, ivs), i64, src_unsigned=kc.unsigned("indices")))
-        neg = arith.CmpiOp(i, idx(0), "slt").result
-        i = arith.SelectOp(neg, arith.AddiOp(i, idx(depth)).result, i).result
-        with loop_nest([depth]) as (d,):
-            hit = arith.CmpiOp(d, i, "eq").result
-            store(scalar.select(hit, on, off), out, [*ivs[:axis], d, *ivs[axis:]])
+    with ExitStack() as stack:
+        if given is None:  # a depth read at run time must be the one the shapes were built for
+            fed = scalar.convert(_load_scalar(kc, "depth"), i64, src_unsigned=kc.unsigned("depth"))
+            same = arith.CmpiOp(fed, scalar.const(depth, i64), "eq").result
+            stack.enter_context(kc.guard([Check(same, fed, f"depth {{value}} differs from the depth {depth} the model was compiled for")]))
+        off, on = load(values, [0]), load(values, [1])
+        with loop_nest(kc.shape("indices")) as ivs:
+            i = scalar.to_index(scalar.convert(load(indices, ivs), i64, src_unsigned=kc.unsigned("indices")))
+            neg = arith.CmpiOp(i, idx(0), "slt").result
+            i = arith.SelectOp(neg, arith.AddiOp(i, idx(depth)).result, i).result
+            with loop_nest([depth]) as (d,):
+                hit = arith.CmpiOp(d, i, "eq").result
+                store(scalar.select(hit, on, off), out, [*ivs[:axis], d, *ivs[axis:]])
 
 
 def lower_trilu(kc: KernelContext) -> None:

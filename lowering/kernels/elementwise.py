@@ -112,9 +112,22 @@ def lower_div(kc: KernelContext) -> None:
 
 
 def lower_mod(kc: KernelContext) -> None:
-    """fmod=1: C fmod / remainder with the dividend's sign; fmod=0 (integers): the
-    remainder takes the divisor's sign (Python %). x mod 0 gives 0 for integers."""
+    """fmod=1: C fmod / remainder with the dividend's sign; fmod=0: the remainder takes
+    the divisor's sign (Python %), for floats too (ONNX allows that from opset 28, and
+    onnxruntime computes it as numpy's np.mod does: a zero remainder is a zero with the
+    divisor's sign, x mod 0 is NaN). x mod 0 gives 0 for integers."""
     elementwise(kc, ["a", "b"], "c", _mod_body(kc.op))
+
+
+def _float_floor_mod(a: SSAValue, b: SSAValue) -> SSAValue:
+    """numpy's np.mod (npy_divmod) on floats: r = fmod(a, b); a nonzero r whose sign
+    differs from b's becomes r + b; a zero r becomes copysign(0, b)."""
+    r = _remf(a, b)
+    zero = _c(0.0, r)
+    signs_differ = arith.XOrIOp(scalar.compare("lt", b, zero), scalar.compare("lt", r, zero)).result
+    fix = arith.AndIOp(scalar.compare("ne", r, zero), signs_differ).result  # "ne" is true for NaN
+    adjusted = scalar.select(fix, scalar.add(r, b), r)
+    return scalar.select(scalar.compare("eq", r, zero), math.CopySignOp(zero, b).result, adjusted)
 
 
 def _mod_body(op: Operation) -> Callable[..., SSAValue]:
@@ -123,7 +136,7 @@ def _mod_body(op: Operation) -> Callable[..., SSAValue]:
 
     def body(a: SSAValue, b: SSAValue) -> SSAValue:
         if scalar.is_float(a):
-            return _remf(a, b)
+            return _remf(a, b) if fmod else _float_floor_mod(a, b)
         safe = _safe_divisor(b, unsigned)
         if unsigned:
             return arith.RemUIOp(a, safe).result

@@ -19,7 +19,8 @@ accumulate in the element type.
 CumSum needs a constant `axis` (it decides the loop structure) and carries the running
 sum along that axis, forward or backward, storing before (exclusive) or after adding.
 Hardmax folds the ArgMax reduction (first maximum) per row and writes 1 there, 0
-elsewhere. TopK takes K from the static result shape and selects per row: K passes of
+elsewhere. TopK takes K from the static result shape (a K operand that is not a
+constant is checked against it at run time) and selects per row: K passes of
 "best element not taken yet" over the row, with a `taken` flag per element in a
 memref.alloca scratch; a pass keeps the first best it meets (strict comparison while
 scanning upward), so equal values come out lower index first, as in onnxruntime, and
@@ -28,6 +29,7 @@ the output is always sorted."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +41,7 @@ from dialects.onnx.base import int_attr_value
 from lowering import scalar
 from lowering.loop_builder import idx, load, loop, loop_nest, parallel, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering, copy_kernel_body
+from lowering.runtime_checks import Check
 
 # ---- the generic reduction loop structure -------------------------------------------
 
@@ -374,11 +377,21 @@ def lower_topk(kc: KernelContext) -> None:
     if k == 0:
         return
     x, values, indices = kc.input("x"), kc.output("values"), kc.output("indices")
-    elem = values.type.element_type
     unsigned = kc.unsigned("x")
     better = "gt" if int_attr_value(kc.op.largest) else "lt"
-    true, false = scalar.const(1, i1), scalar.const(0, i1)
     taken = memref.AllocaOp.get(i1, shape=[n]).memref
+    with ExitStack() as stack:
+        if given is None:  # a K read at run time must be the one the shapes were built for
+            fed = load(kc.input("k"), [0] * len(kc.shape("k")))
+            same = arith.CmpiOp(fed, scalar.const(k, fed.type), "eq").result
+            stack.enter_context(kc.guard([Check(same, fed, f"K {{value}} differs from the K {k} the model was compiled for")]))
+        _topk_rows(x, values, indices, taken, shape, axis, n, k, better, unsigned)
+
+
+def _topk_rows(x, values, indices, taken, shape, axis, n, k, better, unsigned) -> None:
+    """The selection passes of every row (lower_topk)."""
+    elem = values.type.element_type
+    true, false = scalar.const(1, i1), scalar.const(0, i1)
     with parallel([d for i, d in enumerate(shape) if i != axis]) as ivs:
         with loop_nest([n]) as (i,):
             store(false, taken, [i])

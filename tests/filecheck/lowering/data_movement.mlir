@@ -1,7 +1,9 @@
 // Data movement ops are pure index arithmetic: Transpose loads with permuted loop
 // indices, Concat / Split copy each part with a constant offset on the axis, Slice
-// maps index i to start + i * step, Gather loads the index, wraps negatives and clamps
-// it into [0, dim - 1] so no load is out of bounds.
+// maps index i to start + i * step, Gather loads the index, wraps negatives and tests
+// it against [0, dim): only then is the slice behind it copied; otherwise the kernel
+// records the failure in its status words (atomic exchanges; only the first failure
+// stores its value) and the call raises.
 //
 // Shape-level ops on static shapes: onnx.Shape / Size store constants (the importer
 // folds them away for ONNX models; here they are written directly), Reshape copies in
@@ -98,23 +100,42 @@ func.func @main(%x: tensor<2x3x4xf32>, %idx: tensor<2xi64>) -> tensor<2x2x4xf32>
   %ga = "onnx.Gather"(%x, %idx) <{axis = 1 : i64}> : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<2x2x4xf32>
   func.return %ga : tensor<2x2x4xf32>
 }
-// CHECK-LABEL: func.func private @k0_Gather(%x: memref<2x3x4xf32>, %idx: memref<2xi64>, %ga: memref<2x2x4xf32>)
+// CHECK-LABEL: func.func private @k0_Gather(%x: memref<2x3x4xf32>, %idx: memref<2xi64>, %ga: memref<2x2x4xf32>, %status: memref<1xi64>, %check0: memref<2xi64>)
 // CHECK:         scf.for [[I:%.*]] =
 // CHECK:           scf.for [[J:%.*]] =
-// CHECK:             scf.for [[K:%.*]] =
-// CHECK-NEXT:          [[RAW:%.*]] = memref.load %idx[[[J]]] : memref<2xi64>
-// CHECK-NEXT:          [[IX:%.*]] = arith.index_cast [[RAW]] : i64 to index
-// CHECK-NEXT:          [[ZERO:%.*]] = arith.constant 0 : index
-// CHECK-NEXT:          [[NEG:%.*]] = arith.cmpi slt, [[IX]], [[ZERO]] : index
-// CHECK-NEXT:          [[DIM:%.*]] = arith.constant 3 : index
-// CHECK-NEXT:          [[WRAP:%.*]] = arith.addi [[IX]], [[DIM]] : index
-// CHECK-NEXT:          [[SEL:%.*]] = arith.select [[NEG]], [[WRAP]], [[IX]] : index
-// CHECK-NEXT:          [[LO:%.*]] = arith.constant 0 : index
-// CHECK-NEXT:          [[CL0:%.*]] = arith.maxsi [[SEL]], [[LO]] : index
-// CHECK-NEXT:          [[HI:%.*]] = arith.constant 2 : index
-// CHECK-NEXT:          [[CL:%.*]] = arith.minsi [[CL0]], [[HI]] : index
-// CHECK-NEXT:          [[V:%.*]] = memref.load %x[[[I]], [[CL]], [[K]]] : memref<2x3x4xf32>
-// CHECK-NEXT:          memref.store [[V]], %ga[[[I]], [[J]], [[K]]] : memref<2x2x4xf32>
+// CHECK-NEXT:        [[RAW:%.*]] = memref.load %idx[[[J]]] : memref<2xi64>
+// CHECK-NEXT:        [[IX:%.*]] = arith.index_cast [[RAW]] : i64 to index
+// CHECK-NEXT:        [[ZERO:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:        [[NEG:%.*]] = arith.cmpi slt, [[IX]], [[ZERO]] : index
+// CHECK-NEXT:        [[DIM:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:        [[WRAP:%.*]] = arith.addi [[IX]], [[DIM]] : index
+// CHECK-NEXT:        [[SEL:%.*]] = arith.select [[NEG]], [[WRAP]], [[IX]] : index
+// CHECK-NEXT:        [[DIM2:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:        [[OK:%.*]] = arith.cmpi ult, [[SEL]], [[DIM2]] : index
+// CHECK-NEXT:        scf.if [[OK]] {
+// CHECK:               scf.for [[K:%.*]] =
+// CHECK-NEXT:            [[V:%.*]] = memref.load %x[[[I]], [[SEL]], [[K]]] : memref<2x3x4xf32>
+// CHECK-NEXT:            memref.store [[V]], %ga[[[I]], [[J]], [[K]]] : memref<2x2x4xf32>
+// CHECK:             } else {
+// CHECK-NEXT:          [[ONE:%.*]] = arith.constant 1 : i64
+// CHECK-NEXT:          [[W0:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:          "memref.atomic_rmw"([[ONE]], %status, [[W0]]) <{kind = 2 : i64}>
+// CHECK-NEXT:          [[F0:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:          [[WAS:%.*]] = "memref.atomic_rmw"([[ONE]], %check0, [[F0]]) <{kind = 2 : i64}>
+// CHECK-NEXT:          [[Z:%.*]] = arith.constant 0 : i64
+// CHECK-NEXT:          [[FIRST:%.*]] = arith.cmpi eq, [[WAS]], [[Z]] : i64
+// CHECK-NEXT:          scf.if [[FIRST]] {
+// CHECK-NEXT:            [[F1:%.*]] = arith.constant 1 : index
+// CHECK-NEXT:            "memref.atomic_rmw"([[RAW]], %check0, [[F1]]) <{kind = 2 : i64}>
+// CHECK-NEXT:          }
+// CHECK-NEXT:        }
+// The entry passes views of its status argument, and names the check site.
+// CHECK-LABEL: func.func @main(%x: memref<2x3x4xf32>, %idx: memref<2xi64>, %out0: memref<2x2x4xf32>, %status: memref<24xi8>)
+// CHECK-SAME:    strata.args = ["input:input0", "input:input1", "output:output0", "status:24"]
+// CHECK-SAME:    strata.status_sites = [["Gather", "{{.*}}", "index {value} is out of range for axis 1 of size 3 (valid: from -3 to 2)"]]
+// CHECK:         [[S0:%.*]] = memref.view %status[{{%.*}}][] : memref<24xi8> to memref<1xi64>
+// CHECK:         [[S1:%.*]] = memref.view %status[{{%.*}}][] : memref<24xi8> to memref<2xi64>
+// CHECK-NEXT:    func.call @k0_Gather(%x, %idx, %out0, [[S0]], [[S1]])
 
 // -----
 
