@@ -69,15 +69,17 @@ class _Stages:
 
 def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = ()) -> None:
     """Graph level -> planned loop level: fuse-kernels (from -O1 on), then
-    convert-onnx-to-loops, dedupe-kernels and plan-memory."""
+    convert-onnx-to-loops, math-polynomial-approximation, dedupe-kernels and plan-memory."""
     from lowering.dedupe_kernels import DedupeKernelsPass
     from lowering.fuse_kernels import FuseKernelsPass
+    from lowering.math_approximation import MathPolynomialApproximationPass
     from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
     from lowering.plan_memory import PlanMemoryPass
 
     if opt_level >= 1 and "fuse-kernels" not in disabled:
         FuseKernelsPass().apply(ctx, module)
     ConvertOnnxToLoopsPass().apply(ctx, module)
+    MathPolynomialApproximationPass().apply(ctx, module)
     DedupeKernelsPass().apply(ctx, module)
     PlanMemoryPass().apply(ctx, module)
 

@@ -26,6 +26,7 @@ PASSES: dict[str, tuple[str, str]] = {
     # graph -> loops
     "fuse-kernels": ("lowering.fuse_kernels", "FuseKernelsPass"),
     "convert-onnx-to-loops": ("lowering.onnx_to_loops", "ConvertOnnxToLoopsPass"),
+    "math-polynomial-approximation": ("lowering.math_approximation", "MathPolynomialApproximationPass"),
     "dedupe-kernels": ("lowering.dedupe_kernels", "DedupeKernelsPass"),
     "plan-memory": ("lowering.plan_memory", "PlanMemoryPass"),
     # profiling only (CompiledModel.profile)

@@ -263,8 +263,9 @@ def test_fused_gemm_activation(trans_b, act):
 
 
 def test_fused_matmul_gelu_wide_range():
-    """The epilogue's Gelu uses a rational erf clamped to [-4, 4] (arith ops only, so
-    the final body vectorizes): pre-activations over about [-40, 40] cross the clamp."""
+    """The epilogue's Gelu erf becomes a rational function clamped to [-4, 4]
+    (math-polynomial-approximation: arith ops only, so the final body vectorizes):
+    pre-activations over about [-40, 40] cross the clamp."""
     from tests.ort_check import chain_model, node
 
     x, w, bias = rand((2, 4, 16)), rand((16, 24)) * 3.0, np.linspace(-6, 6, 24, dtype=np.float32)

@@ -107,7 +107,7 @@ class OptTool(xDSLOptMain):
             choices=EMITS,
             default="mlir",
             help="output: MLIR text at the current level (default), an ONNX model (needs -o), "
-            "LLVM IR (from the graph level: fuse-kernels, convert-onnx-to-loops, dedupe-kernels "
+            "LLVM IR (from the graph level: fuse-kernels, convert-onnx-to-loops, math-polynomial-approximation, dedupe-kernels "
             "and plan-memory first, as compile() does), or the Triton kernels of the GPU path "
             "(Python source; needs no GPU and no triton install)",
         )

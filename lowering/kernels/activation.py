@@ -15,10 +15,10 @@ as the standalone elementwise kernels (`lowering/kernels/elementwise.py`):
     Gelu         x / 2 * (1 + erf(x / sqrt 2))   (ONNX Gelu, approximate="none")
     GeluTanh     x / 2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
 
-For f32, Gelu's erf is a rational approximation built from arith ops (`erf_rational`,
-4.2e-7 absolute error): `math.erf` is a scalar libm call, and one in an epilogue keeps
+For f32, the pass math-polynomial-approximation (lowering/math_approximation.py) turns
+the erf, tanh and exp of these bodies into arith ops: as scalar libm calls they keep
 the whole store loop of a vectorized GEMM scalar (measured: a FusedMatMul + Gelu ran
-2.5-4x slower than onnxruntime with it, 0.88x without). f64 keeps libm's erf.
+2.5-4x slower than onnxruntime with a libm erf, 0.88x without). f64 keeps libm's.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import math as pymath
 from collections.abc import Sequence
 
 from xdsl.dialects import math
-from xdsl.dialects.builtin import f32
 from xdsl.ir import SSAValue
 
 from dialects.strata.fused import ACTIVATION_PARAM_COUNTS
@@ -41,34 +40,6 @@ def _c(value: float, like: SSAValue) -> SSAValue:
     return scalar.const(value, like.type)
 
 
-# Odd/even polynomial coefficients of erf(x) ~ x P(x^2) / Q(x^2) on [-4, 4] (Eigen's
-# and XLA's f32 erf): max abs error 4.2e-7 against math.erf on [-6, 6], measured.
-_ERF_P = (-1.60960333262415e-02, -2.95459980854025e-03, -7.34990630326855e-04,
-          -5.69250639462346e-05, -2.10102402082508e-06, 2.77068142495902e-08, -2.72614225801306e-10)
-_ERF_Q = (-1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03,
-          -2.13374055278905e-04, -1.45660718464996e-05)
-
-
-def erf_rational(x: SSAValue) -> SSAValue:
-    """erf(x) from arith ops only, so a loop using it still vectorizes (math.erf is a
-    scalar libm call: a Gelu epilogue made the tiled GEMM's final body scalar and the
-    whole FusedMatMul 2.5-4x slower than onnxruntime). NaN stays NaN."""
-
-    def c(v: float) -> SSAValue:
-        return scalar.const(v, x.type)
-
-    x = scalar.minimum(scalar.maximum(x, c(-4.0)), c(4.0))
-    x2 = scalar.mul(x, x)
-    p = c(_ERF_P[-1])
-    for coef in reversed(_ERF_P[:-1]):
-        p = scalar.add(scalar.mul(p, x2), c(coef))
-    q = c(_ERF_Q[-1])
-    for coef in reversed(_ERF_Q[:-1]):
-        q = scalar.add(scalar.mul(q, x2), c(coef))
-    return scalar.div(scalar.mul(x, p), q)
-
-
-
 def _gelu(x: SSAValue, tanh_form: bool) -> SSAValue:
     if tanh_form:
         x3 = scalar.mul(scalar.mul(x, x), x)
@@ -76,7 +47,7 @@ def _gelu(x: SSAValue, tanh_form: bool) -> SSAValue:
         t = math.TanhOp(inner).result
     else:
         u = scalar.mul(x, _c(1.0 / pymath.sqrt(2.0), x))
-        t = erf_rational(u) if x.type == f32 else math.ErfOp(u).result
+        t = math.ErfOp(u).result
     return scalar.mul(scalar.mul(x, _c(0.5, x)), scalar.add(_c(1, x), t))
 
 
