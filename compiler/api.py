@@ -84,6 +84,7 @@ def compile(
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     verbose: bool = False,
     disable_passes: Sequence[str] = (),
+    precision: str = "ieee",
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
 
@@ -93,6 +94,10 @@ def compile(
     that is not one). The graph passes run to a fixed point; their statistics (per pass
     time and nodes removed/added, node counts by op type before and after, iterations)
     are in `CompiledModel.stats["graph_passes"]`.
+
+    `precision` (target="cuda" only): how the GPU kernels' matrix products multiply:
+    "ieee" (fp32, the default), "tf32", "fp16" or "bf16" (operands rounded, fp32
+    accumulation); the CPU path always computes in the model's types.
     """
     if target not in TARGETS:
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
@@ -105,9 +110,12 @@ def compile(
         disable_passes = [disable_passes]
     lowering_disabled = [n for n in disable_passes if n in LOWERING_PASSES]
     graph_disabled = [n for n in disable_passes if n not in LOWERING_PASSES]
+    if target == "cpu" and precision != "ieee":
+        raise StrataError(f"precision={precision!r} applies to target='cuda' only (the CPU path computes in fp32)")
     if target == "cuda":
-        from compiler.compile_cuda import check_cuda_target, cuda_disabled_passes
+        from compiler.compile_cuda import check_cuda_target, check_precision, cuda_disabled_passes
 
+        check_precision(precision)
         check_cuda_target()  # no triton/torch or no device: say so before any work
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
     pipeline = graph_pipeline(opt_level, graph_disabled)
@@ -122,7 +130,8 @@ def compile(
         from compiler.compile_cuda import compile_cuda
 
         base = {"seconds": dict(stages.seconds), "graph_passes": pipeline.stats.to_dict(), "weights_bytes": ctx.weights.nbytes()}
-        return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled)
+        return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled,
+                            precision=precision)
     stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
