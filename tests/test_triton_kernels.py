@@ -198,7 +198,7 @@ from lowering.to_triton import generate
 from runtime.triton_launcher import compile_to_cubin, load_kernels
 from tools.example_models import EXAMPLES
 from tests.test_triton_kernels import extra_models
-from tests.triton_model_zoo import ZOO
+from tools.torch_models import ZOO
 from tests.triton_op_models import op_models
 
 out = {}

@@ -3,7 +3,7 @@ kernels run on the CPU with torch CPU tensors and are checked against onnxruntim
 (1e-4), per kernel family (pointwise, row reductions in registers and looped,
 matmul/Gemm with epilogues, implicit-GEMM conv, pooling, data movement, TopK, scatters:
 tests/triton_op_models.py), for the example models and for a GPT-style decoder, a
-BERT-style encoder and a small U-Net exported from torch (tests/triton_model_zoo.py).
+BERT-style encoder and a small U-Net exported from torch (tools/torch_models.py).
 
 Skips, saying why, where torch or triton is missing (`pip install '.[gpu]'`).
 """
@@ -29,7 +29,7 @@ from compiler.compile_cuda import compile_cuda, compile_model_cuda, fused_graph 
 from lowering.to_triton import generate  # noqa: E402
 from runtime.triton_launcher import TritonModel  # noqa: E402
 from tests.ort_check import chain_model, node, run_ort  # noqa: E402
-from tests.triton_model_zoo import ZOO  # noqa: E402
+from tools.torch_models import ZOO  # noqa: E402
 from tests.triton_op_models import op_models  # noqa: E402
 from tools.example_models import EXAMPLES, example_inputs  # noqa: E402
 

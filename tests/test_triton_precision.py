@@ -41,7 +41,7 @@ import compiler  # noqa: E402
 from compiler.compile_cuda import compile_model_cuda  # noqa: E402
 from compiler.errors import StrataError  # noqa: E402
 from tests.ort_check import chain_model, node, run_ort  # noqa: E402
-from tests.triton_model_zoo import ZOO  # noqa: E402
+from tools.torch_models import ZOO  # noqa: E402
 from tools.example_models import EXAMPLES, example_inputs  # noqa: E402
 
 BOUND = {"ieee": 1e-4, "tf32": 1e-4, "fp16": 2e-3, "bf16": 5e-2}  # tf32: the interpreter computes it as ieee

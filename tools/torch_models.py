@@ -1,6 +1,8 @@
-"""Models the GPU path's interpreter tests run that the example models do not cover,
-built with torch.nn modules (random weights, fixed seeds) and exported with
-torch.onnx.export's TorchScript exporter, as users' models are:
+"""Models built with torch.nn modules (random weights, fixed seeds) and exported with
+torch.onnx.export's TorchScript exporter, as users' models are: the GPU path's
+interpreter tests run them against onnxruntime (tests/test_triton_models.py), and
+tools.gpu_benchmark times them against the same torch modules eager and under
+torch.compile. Needs torch (the `gpu` extra).
 
 - `gpt_decoder`: a GPT-style decoder: token and position embeddings (Gather), pre-LN
   blocks whose fused QKV projection is split in three (Split), causal self-attention
@@ -14,8 +16,9 @@ torch.onnx.export's TorchScript exporter, as users' models are:
   AveragePool branch, ConvTranspose (stride 2) and Resize (nearest and bilinear)
   upsampling, a 1x1 output conv.
 
-Each builder returns (onnx.ModelProto, feeds). Sizes are small so that Triton's
-interpreter runs them in seconds.
+`MODULES[name]()` returns (torch module, example inputs as numpy arrays, input names,
+output names); `ZOO[name]()` returns (onnx.ModelProto, feeds) of its export. Sizes are
+small so that Triton's interpreter runs them in seconds.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def _export(module, args, input_names, output_names) -> onnx.ModelProto:
     return onnx.load_from_string(f.getvalue())
 
 
-def gpt_decoder(vocab: int = 64, d: int = 32, heads: int = 2, layers: int = 2, seq: int = 8, batch: int = 2):
+def gpt_decoder_module(vocab: int = 64, d: int = 32, heads: int = 2, layers: int = 2, seq: int = 8, batch: int = 2):
     import torch
     from torch import nn
 
@@ -78,11 +81,10 @@ def gpt_decoder(vocab: int = 64, d: int = 32, heads: int = 2, layers: int = 2, s
             return self.ln(x) @ self.tok.weight.t()
 
     tokens = np.random.default_rng(1).integers(0, vocab, size=(batch, seq)).astype(np.int64)
-    model = _export(GPT(), (torch.from_numpy(tokens),), ["tokens"], ["logits"])
-    return model, {"tokens": tokens}
+    return GPT(), [tokens], ["tokens"], ["logits"]
 
 
-def bert_encoder(vocab: int = 50, d: int = 32, heads: int = 4, layers: int = 2, seq: int = 8, batch: int = 2):
+def bert_encoder_module(vocab: int = 50, d: int = 32, heads: int = 4, layers: int = 2, seq: int = 8, batch: int = 2):
     import torch
     from torch import nn
 
@@ -128,12 +130,10 @@ def bert_encoder(vocab: int = 50, d: int = 32, heads: int = 4, layers: int = 2, 
     mask[1, seq - 3:] = 0  # the second sequence is padded
     types = np.zeros((batch, seq), np.int64)
     types[:, seq // 2:] = 1
-    model = _export(Bert(), tuple(torch.from_numpy(a) for a in (ids, mask, types)),
-                    ["input_ids", "attention_mask", "token_type_ids"], ["hidden", "pooled"])
-    return model, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    return Bert(), [ids, mask, types], ["input_ids", "attention_mask", "token_type_ids"], ["hidden", "pooled"]
 
 
-def unet(channels: int = 8, size: int = 16):
+def unet_module(channels: int = 8, size: int = 16):
     import torch
     from torch import nn
 
@@ -173,8 +173,19 @@ def unet(channels: int = 8, size: int = 16):
             return self.out(d + coarse + smooth)
 
     x = np.random.default_rng(3).standard_normal((1, 3, size, size)).astype(np.float32)
-    model = _export(UNet(), (torch.from_numpy(x),), ["image"], ["mask"])
-    return model, {"image": x}
+    return UNet(), [x], ["image"], ["mask"]
 
 
-ZOO = {"gpt_decoder": gpt_decoder, "bert_encoder": bert_encoder, "unet": unet}
+MODULES = {"gpt_decoder": gpt_decoder_module, "bert_encoder": bert_encoder_module, "unet": unet_module}
+
+
+def exported(name: str):
+    """(onnx.ModelProto, feeds) of MODULES[name]'s export."""
+    import torch
+
+    module, arrays, input_names, output_names = MODULES[name]()
+    model = _export(module, tuple(torch.from_numpy(a) for a in arrays), input_names, output_names)
+    return model, dict(zip(input_names, arrays))
+
+
+ZOO = {name: (lambda name=name: exported(name)) for name in MODULES}
