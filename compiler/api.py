@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -14,8 +15,11 @@ from compiler.context import StrataContext, make_context
 from compiler.dtypes import numpy_dtype
 from compiler.errors import StrataError
 from compiler.onnx_import import ModelLike, check_supported, import_model, load_model
+from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
+from compiler.profiling import build_profiled_entry
 from runtime.compiled_model import CompiledModel, TensorSpec
+from runtime.thread_pool import available_cores
 
 TARGETS = ("cpu", "cuda")
 
@@ -84,6 +88,7 @@ def compile(
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     verbose: bool = False,
     disable_passes: Sequence[str] = (),
+    num_threads: int | None = None,
     precision: str = "ieee",
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
@@ -95,6 +100,11 @@ def compile(
     time and nodes removed/added, node counts by op type before and after, iterations)
     are in `CompiledModel.stats["graph_passes"]`.
 
+    `num_threads` (CPU): threads each call may use; None means every core this process
+    may run on (`os.sched_getaffinity`), as onnxruntime's default; 1 runs everything on
+    the calling thread. Results do not depend on it (every output element is computed
+    by one thread, in the same order).
+
     `precision` (target="cuda" only): how the GPU kernels' matrix products multiply:
     "ieee" (fp32, the default), "tf32", "fp16" or "bf16" (operands rounded, fp32
     accumulation); the CPU path always computes in the model's types.
@@ -103,7 +113,11 @@ def compile(
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
     if opt_level not in (0, 1, 2, 3):
         raise StrataError(f"opt_level must be 0..3, got {opt_level}")
-    from lowering.loops_to_llvm import to_llvm_ir
+    if num_threads is None:
+        num_threads = available_cores()
+    elif isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+        raise StrataError(f"num_threads must be a positive integer or None, got {num_threads!r}")
+    from lowering.loops_to_llvm import parallel_loop_count, translate_module
     from runtime.jit import JitModule
 
     if isinstance(disable_passes, str):
@@ -132,15 +146,18 @@ def compile(
         base = {"seconds": dict(stages.seconds), "graph_passes": pipeline.stats.to_dict(), "weights_bytes": ctx.weights.nbytes()}
         return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled,
                             precision=precision)
+    flops_by_node = node_flops(module)  # graph-level shapes, for the profiler's GFLOP/s
     stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
-    llvm_ir = stages.run("translate to LLVM", to_llvm_ir, module)
+    llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1)
+    llvm_ir = str(llvm_module)
     # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
     # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
     # opt_level 1 and 2 use it.
-    jit = stages.run("LLVM compile", JitModule, llvm_ir, {0: 0, 1: 2, 2: 2, 3: 3}[opt_level])
+    llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
+    jit = stages.run("LLVM compile", JitModule, llvm_ir, llvm_opt_level)
     stats: dict[str, Any] = {
         "seconds": dict(stages.seconds),
         "total_seconds": sum(stages.seconds.values()),
@@ -150,10 +167,22 @@ def compile(
         # Lowering passes report here: fused_ops (kernel fusion), naive_bytes,
         # arena_bytes and lower_bound_bytes (plan-memory).
         "fused_ops": 0,
+        # scf.parallel loops large enough to run on the thread pool (num_threads > 1)
+        "parallel_loops": parallel_loop_count(llvm_module),
         **ctx.report,
     }
     if hasattr(jit, "timings"):
         stats["llvm_seconds"] = dict(jit.timings)
     # "hit": the object code came from the on-disk cache (runtime/object_cache.py)
     stats["object_cache"] = "hit" if getattr(jit, "cached", False) else "miss"
-    return CompiledModel(jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats)
+    # The profiled variant is built from this module on the first profile() call only,
+    # translated and JIT-compiled exactly as above.
+    def machine_code(loops: ModuleOp) -> Any:
+        return JitModule(str(translate_module(loops, num_threads > 1)), llvm_opt_level)
+
+    profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
+    model = CompiledModel(
+        jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, num_threads, profiled_entry=profiled
+    )
+    stats["num_threads"] = model.num_threads
+    return model

@@ -28,6 +28,8 @@ PASSES: dict[str, tuple[str, str]] = {
     "convert-onnx-to-loops": ("lowering.onnx_to_loops", "ConvertOnnxToLoopsPass"),
     "dedupe-kernels": ("lowering.dedupe_kernels", "DedupeKernelsPass"),
     "plan-memory": ("lowering.plan_memory", "PlanMemoryPass"),
+    # profiling only (CompiledModel.profile)
+    "insert-kernel-timestamps": ("lowering.kernel_timestamps", "InsertKernelTimestampsPass"),
 }
 
 

@@ -4,6 +4,11 @@ Real models repeat themselves (ResNet's blocks, a transformer's layers): after
 `convert-onnx-to-loops` many kernel functions differ only in their name. This pass keeps
 the first of each group of identical kernels and points every call at it, so LLVM
 compiles each distinct kernel once (LLVM time is most of the compile time).
+
+A merged kernel serves several ONNX nodes, so which nodes one call runs belongs to the
+call site: every call of a kernel that takes part in a merge carries the
+`strata.onnx_node` / `strata.onnx_op` of the kernel it called before the merge (the
+per-kernel profiler reports them per call).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 
+_CALL_SITE_ATTRS = ("strata.onnx_node", "strata.onnx_op")
 _SSA_NAME = re.compile(r"%[A-Za-z0-9_.$-]+")
 
 
@@ -44,10 +50,16 @@ def dedupe_kernels(module: ModuleOp) -> int:
             replace[kernel.sym_name.data] = keep
     if not replace:
         return 0
+    merged = set(replace) | {keep.sym_name.data for keep in replace.values()}
+    by_name = {kernel.sym_name.data: kernel for kernel in kernels}
     for op in module.walk():
-        if isinstance(op, func.CallOp) and op.callee.root_reference.data in replace:
-            keep = replace[op.callee.root_reference.data]
-            op.callee = SymbolRefAttr(keep.sym_name)
+        if isinstance(op, func.CallOp) and op.callee.root_reference.data in merged:
+            callee = by_name[op.callee.root_reference.data]
+            for key in _CALL_SITE_ATTRS:
+                if key in callee.attributes and key not in op.attributes:
+                    op.attributes[key] = callee.attributes[key]
+            if callee.sym_name.data in replace:
+                op.callee = SymbolRefAttr(replace[callee.sym_name.data].sym_name)
     for kernel in kernels:
         if kernel.sym_name.data in replace:
             keep = replace[kernel.sym_name.data]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, MemRefType, TensorType
-from xdsl.ir import Attribute, Block, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 
 def signless(ty: Attribute) -> Attribute:
@@ -98,6 +98,60 @@ def loop_nest(bounds: Sequence[int | SSAValue]) -> Iterator[list[SSAValue]]:
     with loop(bounds[0]) as outer:
         with loop_nest(bounds[1:]) as inner:
             yield [outer.iv, *inner]
+
+
+@contextmanager
+def parallel(
+    bounds: Sequence[int | SSAValue],
+    lower: Sequence[int | SSAValue] = (),
+    steps: Sequence[int | SSAValue] = (),
+) -> Iterator[list[SSAValue]]:
+    """An `scf.parallel` over `bounds` (from `lower`, by `steps`; 0 and 1 by default),
+    yielding its induction variables: a loop nest whose iterations are independent.
+    The body may only write what its own iteration owns (output elements indexed by
+    the induction variables) and scratch buffers allocated for it; with more than one
+    thread the translator runs contiguous ranges of iterations on the model's thread
+    pool when the loop does enough work (lowering/parallel_cost.py), and otherwise as
+    this loop nest. No bounds: no loop."""
+    if not bounds:
+        yield []
+        return
+    n = len(bounds)
+    lbs = [as_index(v) for v in (lower or [0] * n)]
+    ubs = [as_index(v) for v in bounds]
+    sts = [as_index(v) for v in (steps or [1] * n)]
+    body = Block(arg_types=[IndexType()] * n)
+    scf.ParallelOp(lbs, ubs, sts, Region(body))
+    with ImplicitBuilder(body):
+        yield list(body.args)
+        scf.ReduceOp()
+
+
+# Elements per iteration of a parallel 1-D elementwise loop: a few L1-sized tiles, so a
+# share is never smaller than a cache line and the serial inner loop still vectorizes.
+PARALLEL_CHUNK = 4096
+
+
+@contextmanager
+def parallel_nest(shape: Sequence[int]) -> Iterator[list[SSAValue]]:
+    """Loops over a static `shape` like `loop_nest`, with every dim but the innermost
+    in one `parallel` loop (the innermost stays the serial loop LLVM vectorizes); a 1-D
+    shape longer than PARALLEL_CHUNK runs in parallel chunks of that many elements."""
+    if len(shape) == 1 and shape[0] > PARALLEL_CHUNK:
+        chunks = -(-shape[0] // PARALLEL_CHUNK)
+        with parallel([chunks]) as (c,):
+            start = arith.MuliOp(c, idx(PARALLEL_CHUNK)).result
+            end = arith.MinSIOp(arith.AddiOp(start, idx(PARALLEL_CHUNK)).result, idx(shape[0])).result
+            with loop(end, start) as inner:
+                yield [inner.iv]
+        return
+    if len(shape) <= 1:
+        with loop_nest(shape) as ivs:
+            yield ivs
+        return
+    with parallel(shape[:-1]) as outer:
+        with loop(shape[-1]) as inner:
+            yield [*outer, inner.iv]
 
 
 def broadcast_indices(

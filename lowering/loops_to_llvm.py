@@ -38,7 +38,9 @@ handler per op family; handlers are registered with ``@_handles(OpClass, ...)``
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable, Sequence
+
 from llvmlite import ir
 from xdsl.dialects import arith, func, math, memref, scf
 from xdsl.dialects.builtin import (
@@ -61,14 +63,18 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from compiler.errors import StrataError
+from lowering.parallel_cost import MIN_PARALLEL_WORK, WORK_PER_THREAD, loop_work, parallel_work, trip_count
+from lowering.thread_pool import MAX_THREADS, TASK_TYPE, ThreadPoolEmitter
 
-__all__ = ["LoweringError", "translate_module", "to_llvm_ir", "ENTRY_ATTR", "ENTRY_SYMBOL"]
+__all__ = ["LoweringError", "translate_module", "to_llvm_ir", "parallel_loop_count", "ENTRY_ATTR", "ENTRY_SYMBOL"]
 
 ENTRY_ATTR = "strata.entry"
 ENTRY_SYMBOL = "strata_entry"
 
-# Allocas bigger than this go to the heap (hoisted malloc + free at return).
-_MAX_STACK_ALLOCA_BYTES = 64 * 1024
+# Allocas bigger than this go to the heap (hoisted malloc + free at return). Every
+# thread that runs kernels has the platform's default stack (8 MiB on Linux): a kernel's
+# scratch (a GEMM's packed K x 16 panel: K up to 4096) fits well inside it.
+_MAX_STACK_ALLOCA_BYTES = 256 * 1024
 _ALLOC_ALIGN = 64
 
 
@@ -289,12 +295,15 @@ def supported_ops() -> list[str]:
 
 
 class _ModuleTranslator:
-    def __init__(self, module: ModuleOp):
+    def __init__(self, module: ModuleOp, parallel: bool = False):
         self.xmodule = module
         self.module = ir.Module(name="strata")
         self.functions: dict[str, ir.Function] = {}
         self.func_ops: dict[str, func.FuncOp] = {}
         self.runtime_decls: dict[str, ir.Function] = {}
+        # With `parallel`, scf.parallel loops worth splitting run on the thread pool.
+        self.parallel = parallel
+        self.pool = ThreadPoolEmitter(self.module, x86=platform.machine().lower() in ("x86_64", "amd64"))
 
     # Declarations of intrinsics and C/libm symbols, created on demand.
     def declare(self, name: str, ret: ir.Type, args: Sequence[ir.Type]) -> ir.Function:
@@ -430,6 +439,8 @@ class _FunctionTranslator:
         self.entry_builder = ir.IRBuilder(self.entry_block)
         self.builder = ir.IRBuilder(fn.append_basic_block("body"))
         self.heap_allocas: list[ir.Value] = []
+        self.in_parallel = False  # inside an outlined parallel loop: nested ones run serially
+        self.outlined = 0  # parallel loops outlined from this function so far
 
     # -- value map -------------------------------------------------------
     def v(self, ssa: SSAValue) -> ir.Value:
@@ -455,8 +466,7 @@ class _FunctionTranslator:
         if term is None or term.name != "func.return":
             raise LoweringError("function body does not end in func.return", self.fop)
         rets = [self.v(o) for o in term.operands]
-        for p in self.heap_allocas:
-            self.builder.call(self.mt.declare("free", _VOID, [_PTR]), [p])
+        self.free_heap_allocas()
         b = self.builder
         if not rets:
             b.ret_void()
@@ -468,6 +478,17 @@ class _FunctionTranslator:
                 agg = b.insert_value(agg, r, i)
             b.ret(agg)
         self.entry_builder.branch(self.fn.basic_blocks[1])
+
+    def free_heap_allocas(self) -> None:
+        for p in self.heap_allocas:
+            self.builder.call(self.mt.declare("free", _VOID, [_PTR]), [p])
+
+    def emit_op(self, op: Operation) -> None:
+        """Emit one (non-terminator) op."""
+        h = _HANDLERS.get(_name(op))
+        if h is None:
+            raise LoweringError("no LLVM translation for this op", op)
+        h(self, op)
 
     def emit_block(self, block: Block) -> Operation | None:
         """Emit all ops of ``block``; return its terminator (not emitted)."""
@@ -1140,6 +1161,9 @@ def _parallel(tr: _FunctionTranslator, op: Operation) -> None:
     assert isinstance(op, scf.ParallelOp)
     if op.initVals:
         raise LoweringError("scf.parallel with reductions is not supported", op)
+    if tr.mt.parallel and not tr.in_parallel and op.lowerBound and parallel_work(op) >= MIN_PARALLEL_WORK:
+        _dispatch_parallel(tr, op)
+        return
     lbs = [tr.v(o) for o in op.lowerBound]
     ubs = [tr.v(o) for o in op.upperBound]
     steps = [tr.v(o) for o in op.step]
@@ -1160,6 +1184,158 @@ def _parallel(tr: _FunctionTranslator, op: Operation) -> None:
         nest(0)
     else:
         tr.emit_block(block)
+
+
+# ---- scf.parallel on the thread pool ----------------------------------------------------
+#
+# The loop's iterations are numbered 0 .. total-1 (row-major over its dimensions). Its
+# body becomes `void @<fn>.parN(live-ins..., i64 lo, i64 hi)`, which runs iterations
+# [lo, hi): the live-ins are plain arguments, as a kernel's buffers are, so LLVM sees the
+# same code it sees in a kernel (loads from a context block would hide that the buffers
+# are distinct and keep lane loops scalar). A trampoline `@<fn>.parN.task(ctx, lo, hi)`
+# unpacks the live-ins from an 8-byte slot each and calls it; the kernel fills the slots
+# and calls strata.parallel_for (lowering/thread_pool.py). Constants the body uses are
+# re-created inside it (as arguments LLVM would lose their values), and a stack or heap
+# buffer used only inside the loop is given to each thread (scratch tiles); a buffer
+# shared with code outside the loop must not be written inside it.
+
+
+def _region_members(op: Operation) -> tuple[list[Operation], set[Block]]:
+    """The ops nested in `op` (in program order: the IR must not depend on hashing) and
+    the blocks of its regions."""
+    ops = [inner for inner in op.walk() if inner is not op]
+    blocks = {block for o in (op, *ops) for region in o.regions for block in region.blocks}
+    return ops, blocks
+
+
+def _rematerializable(v: SSAValue) -> bool:
+    owner = v.owner
+    return isinstance(owner, arith.ConstantOp)
+
+
+def _dispatch_parallel(tr: _FunctionTranslator, op: scf.ParallelOp) -> None:
+    mt = tr.mt
+    nested, blocks = _region_members(op)
+    inside = set(nested)
+    live: list[SSAValue] = []
+    seen: set[SSAValue] = set()
+
+    def note(v: SSAValue) -> None:
+        if v in seen:
+            return
+        owner = v.owner
+        if (isinstance(owner, Operation) and owner in inside) or (isinstance(owner, Block) and owner in blocks):
+            return
+        seen.add(v)
+        live.append(v)
+
+    for v in (*op.lowerBound, *op.upperBound, *op.step):
+        note(v)
+    for inner in nested:
+        for v in inner.operands:
+            note(v)
+    remat = [v for v in live if _rematerializable(v)]
+    private: list[SSAValue] = []
+    passed: list[SSAValue] = []
+    for v in live:
+        if v in remat:
+            continue
+        owner = v.owner
+        is_buffer = isinstance(owner, (memref.AllocaOp, memref.AllocOp))
+        if is_buffer and all(use.operation in inside for use in v.uses):
+            private.append(v)
+            continue
+        if is_buffer:
+            for use in v.uses:
+                user = use.operation
+                if user in inside and (
+                    (isinstance(user, memref.StoreOp) and user.memref is v)
+                    or (isinstance(user, memref.CopyOp) and user.destination is v)
+                ):
+                    raise LoweringError("a buffer shared with code outside the parallel loop is written inside it", op)
+        passed.append(v)
+
+    name = f"{tr.fn.name}.par{tr.outlined}"
+    tr.outlined += 1
+    arg_types = [tr.v(v).type for v in passed]
+    body_fn = ir.Function(mt.module, ir.FunctionType(_VOID, [*arg_types, _I64, _I64]), name=name)
+    body_fn.linkage = "internal"
+    body_fn.attributes.add("nounwind")
+    body_fn.attributes.add("noinline")
+    sub = _FunctionTranslator(mt, tr.fop, body_fn)
+    sub.in_parallel = True
+    for v, a in zip(passed, body_fn.args):
+        sub.set(v, a)
+    for v in remat:
+        sub.emit_op(v.owner)  # type: ignore[arg-type]
+    for v in private:
+        # Each thread's own copy of a scratch buffer.
+        owner = v.owner
+        if isinstance(owner, memref.AllocOp) and any(isinstance(u.operation, memref.DeallocOp) for u in v.uses):
+            raise LoweringError("a heap buffer used only inside a parallel loop is freed inside it", op)
+        sub.emit_op(owner)  # type: ignore[arg-type]
+    lo, hi = body_fn.args[-2], body_fn.args[-1]
+    block = op.body.blocks[0]
+    trips = [_trips(sub, op, d) for d in range(len(op.lowerBound))]
+
+    def body(lin: ir.Value, _: list[ir.Value]) -> list[ir.Value]:
+        b = sub.builder
+        rest = lin
+        for d in reversed(range(len(trips))):
+            q = rest if d == 0 else b.urem(rest, trips[d])
+            if d:
+                rest = b.udiv(rest, trips[d])
+            iv = b.add(sub.v(op.lowerBound[d]), b.mul(q, sub.v(op.step[d]), flags=("nsw",)), flags=("nsw",))
+            sub.set(block.args[d], iv)
+        sub.emit_block(block)
+        return []
+
+    sub.counted_loop(lo, hi, ir.Constant(_I64, 1), [], body)
+    sub.free_heap_allocas()
+    sub.builder.ret_void()
+    sub.entry_builder.branch(body_fn.basic_blocks[1])
+
+    task = ir.Function(mt.module, TASK_TYPE, name=name + ".task")
+    task.linkage = "internal"
+    task.attributes.add("nounwind")
+    tb = ir.IRBuilder(task.append_basic_block("entry"))
+    ctx, tlo, thi = task.args
+    args = [
+        tb.load(tb.gep(ctx, [ir.Constant(_I64, i)], inbounds=True, source_etype=_I64), typ=t, align=8)
+        for i, t in enumerate(arg_types)
+    ]
+    tb.call(body_fn, [*args, tlo, thi])
+    tb.ret_void()
+
+    b = tr.builder
+    slots = tr.entry_builder.alloca(ir.ArrayType(_I64, max(1, len(passed))))
+    slots.type = _PTR
+    slots.align = 8
+    for i, v in enumerate(passed):
+        b.store(tr.v(v), b.gep(slots, [ir.Constant(_I64, i)], inbounds=True, source_etype=_I64), align=8)
+    total: ir.Value = ir.Constant(_I64, 1)
+    for d in range(len(op.lowerBound)):
+        total = b.mul(total, _trips(tr, op, d), flags=("nsw",))
+    static = [trip_count(lb, ub, st) for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step)]
+    if all(t is not None for t in static):
+        want: ir.Value = ir.Constant(_I32, max(1, min(MAX_THREADS, parallel_work(op) // WORK_PER_THREAD)))
+    else:
+        shares = b.udiv(b.mul(total, ir.Constant(_I64, loop_work(op))), ir.Constant(_I64, WORK_PER_THREAD))
+        shares = b.select(b.icmp_unsigned("<", shares, ir.Constant(_I64, MAX_THREADS)), shares, ir.Constant(_I64, MAX_THREADS))
+        want = b.trunc(shares, _I32)
+    b.call(mt.pool.parallel_for, [task, slots, total, want])
+
+
+def _trips(tr: _FunctionTranslator, op: scf.ParallelOp, d: int) -> ir.Value:
+    """Trip count of dimension d: max(0, ceil((ub - lb) / step))."""
+    lb, ub, st = tr.v(op.lowerBound[d]), tr.v(op.upperBound[d]), tr.v(op.step[d])
+    static = trip_count(op.lowerBound[d], op.upperBound[d], op.step[d])
+    if static is not None:
+        return ir.Constant(_I64, static)
+    b = tr.builder
+    span = b.sub(ub, lb)
+    n = b.sdiv(b.add(span, b.sub(st, ir.Constant(_I64, 1))), st)
+    return b.select(b.icmp_signed(">", span, ir.Constant(_I64, 0)), n, ir.Constant(_I64, 0))
 
 
 def _merge_results(tr: _FunctionTranslator, op: Operation, merge_bb: ir.Block, incoming) -> None:
@@ -1270,14 +1446,23 @@ def _index_switch(tr: _FunctionTranslator, op: Operation) -> None:
 # --------------------------------------------------------------------------
 
 
-def translate_module(module: ModuleOp) -> ir.Module:
+def translate_module(module: ModuleOp, parallel: bool = False) -> ir.Module:
     """Translate a loop-level ``builtin.module`` into an ``llvmlite.ir.Module``.
+
+    With ``parallel``, every ``scf.parallel`` worth splitting (lowering/parallel_cost.py)
+    runs on the model's thread pool (lowering/thread_pool.py); otherwise, and inside
+    such a loop, an ``scf.parallel`` is a plain loop nest.
 
     Raises ``LoweringError`` naming the first op (or type) it cannot translate.
     """
-    return _ModuleTranslator(module).translate()
+    return _ModuleTranslator(module, parallel).translate()
 
 
-def to_llvm_ir(module: ModuleOp) -> str:
-    """Textual LLVM IR of ``translate_module(module)``."""
-    return str(translate_module(module))
+def parallel_loop_count(module: ir.Module) -> int:
+    """How many loops of a translated module run on the thread pool."""
+    return sum(1 for f in module.functions if f.name.endswith(".task"))
+
+
+def to_llvm_ir(module: ModuleOp, parallel: bool = False) -> str:
+    """Textual LLVM IR of ``translate_module(module, parallel)``."""
+    return str(translate_module(module, parallel))

@@ -8,19 +8,24 @@ Intermediates live in one arena (entry argument kind "arena:BYTES", planned at c
 time by `lowering/plan_memory.py`): it is allocated once per CompiledModel, 64-byte
 aligned, and reused by every call; the machine code allocates nothing. Calls on one
 model are serialized by a lock because they share the pointer array and the arena.
+
+A model compiled with num_threads > 1 splits its large loops over its own pool of
+worker threads (runtime/thread_pool.py starts them on the first call). ctypes
+releases the GIL for the whole call, so other Python threads run meanwhile.
 """
 
 from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from compiler.weights import WeightTable
+from runtime.thread_pool import ModelThreads
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,11 @@ class CompiledModel:
         outputs: Sequence[TensorSpec],
         weights: WeightTable,
         stats: dict[str, Any],
+        num_threads: int = 1,
+        profiled_entry: Callable[[], Any] | None = None,
     ):
         self._jit = jit  # keeps the machine code alive
+        self._threads = ModelThreads(jit, num_threads)
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.stats = stats
@@ -67,6 +75,10 @@ class CompiledModel:
         self._arena: np.ndarray | None = None
         # The pointer array and the arena are per model: calls are serialized.
         self._lock = threading.Lock()
+        # Builds the profiled entry (runtime/profiler.py) on the first profile() call.
+        self._profiled_factory = profiled_entry
+        self._profiled: Any = None
+        self._profiled_threads: ModelThreads | None = None  # the profiled module's own pool
         out_seen = 0
         for slot, kind in enumerate(arg_kinds):
             role, _, name = kind.partition(":")
@@ -89,6 +101,12 @@ class CompiledModel:
                 self._argv[slot] = self._arena.ctypes.data
             else:
                 raise ValueError(f"unknown entry argument kind '{kind}'")
+
+    @property
+    def num_threads(self) -> int:
+        """Threads a call runs on: the compile's `num_threads` when the model has
+        parallel loops (workers start on the first call), else 1."""
+        return self._threads.requested if self._threads.parallel else 1
 
     @property
     def input_names(self) -> list[str]:
@@ -136,8 +154,33 @@ class CompiledModel:
         # Empty tensors still get a real (one-element) buffer, never a null pointer.
         buffers = [a if a.size else np.empty(1, dtype=a.dtype) for a in arrays + outs]
         with self._lock:
+            self._threads.ensure_started()
             argv = self._argv
             for slot, b in zip(self._in_slot + self._out_slot, buffers):
                 argv[slot] = b.ctypes.data
             self._fn(argv)
         return outs
+
+    def profile(self, feeds: Mapping[str, Any], runs: int = 10) -> Any:
+        """Times every kernel call over `runs` runs on `feeds` (runtime/profiler.py): a
+        `Profile` with per-call median times, shares, ONNX nodes and GFLOP/s or GB/s,
+        `.table()` and `.chrome_trace()`. The first call JIT-compiles the profiled entry
+        (the same kernels with a clock read between calls), which takes as long as
+        compiling the model's kernels did unless the object cache has them."""
+        from runtime.profiler import run_profiled
+
+        self.run(feeds)  # checks the feeds
+        arrays = [self._check(s, feeds[s.name]) for s in self.inputs]
+        with self._lock:
+            if self._profiled is None:
+                if self._profiled_factory is None:
+                    raise ValueError("this model has no profiled entry (it was not built by compiler.compile)")
+                self._profiled = self._profiled_factory()
+                self._profiled_factory = None  # drops the loop-level module it held
+                self._profiled_threads = ModelThreads(self._profiled.jit, self._threads.requested)
+            self._threads.ensure_started()
+            assert self._profiled_threads is not None
+            self._profiled_threads.ensure_started()
+            return run_profiled(
+                self._profiled, self._argv, self._in_slot + self._out_slot, arrays, self.outputs, self._fn, runs
+            )

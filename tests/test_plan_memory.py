@@ -32,7 +32,8 @@ from lowering.plan_memory import (
     plan_module,
 )
 from tests.ort_check import chain_model, node, run_ort
-from tools.example_models import EXAMPLES, example_inputs
+from tests.test_threads import MODELS
+from tools.example_models import EXAMPLES, example_inputs, mlp
 
 
 def _loops(model: onnx.ModelProto):
@@ -318,16 +319,29 @@ def test_repeated_and_threaded_calls_are_identical():
     assert results and all(results)
 
 
-@pytest.mark.parametrize("name", ["small_cnn", "transformer_block", "mlp"])
-def test_planned_entry_allocates_nothing(name):
-    build, shapes = EXAMPLES[name]
+# Every kernel family: the examples, blocked and depthwise convs with pooling and a
+# Gemm (conv_net), attention / LayerNorm / GELU matmuls (transformer_large), and a Gemm
+# with K = 3072 (its packed panel of B is the largest scratch buffer a kernel has).
+ALLOCATION_MODELS = {
+    **{name: (build(), shapes) for name, (build, shapes) in EXAMPLES.items()},
+    **{name: MODELS[name][:2] for name in ("conv_net", "transformer_large", "small_cnn_large")},
+    "mlp_k3072": (mlp(batch=64, features=3072, hidden=256), {"x": [64, 3072]}),
+}
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["1-thread", "threads"])
+@pytest.mark.parametrize("name", sorted(ALLOCATION_MODELS))
+def test_planned_entry_allocates_nothing(name, parallel):
+    """No kernel and no parallel loop body allocates: scratch is on the stack (one per
+    thread), intermediates are in the arena."""
+    model, shapes = ALLOCATION_MODELS[name]
     ctx = make_context()
-    module = import_model(build(), ctx.weights, shapes)
+    module = import_model(model, ctx.weights, shapes)
     compiler.api.lower_to_loops(module, ctx)
     entry = entry_function(module)
     assert "arena:" in entry.attributes["strata.args"].data[-1].data
     assert not any(isinstance(op, (memref.AllocOp, memref.DeallocOp)) for op in module.walk())
-    llvm_ir = to_llvm_ir(module)
+    llvm_ir = to_llvm_ir(module, parallel=parallel)
     assert not re.search(r"call .*@\"?(malloc|aligned_alloc|calloc|free)\b", llvm_ir)
 
 

@@ -1,16 +1,26 @@
 """Compiles models with Strata and runs them beside onnxruntime (1 thread each, same
 inputs, same process) and prints a table: compile time by stage, kernels, max abs error
-vs onnxruntime, latency of both and the ratio.
+vs onnxruntime, latency of both and the ratio. The CPU is named above every table.
 
     python -m tools.benchmark                       # the example models
     python -m tools.benchmark --light squeezenet    # + onnx's light models matching a name
     python -m tools.benchmark --light all
+    python -m tools.benchmark --no-examples --real all          # real architectures (timm,
+    python -m tools.benchmark --no-examples --real resnet50,gpt2   # torchvision, transformers)
+    python -m tools.benchmark --threads 2           # onnxruntime intra-op threads = 2, and
+                                                    # compile(num_threads=2)
+
+`--real` models come from `tools/real_models.py` (exported once into the cache folder;
+exporting needs the `bench` extra, running cached ones does not). `--threads` defaults
+to 1; compile() gets num_threads when it has that parameter (a compile() without it
+runs on one thread, and then only --threads 1 is accepted).
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
+import inspect
 import os
 import sys
 import time
@@ -20,6 +30,28 @@ import onnx
 
 import compiler
 from tools.example_models import EXAMPLES, example_inputs
+
+
+def cpu_description() -> str:
+    """The host CPU as LLVM and /proc/cpuinfo name it, its vector ISA and usable cores."""
+    import llvmlite.binding as llvm
+
+    info: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor is enough
+                key, _, value = line.partition(":")
+                info[key.strip()] = value.strip()
+    except OSError:
+        pass
+    features = llvm.get_host_cpu_features()
+    isa = "AVX-512F" if features.get("avx512f") else "AVX2+FMA" if features.get("avx2") and features.get("fma") else "no AVX2"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    name = info.get("model name", "unknown CPU")
+    family = f" (family {info['cpu family']}, model {info.get('model', '?')})" if "cpu family" in info else ""
+    return f"{name}{family}, LLVM host CPU {llvm.get_host_cpu_name()}, {isa}, {cores} cores"
 
 
 def light_models(pattern: str) -> list[str]:
@@ -54,12 +86,12 @@ def best_time(fn, repeat: int, budget_s: float = 5.0) -> float:
     return min(times)
 
 
-def ort_session(model: onnx.ModelProto):
-    """An onnxruntime CPU session on one thread (all graph optimizations)."""
+def ort_session(model: onnx.ModelProto, threads: int = 1):
+    """An onnxruntime CPU session on `threads` intra-op threads (all graph optimizations)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
+    opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
@@ -71,12 +103,24 @@ def max_abs_error(got, expected) -> float:
     )
 
 
-def measure(name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], repeat: int) -> dict:
+def compile_options(threads: int) -> dict:
+    """compile(num_threads=threads) when compile() has that parameter; without it
+    compile() runs on one thread, so only threads == 1 works."""
+    if "num_threads" not in inspect.signature(compiler.compile).parameters:
+        if threads != 1:
+            raise SystemExit("this compiler.compile() has no num_threads parameter: only --threads 1 works")
+        return {}
+    return {"num_threads": threads}
+
+
+def measure(
+    name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], repeat: int, threads: int = 1
+) -> dict:
     shapes = {k: list(v.shape) for k, v in feeds.items()}
     t = time.perf_counter()
-    compiled = compiler.compile(model, input_shapes=shapes)
+    compiled = compiler.compile(model, input_shapes=shapes, **compile_options(threads))
     compile_s = time.perf_counter() - t
-    sess = ort_session(model)
+    sess = ort_session(model, threads)
     expected = sess.run(None, feeds)
     err = max_abs_error(compiled.run(feeds), expected)
     ort_s = best_time(lambda: sess.run(None, feeds), repeat)
@@ -94,9 +138,23 @@ def measure(name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], rep
     }
 
 
-def benchmark_jobs(examples: bool, light: str) -> list[tuple[str, onnx.ModelProto, dict[str, np.ndarray]]]:
-    """(name, model, feeds) for the example models (when `examples`) and onnx's light
-    models whose file name contains `light` ('all' for every one, '' for none)."""
+def real_model_names(spec: str) -> list[str]:
+    """Names of tools/real_models.py for `--real` ('all', or comma-separated names)."""
+    from tools.real_models import REAL_MODELS
+
+    if not spec:
+        return []
+    names = list(REAL_MODELS) if spec == "all" else spec.split(",")
+    unknown = [n for n in names if n not in REAL_MODELS]
+    if unknown:
+        raise SystemExit(f"unknown real models {unknown}; known: {', '.join(REAL_MODELS)}")
+    return names
+
+
+def benchmark_jobs(examples: bool, light: str, real: str = "") -> list[tuple[str, onnx.ModelProto, dict[str, np.ndarray]]]:
+    """(name, model, feeds) for the example models (when `examples`), onnx's light
+    models whose file name contains `light` ('all' for every one, '' for none) and the
+    real architectures named by `real` (exported first when not in the cache)."""
     jobs = []
     if examples:
         jobs += [(n, EXAMPLES[n][0](), example_inputs(n)) for n in EXAMPLES]
@@ -104,7 +162,32 @@ def benchmark_jobs(examples: bool, light: str) -> list[tuple[str, onnx.ModelProt
         for path in light_models(light):
             model = onnx.load(path)
             jobs.append((os.path.basename(path).removesuffix(".onnx"), model, random_feeds(model)))
+    if real:
+        from tools import real_models
+
+        for name in real_model_names(real):
+            jobs.append((name, onnx.load(real_models.export(name)), real_models.feeds(name)))
     return jobs
+
+
+TABLE_HEADER = (
+    "| model | ONNX nodes | kernels | compile s (LLVM s) | max abs err vs ORT | ORT ms | Strata ms | Strata / ORT |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+
+
+def format_row(r: dict) -> str:
+    """One table row of a `measure()` result."""
+    return (
+        f"| {r['model']} | {r['nodes']} | {r['kernels']} | {r['compile_s']:.2f} ({r['llvm_s']:.2f}) | {r['err']:.1e} "
+        f"| {r['ort_ms']:.3f} | {r['strata_ms']:.3f} | {r['strata_ms'] / r['ort_ms']:.2f}x |"
+    )
+
+
+def table_preamble(threads: int) -> str:
+    """The lines above every table: the CPU and the thread counts."""
+    strata = f"compile(num_threads={threads})" if compile_options(threads) else "1 (compile() has no num_threads)"
+    return f"cpu: {cpu_description()}\nthreads: onnxruntime intra-op {threads}, Strata {strata}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,22 +195,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--light", default="", help="also run onnx's light models whose file name contains this ('all' for every one)")
     parser.add_argument("--no-examples", action="store_true", help="skip the example models")
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per model (best is reported)")
+    parser.add_argument("--real", default="", metavar="NAMES", help="also run real architectures: 'all' or comma-separated names of tools/real_models.py")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads and compile(num_threads=N) (default 1)")
     args = parser.parse_args(argv)
 
-    jobs = benchmark_jobs(not args.no_examples, args.light)
-    print("| model | ONNX nodes | kernels | compile s (LLVM s) | max abs err vs ORT | ORT ms | Strata ms | Strata / ORT |")
-    print("|---|---|---|---|---|---|---|---|")
+    real = real_model_names(args.real)  # unknown names fail before any work
+    jobs = benchmark_jobs(not args.no_examples, args.light, ",".join(real))
+    print(table_preamble(args.threads))
+    print()
+    print(TABLE_HEADER)
+    ratios = []
     for name, model, feeds in jobs:
         try:
-            r = measure(name, model, feeds, args.repeat)
+            r = measure(name, model, feeds, args.repeat, args.threads)
         except compiler.StrataError as e:
-            print(f"| {name} | {len(model.graph.node)} | - | not compiled: {str(e).splitlines()[0][:80]} | | | | |")
+            print(f"| {name} | {len(model.graph.node)} | - | not compiled: {str(e).splitlines()[0][:80]} | | | | |", flush=True)
             continue
-        print(
-            f"| {r['model']} | {r['nodes']} | {r['kernels']} | {r['compile_s']:.2f} ({r['llvm_s']:.2f}) | {r['err']:.1e} "
-            f"| {r['ort_ms']:.3f} | {r['strata_ms']:.3f} | {r['strata_ms'] / r['ort_ms']:.2f}x |",
-            flush=True,
-        )
+        ratios.append(r["strata_ms"] / r["ort_ms"])
+        print(format_row(r), flush=True)
+    if len(ratios) > 1:
+        print(f"\ngeomean Strata / ORT over {len(ratios)} models: {float(np.exp(np.mean(np.log(ratios)))):.2f}x")
     return 0
 
 

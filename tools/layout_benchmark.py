@@ -158,6 +158,9 @@ def main() -> None:
         cases.append(("conv 32->64 @56", conv_stack((32, 64)), None))
         cases.append(("conv 3->32 @56", conv_stack((3, 32)), None))
 
+    from tools.benchmark import table_preamble
+
+    print(table_preamble(1))
     print(f"{'model':28} {'ORT ms':>8} {'NCHW ms':>9} {'NCHWc ms':>9} {'noinl ms':>9} {'NCHW/ORT':>9} {'NCHWc/ORT':>10} "
           f"{'noinl/ORT':>10} {'GFLOP/s':>8} {'max err':>9} {'compile s':>10}")
     for name, model, shapes in cases:

@@ -19,7 +19,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import compiler
-from tools.benchmark import best_time, ort_session
+from tools.benchmark import best_time, compile_options, ort_session, table_preamble
 
 # (label, op, A shape, B shape, attributes)
 SMALL = [
@@ -99,8 +99,10 @@ def vector_fmas(compiled) -> int:
     return len(re.findall(r"call <(?:8|16|32) x float> @llvm\.fma\.v(?:8|16|32)f32", jit.optimized_ir()))
 
 
-def run(shapes, repeat: int, budget_s: float, show_ir: bool) -> None:
+def run(shapes, repeat: int, budget_s: float, show_ir: bool, threads: int = 1) -> None:
     rng = np.random.default_rng(0)
+    print(table_preamble(threads))
+    print()
     header = "| shape | op | ORT ms | Strata ms | Strata / ORT | Strata GFLOP/s | ORT GFLOP/s | max abs err | compile s |"
     if show_ir:
         header += " vector FMAs in IR |"
@@ -112,9 +114,9 @@ def run(shapes, repeat: int, budget_s: float, show_ir: bool) -> None:
         if op != "FusedMatMul":
             feeds["b"] = rng.standard_normal(b_shape).astype(np.float32)
         t = time.perf_counter()
-        compiled = compiler.compile(model)
+        compiled = compiler.compile(model, **compile_options(threads))
         compile_s = time.perf_counter() - t
-        sess = ort_session(model)
+        sess = ort_session(model, threads)
         (expected,) = sess.run(None, feeds)
         (got,) = compiled.run(feeds)
         err = float(np.max(np.abs(got - expected)))
@@ -136,9 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--budget", type=float, default=2.0, help="seconds per measurement at most")
     parser.add_argument("--ir", action="store_true", help="count <8 x float> FMAs in the optimized IR")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads and compile(num_threads=N) (default 1)")
     args = parser.parse_args(argv)
     shapes = GEMV if args.gemv else SMALL if args.small else SMALL + LARGE + GEMV
-    run(shapes, args.repeat, args.budget, args.ir)
+    run(shapes, args.repeat, args.budget, args.ir, args.threads)
     return 0
 
 

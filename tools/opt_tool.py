@@ -135,6 +135,14 @@ class OptTool(xDSLOptMain):
             help="run the -O pipeline at most N times while it still changes the module (default 4)",
         )
         arg_parser.add_argument(
+            "--num-threads",
+            type=int,
+            default=1,
+            metavar="N",
+            help="with --emit=llvm: translate for N threads as compile(num_threads=N) does (N > 1: every "
+            "scf.parallel loop large enough becomes a task run on the model's thread pool; default 1)",
+        )
+        arg_parser.add_argument(
             "--stats",
             action="store_true",
             help="print per-pass time and node counts, and node counts by op type before and after, to stderr",
@@ -224,7 +232,7 @@ class OptTool(xDSLOptMain):
             lower_to_loops(prog, self.ctx, self.args.opt_level if self.args.opt_level is not None else 3)
             if self.args.stats:
                 self._print_report()
-        return to_llvm_ir(prog)
+        return to_llvm_ir(prog, parallel=self.args.num_threads > 1)
 
     def prepare_output(self):
         if self.args.emit == "onnx":

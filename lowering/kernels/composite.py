@@ -23,7 +23,7 @@ from dialects.onnx.base import float_attr_value
 from lowering import scalar
 from lowering.kernels.normalization import compute_type, load_as, store_as
 from lowering.kernels.reduction import accumulate
-from lowering.loop_builder import broadcast_indices, load, loop_nest, store
+from lowering.loop_builder import broadcast_indices, load, loop_nest, parallel, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 
@@ -42,7 +42,7 @@ def lower_rms_normalization(kc: KernelContext) -> None:
     scale, scale_shape = kc.input("scale"), kc.shape("scale")
     outer, inner = shape[:axis], shape[axis:]
     eps = scalar.const(float_attr_value(kc.op.epsilon), ty)
-    with loop_nest(outer) as oivs:
+    with parallel(outer) as oivs:
 
         def sq(ivs, acc):
             v = load_as(x, [*oivs, *ivs], ty)
@@ -65,7 +65,7 @@ def lower_scaled_masked_softmax(kc: KernelContext) -> None:
     ty = compute_type(kc.type_of("x").element_type)
     scale = scalar.const(float_attr_value(kc.op.scale), ty)
     n = shape[axis]
-    with loop_nest([s for d, s in enumerate(shape) if d != axis]) as ivs:
+    with parallel([s for d, s in enumerate(shape) if d != axis]) as ivs:
 
         def at(i: SSAValue) -> list[SSAValue]:
             return [*ivs[:axis], i, *ivs[axis:]]
@@ -95,7 +95,7 @@ def lower_attention(kc: KernelContext) -> None:
     ty = compute_type(kc.type_of("q").element_type)
     scale = scalar.const(float_attr_value(kc.op.scale), ty)
     row = memref.AllocaOp.get(ty, shape=[n_k]).memref
-    with loop_nest([*batch, n_q]) as ivs:
+    with parallel([*batch, n_q]) as ivs:
         b, i = ivs[:-1], ivs[-1]
         qb = broadcast_indices(b, sq[:-2], batch)
         kb = broadcast_indices(b, sk[:-2], batch)

@@ -24,7 +24,7 @@ from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
 from lowering import scalar
-from lowering.loop_builder import as_index, load, loop, loop_nest, store
+from lowering.loop_builder import as_index, load, loop, loop_nest, parallel, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 Index = int | SSAValue  # a compile-time int or an `index` value
@@ -210,7 +210,7 @@ def lower_conv(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
     in_sizes, out_sizes = x_shape[2:], y_shape[2:]
     elem = y.type.element_type
 
-    with loop_nest([batch, group, m_per_group, *out_sizes]) as ivs:
+    with parallel_nest([batch, group, m_per_group, *out_sizes]) as ivs:
         n, g, ml, outs = ivs[0], ivs[1], ivs[2], ivs[3:]
         m = ix_add(ix_mul(g, m_per_group), ml)
         c0 = ix_mul(g, c_per_group)
@@ -251,7 +251,7 @@ def lower_conv_transpose(kc: KernelContext) -> None:
     in_sizes, out_sizes = x_shape[2:], y_shape[2:]
     elem = y.type.element_type
 
-    with loop_nest([batch, group, m_per_group]) as ivs:
+    with parallel([batch, group, m_per_group]) as ivs:
         n, g, ml = ivs
         m = ix_add(ix_mul(g, m_per_group), ml)
         init = load(bias, [m]) if bias is not None else scalar.const(0, elem)

@@ -64,7 +64,7 @@ from lowering.kernels.conv import (
 )
 from lowering.kernels.activation import apply_activation
 from lowering.kernels.pooling import count_of
-from lowering.loop_builder import as_index, load, loop, loop_nest, store
+from lowering.loop_builder import as_index, load, loop, loop_nest, parallel, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 OC_TILE = 2  # output blocks per register tile
@@ -127,98 +127,93 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     # Two output blocks per tile when they divide evenly: each x value loaded feeds 16 lanes.
     oc_tile = OC_TILE if m_blocks % OC_TILE == 0 else 1
     group_channels = ints_value(kc.op.group_channels) if kc.op.group_channels is not None else None  # type: ignore[attr-defined]
-    acc = memref.AllocOp.get(elem, 64, [oc_tile * TILE * BLOCK]).memref
-    with loop(batch) as nloop:
-        n = nloop.iv
-        with loop(m_blocks, 0, oc_tile) as mloop:
-            mbs = [ix_add(mloop.iv, o) for o in range(oc_tile)]
-            icb_range: tuple[Index, Index] = (0, icb_count)
-            if group_channels is not None:
-                icb_range = group_input_blocks(mloop.iv, oc_tile, group_channels, icl_count, icb_count)
-            zero = scalar.const(0.0, elem)
-            with loop(out_h) as row:
-                oh = row.iv
-                kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
-                ih0 = ix_affine(oh, sh, -ph)
+    # Every (n, pair of output blocks, output row) writes its own rows of y: the
+    # parallel loop MLAS splits too (output-channel blocks x output rows).
+    with parallel([batch, m_blocks, out_h], steps=[1, oc_tile, 1]) as (n, mb0, oh):
+        acc = memref.AllocaOp.get(elem, 64, [oc_tile * TILE * BLOCK]).memref
+        mbs = [ix_add(mb0, o) for o in range(oc_tile)]
+        icb_range: tuple[Index, Index] = (0, icb_count)
+        if group_channels is not None:
+            icb_range = group_input_blocks(mb0, oc_tile, group_channels, icl_count, icb_count)
+        zero = scalar.const(0.0, elem)
+        kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
+        ih0 = ix_affine(oh, sh, -ph)
 
-                def slot(o: int, p: int, pixels: int) -> int:
-                    return (o * pixels + p) * BLOCK
+        def slot(o: int, p: int, pixels: int) -> int:
+            return (o * pixels + p) * BLOCK
 
-                def tile(ow0: Index, pixels: int, kw_range: tuple[Index, Index]) -> None:
-                    iw0 = [ix_affine(ix_add(ow0, p), sw, -pw) for p in range(pixels)]
-                    with loop(BLOCK) as lp:
+        def tile(ow0: Index, pixels: int, kw_range: tuple[Index, Index]) -> None:
+            iw0 = [ix_affine(ix_add(ow0, p), sw, -pw) for p in range(pixels)]
+            with loop(BLOCK) as lp:
+                for o in range(oc_tile):
+                    start = load(bias, [ix_add(ix_mul(mbs[o], BLOCK), lp.iv)]) if bias is not None else zero
+                    for p in range(pixels):
+                        store(start, acc, [ix_add(slot(o, p, pixels), lp.iv)])
+            # With an NCHW x (one input lane per block) the kw taps are unrolled
+            # instead of the lanes, so the lane loop body stays large enough.
+            fold_kw = not blocked_x and kw_range == (0, kw_size)
+            ranges = [icb_range, kh_range] + ([] if fold_kw else [kw_range])
+            with range_loops(ranges) as ivs:
+                icb, kh = ivs[0], ivs[1]
+                ih = ix_add(ih0, ix_mul(kh, dh))
+                if fold_kw:
+                    taps = list(range(kw_size))  # steps of the unrolled loop: kw
+                    xs = [[load(x, [n, icb, ih, ix_add(i, t * dw)]) for t in taps] for i in iw0]
+                else:
+                    kw = ivs[2]
+                    iws = [ix_add(i, ix_mul(kw, dw)) for i in iw0]
+                    taps = list(range(icl_count))  # steps of the unrolled loop: input lanes
+                    xs = [
+                        [load(x, [n, icb, ih, iws[p], icl] if blocked_x else [n, icb, ih, iws[p]]) for icl in taps]
+                        for p in range(pixels)
+                    ]
+                # The lane loop is what LLVM's loop vectorizer turns into <8 x float>
+                # FMAs (the JIT pipeline has no SLP vectorizer); its body is large
+                # enough that LLVM does not fully unroll it first, and SROA then keeps
+                # the accumulators in registers across the reduction loops.
+                with loop(BLOCK) as lp:
+                    lane_iv = lp.iv
+                    sums = [[load(acc, [ix_add(slot(o, p, pixels), lane_iv)]) for p in range(pixels)] for o in range(oc_tile)]
+                    for t in taps:
                         for o in range(oc_tile):
-                            start = load(bias, [ix_add(ix_mul(mbs[o], BLOCK), lp.iv)]) if bias is not None else zero
+                            w_index = [mbs[o], icb, kh, t, 0, lane_iv] if fold_kw else [mbs[o], icb, kh, kw, t, lane_iv]
+                            wv = load(w, w_index)
                             for p in range(pixels):
-                                store(start, acc, [ix_add(slot(o, p, pixels), lp.iv)])
-                    # With an NCHW x (one input lane per block) the kw taps are unrolled
-                    # instead of the lanes, so the lane loop body stays large enough.
-                    fold_kw = not blocked_x and kw_range == (0, kw_size)
-                    ranges = [icb_range, kh_range] + ([] if fold_kw else [kw_range])
-                    with range_loops(ranges) as ivs:
-                        icb, kh = ivs[0], ivs[1]
-                        ih = ix_add(ih0, ix_mul(kh, dh))
-                        if fold_kw:
-                            taps = list(range(kw_size))  # steps of the unrolled loop: kw
-                            xs = [[load(x, [n, icb, ih, ix_add(i, t * dw)]) for t in taps] for i in iw0]
-                        else:
-                            kw = ivs[2]
-                            iws = [ix_add(i, ix_mul(kw, dw)) for i in iw0]
-                            taps = list(range(icl_count))  # steps of the unrolled loop: input lanes
-                            xs = [
-                                [load(x, [n, icb, ih, iws[p], icl] if blocked_x else [n, icb, ih, iws[p]]) for icl in taps]
-                                for p in range(pixels)
-                            ]
-                        # The lane loop is what LLVM's loop vectorizer turns into <8 x float>
-                        # FMAs (the JIT pipeline has no SLP vectorizer); its body is large
-                        # enough that LLVM does not fully unroll it first, and SROA then keeps
-                        # the accumulators in registers across the reduction loops.
-                        with loop(BLOCK) as lp:
-                            lane_iv = lp.iv
-                            sums = [[load(acc, [ix_add(slot(o, p, pixels), lane_iv)]) for p in range(pixels)] for o in range(oc_tile)]
-                            for t in taps:
-                                for o in range(oc_tile):
-                                    w_index = [mbs[o], icb, kh, t, 0, lane_iv] if fold_kw else [mbs[o], icb, kh, kw, t, lane_iv]
-                                    wv = load(w, w_index)
-                                    for p in range(pixels):
-                                        sums[o][p] = math.FmaOp(xs[p][t], wv, sums[o][p]).result
-                            for o in range(oc_tile):
-                                for p in range(pixels):
-                                    store(sums[o][p], acc, [ix_add(slot(o, p, pixels), lane_iv)])
-                    # Epilogue as a lane loop: unrolled it costs LLVM seconds per kernel.
-                    ows = [ix_add(ow0, p) for p in range(pixels)]
-                    with loop(BLOCK) as lp:
-                        for o in range(oc_tile):
-                            for p in range(pixels):
-                                v = load(acc, [ix_add(slot(o, p, pixels), lp.iv)])
-                                idx = [n, mbs[o], oh, ows[p], lp.iv]
-                                if z is not None:
-                                    v = scalar.add(v, load(z, idx))
-                                store(apply_activation(act, params, v), y, idx)
+                                sums[o][p] = math.FmaOp(xs[p][t], wv, sums[o][p]).result
+                    for o in range(oc_tile):
+                        for p in range(pixels):
+                            store(sums[o][p], acc, [ix_add(slot(o, p, pixels), lane_iv)])
+            # Epilogue as a lane loop: unrolled it costs LLVM seconds per kernel.
+            ows = [ix_add(ow0, p) for p in range(pixels)]
+            with loop(BLOCK) as lp:
+                for o in range(oc_tile):
+                    for p in range(pixels):
+                        v = load(acc, [ix_add(slot(o, p, pixels), lp.iv)])
+                        idx = [n, mbs[o], oh, ows[p], lp.iv]
+                        if z is not None:
+                            v = scalar.add(v, load(z, idx))
+                        store(apply_activation(act, params, v), y, idx)
 
-                def single(ow: SSAValue) -> None:
-                    tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w))
+        def single(ow: SSAValue) -> None:
+            tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w))
 
-                if full_tiles:
-                    with loop(ow_lo + full_tiles * TILE, ow_lo, TILE) as lp:
-                        tile(lp.iv, TILE, (0, kw_size))
-                # Every other column (left border, leftovers, right border) in one loop
-                # with one clamped single-pixel body: one copy of it keeps LLVM time down.
-                rest = ow_lo + full_tiles * TILE
-                others = ow_lo + (out_w - rest)
-                if others:
-                    with loop(others) as lp:
-                        if ow_lo == 0:
-                            ow = ix_add(lp.iv, rest)
-                        elif rest in (ow_lo, out_w):  # the columns are contiguous
-                            ow = lp.iv
-                        else:
-                            right = arith.CmpiOp(lp.iv, as_index(ow_lo), "sge").result
-                            ow = arith.SelectOp(right, ix_add(lp.iv, rest - ow_lo), lp.iv).result
-                        single(ow)
-                row.yield_()
-            mloop.yield_()
-    memref.DeallocOp.get(acc)
+        if full_tiles:
+            with loop(ow_lo + full_tiles * TILE, ow_lo, TILE) as lp:
+                tile(lp.iv, TILE, (0, kw_size))
+        # Every other column (left border, leftovers, right border) in one loop
+        # with one clamped single-pixel body: one copy of it keeps LLVM time down.
+        rest = ow_lo + full_tiles * TILE
+        others = ow_lo + (out_w - rest)
+        if others:
+            with loop(others) as lp:
+                if ow_lo == 0:
+                    ow = ix_add(lp.iv, rest)
+                elif rest in (ow_lo, out_w):  # the columns are contiguous
+                    ow = lp.iv
+                else:
+                    right = arith.CmpiOp(lp.iv, as_index(ow_lo), "sge").result
+                    ow = arith.SelectOp(right, ix_add(lp.iv, rest - ow_lo), lp.iv).result
+                single(ow)
 
 
 # ---- DepthwiseConvNCHWc -------------------------------------------------------------------
@@ -250,64 +245,60 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
     ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
     full_tiles = (ow_hi - ow_lo) // DW_TILE
 
-    acc = memref.AllocOp.get(elem, 64, [DW_TILE * BLOCK]).memref
     zero = scalar.const(0.0, elem)
-    with loop_nest([batch, c_blocks]) as (n, cb):
-        with loop(out_h) as row:
-            oh = row.iv
-            kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
-            ih0 = ix_affine(oh, sh, -ph)
+    with parallel([batch, c_blocks, out_h]) as (n, cb, oh):
+        acc = memref.AllocaOp.get(elem, 64, [DW_TILE * BLOCK]).memref
+        kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
+        ih0 = ix_affine(oh, sh, -ph)
 
-            def tile(ow0: Index, pixels: int, kw_range: tuple[Index, Index]) -> None:
-                iw0 = [ix_affine(ix_add(ow0, p), sw, -pw) for p in range(pixels)]
+        def tile(ow0: Index, pixels: int, kw_range: tuple[Index, Index]) -> None:
+            iw0 = [ix_affine(ix_add(ow0, p), sw, -pw) for p in range(pixels)]
+            with loop(BLOCK) as lp:
+                start = load(bias, [ix_add(ix_mul(cb, BLOCK), lp.iv)]) if bias is not None else zero
+                for p in range(pixels):
+                    store(start, acc, [ix_add(p * BLOCK, lp.iv)])
+            # Full tiles unroll the kw taps inside the lane loop: with one FMA per
+            # pixel only, LLVM fully unrolls the 8-lane loop before the loop vectorizer
+            # runs and it stays scalar (there is no SLP vectorizer in the JIT pipeline).
+            fold_kw = kw_range == (0, kw_size)
+            with range_loops([kh_range] if fold_kw else [kh_range, kw_range]) as ivs:
+                kh = ivs[0]
+                ih = ix_add(ih0, ix_mul(kh, dh))
+                kws = [t for t in range(kw_size)] if fold_kw else [ivs[1]]
                 with loop(BLOCK) as lp:
-                    start = load(bias, [ix_add(ix_mul(cb, BLOCK), lp.iv)]) if bias is not None else zero
-                    for p in range(pixels):
-                        store(start, acc, [ix_add(p * BLOCK, lp.iv)])
-                # Full tiles unroll the kw taps inside the lane loop: with one FMA per
-                # pixel only, LLVM fully unrolls the 8-lane loop before the loop vectorizer
-                # runs and it stays scalar (there is no SLP vectorizer in the JIT pipeline).
-                fold_kw = kw_range == (0, kw_size)
-                with range_loops([kh_range] if fold_kw else [kh_range, kw_range]) as ivs:
-                    kh = ivs[0]
-                    ih = ix_add(ih0, ix_mul(kh, dh))
-                    kws = [t for t in range(kw_size)] if fold_kw else [ivs[1]]
-                    with loop(BLOCK) as lp:
-                        lane = lp.iv
-                        slots = [[ix_add(p * BLOCK, lane)] for p in range(pixels)]
-                        sums = [load(acc, slot) for slot in slots]
-                        for kw in kws:
-                            wv = load(w, [cb, kh, kw, lane])
-                            for p in range(pixels):
-                                iw = ix_add(iw0[p], ix_mul(kw, dw))
-                                sums[p] = math.FmaOp(load(x, [n, cb, ih, iw, lane]), wv, sums[p]).result
+                    lane = lp.iv
+                    slots = [[ix_add(p * BLOCK, lane)] for p in range(pixels)]
+                    sums = [load(acc, slot) for slot in slots]
+                    for kw in kws:
+                        wv = load(w, [cb, kh, kw, lane])
                         for p in range(pixels):
-                            store(sums[p], acc, slots[p])
-                with loop(BLOCK) as lp:
+                            iw = ix_add(iw0[p], ix_mul(kw, dw))
+                            sums[p] = math.FmaOp(load(x, [n, cb, ih, iw, lane]), wv, sums[p]).result
                     for p in range(pixels):
-                        v = load(acc, [ix_add(p * BLOCK, lp.iv)])
-                        idx = [n, cb, oh, ix_add(ow0, p), lp.iv]
-                        if z is not None:
-                            v = scalar.add(v, load(z, idx))
-                        store(apply_activation(act, params, v), y, idx)
+                        store(sums[p], acc, slots[p])
+            with loop(BLOCK) as lp:
+                for p in range(pixels):
+                    v = load(acc, [ix_add(p * BLOCK, lp.iv)])
+                    idx = [n, cb, oh, ix_add(ow0, p), lp.iv]
+                    if z is not None:
+                        v = scalar.add(v, load(z, idx))
+                    store(apply_activation(act, params, v), y, idx)
 
-            if full_tiles:
-                with loop(ow_lo + full_tiles * DW_TILE, ow_lo, DW_TILE) as lp:
-                    tile(lp.iv, DW_TILE, (0, kw_size))
-            rest = ow_lo + full_tiles * DW_TILE
-            others = ow_lo + (out_w - rest)
-            if others:
-                with loop(others) as lp:
-                    if ow_lo == 0:
-                        ow = ix_add(lp.iv, rest)
-                    elif rest in (ow_lo, out_w):
-                        ow = lp.iv
-                    else:
-                        right = arith.CmpiOp(lp.iv, as_index(ow_lo), "sge").result
-                        ow = arith.SelectOp(right, ix_add(lp.iv, rest - ow_lo), lp.iv).result
-                    tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w))
-            row.yield_()
-    memref.DeallocOp.get(acc)
+        if full_tiles:
+            with loop(ow_lo + full_tiles * DW_TILE, ow_lo, DW_TILE) as lp:
+                tile(lp.iv, DW_TILE, (0, kw_size))
+        rest = ow_lo + full_tiles * DW_TILE
+        others = ow_lo + (out_w - rest)
+        if others:
+            with loop(others) as lp:
+                if ow_lo == 0:
+                    ow = ix_add(lp.iv, rest)
+                elif rest in (ow_lo, out_w):
+                    ow = lp.iv
+                else:
+                    right = arith.CmpiOp(lp.iv, as_index(ow_lo), "sge").result
+                    ow = arith.SelectOp(right, ix_add(lp.iv, rest - ow_lo), lp.iv).result
+                tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w))
 
 
 def lower_channel_shuffle_nchwc(kc: KernelContext) -> None:
@@ -318,7 +309,7 @@ def lower_channel_shuffle_nchwc(kc: KernelContext) -> None:
     channels = int_attr_value(kc.op.channels)  # type: ignore[attr-defined]
     group = int_attr_value(kc.op.group)  # type: ignore[attr-defined]
     per_group = channels // group
-    with loop_nest(x_shape[:2]) as (n, cb):
+    with parallel(x_shape[:2]) as (n, cb):
         sources = []
         for lane in range(BLOCK):
             c = ix_add(ix_mul(cb, BLOCK), lane)
@@ -345,12 +336,12 @@ def lower_reorder_to_blocked(kc: KernelContext) -> None:
                 v = load(x, [n, ix_add(ix_mul(cb, BLOCK), lane), *pos]) if lane < real else zero
                 store(v, y, [n, cb, *pos, lane])
 
-    with loop(batch) as lp:
-        if full:
-            with loop(full) as blk:
-                copy_block(lp.iv, blk.iv, BLOCK)
-        if rest:
-            copy_block(lp.iv, full, rest)
+    if full:
+        with parallel([batch, full]) as (n, blk):
+            copy_block(n, blk, BLOCK)
+    if rest:
+        with parallel([batch]) as (n,):
+            copy_block(n, full, rest)
 
 
 def lower_reorder_from_blocked(kc: KernelContext) -> None:
@@ -364,12 +355,12 @@ def lower_reorder_from_blocked(kc: KernelContext) -> None:
             for lane in range(real):
                 store(load(x, [n, cb, *pos, lane]), y, [n, ix_add(ix_mul(cb, BLOCK), lane), *pos])
 
-    with loop(batch) as lp:
-        if full:
-            with loop(full) as blk:
-                copy_block(lp.iv, blk.iv, BLOCK)
-        if rest:
-            copy_block(lp.iv, full, rest)
+    if full:
+        with parallel([batch, full]) as (n, blk):
+            copy_block(n, blk, BLOCK)
+    if rest:
+        with parallel([batch]) as (n,):
+            copy_block(n, full, rest)
 
 
 # ---- pooling ------------------------------------------------------------------------------
@@ -384,7 +375,7 @@ def _pool(kc: KernelContext, average: bool) -> None:
     lanes = range(BLOCK)
     include_pad = average and bool(int_attr_value(kc.op.count_include_pad))  # type: ignore[attr-defined]
 
-    with loop_nest([x_shape[0], x_shape[1], *out_sizes]) as ivs:
+    with parallel_nest([x_shape[0], x_shape[1], *out_sizes]) as ivs:
         n, cb, outs = ivs[0], ivs[1], ivs[2:]
         ranges = tap_ranges(win, outs, out_sizes, in_sizes)
 
@@ -428,7 +419,7 @@ def lower_global_average_pool_nchwc(kc: KernelContext) -> None:
     x, y = kc.input("x"), kc.output("y")
     x_shape = kc.shape("x")
     elem = y.type.element_type
-    with loop_nest(x_shape[:2]) as (n, cb):
+    with parallel(x_shape[:2]) as (n, cb):
 
         def body(pos: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
             return [scalar.add(a, load(x, [n, cb, *pos, lane])) for lane, a in enumerate(acc)]

@@ -19,7 +19,7 @@ from xdsl.ir import Operation, SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value, str_attr_value
 from lowering import scalar
-from lowering.loop_builder import broadcast_indices, load, loop_nest, signless, store
+from lowering.loop_builder import broadcast_indices, load, parallel_nest, signless, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 # An input of the loop nest: an operand name, or a (buffer, shape) pair (variadic operands).
@@ -31,7 +31,7 @@ def elementwise(kc: KernelContext, inputs: Sequence[Input], output: str, body: C
     out_shape = kc.shape(output)
     out = kc.output(output)
     sources = [(kc.input(n), kc.shape(n)) if isinstance(n, str) else n for n in inputs]
-    with loop_nest(out_shape) as ivs:
+    with parallel_nest(out_shape) as ivs:
         values = [load(buf, broadcast_indices(ivs, shape, out_shape)) for buf, shape in sources]
         store(body(*values), out, ivs)
 

@@ -57,7 +57,7 @@ from lowering.kernels.conv import Epilogue, Index, lower_conv
 from lowering.kernels.elementwise import SCALAR_BODIES
 from lowering.kernels.fused_ops import lower_fused_conv, lower_fused_gemm, lower_fused_matmul
 from lowering.kernels.matmul import lower_gemm, lower_matmul
-from lowering.loop_builder import broadcast_indices, load, loop_nest, memref_type, store
+from lowering.loop_builder import broadcast_indices, load, memref_type, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering, LoweringError, describe
 
 
@@ -123,7 +123,7 @@ def lower_fused_kernel(kc: KernelContext) -> None:
     anchors = [op for op in ops if op.name not in SCALAR_BODIES]
     if not anchors:
         shape = _shape(yielded[0])
-        with loop_nest(shape) as ivs:
+        with parallel_nest(shape) as ivs:
             values: dict[SSAValue, SSAValue] = {}
             _load_inputs(_used_args(ops, block.args), buffers, ivs, shape, values)
             _apply(ops, values)

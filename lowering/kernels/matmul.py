@@ -79,7 +79,7 @@ from xdsl.ir import Attribute, SSAValue
 from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
 from lowering.kernels.conv import Epilogue, Index, ix_add, ix_mul
-from lowering.loop_builder import as_index, broadcast_indices, load, loop, loop_nest, store
+from lowering.loop_builder import as_index, broadcast_indices, load, loop, parallel, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 
@@ -111,13 +111,14 @@ def _use_tiled(elem: Attribute, n: int) -> bool:
 
 def _scratch(elem: Attribute, k: int) -> tuple[SSAValue, SSAValue]:
     """The accumulator tile and the packed panel of B' (stack buffers, hoisted by the
-    translator; a panel over 64 KiB, K > 1024, goes to the heap)."""
+    translator to the top of their function, so one per thread inside a parallel loop;
+    a panel over 256 KiB, K > 4096, goes to the heap)."""
     acc = memref.AllocaOp.get(elem, 64, [MR * NR]).memref
     panel = memref.AllocaOp.get(elem, 64, [k * NR]).memref
     return acc, panel
 
 
-def _tiled_gemm(ops: _Operands, acc: SSAValue, panel: SSAValue) -> None:
+def _tiled_gemm(ops: _Operands, elem: Attribute) -> None:
     """Y = finish(A' @ B') in MR x NR register tiles: column panels outer, row tiles
     inner. Each K x NR panel of B' is first copied to `panel` and then read by every
     row tile: contiguous vectors whatever the layout of B (a transposed B is read once
@@ -127,7 +128,7 @@ def _tiled_gemm(ops: _Operands, acc: SSAValue, panel: SSAValue) -> None:
     m_full, m_rest = m - m % MR, m % MR
     n_full, n_rest = n - n % NR, n % NR
 
-    def column_panel(j0: Index, width: int) -> None:
+    def column_panel(j0: Index, width: int, acc: SSAValue, panel: SSAValue) -> None:
         with loop(k) as kl:
             with loop(width) as lp:
                 store(ops.b_at(kl.iv, ix_add(j0, lp.iv)), panel, [ix_add(ix_mul(kl.iv, width), lp.iv)])
@@ -142,10 +143,12 @@ def _tiled_gemm(ops: _Operands, acc: SSAValue, panel: SSAValue) -> None:
             _tile(ops, acc, m_full, m_rest, j0, width, b_at)
 
     if n_full:
-        with loop(n_full, 0, NR) as jl:
-            column_panel(jl.iv, NR)
+        # Column panels are independent: each packs its own panel of B' into buffers of
+        # its own (one set per thread; the translator hoists them).
+        with parallel([n_full], steps=[NR]) as (j0,):
+            column_panel(j0, NR, *_scratch(elem, k))
     if n_rest:
-        column_panel(n_full, n_rest)
+        column_panel(n_full, n_rest, *_scratch(elem, k))
 
 
 def _tile(ops: _Operands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
@@ -215,7 +218,7 @@ def _small_m_scratch(elem: Attribute, m: int, dots: bool) -> SSAValue:
     return memref.AllocaOp.get(elem, 64, [size]).memref
 
 
-def _small_m_rows(ops: _Operands, acc: SSAValue) -> None:
+def _small_m_rows(ops: _Operands, elem: Attribute) -> None:
     """B' row-major (MatMul, Gemm transB=0): per block of _row_block(M) columns (whole
     rows of B up to 8192 / M columns), the M x block accumulators in `acc` (L1) take KU
     k steps of FMAs per pass of a lane loop over the block's columns, reading
@@ -225,17 +228,17 @@ def _small_m_rows(ops: _Operands, acc: SSAValue) -> None:
     n, nb = ops.n, _row_block(ops.m)
     n_full, n_rest = n - n % nb, n % nb
 
-    def block(j0: Index, width: int) -> None:
+    def block(j0: Index, width: int, acc: SSAValue) -> None:
         _tile(ops, acc, 0, ops.m, j0, width, lambda kk, lane: ops.b_at(kk, ix_add(j0, lane)))
 
     if n_full:
-        with loop(n_full, 0, nb) as jl:
-            block(jl.iv, nb)
+        with parallel([n_full], steps=[nb]) as (j0,):
+            block(j0, nb, _small_m_scratch(elem, ops.m, False))
     if n_rest:
-        block(n_full, n_rest)
+        block(n_full, n_rest, _small_m_scratch(elem, ops.m, False))
 
 
-def _small_m_dots(ops: _Operands, acc: SSAValue) -> None:
+def _small_m_dots(ops: _Operands, elem: Attribute) -> None:
     """B' = B^T (Gemm transB=1): each output is a dot product along a contiguous row of
     B. Per block of DOT_COLS columns, DOT_LANES partial sums per (row, column) in `acc`;
     a lane loop over DOT_LANES consecutive k does rows x DOT_COLS FMAs (A loaded once
@@ -244,10 +247,9 @@ def _small_m_dots(ops: _Operands, acc: SSAValue) -> None:
     its lanes, adds the K % DOT_LANES tail in k order, and is finished and stored once."""
     m, n, k = ops.m, ops.n, ops.k
     k_full = k - k % DOT_LANES
-    elem = acc.type.element_type
     zero = scalar.const(0.0, elem)
 
-    def block(j0: Index, cols: int) -> None:
+    def block(j0: Index, cols: int, acc: SSAValue) -> None:
         def slot(r: int, c: int, lane: Index) -> Index:
             return ix_add((r * cols + c) * DOT_LANES, lane)
 
@@ -282,31 +284,24 @@ def _small_m_dots(ops: _Operands, acc: SSAValue) -> None:
 
     n_full = n - n % DOT_COLS
     if n_full:
-        with loop(n_full, 0, DOT_COLS) as jl:
-            block(jl.iv, DOT_COLS)
+        with parallel([n_full], steps=[DOT_COLS]) as (j0,):
+            block(j0, DOT_COLS, _small_m_scratch(elem, m, True))
     if n % DOT_COLS:
-        block(n_full, n % DOT_COLS)
+        block(n_full, n % DOT_COLS, _small_m_scratch(elem, m, True))
 
 
 def _small_m(m: int, b_transposed: bool) -> bool:
     return m <= (DOTS_MAX_M if b_transposed else ROWS_MAX_M)
 
 
-def _gemm_scratch(elem: Attribute, m: int, k: int, b_transposed: bool) -> tuple[SSAValue, ...]:
-    """Stack buffers of the kernel `_gemm` picks for these sizes (allocated once, outside
-    any batch loop)."""
-    if _small_m(m, b_transposed):
-        return (_small_m_scratch(elem, m, b_transposed),)
-    return _scratch(elem, k)
-
-
-def _gemm(ops: _Operands, scratch: tuple[SSAValue, ...], b_transposed: bool) -> None:
+def _gemm(ops: _Operands, elem: Attribute, b_transposed: bool) -> None:
     """The f32 GEMM of one batch: few rows without packing, otherwise register tiles.
-    `b_transposed`: B'[k, j] is contiguous along k (Gemm transB=1)."""
+    `b_transposed`: B'[k, j] is contiguous along k (Gemm transB=1). Its column blocks
+    are one parallel loop."""
     if _small_m(ops.m, b_transposed):
-        (_small_m_dots if b_transposed else _small_m_rows)(ops, scratch[0])
+        (_small_m_dots if b_transposed else _small_m_rows)(ops, elem)
         return
-    _tiled_gemm(ops, *scratch)
+    _tiled_gemm(ops, elem)
 
 
 def lower_matmul(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
@@ -325,7 +320,7 @@ def lower_matmul(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
     if not b_vec and _use_tiled(elem, n):
         _tiled_matmul(kc, epilogue, a_shape, b_shape, batch)
         return
-    with loop_nest([*batch, m, n]) as ivs:
+    with parallel_nest([*batch, m, n]) as ivs:
         bivs, i, j = ivs[: len(batch)], ivs[len(batch)], ivs[len(batch) + 1]
 
         def batch_index(shape_batch: tuple[int, ...]) -> list:
@@ -364,8 +359,6 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
     a_vec = len(a_shape) == 1
     m, k_dim, n = 1 if a_vec else a_shape[-2], a_shape[-1], b_shape[-1]
     elem = y.type.element_type
-    rows = _prod((*batch, m)) if not a_vec and len(b_shape) == 2 and batch else m
-    scratch = _gemm_scratch(elem, rows, k_dim, False)
 
     if not a_vec and len(b_shape) == 2 and batch:
         a2, y2 = _collapse_rows(a), _collapse_rows(y)
@@ -392,10 +385,12 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
             finish=finish_folded,
             store=lambda v, i, j: store(v, y2, [i, j]),
         )
-        _gemm(ops, scratch, False)
+        _gemm(ops, elem, False)
         return
 
-    with loop_nest(batch) as bivs:
+    # Batches are independent (one thread each when the loop is split; the column
+    # blocks inside are then a plain loop).
+    with parallel(batch) as bivs:
 
         def batch_index(shape_batch: tuple[int, ...]) -> list:
             off = len(batch) - len(shape_batch)
@@ -413,7 +408,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
             finish=lambda v, i, j: epilogue(v, y_index(i, j)) if epilogue is not None else v,
             store=lambda v, i, j: store(v, y, y_index(i, j)),
         )
-        _gemm(ops, scratch, False)
+        _gemm(ops, elem, False)
 
 
 def _prod(dims) -> int:
@@ -470,20 +465,18 @@ def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
         return epilogue(v, [i, j]) if epilogue is not None else v
 
     if _use_tiled(elem, n):
-        scratch = _gemm_scratch(elem, m, k_dim, trans_b)
         ops = _Operands(
             m, n, k_dim, a_at=a_at,
             b_at=lambda kk, j: load(b, [j, kk] if trans_b else [kk, j]),
             finish=finish,
             store=lambda v, i, j: store(v, y, [i, j]),
         )
-        _gemm(ops, scratch, trans_b)
+        _gemm(ops, elem, trans_b)
         return
 
     zero = scalar.const(0, elem)
     fused_store = trans_b and epilogue is not None
-    with loop(m) as row:
-        i = row.iv
+    with parallel([m]) as (i,):
         if trans_b:
             with loop(n) as col:
                 with loop(k_dim, carried=[zero]) as red:

@@ -34,7 +34,7 @@ from xdsl.ir import Attribute, SSAValue
 from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
 from lowering.kernels.reduction import accumulate, merge_indices
-from lowering.loop_builder import broadcast_indices, idx, load, loop, loop_nest, store
+from lowering.loop_builder import broadcast_indices, idx, load, loop, loop_nest, parallel, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 
@@ -107,7 +107,7 @@ def lower_softmax(log: bool) -> KernelLowering:
         ty = compute_type(y.type.element_type)
         outer = [s for d, s in enumerate(shape) if d != axis]
         n = shape[axis]
-        with loop_nest(outer) as ivs:
+        with parallel(outer) as ivs:
 
             def at(i: SSAValue) -> list[SSAValue]:
                 return [*ivs[:axis], i, *ivs[axis:]]
@@ -149,7 +149,7 @@ def lower_layer_norm(kc: KernelContext) -> None:
     inv_out = kc.output("inv_std_dev") if kc.op.inv_std_dev is not None else None
     one = scalar.const(1, ty)
     eps = _epsilon(kc, ty)
-    with loop_nest(outer) as oivs:
+    with parallel(outer) as oivs:
         mean, var = _mean_and_var(x, ty, inner, lambda ivs: [*oivs, *ivs], _count(inner))
         inv_std = scalar.div(one, _sqrt(scalar.add(var, eps)))
         stats_idx = [*oivs, *([0] * len(inner))]
@@ -177,7 +177,7 @@ def lower_batch_norm(kc: KernelContext) -> None:
     ty = compute_type(y.type.element_type)
     scale, bias, mean, var = (kc.input(n) for n in ("scale", "b", "input_mean", "input_var"))
     eps = _epsilon(kc, ty)
-    with loop_nest(shape[:2]) as (n, c):
+    with parallel(shape[:2]) as (n, c):
         m = load_as(mean, [c], ty)
         factor = scalar.div(load_as(scale, [c], ty), _sqrt(scalar.add(load_as(var, [c], ty), eps)))
         b = load_as(bias, [c], ty)
@@ -196,7 +196,7 @@ def lower_instance_norm(kc: KernelContext) -> None:
     scale, bias = kc.input("scale"), kc.input("b")
     eps = _epsilon(kc, ty)
     spatial = shape[2:]
-    with loop_nest(shape[:2]) as (n, c):
+    with parallel(shape[:2]) as (n, c):
         mean, var = _mean_and_var(x, ty, spatial, lambda ivs: [n, c, *ivs], _count(spatial))
         factor = scalar.div(load_as(scale, [c], ty), _sqrt(scalar.add(var, eps)))
         b = load_as(bias, [c], ty)
@@ -218,7 +218,7 @@ def lower_group_norm(kc: KernelContext) -> None:
     per_group = shape[1] // groups
     spatial = shape[2:]
     bounds = [per_group, *spatial]
-    with loop_nest([shape[0], groups]) as (n, g):
+    with parallel([shape[0], groups]) as (n, g):
         first = arith.MuliOp(g, idx(per_group)).result
 
         def at(ivs: list[SSAValue]) -> list[SSAValue]:
@@ -244,7 +244,7 @@ def lower_rms_norm(kc: KernelContext) -> None:
     scale, scale_shape = kc.input("scale"), kc.shape("scale")
     outer, inner = shape[:axis], shape[axis:]
     eps = _epsilon(kc, ty)
-    with loop_nest(outer) as oivs:
+    with parallel(outer) as oivs:
 
         def sq(ivs, a):
             v = load_as(x, [*oivs, *ivs], ty)
@@ -269,7 +269,7 @@ def lower_lp_norm(kc: KernelContext) -> None:
     ty = compute_type(y.type.element_type)
     p = kc.op.p.value.data
     zero = scalar.const(0, ty)
-    with loop_nest([d for i, d in enumerate(shape) if i != axis]) as ivs:
+    with parallel([d for i, d in enumerate(shape) if i != axis]) as ivs:
 
         def at(i: SSAValue) -> list[SSAValue]:
             return [*ivs[:axis], i, *ivs[axis:]]
@@ -297,7 +297,7 @@ def lower_mvn(kc: KernelContext) -> None:
     rank = len(shape)
     inner = [shape[a] for a in axes]
     tiny = scalar.const(1e-9, ty)
-    with loop_nest([d for i, d in enumerate(shape) if i not in axes]) as kept:
+    with parallel([d for i, d in enumerate(shape) if i not in axes]) as kept:
 
         def at(ivs: list[SSAValue]) -> list[SSAValue]:
             return merge_indices(rank, axes, kept, ivs)
@@ -321,7 +321,7 @@ def lower_lrn(kc: KernelContext) -> None:
     alpha = scalar.const(float_attr_value(kc.op.alpha) / size, ty)
     beta = scalar.const(float_attr_value(kc.op.beta), ty)
     bias = scalar.const(float_attr_value(kc.op.bias), ty)
-    with loop_nest(shape) as ivs:
+    with parallel_nest(shape) as ivs:
         c = ivs[1]
         lo = arith.MaxSIOp(arith.SubiOp(c, idx(before)).result, idx(0)).result
         hi = arith.MinSIOp(arith.AddiOp(c, idx(after + 1)).result, idx(channels)).result

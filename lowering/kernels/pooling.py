@@ -30,7 +30,7 @@ from lowering.kernels.conv import (
     valid_range,
     window_of,
 )
-from lowering.loop_builder import as_index, load, loop_nest, store
+from lowering.loop_builder import as_index, load, parallel, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
 
@@ -78,7 +78,7 @@ def lower_max_pool(kc: KernelContext) -> None:
     indices = kc.output("indices") if with_indices else None
     spatial = prod(in_sizes)
 
-    with loop_nest([x_shape[0], x_shape[1], *out_sizes]) as ivs:
+    with parallel_nest([x_shape[0], x_shape[1], *out_sizes]) as ivs:
         n, c, outs = ivs[0], ivs[1], ivs[2:]
         ranges = tap_ranges(win, outs, out_sizes, in_sizes)
 
@@ -119,7 +119,7 @@ def lower_average_pool(kc: KernelContext) -> None:
         raise kc.fail(f"AveragePool needs a floating-point element type, got {elem}")
     include_pad = bool(int_attr_value(kc.op.count_include_pad))  # type: ignore[attr-defined]
 
-    with loop_nest([x_shape[0], x_shape[1], *out_sizes]) as ivs:
+    with parallel_nest([x_shape[0], x_shape[1], *out_sizes]) as ivs:
         n, c, outs = ivs[0], ivs[1], ivs[2:]
         ranges = tap_ranges(win, outs, out_sizes, in_sizes)
 
@@ -154,7 +154,7 @@ def _global_pool(kc: KernelContext, average: bool) -> None:
     elem = y.type.element_type
     unsigned = kc.unsigned("x")
     ones = [0] * len(spatial)
-    with loop_nest(x_shape[:2]) as (n, c):
+    with parallel(x_shape[:2]) as (n, c):
         if average:
             init = scalar.const(0, elem)
 

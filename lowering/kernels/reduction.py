@@ -37,7 +37,7 @@ from xdsl.ir import Attribute, SSAValue
 
 from dialects.onnx.base import int_attr_value
 from lowering import scalar
-from lowering.loop_builder import idx, load, loop, loop_nest, store
+from lowering.loop_builder import idx, load, loop, loop_nest, parallel, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering, copy_kernel_body
 
 # ---- the generic reduction loop structure -------------------------------------------
@@ -130,7 +130,7 @@ def reduce_kernel(
     rank = len(in_shape)
     axes = sorted(axes)
     kept_dims = [d for d in range(rank) if d not in axes]
-    with loop_nest([in_shape[d] for d in kept_dims]) as kept:
+    with parallel([in_shape[d] for d in kept_dims]) as kept:
         value = fold_reduced(x, in_shape, axes, kept, red)
         if keepdims:
             out_idx = merge_indices(rank, axes, kept, [0] * len(axes))
@@ -327,7 +327,7 @@ def lower_cumsum(kc: KernelContext) -> None:
     x, y = kc.input("x"), kc.output("y")
     n = shape[axis]
     elem = y.type.element_type
-    with loop_nest([d for i, d in enumerate(shape) if i != axis]) as ivs:
+    with parallel([d for i, d in enumerate(shape) if i != axis]) as ivs:
 
         def step(js: list[SSAValue], accs: tuple[SSAValue, ...]) -> list[SSAValue]:
             j = arith.SubiOp(idx(n - 1), js[0]).result if reverse else js[0]
@@ -351,7 +351,7 @@ def lower_hardmax(kc: KernelContext) -> None:
     elem = y.type.element_type
     one, zero = scalar.const(1, elem), scalar.const(0, elem)
     red = arg_reduction(largest=True, last=False, unsigned=False, as_i64=False)
-    with loop_nest([d for i, d in enumerate(shape) if i != axis]) as ivs:
+    with parallel([d for i, d in enumerate(shape) if i != axis]) as ivs:
         best = fold_reduced(x, shape, [axis], ivs, red)
         with loop_nest([shape[axis]]) as (i,):
             hit = arith.CmpiOp(i, best, "eq").result
@@ -379,7 +379,7 @@ def lower_topk(kc: KernelContext) -> None:
     better = "gt" if int_attr_value(kc.op.largest) else "lt"
     true, false = scalar.const(1, i1), scalar.const(0, i1)
     taken = memref.AllocaOp.get(i1, shape=[n]).memref
-    with loop_nest([d for i, d in enumerate(shape) if i != axis]) as ivs:
+    with parallel([d for i, d in enumerate(shape) if i != axis]) as ivs:
         with loop_nest([n]) as (i,):
             store(false, taken, [i])
         with loop_nest([k]) as (j,):

@@ -1,6 +1,7 @@
 // Kernels of the blocked-layout ops. strata.ConvNCHWc: per (n, pair of output blocks,
-// output row) the columns whose window lies inside the input go in tiles of 6 pixels whose 2 x 6 x 8 accumulators
-// live in a small heap buffer; the reduction loops over (input block, kh, kw) load the
+// output row) — one scf.parallel over the three, each iteration with its own stack
+// buffer of 2 x 6 x 8 accumulators — the columns whose window lies inside the input go
+// in tiles of 6 pixels; the reduction loops over (input block, kh, kw) load the
 // 8 input lanes of x once per pixel, then an inner loop over the 8 output lanes does
 // the FMAs (LLVM's loop vectorizer makes it one <8 x float> FMA per pixel and block, and
 // SROA keeps the accumulators in registers). Border columns take the same body with one
@@ -13,13 +14,15 @@ func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tens
 }
 // No padding and 6 output columns: exactly one tile per row, no border columns.
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_conv1(%x: memref<1x1x3x8x8xf32>, %w: memref<2x1x3x3x8x8xf32>, %b: memref<16xf32>, %y: memref<1x2x1x6x8xf32>)
-// CHECK-NEXT:    [[ACC:%.*]] = memref.alloc() {alignment = 64 : i64} : memref<96xf32>
-// Batch, then output blocks two at a time, then output rows.
-// CHECK:         scf.for [[N:%.*]] =
+// Batch, output blocks two at a time and output rows: one parallel loop.
 // CHECK:         [[TWO:%.*]] = arith.constant 2 : index
+// CHECK-NEXT:    [[ROWS:%.*]] = arith.constant 1 : index
+// CHECK-NEXT:    {{%.*}} = arith.constant 1 : index
 // CHECK-NEXT:    [[STEP2:%.*]] = arith.constant 2 : index
-// CHECK-NEXT:    scf.for [[MB:%.*]] = {{%.*}} to [[TWO]] step [[STEP2]] {
-// CHECK:           scf.for [[OH:%.*]] =
+// CHECK-NEXT:    {{%.*}} = arith.constant 1 : index
+// CHECK-NEXT:    "scf.parallel"({{%.*}}, {{%.*}}, {{%.*}}, {{%.*}}, [[TWO]], [[ROWS]], {{%.*}}, [[STEP2]], {{%.*}})
+// CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[MB:%.*]]: index, [[OH:%.*]]: index):
+// CHECK-NEXT:      [[ACC:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<96xf32>
 // CHECK:             [[SIX:%.*]] = arith.constant 6 : index
 // CHECK-NEXT:        [[STEP6:%.*]] = arith.constant 6 : index
 // CHECK-NEXT:        scf.for [[OW:%.*]] = {{%.*}} to [[SIX]] step [[STEP6]] {
@@ -44,7 +47,8 @@ func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tens
 // CHECK-NEXT:            arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:            arith.maximumf
 // CHECK-NEXT:            memref.store {{%.*}}, %y[
-// CHECK:         memref.dealloc [[ACC]] : memref<96xf32>
+// CHECK:           scf.reduce
+// CHECK-NEXT:    })
 // CHECK-NEXT:    func.return
 
 // -----
@@ -58,7 +62,7 @@ func.func @main(%x: tensor<1x1x2x8x8xf32>, %w: tensor<1x1x3x3x8x8xf32>) -> tenso
   func.return %y : tensor<1x1x2x8x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_conv2
-// CHECK-NEXT:    memref.alloc() {alignment = 64 : i64} : memref<48xf32>
+// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<48xf32>
 // CHECK:         [[SIX:%.*]] = arith.constant 6 : index
 // CHECK-NEXT:    scf.for {{%.*}} = {{%.*}} to {{%.*}} step [[SIX]] {
 // CHECK:           [[RIGHT:%.*]] = arith.cmpi sge, [[J:%.*]], {{%.*}} : index
@@ -101,10 +105,9 @@ func.func @main(%x: tensor<1x1x4x10x8xf32>, %w: tensor<1x3x3x8xf32>, %b: tensor<
   func.return %y : tensor<1x1x4x10x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_DepthwiseConvNCHWc_dw1(%x: memref<1x1x4x10x8xf32>, %w: memref<1x3x3x8xf32>, %b: memref<8xf32>, %y: memref<1x1x4x10x8xf32>)
-// CHECK-NEXT:    [[ACC:%.*]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
-// CHECK:         scf.for [[N:%.*]] =
-// CHECK:           scf.for [[CB:%.*]] =
-// CHECK:             scf.for [[OH:%.*]] =
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[CB:%.*]]: index, [[OH:%.*]]: index):
+// CHECK-NEXT:      [[ACC:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<64xf32>
 // kh range clamped to the input rows.
 // CHECK:               [[KH_LO:%.*]] = arith.maxsi
 // CHECK:               arith.minsi
@@ -137,7 +140,7 @@ func.func @main(%x: tensor<1x1x4x10x8xf32>, %w: tensor<1x3x3x8xf32>, %b: tensor<
 // CHECK:                       math.fma
 // CHECK-NOT:                   math.fma
 // CHECK:                 arith.maximumf
-// CHECK:         memref.dealloc [[ACC]]
+// CHECK-NOT:     memref.dealloc
 
 // -----
 
@@ -150,8 +153,7 @@ func.func @main(%x: tensor<1x3x2x2x8xf32>, %w: tensor<4x3x1x1x8x8xf32>) -> tenso
   func.return %y : tensor<1x4x2x2x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_g1
-// CHECK:         scf.for [[N:%.*]] =
-// CHECK:         scf.for [[MB:%.*]] = {{%.*}} to {{%.*}} step {{%.*}} {
+// CHECK:         ^bb0([[N:%.*]]: index, [[MB:%.*]]: index, [[OH:%.*]]: index):
 // CHECK:           [[M8:%.*]] = arith.muli [[MB]], {{%.*}} : index
 // CHECK-NEXT:      [[C8:%.*]] = arith.constant 8 : index
 // CHECK-NEXT:      [[GLO:%.*]] = arith.floordivsi [[M8]], [[C8]] : index
@@ -173,8 +175,7 @@ func.func @main(%x: tensor<1x3x2x2x8xf32>) -> tensor<1x3x2x2x8xf32> attributes {
   func.return %y : tensor<1x3x2x2x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_ChannelShuffleNCHWc_sh1(%x: memref<1x3x2x2x8xf32>, %y: memref<1x3x2x2x8xf32>)
-// CHECK:         scf.for [[N:%.*]] =
-// CHECK:           scf.for [[CB:%.*]] =
+// CHECK:         ^bb0([[N:%.*]]: index, [[CB:%.*]]: index):
 // CHECK-COUNT-8:     arith.remsi
 // CHECK:             scf.for [[H:%.*]] =
 // CHECK:               scf.for [[W:%.*]] =

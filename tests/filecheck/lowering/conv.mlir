@@ -1,4 +1,5 @@
-// Conv lowers to loops over (N, group, output channel in group, output spatial...)
+// Conv lowers to loops over (N, group, output channel in group, output spatial...),
+// all but the last in one scf.parallel,
 // with the bias as the initial accumulator and inner reduction loops over the input
 // channels of the group and the kernel window; padding is handled by clamping the
 // window loop bounds (maxsi/minsi), so no load is ever out of bounds.
@@ -10,18 +11,14 @@ func.func @main(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf
 }
 // CHECK-LABEL: func.func private @k0_Conv_conv1(%x: memref<1x4x5x5xf32>, %w: memref<6x2x3x3xf32>, %b: memref<6xf32>, %y: memref<1x6x3x3xf32>)
 // CHECK-SAME:      attributes {strata.onnx_node = "conv1", strata.onnx_op = "Conv"}
+// (N, group, channel, output row) are one scf.parallel (independent outputs), the
+// output columns a serial loop inside it.
 // CHECK:         [[HN:%.*]] = arith.constant 1 : index
-// CHECK-NEXT:    arith.constant 1 : index
-// CHECK-NEXT:    scf.for [[N:%.*]] = {{%.*}} to [[HN]] step
-// CHECK:           [[HG:%.*]] = arith.constant 2 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[G:%.*]] = {{%.*}} to [[HG]] step
-// CHECK:             [[HM:%.*]] = arith.constant 3 : index
-// CHECK-NEXT:        arith.constant 1 : index
-// CHECK-NEXT:        scf.for [[M:%.*]] = {{%.*}} to [[HM]] step
-// CHECK:               [[HOH:%.*]] = arith.constant 3 : index
-// CHECK-NEXT:          arith.constant 1 : index
-// CHECK-NEXT:          scf.for [[OH:%.*]] = {{%.*}} to [[HOH]] step
+// CHECK-NEXT:    [[HG:%.*]] = arith.constant 2 : index
+// CHECK-NEXT:    [[HM:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:    [[HOH:%.*]] = arith.constant 3 : index
+// CHECK:         "scf.parallel"({{%.*}}, {{%.*}}, {{%.*}}, {{%.*}}, [[HN]], [[HG]], [[HM]], [[HOH]],
+// CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[G:%.*]]: index, [[M:%.*]]: index, [[OH:%.*]]: index):
 // CHECK:                 [[HOW:%.*]] = arith.constant 3 : index
 // CHECK-NEXT:            arith.constant 1 : index
 // CHECK-NEXT:            scf.for [[OW:%.*]] = {{%.*}} to [[HOW]] step

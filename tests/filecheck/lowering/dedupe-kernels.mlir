@@ -14,6 +14,7 @@ func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // CHECK:     func.func private @k1_Sigmoid_sig(
 // CHECK-NOT: func.func private @k2_Relu_relu_b
 // CHECK:     func.func @main(
-// CHECK:       func.call @k0_Relu_relu_a(
-// CHECK:       func.call @k1_Sigmoid_sig(
-// CHECK:       func.call @k0_Relu_relu_a(
+// Each call of a merged kernel keeps the ONNX node it runs, the kernel names both.
+// CHECK:       func.call @k0_Relu_relu_a({{.*}}) {strata.onnx_node = "relu_a", strata.onnx_op = "Relu"}
+// CHECK:       func.call @k1_Sigmoid_sig({{[^{]*}}) :
+// CHECK:       func.call @k0_Relu_relu_a({{.*}}) {strata.onnx_node = "relu_b", strata.onnx_op = "Relu"}

@@ -1,6 +1,7 @@
 // convert-onnx-to-loops on elementwise ops: one private kernel per op over memrefs
 // (operand buffers, then result buffers), a loop nest over the result shape with
-// static bounds, broadcast operands indexed with a constant 0 on their size-1 dims
+// static bounds (every dim but the innermost in one scf.parallel, whose iterations may
+// run on different threads; the innermost a serial scf.for), broadcast operands indexed with a constant 0 on their size-1 dims
 // (and without the missing leading dims), scalars loaded with no index.
 //
 // Comparisons store i1 (cmpf ordered predicates for floats, cmpi for integers), Where
@@ -18,7 +19,8 @@ func.func @main(%x: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<2x3xf32> att
 // CHECK-NEXT:    [[LO0:%.*]] = arith.constant 0 : index
 // CHECK-NEXT:    [[HI0:%.*]] = arith.constant 2 : index
 // CHECK-NEXT:    [[ST0:%.*]] = arith.constant 1 : index
-// CHECK-NEXT:    scf.for [[I:%.*]] = [[LO0]] to [[HI0]] step [[ST0]] {
+// CHECK-NEXT:    "scf.parallel"([[LO0]], [[HI0]], [[ST0]])
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
 // CHECK-NEXT:      [[LO1:%.*]] = arith.constant 0 : index
 // CHECK-NEXT:      [[HI1:%.*]] = arith.constant 3 : index
 // CHECK-NEXT:      [[ST1:%.*]] = arith.constant 1 : index
@@ -29,7 +31,8 @@ func.func @main(%x: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<2x3xf32> att
 // CHECK-NEXT:        [[R:%.*]] = arith.mulf [[A]], [[B]] : f32
 // CHECK-NEXT:        memref.store [[R]], %y[[[I]], [[J]]] : memref<2x3xf32>
 // CHECK-NEXT:      }
-// CHECK-NEXT:    }
+// CHECK-NEXT:      scf.reduce
+// CHECK-NEXT:    })
 // CHECK-NEXT:    func.return
 
 // -----
@@ -42,14 +45,14 @@ func.func @main(%x: tensor<2x3xf32>, %v: tensor<3xf32>, %s: tensor<f32>) -> (ten
   func.return %add, %sub : tensor<2x3xf32>, tensor<2x3xf32>
 }
 // CHECK-LABEL: func.func private @k0_Add(%x: memref<2x3xf32>, %v: memref<3xf32>, %add: memref<2x3xf32>)
-// CHECK:           scf.for [[I:%.*]] = {{.*}} {
+// CHECK:           ^bb0([[I:%.*]]: index):
 // CHECK:             scf.for [[J:%.*]] = {{.*}} {
 // CHECK-NEXT:          [[A:%.*]] = memref.load %x[[[I]], [[J]]] : memref<2x3xf32>
 // CHECK-NEXT:          [[B:%.*]] = memref.load %v[[[J]]] : memref<3xf32>
 // CHECK-NEXT:          [[R:%.*]] = arith.addf [[A]], [[B]] : f32
 // CHECK-NEXT:          memref.store [[R]], %add[[[I]], [[J]]]
 // CHECK-LABEL: func.func private @k1_Sub(%x: memref<2x3xf32>, %s: memref<f32>, %sub: memref<2x3xf32>)
-// CHECK:           scf.for
+// CHECK:           "scf.parallel"
 // CHECK:             scf.for [[J:%.*]] = {{.*}} {
 // CHECK-NEXT:          [[A:%.*]] = memref.load %x[{{.*}}, [[J]]] : memref<2x3xf32>
 // CHECK-NEXT:          [[B:%.*]] = memref.load %s[] : memref<f32>
@@ -65,7 +68,7 @@ func.func @main(%i: tensor<2x3xi32>, %j: tensor<2x1xi32>) -> tensor<2x3xi32> {
   func.return %q : tensor<2x3xi32>
 }
 // CHECK-LABEL: func.func private @k0_Div(%i: memref<2x3xi32>, %j: memref<2x1xi32>, %q: memref<2x3xi32>)
-// CHECK:           scf.for [[I:%.*]] = {{.*}} {
+// CHECK:           ^bb0([[I:%.*]]: index):
 // CHECK:             scf.for [[J:%.*]] = {{.*}} {
 // CHECK-NEXT:          [[A:%.*]] = memref.load %i[[[I]], [[J]]] : memref<2x3xi32>
 // CHECK-NEXT:          [[ZERO:%.*]] = arith.constant 0 : index

@@ -14,7 +14,8 @@ func.func @main(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> (tensor<2x3xf32>, ten
 }
 // CHECK-LABEL: func.func private @k0_FusedKernel(%x: memref<2x3xf32>, %b: memref<3xf32>, %s: memref<2x3xf32>, %y: memref<2x3xf32>)
 // CHECK-SAME:    strata.onnx_op = "Fused(Add,Relu,Mul)", strata.elementwise
-// CHECK:         scf.for [[I:%.*]] =
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
 // CHECK:           scf.for [[J:%.*]] =
 // CHECK-NEXT:        [[X:%.*]] = memref.load %x[[[I]], [[J]]] : memref<2x3xf32>
 // CHECK-NEXT:        [[B:%.*]] = memref.load %b[[[J]]] : memref<3xf32>
@@ -25,7 +26,8 @@ func.func @main(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> (tensor<2x3xf32>, ten
 // CHECK-NEXT:        memref.store [[S]], %s[[[I]], [[J]]] : memref<2x3xf32>
 // CHECK-NEXT:        memref.store [[Y]], %y[[[I]], [[J]]] : memref<2x3xf32>
 // CHECK-NEXT:      }
-// CHECK-NEXT:    }
+// CHECK-NEXT:      scf.reduce
+// CHECK-NEXT:    })
 // CHECK-NEXT:    func.return
 // CHECK:       func.func @main(
 // CHECK-NOT:     memref.alloc

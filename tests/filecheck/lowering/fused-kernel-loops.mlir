@@ -16,7 +16,8 @@ func.func @main(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> attri
 // CHECK-LABEL: func.func private @k0_FusedKernel(%x: memref<2x3xf32>, %b: memref<3xf32>, %y: memref<2x3xf32>)
 // CHECK-SAME:      strata.onnx_op = "Fused(Add,Relu,Mul)", strata.elementwise
 // CHECK-NOT:     memref.alloc
-// CHECK:         scf.for [[I:%.*]] = {{.*}} {
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
 // CHECK:           scf.for [[J:%.*]] = {{.*}} {
 // CHECK-NEXT:        [[X:%.*]] = memref.load %x[[[I]], [[J]]] : memref<2x3xf32>
 // CHECK-NEXT:        [[B:%.*]] = memref.load %b[[[J]]] : memref<3xf32>
@@ -26,7 +27,8 @@ func.func @main(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> attri
 // CHECK-NEXT:        [[Y:%.*]] = arith.mulf [[R]], [[S]] : f32
 // CHECK-NEXT:        memref.store [[Y]], %y[[[I]], [[J]]] : memref<2x3xf32>
 // CHECK-NEXT:      }
-// CHECK-NEXT:    }
+// CHECK-NEXT:      scf.reduce
+// CHECK-NEXT:    })
 // CHECK-NEXT:    func.return
 // CHECK-LABEL: func.func @main
 // CHECK-NOT:     memref.alloc
@@ -95,7 +97,8 @@ func.func @main(%x: tensor<3x4xf32>, %w: tensor<4xf32>) -> tensor<3x1xf32> attri
 // CHECK-LABEL: func.func private @k0_FusedKernel(%x: memref<3x4xf32>, %w: memref<4xf32>, %axes: memref<1xi64>, %y: memref<3x1xf32>)
 // CHECK-SAME:      strata.onnx_op = "Fused(Mul,ReduceSum,Sqrt)"
 // CHECK-NOT:     memref.alloc
-// CHECK:         scf.for [[I:%.*]] = {{.*}} {
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
 // CHECK:           [[SUM:%.*]] = scf.for [[J:%.*]] = {{.*}} iter_args([[ACC:%.*]] = {{%.*}}) -> (f32) {
 // CHECK-NEXT:        [[X:%.*]] = memref.load %x[[[I]], [[J]]] : memref<3x4xf32>
 // CHECK-NEXT:        [[W:%.*]] = memref.load %w[[[J]]] : memref<4xf32>
@@ -106,7 +109,8 @@ func.func @main(%x: tensor<3x4xf32>, %w: tensor<4xf32>) -> tensor<3x1xf32> attri
 // CHECK-NEXT:      [[ZERO:%.*]] = arith.constant 0 : index
 // CHECK-NEXT:      [[R:%.*]] = math.sqrt [[SUM]] : f32
 // CHECK-NEXT:      memref.store [[R]], %y[[[I]], [[ZERO]]] : memref<3x1xf32>
-// CHECK-NEXT:    }
+// CHECK-NEXT:      scf.reduce
+// CHECK-NEXT:    })
 // CHECK-NEXT:    func.return
 
 // -----

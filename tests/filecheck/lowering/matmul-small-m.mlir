@@ -24,7 +24,10 @@ func.func @main(%a: tensor<2x32xf32>, %b: tensor<8x32xf32>) -> tensor<2x8xf32> {
   func.return %y : tensor<2x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_Gemm(%a: memref<2x32xf32>, %b: memref<8x32xf32>, %y: memref<2x8xf32>)
-// CHECK-NEXT:    memref.alloca() {alignment = 64 : i64} : memref<128xf32>
+// Blocks of 4 columns in parallel, each with its own partial sums.
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0({{%.*}}: index):
+// CHECK-NEXT:      memref.alloca() {alignment = 64 : i64} : memref<128xf32>
 // One row of B (a column of the product) serves both rows of A: two FMAs per load.
 // CHECK:         memref.load %b[{{%.*}}, {{%.*}}] : memref<8x32xf32>
 // CHECK-NEXT:    memref.load

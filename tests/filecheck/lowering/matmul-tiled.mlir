@@ -1,6 +1,7 @@
 // f32 MatMul / Gemm with at least 8 output columns lower to the register-tiled GEMM of
-// lowering/kernels/matmul.py: two stack buffers (a 4 x 16 accumulator tile and a
-// K x 16 packed panel of B); per panel of 16 columns, B is copied to the panel, then
+// lowering/kernels/matmul.py: per panel of 16 columns (the panels are one scf.parallel:
+// each iteration has its own two stack buffers, a 4 x 16 accumulator tile and a K x 16
+// packed panel of B, so panels may run on different threads), B is copied to the panel, then
 // each tile of 4 rows runs a K loop (4 k steps per body) whose inner lane loop over the
 // 16 columns does 4 x 4 math.fma (LLVM's loop vectorizer makes them vector FMAs);
 // the last k steps' body stores Y directly. Tails (M % 4, N % 16) reuse the same body
@@ -13,12 +14,14 @@ func.func @main(%a: tensor<20x8xf32>, %b: tensor<8x16xf32>) -> tensor<20x16xf32>
 }
 // Five row tiles (20 rows: more than the small-M kernels take), K = 8: one main k body (k = 0..3), then the final body (k = 4..7).
 // CHECK-LABEL: func.func private @k0_MatMul(%a: memref<20x8xf32>, %b: memref<8x16xf32>, %y: memref<20x16xf32>)
-// CHECK-NEXT:    [[ACC:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<64xf32>
-// CHECK-NEXT:    [[PANEL:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<128xf32>
-// Column panels of 16.
-// CHECK:         [[N16:%.*]] = arith.constant 16 : index
+// Column panels of 16, in parallel, each with its own accumulators and panel.
+// CHECK-NEXT:    [[LO:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:    [[N16:%.*]] = arith.constant 16 : index
 // CHECK-NEXT:    [[S16:%.*]] = arith.constant 16 : index
-// CHECK-NEXT:    scf.for [[J0:%.*]] = {{%.*}} to [[N16]] step [[S16]] {
+// CHECK-NEXT:    "scf.parallel"([[LO]], [[N16]], [[S16]])
+// CHECK-NEXT:    ^bb0([[J0:%.*]]: index):
+// CHECK-NEXT:      [[ACC:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<64xf32>
+// CHECK-NEXT:      [[PANEL:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<128xf32>
 // Packing: panel[k * 16 + l] = B[k, j0 + l].
 // CHECK:           scf.for [[PK:%.*]] =
 // CHECK:             scf.for [[PL:%.*]] =
@@ -62,8 +65,9 @@ func.func @main(%a: tensor<17x3xf32>, %b: tensor<3x20xf32>) -> tensor<17x20xf32>
   func.return %y : tensor<17x20xf32>
 }
 // CHECK-LABEL: func.func private @k0_MatMul(%a: memref<17x3xf32>, %b: memref<3x20xf32>, %y: memref<17x20xf32>)
-// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<48xf32>
-// CHECK:         scf.for [[J0:%.*]] = {{%.*}} to {{%.*}} step {{%.*}} {
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[J0:%.*]]: index):
+// CHECK:           memref.alloca() {alignment = 64 : i64} : memref<48xf32>
 // CHECK:           scf.for [[I0:%.*]] = {{%.*}} to {{%.*}} step {{%.*}} {
 // CHECK-COUNT-12:    memref.load %a
 // CHECK:             scf.for
@@ -78,8 +82,10 @@ func.func @main(%a: tensor<17x3xf32>, %b: tensor<3x20xf32>) -> tensor<17x20xf32>
 // CHECK-NEXT:        [[J4:%.*]] = arith.addi [[J0]], [[L4]] : index
 // CHECK-NEXT:        memref.store {{%.*}}, %y[[[R4B]], [[J4]]] : memref<17x20xf32>
 // CHECK-NEXT:      }
-// CHECK-NEXT:    }
-// The 4 columns 16..19: the panel is packed 4 wide.
+// CHECK-NEXT:      scf.reduce
+// CHECK-NEXT:    })
+// The 4 columns 16..19 (after the parallel loop): the panel is packed 4 wide.
+// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<48xf32>
 // CHECK:         [[W4:%.*]] = arith.constant 4 : index
 // CHECK-NEXT:    [[ONE:%.*]] = arith.constant 1 : index
 // CHECK-NEXT:    scf.for [[TL:%.*]] = {{%.*}} to [[W4]] step [[ONE]] {
@@ -112,7 +118,7 @@ func.func @main(%a: tensor<12x5xf32>, %b: tensor<16x5xf32>, %c: tensor<16xf32>) 
   func.return %y : tensor<12x16xf32>
 }
 // CHECK-LABEL: func.func private @k0_Gemm(%a: memref<12x5xf32>, %b: memref<16x5xf32>, %c: memref<16xf32>, %y: memref<12x16xf32>)
-// CHECK:         scf.for [[J0:%.*]] =
+// CHECK:         ^bb0([[J0:%.*]]: index):
 // CHECK:           scf.for [[PK:%.*]] =
 // CHECK:             scf.for [[PL:%.*]] =
 // CHECK-NEXT:          [[COL:%.*]] = arith.addi [[J0]], [[PL]] : index

@@ -1,4 +1,4 @@
-// MatMul and Gemm lower to a loop nest over the result with an inner K loop that
+// MatMul and Gemm lower to a loop nest over the result (rows in an scf.parallel) with an inner K loop that
 // carries the accumulator in iter_args (scf.yield of the running sum), stored once.
 // RUN: opt-tool %s --split-input-file -p convert-onnx-to-loops | filecheck %s
 
@@ -7,10 +7,11 @@ func.func @main(%a: tensor<2x3x4xf32>, %w: tensor<4x5xf32>) -> tensor<2x3x5xf32>
   func.return %mm : tensor<2x3x5xf32>
 }
 // CHECK-LABEL: func.func private @k0_MatMul(%a: memref<2x3x4xf32>, %w: memref<4x5xf32>, %mm: memref<2x3x5xf32>)
+// (batch, row) in one scf.parallel, the columns a loop inside it.
 // CHECK:         [[HB:%.*]] = arith.constant 2 : index
-// CHECK:         scf.for [[B:%.*]] = {{%.*}} to [[HB]] step
-// CHECK:           [[HM:%.*]] = arith.constant 3 : index
-// CHECK:           scf.for [[M:%.*]] = {{%.*}} to [[HM]] step
+// CHECK-NEXT:    [[HM:%.*]] = arith.constant 3 : index
+// CHECK:         "scf.parallel"({{%.*}}, {{%.*}}, [[HB]], [[HM]],
+// CHECK-NEXT:    ^bb0([[B:%.*]]: index, [[M:%.*]]: index):
 // CHECK:             [[HN:%.*]] = arith.constant 5 : index
 // CHECK:             scf.for [[N:%.*]] = {{%.*}} to [[HN]] step
 // CHECK-NEXT:          [[ZERO:%.*]] = arith.constant 0.000000e+00 : f32
@@ -35,7 +36,8 @@ func.func @main(%g: tensor<3x4xf32>, %h: tensor<5x4xf32>, %c: tensor<5xf32>) -> 
   func.return %gemm : tensor<3x5xf32>
 }
 // CHECK-LABEL: func.func private @k0_Gemm(%g: memref<3x4xf32>, %h: memref<5x4xf32>, %c: memref<5xf32>, %gemm: memref<3x5xf32>)
-// CHECK:         scf.for [[M:%.*]] = {{.*}} {
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[M:%.*]]: index):
 // CHECK:           scf.for [[N:%.*]] = {{.*}} {
 // CHECK:             [[HK:%.*]] = arith.constant 4 : index
 // CHECK:             [[SUM:%.*]] = scf.for [[K:%.*]] = {{%.*}} to [[HK]] step {{%.*}} iter_args([[ACC:%.*]] = {{%.*}}) -> (f32) {

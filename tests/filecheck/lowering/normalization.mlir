@@ -10,7 +10,8 @@ func.func @main(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   func.return %sm : tensor<2x5xf32>
 }
 // CHECK-LABEL: func.func private @k0_Softmax(%x: memref<2x5xf32>, %sm: memref<2x5xf32>)
-// CHECK:         scf.for [[I:%.*]] =
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
 // CHECK-NEXT:      [[NEGINF:%.*]] = arith.constant 0xff800000 : f32
 // CHECK-NEXT:      arith.constant 0 : index
 // CHECK-NEXT:      [[H:%.*]] = arith.constant 5 : index
@@ -44,12 +45,9 @@ func.func @main(%t: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
 }
 // CHECK-LABEL: func.func private @k0_LogSoftmax(%t: memref<2x3x4xf32>, %lsm: memref<2x3x4xf32>)
 // CHECK:         [[H0:%.*]] = arith.constant 2 : index
-// CHECK-NEXT:    arith.constant 1 : index
-// CHECK-NEXT:    scf.for [[I:%.*]] = {{%.*}} to [[H0]] step
-// CHECK-NEXT:      arith.constant 0 : index
-// CHECK-NEXT:      [[H2:%.*]] = arith.constant 4 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[K:%.*]] = {{%.*}} to [[H2]] step
+// CHECK-NEXT:    [[H2:%.*]] = arith.constant 4 : index
+// CHECK:         "scf.parallel"({{%.*}}, {{%.*}}, [[H0]], [[H2]],
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[K:%.*]]: index):
 // CHECK:             [[MAX:%.*]] = scf.for [[J:%.*]] = {{.*}} iter_args
 // CHECK-NEXT:          memref.load %t[[[I]], [[J]], [[K]]]
 // CHECK:             [[SUM:%.*]] = scf.for
@@ -69,8 +67,8 @@ func.func @main(%t: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>) -> 
 // CHECK-LABEL: func.func private @k0_LayerNormalization(%t: memref<2x3x4xf32>, %g: memref<4xf32>, %b: memref<4xf32>, %ln: memref<2x3x4xf32>)
 // CHECK-NEXT:    [[ONE:%.*]] = arith.constant 1.000000e+00 : f32
 // CHECK-NEXT:    [[EPS:%.*]] = arith.constant 1.000000e-03 : f32
-// CHECK:         scf.for [[I:%.*]] =
-// CHECK:           scf.for [[J:%.*]] =
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
 // CHECK-NEXT:        [[N:%.*]] = arith.constant 4.000000e+00 : f32
 // CHECK:             [[SUM:%.*]] = scf.for [[K:%.*]] = {{.*}} iter_args
 // CHECK:             [[MEAN:%.*]] = arith.divf [[SUM]], [[N]] : f32
@@ -103,10 +101,9 @@ func.func @main(%x: tensor<1x2x3x3xf32>, %s: tensor<2xf32>, %bb: tensor<2xf32>, 
 }
 // CHECK-LABEL: func.func private @k0_BatchNormalization(%x: memref<1x2x3x3xf32>, %s: memref<2xf32>, %bb: memref<2xf32>, %m: memref<2xf32>, %v: memref<2xf32>, %bn: memref<1x2x3x3xf32>)
 // CHECK-NEXT:    [[EPS:%.*]] = arith.constant 1.000000e-05 : f32
-// CHECK:         scf.for [[N:%.*]] =
-// CHECK:           [[HC:%.*]] = arith.constant 2 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[C:%.*]] = {{%.*}} to [[HC]] step
+// CHECK:         [[HC:%.*]] = arith.constant 2 : index
+// CHECK:         "scf.parallel"({{%.*}}, {{%.*}}, {{%.*}}, [[HC]],
+// CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[C:%.*]]: index):
 // CHECK-NEXT:        [[MEAN:%.*]] = memref.load %m[[[C]]] : memref<2xf32>
 // CHECK-NEXT:        [[SCALE:%.*]] = memref.load %s[[[C]]] : memref<2xf32>
 // CHECK-NEXT:        [[VAR:%.*]] = memref.load %v[[[C]]] : memref<2xf32>

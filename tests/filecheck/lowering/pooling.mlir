@@ -9,15 +9,9 @@ func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
   func.return %mp : tensor<1x2x2x2xf32>
 }
 // CHECK-LABEL: func.func private @k0_MaxPool(%x: memref<1x2x4x4xf32>, %mp: memref<1x2x2x2xf32>)
-// CHECK:         arith.constant 1 : index
-// CHECK-NEXT:    arith.constant 1 : index
-// CHECK-NEXT:    scf.for [[N:%.*]] =
-// CHECK:           arith.constant 2 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[C:%.*]] =
-// CHECK:             arith.constant 2 : index
-// CHECK-NEXT:        arith.constant 1 : index
-// CHECK-NEXT:        scf.for [[OH:%.*]] =
+// (N, C, output row) in one scf.parallel, the output columns a loop inside it.
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[C:%.*]]: index, [[OH:%.*]]: index):
 // CHECK:               arith.constant 2 : index
 // CHECK-NEXT:          arith.constant 1 : index
 // CHECK-NEXT:          scf.for [[OW:%.*]] =
@@ -72,8 +66,8 @@ func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x1x1xf32> {
   func.return %gap : tensor<1x2x1x1xf32>
 }
 // CHECK-LABEL: func.func private @k0_GlobalAveragePool(%x: memref<1x2x4x4xf32>, %gap: memref<1x2x1x1xf32>)
-// CHECK:         scf.for [[N:%.*]] =
-// CHECK:           scf.for [[C:%.*]] =
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[C:%.*]]: index):
 // CHECK-NEXT:        [[ZERO:%.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:        arith.constant 0 : index
 // CHECK-NEXT:        [[HH:%.*]] = arith.constant 4 : index

@@ -11,13 +11,11 @@ func.func @main(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<2x4xf32>) {
   func.return %mean, %sum : tensor<2x1x4xf32>, tensor<2x4xf32>
 }
 // CHECK-LABEL: func.func private @k0_ReduceMean(%x: memref<2x3x4xf32>, %axes: memref<1xi64>, %mean: memref<2x1x4xf32>)
+// The kept dims are one scf.parallel (one output element per iteration).
 // CHECK:         [[H0:%.*]] = arith.constant 2 : index
-// CHECK-NEXT:    arith.constant 1 : index
-// CHECK-NEXT:    scf.for [[I:%.*]] = {{%.*}} to [[H0]] step
-// CHECK-NEXT:      arith.constant 0 : index
-// CHECK-NEXT:      [[H2:%.*]] = arith.constant 4 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[K:%.*]] = {{%.*}} to [[H2]] step
+// CHECK-NEXT:    [[H2:%.*]] = arith.constant 4 : index
+// CHECK:         "scf.parallel"({{%.*}}, {{%.*}}, [[H0]], [[H2]],
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[K:%.*]]: index):
 // CHECK-NEXT:        [[ZERO:%.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:        arith.constant 0 : index
 // CHECK-NEXT:        [[H1:%.*]] = arith.constant 3 : index

@@ -2,7 +2,8 @@
 // 1 / sqrt(mean + eps), then x * inv * scale. ScaledMaskedSoftmax: the three softmax
 // passes on v = x * scale + mask (mask broadcast: index 0 on its size-1 dim).
 // Attention: per (batch, query row) a scratch row of Sk scores (one memref.alloca at the
-// top of the kernel, outside the loops), filled by dot products q . k_t[:, j] * scale +
+// top of the kernel, outside the loops; used only inside the parallel loop, so each
+// thread gets its own), filled by dot products q . k_t[:, j] * scale +
 // mask while carrying the max; then exp(s - max) in place while summing; then each
 // output column is the scratch row times V, divided once by the sum. No [Sq, Sk] buffer.
 // RUN: opt-tool %s --split-input-file -p convert-onnx-to-loops | filecheck %s
@@ -13,7 +14,8 @@ func.func @main(%x: tensor<2x4xf32>, %g: tensor<4xf32>) -> tensor<2x4xf32> {
 }
 // CHECK-LABEL: func.func private @k0_RMSNormalization(%x: memref<2x4xf32>, %g: memref<4xf32>, %y: memref<2x4xf32>)
 // CHECK-NEXT:    [[EPS:%.*]] = arith.constant 1.000000e-06 : f32
-// CHECK:         scf.for [[I:%.*]] =
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
 // CHECK:           [[SUM:%.*]] = scf.for [[J:%.*]] = {{.*}} iter_args([[S:%.*]] = {{%.*}}) -> (f32) {
 // CHECK-NEXT:        [[V:%.*]] = memref.load %x[[[I]], [[J]]] : memref<2x4xf32>
 // CHECK-NEXT:        [[SQ:%.*]] = arith.mulf [[V]], [[V]] : f32
@@ -41,7 +43,8 @@ func.func @main(%x: tensor<2x4xf32>, %mask: tensor<1x4xf32>) -> tensor<2x4xf32> 
 }
 // CHECK-LABEL: func.func private @k0_ScaledMaskedSoftmax(%x: memref<2x4xf32>, %mask: memref<1x4xf32>, %y: memref<2x4xf32>)
 // CHECK-NEXT:    [[SCALE:%.*]] = arith.constant 2.500000e-01 : f32
-// CHECK:         scf.for [[I:%.*]] =
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
 // CHECK:           [[MAX:%.*]] = scf.for [[J:%.*]] = {{.*}} iter_args([[M:%.*]] = {{%.*}}) -> (f32) {
 // CHECK-NEXT:        [[X:%.*]] = memref.load %x[[[I]], [[J]]] : memref<2x4xf32>
 // CHECK-NEXT:        [[XS:%.*]] = arith.mulf [[X]], [[SCALE]] : f32
@@ -69,8 +72,8 @@ func.func @main(%q: tensor<2x3x4xf32>, %kt: tensor<2x4x5xf32>, %v: tensor<2x5x6x
 // CHECK-NEXT:    [[SCALE:%.*]] = arith.constant 5.000000e-01 : f32
 // CHECK-NEXT:    [[ROW:%.*]] = memref.alloca() : memref<5xf32>
 // CHECK-NOT:     memref.alloc
-// CHECK:         scf.for [[B:%.*]] =
-// CHECK:           scf.for [[I:%.*]] =
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[B:%.*]]: index, [[I:%.*]]: index):
 // CHECK:             [[MAX:%.*]] = scf.for [[J:%.*]] = {{.*}} iter_args([[M:%.*]] = {{%.*}}) -> (f32) {
 // CHECK:               [[DOT:%.*]] = scf.for [[D:%.*]] = {{.*}} iter_args([[A:%.*]] = {{%.*}}) -> (f32) {
 // CHECK-NEXT:            [[QV:%.*]] = memref.load %q[[[B]], [[I]], [[D]]] : memref<2x3x4xf32>

@@ -10,11 +10,10 @@ func.func @main(%x: tensor<1x2x3x3xf32>, %w: tensor<2x2x1x1xf32>, %z: tensor<1x2
   func.return %y : tensor<1x2x3x3xf32>
 }
 // CHECK-LABEL: func.func private @{{.*}}FusedConv{{.*}}(%x: memref<1x2x3x3xf32>, %w: memref<2x2x1x1xf32>, %z: memref<1x2x3x3xf32>, %y: memref<1x2x3x3xf32>)
-// Loops over n, group, channel in group, oh, ow; the reduction over (c, kh, kw).
-// CHECK:         scf.for [[N:%.*]] = {{.*}} {
-// CHECK:           scf.for {{.*}} {
-// CHECK:             scf.for {{.*}} {
-// CHECK:               scf.for [[OH:%.*]] = {{.*}} {
+// One parallel loop over n, group, channel in group, oh; then ow; the reduction over
+// (c, kh, kw).
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[N:%.*]]: index, {{%.*}}: index, {{%.*}}: index, [[OH:%.*]]: index):
 // CHECK:                 scf.for [[OW:%.*]] = {{.*}} {
 // CHECK:                   [[SUM:%.*]] = scf.for {{.*}} iter_args({{.*}}) -> (f32) {
 // CHECK:                     arith.mulf
@@ -35,7 +34,8 @@ func.func @main(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %bias: tensor<4xf32>) 
   func.return %m : tensor<2x4xf32>
 }
 // CHECK-LABEL: func.func private @{{.*}}FusedMatMul{{.*}}(%a: memref<2x3xf32>, %b: memref<3x4xf32>, %bias: memref<4xf32>, %m: memref<2x4xf32>)
-// CHECK:         scf.for [[I:%.*]] = {{.*}} {
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
 // CHECK:           scf.for [[J:%.*]] = {{.*}} {
 // CHECK:             [[SUM:%.*]] = scf.for {{.*}} iter_args({{.*}}) -> (f32) {
 // CHECK:             }
