@@ -93,6 +93,7 @@ def compile(
     disable_passes: Sequence[str] = (),
     max_memory_bytes: int | None = None,
     num_threads: int | None = None,
+    precision: str = "ieee",
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
 
@@ -109,6 +110,10 @@ def compile(
     may run on (`os.sched_getaffinity`), as onnxruntime's default; 1 runs everything on
     the calling thread. Results do not depend on it (every output element is computed
     by one thread, in the same order).
+
+    `precision` (target="cuda" only): how the GPU kernels' matrix products multiply:
+    "ieee" (fp32, the default), "tf32", "fp16" or "bf16" (operands rounded, fp32
+    accumulation); the CPU path always computes in the model's types.
     """
     if target not in TARGETS:
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
@@ -127,9 +132,12 @@ def compile(
         disable_passes = [disable_passes]
     lowering_disabled = [n for n in disable_passes if n in LOWERING_PASSES]
     graph_disabled = [n for n in disable_passes if n not in LOWERING_PASSES]
+    if target == "cpu" and precision != "ieee":
+        raise StrataError(f"precision={precision!r} applies to target='cuda' only (the CPU path computes in fp32)")
     if target == "cuda":
-        from compiler.compile_cuda import check_cuda_target, cuda_disabled_passes
+        from compiler.compile_cuda import check_cuda_target, check_precision, cuda_disabled_passes
 
+        check_precision(precision)
         check_cuda_target()  # no triton/torch or no device: say so before any work
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
     pipeline = graph_pipeline(opt_level, graph_disabled)
@@ -144,7 +152,8 @@ def compile(
         from compiler.compile_cuda import compile_cuda
 
         base = {"seconds": dict(stages.seconds), "graph_passes": pipeline.stats.to_dict(), "weights_bytes": ctx.weights.nbytes()}
-        return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled)
+        return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled,
+                            precision=precision)
     flops_by_node = node_flops(module)  # graph-level shapes, for the profiler's GFLOP/s
     stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
     check_arena(module, max_memory_bytes)

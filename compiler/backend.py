@@ -64,16 +64,17 @@ class StrataRep(BackendRep):
     """A compiled model behind the BackendRep interface (compiled per value of its
     shape-deciding inputs, see the module docstring)."""
 
-    def __init__(self, model: onnx.ModelProto, opt_level: int = 3, input_shapes=None):
+    def __init__(self, model: onnx.ModelProto, opt_level: int = 3, input_shapes=None, target: str = "cpu"):
         self.model = model
         self.opt_level = opt_level
         self.input_shapes = input_shapes
+        self.target = target
         inits = {t.name for t in model.graph.initializer}
         self.input_names = [vi.name for vi in model.graph.input if vi.name not in inits]
         self.specialized = shape_inputs(model)
         self._compiled: dict[bytes, CompiledModel] = {}
         if not self.specialized:
-            self._compiled[b""] = compile(model, opt_level=opt_level, input_shapes=input_shapes)
+            self._compiled[b""] = compile(model, target=target, opt_level=opt_level, input_shapes=input_shapes)
 
     @property
     def compiled(self) -> CompiledModel:
@@ -84,7 +85,8 @@ class StrataRep(BackendRep):
         values = {n: np.asarray(feeds[n]) for n in self.specialized if n in feeds}
         key = b"".join(n.encode() + v.dtype.str.encode() + repr(v.shape).encode() + v.tobytes() for n, v in values.items())
         if key not in self._compiled:
-            self._compiled[key] = compile(bind_inputs(self.model, values), opt_level=self.opt_level, input_shapes=self.input_shapes)
+            self._compiled[key] = compile(bind_inputs(self.model, values), target=self.target, opt_level=self.opt_level,
+                                          input_shapes=self.input_shapes)
         return self._compiled[key]
 
     def run(self, inputs: Any, **kwargs: Any) -> tuple[np.ndarray, ...]:
@@ -101,13 +103,27 @@ class StrataRep(BackendRep):
 class StrataBackend(Backend):
     @classmethod
     def supports_device(cls, device: str) -> bool:
-        return device.upper().startswith("CPU")
+        """CPU always; CUDA (the Triton path, target="cuda") where triton and torch are
+        installed and a GPU or Triton's interpreter (TRITON_INTERPRET=1) can run it."""
+        if device.upper().startswith("CPU"):
+            return True
+        if device.upper().startswith("CUDA"):
+            from compiler.compile_cuda import check_cuda_target
+            from compiler.errors import StrataError
+
+            try:
+                check_cuda_target()
+            except StrataError:
+                return False
+            return True
+        return False
 
     @classmethod
     def prepare(cls, model: onnx.ModelProto, device: str = "CPU", **kwargs: Any) -> StrataRep:
         if not cls.supports_device(device):
-            raise ValueError(f"Strata's backend runs on CPU; device '{device}' is not supported")
-        return StrataRep(model, kwargs.get("opt_level", 3), kwargs.get("input_shapes"))
+            raise ValueError(f"Strata's backend runs on CPU (and CUDA where triton can run); device '{device}' is not supported")
+        target = "cuda" if device.upper().startswith("CUDA") else "cpu"
+        return StrataRep(model, kwargs.get("opt_level", 3), kwargs.get("input_shapes"), target)
 
     @classmethod
     def run_model(cls, model: onnx.ModelProto, inputs: Any, device: str = "CPU", **kwargs: Any):

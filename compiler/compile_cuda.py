@@ -13,6 +13,14 @@ CPU target never needs them (tests/test_triton_autotune.py checks that compiling
 CPU leaves both out of sys.modules). Without a GPU and without the interpreter,
 `check_cuda_target` raises a StrataError that says so, before any graph work.
 
+Fusion: `fuse-kernels` groups as for the CPU (`cuda_fusion_pass`): elementwise chains,
+reductions and pooling with their prologues/epilogues, Conv/MatMul/Gemm with their
+epilogues; every group becomes one Triton kernel.
+
+Precision: `precision` ("ieee" default, "tf32", "fp16", "bf16") is how every tl.dot
+multiplies (lowering/to_triton.py); a value outside those is a StrataError before any
+work.
+
 Autotuning: on a GPU each kernel's launch configuration is picked on the model's first
 call and cached on disk (runtime/triton_launcher.py); `autotune=False` or
 STRATA_AUTOTUNE=0 keeps the heuristic choices.
@@ -43,6 +51,21 @@ def cuda_disabled_passes(opt_level: int, disable_passes: Sequence[str] = ()) -> 
     disabled = [disable_passes] if isinstance(disable_passes, str) else list(disable_passes)
     level = {p.name for p in graph_passes(opt_level)}
     return disabled + [n for n in CPU_ONLY_PASSES if n in level and n not in disabled]
+
+
+def cuda_fusion_pass():
+    """The fuse-kernels pass of the cuda target (the same groups as the CPU's: the
+    Triton generator has a kernel for every kind of group)."""
+    from lowering.fuse_kernels import FuseKernelsPass
+
+    return FuseKernelsPass()
+
+
+def check_precision(precision: str) -> None:
+    from lowering.to_triton import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise StrataError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
 
 
 def check_cuda_target(interpret: bool | None = None) -> bool:
@@ -85,6 +108,7 @@ def compile_cuda(
     interpret: bool | None = None,
     run_fusion: bool = True,
     autotune: bool | None = None,
+    precision: str = "ieee",
 ):
     """Returns a TritonModel for the graph-level `module` (see the module docstring).
     `stats` (the caller's stage timings etc.) is copied into the model's stats, with
@@ -92,16 +116,16 @@ def compile_cuda(
     nodes), "kernels", "seconds" for "fuse kernels"/"generate Triton"/"load Triton"
     added, and the arena sizes."""
     interpret = check_cuda_target(interpret)
-    from lowering.fuse_kernels import FuseKernelsPass
+    check_precision(precision)
     from lowering.to_triton import generate
     from runtime.triton_launcher import TritonModel
     seconds: dict[str, float] = dict(stats.get("seconds", {}))
     if run_fusion and not _is_fused(module):
         t = time.perf_counter()
-        FuseKernelsPass(window_anchors=False).apply(ctx, module)  # no Triton kernel for conv/pool groups
+        cuda_fusion_pass().apply(ctx, module)
         seconds["fuse kernels"] = time.perf_counter() - t
     t = time.perf_counter()
-    program = generate(module, ctx.weights)
+    program = generate(module, ctx.weights, precision=precision)
     seconds["generate Triton"] = time.perf_counter() - t
     t = time.perf_counter()
     out_stats = {**stats, **ctx.report}
@@ -111,7 +135,7 @@ def compile_cuda(
     model.stats["seconds"] = seconds
     model.stats["total_seconds"] = sum(seconds.values())
     model.stats["kernels"] = len(program.kernels())
-    model.stats["torch_steps"] = sum(1 for e in program.summary() if e["family"] == "torch")
+    model.stats["precision"] = precision
     return model
 
 
@@ -124,7 +148,6 @@ def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Se
     from compiler.context import make_context
     from compiler.onnx_import import check_supported, import_model, load_model
     from compiler.pipelines import graph_pipeline
-    from lowering.fuse_kernels import FuseKernelsPass
 
     proto = load_model(model)
     check_supported(proto, supported_op_types())
@@ -133,15 +156,16 @@ def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Se
     inputs, outputs = _graph_specs(module)
     graph_pipeline(opt_level, cuda_disabled_passes(opt_level, disable_passes)).apply(ctx, module)
     if fuse:
-        FuseKernelsPass(window_anchors=False).apply(ctx, module)  # no Triton kernel for conv/pool groups
+        cuda_fusion_pass().apply(ctx, module)
     return module, ctx, inputs, outputs
 
 
 def compile_model_cuda(model, opt_level: int = 3, input_shapes=None, disable_passes: Sequence[str] = (),
-                       interpret: bool | None = None, autotune: bool | None = None):
+                       interpret: bool | None = None, autotune: bool | None = None, precision: str = "ieee"):
     """What `compiler.compile(model, target="cuda", ...)` does: a TritonModel."""
     interpret = check_cuda_target(interpret)  # fail before the graph work
+    check_precision(precision)
     t = time.perf_counter()
     module, ctx, inputs, outputs = fused_graph(model, opt_level, input_shapes, disable_passes, fuse=False)
     stats = {"seconds": {"import and graph passes": time.perf_counter() - t}}
-    return compile_cuda(module, ctx, inputs, outputs, stats, interpret=interpret, autotune=autotune)
+    return compile_cuda(module, ctx, inputs, outputs, stats, interpret=interpret, autotune=autotune, precision=precision)

@@ -14,6 +14,8 @@ from compiler import backend
 from compiler.errors import UnsupportedOpsError
 
 EXPECTED_FAILURES_FILE = os.path.join(os.path.dirname(__file__), "conformance_expected_failures.txt")
+# The cuda target's (the Triton kernels, run in Triton's interpreter): tools/cuda_conformance_report.py
+CUDA_EXPECTED_FAILURES_FILE = os.path.join(os.path.dirname(__file__), "conformance_expected_failures_cuda.txt")
 
 
 def node_cases():
@@ -79,11 +81,12 @@ def _array(value) -> np.ndarray:
     return np.asarray(value)
 
 
-def run_case(case) -> CaseResult:
-    """Compiles and runs one case; any failure is reported as a one-line reason."""
+def run_case(case, device: str = "CPU") -> CaseResult:
+    """Compiles and runs one case on `device` ("CPU", or "CUDA": the Triton path, which
+    needs a GPU or TRITON_INTERPRET=1); any failure is reported as a one-line reason."""
     op = case_op_type(case)
     try:
-        rep = backend.prepare(case.model)
+        rep = backend.prepare(case.model, device)
         for inputs, outputs in case.data_sets:
             inputs, outputs = [_array(x) for x in inputs], [_array(x) for x in outputs]
             got = rep.run(inputs)

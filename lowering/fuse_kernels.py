@@ -29,9 +29,10 @@ take a producer or an epilogue that changes the element type, or it would not be
 (a path leaves the group and comes back: the group could not run as one kernel). A value
 used outside its group becomes an extra group output, computed once.
 
-`window-anchors=false` leaves out the anchors the Triton generator has no group kernel
-for (Conv, strata.FusedConv, strata.ConvNCHWc, MaxPool, AveragePool: it runs them through
-torch); MatMul/Gemm groups and reduction groups are kept (it has kernels for those).
+`window-anchors=false` leaves out the sliding-window anchors (Conv, strata.FusedConv,
+strata.ConvNCHWc, MaxPool, AveragePool) and keeps MatMul/Gemm and reduction groups. No
+target needs it now (the Triton generator has kernels for conv and pooling groups too);
+it stays as an option for comparing schedules.
 
 `ctx.report` gets `fusion_log` (why each rejected candidate was rejected, naming the
 ONNX nodes), `kernels_before_fusion` and `kernels_after_fusion` (graph ops to lower,
@@ -78,7 +79,7 @@ COMPUTE_ANCHORS = frozenset(
     {"onnx.Conv", "onnx.MatMul", "onnx.Gemm", "strata.FusedConv", "strata.FusedMatMul", "strata.FusedGemm", "strata.ConvNCHWc"}
 )
 ANCHORS = REDUCTION_ANCHORS | POOL_ANCHORS | COMPUTE_ANCHORS
-# Anchors whose groups the Triton generator cannot run (left out with window_anchors=False).
+# Sliding-window anchors (left out with window_anchors=False).
 WINDOW_ANCHORS = frozenset({"onnx.Conv", "strata.FusedConv", "strata.ConvNCHWc", "onnx.MaxPool", "onnx.AveragePool"})
 
 DEFAULT_MAX_OPS = 24
@@ -421,8 +422,8 @@ def fuse_kernels(module: ModuleOp, max_ops: int = DEFAULT_MAX_OPS, window_anchor
 class FuseKernelsPass(ModulePass):
     """Groups elementwise chains/trees, reduction and pooling prologues/epilogues and
     Conv/MatMul/Gemm epilogues into strata.FusedKernel ops, one kernel each (see the
-    module docstring). `window_anchors=False` (the cuda target) forms no Conv or
-    windowed-pooling groups."""
+    module docstring). `window_anchors=False` forms no Conv or windowed-pooling
+    groups."""
 
     name = "fuse-kernels"
 

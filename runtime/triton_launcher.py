@@ -19,8 +19,9 @@ which mode this process is in; asking for the other one raises StrataError.
   tensors) are copied to the device once per call; steps run in graph order; outputs
   come back as numpy arrays (copies), or stay torch tensors with `as_numpy=False`.
 
-Torch steps (Conv, pooling) run torch.nn.functional on the device and copy the result
-into the arena slot. Calls on one model are serialized by a lock (they share the arena).
+Every step is a generated Triton kernel or a view (AliasStep); torch only allocates
+the device tensors and moves inputs and outputs. Calls on one model are serialized by a
+lock (they share the arena).
 
 Autotuning (on a real GPU only): each kernel carries a short list of launch
 configurations (`TritonKernel.configs`, lowering/to_triton.py; the first is the heuristic
@@ -63,7 +64,7 @@ import numpy as np
 
 from compiler.errors import StrataError
 from lowering.plan_memory import Buffer, plan_buffers, round_up
-from lowering.to_triton import AliasStep, KernelConfig, TorchStep, TritonKernel, TritonProgram
+from lowering.to_triton import AliasStep, KernelConfig, TritonKernel, TritonProgram
 from runtime.compiled_model import TensorSpec
 from runtime.object_cache import cache_dir
 
@@ -132,7 +133,7 @@ def compile_to_cubin(kernel: TritonKernel, module: ModuleType | None = None, arc
 
     _check_mode(False)
     if module is None:
-        module = load_kernels("import triton\nimport triton.language as tl\n\n\n" + kernel.source + "\n", interpret=False)
+        module = load_kernels(kernel.standalone_source(), interpret=False)
     fn = getattr(module, kernel.name)
     src = ASTSource(fn=fn, signature=kernel.signature(), constexprs=dict(kernel.constexprs))
     with triton.knobs.runtime.scope():
@@ -307,7 +308,8 @@ def _torch_dtype(dtype: np.dtype):
     return {
         np.dtype(np.float32): torch.float32, np.dtype(np.float16): torch.float16, np.dtype(np.float64): torch.float64,
         np.dtype(np.int32): torch.int32, np.dtype(np.int64): torch.int64, np.dtype(np.int8): torch.int8,
-        np.dtype(np.uint8): torch.uint8, np.dtype(np.bool_): torch.bool,
+        np.dtype(np.uint8): torch.uint8, np.dtype(np.bool_): torch.bool, np.dtype(np.int16): torch.int16,
+        np.dtype(np.uint16): torch.uint16, np.dtype(np.uint32): torch.uint32, np.dtype(np.uint64): torch.uint64,
     }[np.dtype(dtype)]
 
 
@@ -414,8 +416,6 @@ class TritonModel:
         for i, s in enumerate(prog.steps):
             if isinstance(s, TritonKernel):
                 uses = list(s.args)
-            elif isinstance(s, TorchStep):
-                uses = [a for a in s.args if a is not None] + [s.output]
             else:
                 uses = [s.source, s.target]
             for v in uses:
@@ -427,6 +427,8 @@ class TritonModel:
         end = len(prog.steps)
         for v in prog.outputs:
             r = root.get(v, v)
+            if r not in first and r not in external:
+                first[r] = 0  # written by no step (an empty tensor)
             if r in first:
                 last[r] = end  # read back after the last step
         names = list(first)
@@ -464,7 +466,7 @@ class TritonModel:
             a = np.asarray(value)
             dtype_ok = a.dtype == spec.dtype
             dtype_name = a.dtype.name
-            t = torch.from_numpy(np.ascontiguousarray(a)) if dtype_ok else None
+            t = torch.from_numpy(np.array(a, order="C", copy=True)) if dtype_ok else None
         if not dtype_ok:
             raise ValueError(f"input '{spec.name}' must be {spec.describe()}, got dtype {dtype_name}")
         if tuple(t.shape) != spec.shape:
@@ -510,10 +512,8 @@ class TritonModel:
                     if step.name in self._untuned:
                         self._tune(step, tensors)
                     self._launch(step, self._config[step.name], tensors)
-                elif isinstance(step, AliasStep):
-                    tensors[step.target] = tensors[step.source].reshape(prog.values[step.target].shape)
                 else:
-                    tensors[step.output].copy_(_torch_step(step, tensors))
+                    tensors[step.target] = tensors[step.source].reshape(prog.values[step.target].shape)
             outs = [tensors[n].clone() for n in prog.outputs]
             if tuning:
                 assert self._tuner is not None
@@ -532,42 +532,6 @@ def _launch_kernel(fn, kernel: TritonKernel, cfg: KernelConfig, tensors: dict[st
 
 def _nbytes(info) -> int:
     return int(np.prod(info.shape, dtype=np.int64)) * np.dtype(info.dtype).itemsize
-
-
-def _torch_step(step: TorchStep, tensors: dict[str, Any]):
-    import torch.nn.functional as F
-
-    p = step.params
-    k = p["rank"]
-    x = tensors[step.args[0]]
-    pads = list(p["pads"])
-    begin, end = pads[:k], pads[k:]
-    symmetric = begin == end
-    if step.op == "conv":
-        w = tensors[step.args[1]]
-        b = tensors[step.args[2]] if step.args[2] is not None else None
-        if not symmetric:
-            x = F.pad(x, [v for d in reversed(range(k)) for v in (begin[d], end[d])])
-            begin = [0] * k
-        conv = getattr(F, f"conv{k}d")
-        return conv(x, w, b, stride=p["strides"], padding=begin, dilation=p["dilations"], groups=p["group"])
-    kernel = p["kernel"]
-    if step.op == "max_pool":
-        # torch pads max pooling with -inf and allows at most half a window: pad
-        # explicitly otherwise.
-        if not symmetric or any(2 * b > kk for b, kk in zip(begin, kernel)):
-            x = F.pad(x, [v for d in reversed(range(k)) for v in (begin[d], end[d])], value=float("-inf"))
-            begin = [0] * k
-        pool = getattr(F, f"max_pool{k}d")
-        return pool(x, kernel, stride=p["strides"], padding=begin, dilation=p["dilations"], ceil_mode=p["ceil_mode"])
-    if not symmetric or any(2 * b > kk for b, kk in zip(begin, kernel)):
-        # counted pads are zeros (count_include_pad=1); asymmetric excluded pads are
-        # refused by the generator
-        x = F.pad(x, [v for d in reversed(range(k)) for v in (begin[d], end[d])])
-        begin = [0] * k
-    pool = getattr(F, f"avg_pool{k}d")
-    return pool(x, kernel, stride=p["strides"], padding=begin, ceil_mode=p["ceil_mode"],
-                count_include_pad=p["count_include_pad"])
 
 
 __all__ = ["AutotuneCache", "Autotuner", "CUDA_TARGET", "TritonModel", "cache_dir", "compile_to_cubin",

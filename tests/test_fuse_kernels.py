@@ -457,7 +457,7 @@ def test_compute_anchor_refusals():
 
 
 def test_window_anchors_off_keeps_matmul_groups():
-    """window_anchors=False (the cuda target) forms no Conv or pooling group but keeps
+    """window_anchors=False forms no Conv or pooling group but keeps
     MatMul epilogues. With them, the Sigmoid goes to the MaxPool (a prologue: its
     value is not needed elsewhere, so fusing it saves its write and read) and the Relu,
     which is returned, to the Conv."""

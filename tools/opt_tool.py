@@ -219,11 +219,11 @@ class OptTool(xDSLOptMain):
                 f.write(model.SerializeToString())
             return ""
         if emit == "triton":
-            from lowering.fuse_kernels import FuseKernelsPass
+            from compiler.compile_cuda import cuda_fusion_pass
             from lowering.to_triton import generate
 
             if not any(op.name == "strata.FusedKernel" for op in prog.walk()):
-                FuseKernelsPass(window_anchors=False).apply(self.ctx, prog)  # as compile(target="cuda")
+                cuda_fusion_pass().apply(self.ctx, prog)  # as compile(target="cuda")
             return generate(prog, self.ctx.weights).module_source()
         from compiler.api import lower_to_loops
         from lowering.loops_to_llvm import to_llvm_ir
