@@ -134,3 +134,28 @@ def test_attention_verifier_names_the_op():
                            properties={"scale": FloatAttr(1.0, xf32)})
     with pytest.raises(VerifyException, match="strata.Attention: .*head dim"):
         op.verify()
+
+
+# Shapes that reach every part of the f32 attention kernel (lowering/kernels/composite.py):
+# query counts that are not a multiple of the 4-row tile, key counts below, at and off
+# the 16-key panel, key counts whose query block is smaller than the query count (the
+# last block is partial), a head dim that is not a multiple of the 4 k-steps, a value
+# width below one panel.
+@pytest.mark.parametrize(
+    "sq,sk,d,dv",
+    [(1, 1, 1, 1), (3, 5, 7, 3), (4, 16, 8, 16), (13, 33, 64, 20), (197, 197, 64, 64), (40, 600, 16, 33)],
+)
+def test_attention_kernel_shapes(sq, sk, d, dv):
+    from tests.ort_check import assert_matches_ort
+
+    q, k, v = rand(2, 2, sq, d), rand(2, 2, sk, d), rand(2, 2, sk, dv)
+    mask = rand(1, 1, sq, sk)
+    nodes = attention_nodes("div", True, True)
+    feeds = {"q": q, "k": k, "v": v}
+    model = chain_model(nodes, feeds, ["y"], {"c": f32(np.sqrt(d)), "mask": mask})
+    got = assert_matches_ort(model, feeds, rtol=1e-4, atol=1e-5)
+    import compiler
+
+    one = compiler.compile(model, num_threads=1)
+    assert "strata.Attention" in one.stats["graph_passes"]["ops_after"]
+    assert np.array_equal(one.run(feeds)[0], got[0])

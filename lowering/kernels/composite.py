@@ -16,15 +16,22 @@ Attention, one loop nest each (16-bit floats computed in f32).
 
 from __future__ import annotations
 
-from xdsl.dialects import math, memref
+from xdsl.dialects import arith, math, memref
+from xdsl.dialects.builtin import Float32Type
 from xdsl.ir import SSAValue
 
 from dialects.onnx.base import float_attr_value
 from lowering import scalar
+from lowering.kernels.conv import Index, ix_add, ix_min, ix_mul, ix_sub
+from lowering.kernels.matmul import MR, NR, GemmOperands, gemm_tile
 from lowering.kernels.normalization import compute_type, load_as, store_as
 from lowering.kernels.reduction import accumulate
-from lowering.loop_builder import broadcast_indices, load, loop_nest, parallel, store
+from lowering.loop_builder import as_index, broadcast_indices, load, loop, loop_nest, parallel, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
+
+
+def _floordiv(a: SSAValue, b: int) -> SSAValue:
+    return arith.DivUIOp(a, as_index(b)).result
 
 
 def _count(dims) -> int:
@@ -85,7 +92,127 @@ def lower_scaled_masked_softmax(kc: KernelContext) -> None:
             store_as(scalar.mul(math.ExpOp(scalar.sub(value(i), row_max)).result, inv), y, at(i))
 
 
+# Scores of one block of query rows live in a stack buffer of at most this many floats
+# (64 KiB: L2-resident, and within the translator's stack limit).
+QUERY_BLOCK_FLOATS = 16384
+ROW_LANES = 16  # partial maxima / sums per softmax row (one vector of them)
+
+
+def _row_reduce(row: SSAValue, r: SSAValue, n: int, init: float, combine) -> SSAValue:
+    """combine-fold of row[r, 0:n] with ROW_LANES partial results in a stack vector
+    (a float reduction in one scalar chain does not vectorize), then the lanes and the
+    tail folded in order."""
+    ty = row.type.element_type
+    lanes = memref.AllocaOp.get(ty, 64, [ROW_LANES]).memref
+    full = n - n % ROW_LANES
+    with loop(ROW_LANES) as lp:
+        store(scalar.const(init, ty), lanes, [lp.iv])
+    if full:
+        with loop(full, 0, ROW_LANES) as jl:
+            with loop(ROW_LANES) as lp:
+                store(combine(load(lanes, [lp.iv]), load(row, [r, ix_add(jl.iv, lp.iv)])), lanes, [lp.iv])
+    (total,) = accumulate([ROW_LANES], [scalar.const(init, ty)], lambda ls, a: [combine(a[0], load(lanes, [ls[0]]))])
+    if n != full:
+        with loop(n, full, carried=[total]) as t:
+            t.yield_(combine(t.carried[0], load(row, [r, t.iv])))
+        total = t.results[0]
+    return total
+
+
+def _attention_f32(kc: KernelContext) -> None:
+    """Attention on f32 as two register-tiled GEMMs around a softmax, per (batch...,
+    block of query rows) — one iteration of a parallel loop:
+      scores[i, j] = (q[i, :] . k_t[:, j]) * scale + mask[i, j]  (gemm_tile: 4 rows x
+        16 keys of accumulators, k_t read in place: it is contiguous along the keys);
+      per row: the max, e = exp(s - max) (vectorized: math-polynomial-approximation),
+        the sum (ROW_LANES partial maxima and sums);
+      y[i, c] = (e[i, :] . v[:, c]) / sum[i]  (gemm_tile again, v contiguous along c).
+    The block's scores ([rows, Sk], at most QUERY_BLOCK_FLOATS) stay in a stack buffer
+    of the thread that runs it; the whole [Sq, Sk] matrix never exists. The query
+    block has a static size, its last one fewer rows (full 4-row tiles, then single
+    rows)."""
+    q, k_t, v, y, mask = kc.input("q"), kc.input("k_t"), kc.input("v"), kc.output("y"), kc.input("mask")
+    sq, sk, sv, sy = kc.shape("q"), kc.shape("k_t"), kc.shape("v"), kc.shape("y")
+    batch = sy[:-2]
+    n_q, depth, n_k, d_v = sq[-2], sq[-1], sk[-1], sv[-1]
+    scores_shape = (*batch, n_q, n_k)
+    mask_shape = kc.shape("mask") if mask is not None else ()
+    ty = y.type.element_type
+    scale = scalar.const(float_attr_value(kc.op.scale), ty)
+    block = min(n_q, max(MR, QUERY_BLOCK_FLOATS // max(n_k, 1) // MR * MR))
+    blocks = -(-n_q // block)
+    with parallel([*batch, blocks]) as ivs:
+        b, first = ivs[:-1], ix_mul(ivs[-1], block)
+        qb = broadcast_indices(b, sq[:-2], batch)
+        kb = broadcast_indices(b, sk[:-2], batch)
+        vb = broadcast_indices(b, sv[:-2], batch)
+        rows = ix_min(block, ix_sub(n_q, first)) if n_q % block else block
+        scores = memref.AllocaOp.get(ty, 64, [block, n_k]).memref
+        inv = memref.AllocaOp.get(ty, 64, [block]).memref
+        acc = memref.AllocaOp.get(ty, 64, [MR * NR]).memref
+
+        def at(i: Index) -> Index:  # block row -> query row
+            return ix_add(first, i)
+
+        def finish_score(s: SSAValue, i: SSAValue, j: SSAValue) -> SSAValue:
+            s = scalar.mul(s, scale)
+            if mask is not None:
+                s = scalar.add(s, load(mask, broadcast_indices([*b, at(i), j], mask_shape, scores_shape)))
+            return s
+
+        qk = GemmOperands(
+            block, n_k, depth,
+            a_at=lambda i, d: load(q, [*qb, at(i), d]),
+            b_at=lambda d, j: load(k_t, [*kb, d, j]),
+            finish=finish_score,
+            store=lambda s, i, j: store(s, scores, [i, j]),
+        )
+        pv = GemmOperands(
+            block, d_v, n_k,
+            a_at=lambda i, j: load(scores, [i, j]),
+            b_at=lambda j, c: load(v, [*vb, j, c]),
+            finish=lambda s, i, c: scalar.mul(s, load(inv, [i])),
+            store=lambda s, i, c: store(s, y, [*b, at(i), c]),
+        )
+
+        def gemm(ops: GemmOperands, n: int) -> None:
+            """ops over the block's rows: 4-row tiles, then single rows; 16-column
+            panels, then the tail panel; B read in place."""
+
+            def panel(j0: Index, width: int) -> None:
+                def b_at(kk: Index, lane: SSAValue) -> SSAValue:
+                    return ops.b_at(kk, ix_add(j0, lane))
+
+                full_rows = rows - rows % MR if isinstance(rows, int) else ix_mul(_floordiv(rows, MR), MR)
+                if full_rows != 0:
+                    with loop(full_rows, 0, MR) as il:
+                        gemm_tile(ops, acc, il.iv, MR, j0, width, b_at)
+                if full_rows != rows:
+                    with loop(rows, full_rows) as il:
+                        gemm_tile(ops, acc, il.iv, 1, j0, width, b_at)
+
+            n_full = n - n % NR
+            if n_full:
+                with loop(n_full, 0, NR) as jl:
+                    panel(jl.iv, NR)
+            if n % NR:
+                panel(n_full, n % NR)
+
+        gemm(qk, n_k)
+        with loop(rows) as rl:
+            r = rl.iv
+            row_max = _row_reduce(scores, r, n_k, float("-inf"), scalar.maximum)
+            with loop(n_k) as jl:
+                store(math.ExpOp(scalar.sub(load(scores, [r, jl.iv]), row_max)).result, scores, [r, jl.iv])
+            total = _row_reduce(scores, r, n_k, 0.0, scalar.add)
+            store(scalar.div(scalar.const(1.0, ty), total), inv, [r])
+        gemm(pv, d_v)
+
+
 def lower_attention(kc: KernelContext) -> None:
+    if isinstance(kc.type_of("q").element_type, Float32Type):
+        _attention_f32(kc)
+        return
     q, k_t, v, y, mask = kc.input("q"), kc.input("k_t"), kc.input("v"), kc.output("y"), kc.input("mask")
     sq, sk, sv, sy = kc.shape("q"), kc.shape("k_t"), kc.shape("v"), kc.shape("y")
     batch = sy[:-2]

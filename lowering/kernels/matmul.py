@@ -11,7 +11,7 @@ own layout, without packing:
     accumulators on the stack (L1); a lane loop over the block's columns does KU = 4 k
     steps of FMAs per pass reading B[k, j0 : j0 + block] contiguously (vector FMAs;
     whole rows of B streamed, so the prefetcher keeps up); the last pass finishes and
-    stores Y (the same body as the tiled kernel's, `_tile`, with a wide lane loop);
+    stores Y (the same body as the tiled kernel's, `gemm_tile`, with a wide lane loop);
   - transposed B' (Gemm transB=1): per 4 output columns, 16 partial sums per output
     along k (a lane loop over 16 consecutive k: vector FMAs, A loaded once for the 4
     columns, 4 rows of B streamed), then the 16 lanes summed, the K % 16 tail added in
@@ -92,7 +92,7 @@ MIN_N = 8  # narrower outputs keep the simple loops (nothing to vectorize)
 
 
 @dataclass(frozen=True)
-class _Operands:
+class GemmOperands:
     """How the 2-D GEMM (of one batch) reads A' and B' and writes Y: closures over the
     batch indices, the transpose flags and the epilogue."""
 
@@ -118,7 +118,7 @@ def _scratch(elem: Attribute, k: int) -> tuple[SSAValue, SSAValue]:
     return acc, panel
 
 
-def _tiled_gemm(ops: _Operands, elem: Attribute) -> None:
+def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
     """Y = finish(A' @ B') in MR x NR register tiles: column panels outer, row tiles
     inner. Each K x NR panel of B' is first copied to `panel` and then read by every
     row tile: contiguous vectors whatever the layout of B (a transposed B is read once
@@ -138,9 +138,9 @@ def _tiled_gemm(ops: _Operands, elem: Attribute) -> None:
 
         if m_full:
             with loop(m_full, 0, MR) as il:
-                _tile(ops, acc, il.iv, MR, j0, width, b_at)
+                gemm_tile(ops, acc, il.iv, MR, j0, width, b_at)
         if m_rest:
-            _tile(ops, acc, m_full, m_rest, j0, width, b_at)
+            gemm_tile(ops, acc, m_full, m_rest, j0, width, b_at)
 
     if n_full:
         # Column panels are independent: each packs its own panel of B' into buffers of
@@ -151,7 +151,7 @@ def _tiled_gemm(ops: _Operands, elem: Attribute) -> None:
         column_panel(n_full, n_rest, *_scratch(elem, k))
 
 
-def _tile(ops: _Operands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
+def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
           b_at: Callable[[Index, SSAValue], SSAValue]) -> None:
     """One rows x width tile of Y. The accumulators live in `acc`; each k step
     broadcasts A'[i0 + r, k] (loaded outside the lane loop) against the vector
@@ -218,7 +218,7 @@ def _small_m_scratch(elem: Attribute, m: int, dots: bool) -> SSAValue:
     return memref.AllocaOp.get(elem, 64, [size]).memref
 
 
-def _small_m_rows(ops: _Operands, elem: Attribute) -> None:
+def _small_m_rows(ops: GemmOperands, elem: Attribute) -> None:
     """B' row-major (MatMul, Gemm transB=0): per block of _row_block(M) columns (whole
     rows of B up to 8192 / M columns), the M x block accumulators in `acc` (L1) take KU
     k steps of FMAs per pass of a lane loop over the block's columns, reading
@@ -229,7 +229,7 @@ def _small_m_rows(ops: _Operands, elem: Attribute) -> None:
     n_full, n_rest = n - n % nb, n % nb
 
     def block(j0: Index, width: int, acc: SSAValue) -> None:
-        _tile(ops, acc, 0, ops.m, j0, width, lambda kk, lane: ops.b_at(kk, ix_add(j0, lane)))
+        gemm_tile(ops, acc, 0, ops.m, j0, width, lambda kk, lane: ops.b_at(kk, ix_add(j0, lane)))
 
     if n_full:
         with parallel([n_full], steps=[nb]) as (j0,):
@@ -238,7 +238,7 @@ def _small_m_rows(ops: _Operands, elem: Attribute) -> None:
         block(n_full, n_rest, _small_m_scratch(elem, ops.m, False))
 
 
-def _small_m_dots(ops: _Operands, elem: Attribute) -> None:
+def _small_m_dots(ops: GemmOperands, elem: Attribute) -> None:
     """B' = B^T (Gemm transB=1): each output is a dot product along a contiguous row of
     B. Per block of DOT_COLS columns, DOT_LANES partial sums per (row, column) in `acc`;
     a lane loop over DOT_LANES consecutive k does rows x DOT_COLS FMAs (A loaded once
@@ -294,7 +294,7 @@ def _small_m(m: int, b_transposed: bool) -> bool:
     return m <= (DOTS_MAX_M if b_transposed else ROWS_MAX_M)
 
 
-def _gemm(ops: _Operands, elem: Attribute, b_transposed: bool) -> None:
+def _gemm(ops: GemmOperands, elem: Attribute, b_transposed: bool) -> None:
     """The f32 GEMM of one batch: few rows without packing, otherwise register tiles.
     `b_transposed`: B'[k, j] is contiguous along k (Gemm transB=1). Its column blocks
     are one parallel loop."""
@@ -378,7 +378,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
                 rest = arith.DivUIOp(rest, as_index(size)).result
             return epilogue(v, [*reversed(idx), j])
 
-        ops = _Operands(
+        ops = GemmOperands(
             _prod(outer), n, k_dim,
             a_at=lambda i, kk: load(a2, [i, kk]),
             b_at=lambda kk, j: load(b, [kk, j]),
@@ -401,7 +401,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
         def y_index(i: SSAValue, j: SSAValue) -> list:
             return [*bivs, j] if a_vec else [*bivs, i, j]
 
-        ops = _Operands(
+        ops = GemmOperands(
             m, n, k_dim,
             a_at=lambda i, kk: load(a, [kk] if a_vec else [*a_b, i, kk]),
             b_at=lambda kk, j: load(b, [*b_b, kk, j]),
@@ -465,7 +465,7 @@ def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
         return epilogue(v, [i, j]) if epilogue is not None else v
 
     if _use_tiled(elem, n):
-        ops = _Operands(
+        ops = GemmOperands(
             m, n, k_dim, a_at=a_at,
             b_at=lambda kk, j: load(b, [j, kk] if trans_b else [kk, j]),
             finish=finish,
