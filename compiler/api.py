@@ -125,6 +125,7 @@ def compile(
     elif isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise StrataError(f"num_threads must be a positive integer or None, got {num_threads!r}")
     from lowering.loops_to_llvm import parallel_loop_count, translate_module
+    from lowering.target import host_target
     from lowering.runtime_checks import SITES_ATTR
     from runtime.jit import JitModule
 
@@ -179,6 +180,7 @@ def compile(
         "fused_ops": 0,
         # scf.parallel loops large enough to run on the thread pool (num_threads > 1)
         "parallel_loops": parallel_loop_count(llvm_module),
+        "target": host_target().describe(),  # the CPU the kernels are tiled and compiled for
         **ctx.report,
     }
     if hasattr(jit, "timings"):

@@ -18,7 +18,7 @@ entry without touching the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.builder import ImplicitBuilder
@@ -44,6 +44,7 @@ from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
 from lowering.loop_builder import loop_nest, load, memref_type, store
 from lowering.runtime_checks import SITES_ATTR, Check, KernelChecks, StatusBuffer
+from lowering.target import CpuTarget, host_target, target_for
 
 
 class LoweringError(StrataError):
@@ -65,6 +66,7 @@ class KernelContext:
     buffers: dict[SSAValue, SSAValue]  # graph value -> kernel block argument (memref)
     weights: WeightTable | None
     checks: KernelChecks | None = None  # run-time checks (status arguments) of the kernel
+    target: CpuTarget = field(default_factory=host_target)  # the CPU the kernels are for
 
     def _value(self, name: str):
         return getattr(self.op, name)
@@ -153,8 +155,12 @@ def _kernel_symbol(index: int, op: Operation) -> str:
     return f"k{index}_{base}" + (f"_{label}" if label and label != "_unnamed_" else "")
 
 
-def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, KernelLowering]) -> None:
-    """Rewrites `module` in place from the graph level to the loop/buffer level."""
+def lower_graph(
+    module: ModuleOp, weights: WeightTable | None, table: dict[str, KernelLowering], target: CpuTarget | None = None
+) -> None:
+    """Rewrites `module` in place from the graph level to the loop/buffer level, with
+    kernels for `target` (the host CPU by default)."""
+    target = target or host_target()
     graph = _graph_function(module)
     body = graph.body.block
     ret = body.last_op
@@ -251,7 +257,7 @@ def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, 
         lowering = table[op.name]
 
         def build(kbuf, checks, op=op, lowering=lowering):
-            lowering(KernelContext(op, kbuf, weights, checks))
+            lowering(KernelContext(op, kbuf, weights, checks, target))
 
         attrs = {"strata.onnx_node": StringAttr(node_name(op)), "strata.onnx_op": StringAttr(op.name.removeprefix("onnx."))}
         # Ops that stand for several graph ops (kernel groups) name them themselves.
@@ -297,11 +303,15 @@ def lower_graph(module: ModuleOp, weights: WeightTable | None, table: dict[str, 
 
 @dataclass(frozen=True)
 class ConvertOnnxToLoopsPass(ModulePass):
-    """Lowers the graph function to one kernel func.func per onnx op plus an entry."""
+    """Lowers the graph function to one kernel func.func per onnx op plus an entry.
+    `cpu` names the CPU the kernels are for (an LLVM CPU name, lowering/target.py);
+    empty: the host."""
 
     name = "convert-onnx-to-loops"
+
+    cpu: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from lowering.kernels import KERNEL_LOWERINGS
 
-        lower_graph(op, weights_of(ctx), KERNEL_LOWERINGS)
+        lower_graph(op, weights_of(ctx), KERNEL_LOWERINGS, target_for(self.cpu or None))

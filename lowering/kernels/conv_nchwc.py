@@ -1,20 +1,20 @@
 """Kernels of the blocked-layout (NCHWc, block 8) ops of `dialects/strata/layout.py`.
 
 strata.ConvNCHWc is the one that matters. Per (n, pair of output blocks, output row),
-the columns whose window lies inside the input go in tiles of TILE = 6 pixels: a
-2 x 6 x 8 accumulator buffer starts as the bias; the reduction loops over (input block,
-kh, kw) load the 8 input lanes of x once per pixel, then an inner loop over the 8
-output lanes (contiguous in y and in the blocked weights) does 2 x 6 x 8 `math.fma`.
-LLVM's loop vectorizer turns that lane loop into one <8 x float> FMA per pixel and
-block, and SROA keeps the 12 accumulators in registers (the JIT pipeline runs no SLP
-vectorizer, so scalar accumulators carried through scf.for stay scalar: measured 10
-GFLOP/s that way, 85 this way on a 64->64 3x3 conv). With an NCHW x (the first conv of
-a CNN, C = 3) the kw taps are unrolled instead of the input lanes. Columns whose
-window crosses the left/right padding and the columns left over after the tiles take
-the same body with one pixel and a kw range clamped to the input (padding is never
-read); rows clamp kh the same way. The epilogue adds the residual z and applies the
-activation. Measured tile shapes (64->64 at 56x56): 6 pixels x 2 blocks 2.7 ms,
-6 x 1 3.2 ms, 4 x 2 3.6 ms, 8 x 2 9.6 ms (spills); onnxruntime 2.1 ms.
+the columns whose window lies inside the input go in register tiles of up to 2 output
+blocks x 6 pixels, sized by `register_tile` from the target's register file (2 x 6 with
+32 vector registers, 2 x 5 or 1 x 6 with 16) and balanced over the row
+(`column_tiles`: 7 -> 4 + 3): an accumulator buffer starts as the bias; the reduction
+loops over (input block, kh, kw) load the 8 input lanes of x once per pixel, then an
+inner loop over the 8 output lanes (contiguous in y and in the blocked weights) does
+blocks x pixels x 8 `math.fma`. LLVM's loop vectorizer turns that lane loop into one
+<8 x float> FMA per pixel and block, and SROA keeps the accumulators in registers (the
+JIT pipeline runs no SLP vectorizer, so scalar accumulators carried through scf.for
+stay scalar: measured 10 GFLOP/s that way, 85 this way on a 64->64 3x3 conv). With an
+NCHW x (the first conv of a CNN, C = 3) the kw taps are unrolled instead of the input
+lanes. Columns whose window crosses the left/right padding take the same body with one
+pixel and a kw range clamped to the input (padding is never read); rows clamp kh the
+same way. The epilogue adds the residual z and applies the activation.
 
 Known limit: when LLVM inlines @main into the C wrapper strata_entry (buffer pointers
 loaded from argv), the loop vectorizer leaves the lane loop of a kernel inlined into
@@ -64,11 +64,27 @@ from lowering.kernels.conv import (
 )
 from lowering.kernels.activation import apply_activation
 from lowering.kernels.pooling import count_of
+from lowering.target import CpuTarget
 from lowering.loop_builder import as_index, load, loop, loop_nest, parallel, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
-OC_TILE = 2  # output blocks per register tile
-TILE = 6  # output pixels per register tile (measured: 4 -> 29 ms, 6 -> 23 ms, 8 -> 56 ms on 3 convs 64x64 @56)
+def register_tile(target: CpuTarget, m_blocks: int) -> tuple[int, int]:
+    """(output blocks, pixels) of the conv's register tile for `target`. The x values
+    of a tile's pixels stay in registers beside the accumulators, so the tile follows
+    the register file. Measured, 3x3 convs, 1 thread:
+      32 registers (AVX-512, Zen 5, 64->64 @56): 2 x 6 2.7 ms, 1 x 6 3.2, 2 x 4 3.6,
+        2 x 8 9.6 (spills).
+      16 registers (AVX2, Zen 3, GFLOP/s at 56 / 28 / 14 / 7 pixels a row, 64 to 512
+        channels, 3x3): 2 x 6 43 / - / 34 / 31 (spills), 2 x 5 76 / 63 / 46 / 30,
+        2 x 4 72 / 59 / 48 / 28, 1 x 6 64 / 54 / 49 / 34, 1 x 7 66 / 59 / 48 / 32;
+        (1x1, ResNet-50's 64->256 @56 / 256->64 @56 / 512->128 @28 / 1024->256 @14 /
+        2048->512 @7): 2 x 6 62 / 57 / 60 / 84 / 78, 2 x 5 81 / 73 / 81 / 84 / 80,
+        1 x 6 58 / 56 / 60 / 55 / 12 (7 columns: tiles of 4 and 3 pixels of one block).
+      So one tile per register file, whatever the row length."""
+    pair = m_blocks % 2 == 0
+    if target.vector_registers >= 32:
+        return (2, 6) if pair else (1, 6)
+    return (2, 5) if pair else (1, 6)
 
 
 def _window(kc: KernelContext) -> Window:
@@ -168,13 +184,14 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     last_ok = in_w - 1 + pw - (kw_size - 1) * dw
     ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
 
-    # Two output blocks per tile when they divide evenly: each x value loaded feeds 16 lanes.
-    oc_tile = OC_TILE if m_blocks % OC_TILE == 0 else 1
+    # Two output blocks per tile when they divide evenly (each x value loaded feeds 16
+    # lanes) and the registers allow it.
+    oc_tile, pixels_per_tile = register_tile(kc.target, m_blocks)
     group_channels = ints_value(kc.op.group_channels) if kc.op.group_channels is not None else None  # type: ignore[attr-defined]
     # Every (n, pair of output blocks, output row) writes its own rows of y: the
     # parallel loop MLAS splits too (output-channel blocks x output rows).
     with parallel([batch, m_blocks, out_h], steps=[1, oc_tile, 1]) as (n, mb0, oh):
-        acc = memref.AllocaOp.get(elem, 64, [oc_tile * TILE * BLOCK]).memref
+        acc = memref.AllocaOp.get(elem, 64, [oc_tile * pixels_per_tile * BLOCK]).memref
         mbs = [ix_add(mb0, o) for o in range(oc_tile)]
         icb_range: tuple[Index, Index] = (0, icb_count)
         if group_channels is not None:
@@ -238,7 +255,7 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                             v = scalar.add(v, load(z, idx))
                         store(apply_activation(act, params, v), y, idx)
 
-        tiled_columns(ow_lo, ow_hi, TILE, lambda ow0, width: tile(ow0, width, (0, kw_size)))
+        tiled_columns(ow_lo, ow_hi, pixels_per_tile, lambda ow0, width: tile(ow0, width, (0, kw_size)))
         border_columns(ow_lo, ow_hi, out_w, lambda ow: tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w)))
 
 

@@ -185,7 +185,7 @@ def _lower_with_callback(
             store(values[v], buffers[v], out_idx)
         return values[primary]
 
-    akc = _InnerContext(anchor, buffers, kc.weights, outer=dict(zip(block.args, group.operands)))  # type: ignore[arg-type]
+    akc = _InnerContext(anchor, buffers, kc.weights, kc.checks, kc.target, outer=dict(zip(block.args, group.operands)))  # type: ignore[arg-type]
     CALLBACK_LOWERINGS[anchor.name](akc, epilogue)
 
 
@@ -222,7 +222,7 @@ def _lower_with_epilogue(
             raise LoweringError(f"{describe(group)}: only the data input of {anchor.name} may be computed in the group")
         data_placeholder = memref.AllocaOp.get(memref_type(data.type).element_type, None, _shape(data))
         buffers[data] = data_placeholder.memref
-    akc = _InnerContext(anchor, buffers, kc.weights, outer=dict(zip(block.args, group.operands)))
+    akc = _InnerContext(anchor, buffers, kc.weights, kc.checks, kc.target, outer=dict(zip(block.args, group.operands)))
     KERNEL_LOWERINGS[anchor.name](akc)
     if data_placeholder is not None:
         _recompute_at_loads(data_placeholder, data, [op for op in ops if op in prologue], block.args, buffers)

@@ -6,7 +6,8 @@
 // the FMAs (LLVM's loop vectorizer makes it one <8 x float> FMA per pixel and block, and
 // SROA keeps the accumulators in registers). Border columns take the same body with one
 // pixel and a clamped kw range. The epilogue applies the activation (Relu: maximumf).
-// RUN: opt-tool %s --split-input-file -p convert-onnx-to-loops | filecheck %s
+// RUN: opt-tool %s --split-input-file -p "convert-onnx-to-loops{cpu=znver5}" | filecheck %s
+// RUN: opt-tool %s --split-input-file -p "convert-onnx-to-loops{cpu=znver3}" | filecheck %s --check-prefix=AVX2
 
 func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tensor<16xf32>) -> tensor<1x2x1x6x8xf32> attributes {strata.input_names = ["x", "w", "b"], strata.output_names = ["y"]} {
   %y = "strata.ConvNCHWc"(%x, %w, %b) <{kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, activation = "Relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<1x1x3x8x8xf32>, tensor<2x1x3x3x8x8xf32>, tensor<16xf32>) -> tensor<1x2x1x6x8xf32> loc("conv1")
@@ -201,3 +202,27 @@ func.func @main(%x: tensor<1x1x1x26x8xf32>, %w: tensor<1x1x1x1x8x8xf32>) -> tens
 // CHECK:               scf.for
 // CHECK-COUNT-5:         memref.store {{%.*}}, [[ACC]][
 // CHECK-NEXT:          }
+
+// -----
+
+// The register tile follows the target's register file: 2 blocks x 6 pixels with 32
+// vector registers (znver5, AVX-512), 2 x 5 with 16 (znver3, AVX2 - the x values of 6
+// pixels beside 12 accumulators spill there). 20 columns: four tiles of 5 either way.
+func.func @main(%x: tensor<1x2x1x20x8xf32>, %w: tensor<2x2x1x1x8x8xf32>) -> tensor<1x2x1x20x8xf32> attributes {strata.input_names = ["x", "w"], strata.output_names = ["y"]} {
+  %y = "strata.ConvNCHWc"(%x, %w) <{kernel_shape = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x2x1x20x8xf32>, tensor<2x2x1x1x8x8xf32>) -> tensor<1x2x1x20x8xf32> loc("c20")
+  func.return %y : tensor<1x2x1x20x8xf32>
+}
+// CHECK-LABEL: func.func private @k0_ConvNCHWc_c20
+// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<96xf32>
+// CHECK:         [[LO:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:    [[HI:%.*]] = arith.constant 20 : index
+// CHECK-NEXT:    [[FIVE:%.*]] = arith.constant 5 : index
+// CHECK-NEXT:    scf.for {{%.*}} = [[LO]] to [[HI]] step [[FIVE]] {
+// AVX2-LABEL: func.func private @k0_ConvNCHWc_c20
+// AVX2:         memref.alloca() {alignment = 64 : i64} : memref<80xf32>
+// AVX2:         [[HI:%.*]] = arith.constant 20 : index
+// AVX2-NEXT:    [[FIVE:%.*]] = arith.constant 5 : index
+// AVX2-NEXT:    scf.for {{%.*}} = {{%.*}} to [[HI]] step [[FIVE]] {
+// AVX2:           scf.for
+// AVX2-COUNT-10:    memref.store {{%.*}}, {{%.*}} : memref<80xf32>
+// AVX2-NEXT:      }

@@ -1,0 +1,72 @@
+"""The CPU a compile targets, as the kernels need it: vector width and register count.
+
+Kernels size their register tiles from this (lowering/kernels/conv_nchwc.py: output
+blocks x pixels per tile), never from a constant: the same machine kind has been an
+AVX2-only Zen 3 (16 ymm registers) and an AVX-512 Zen 5 (32 zmm registers), and a
+tile that fits one spills on the other (measured on the Zen 3: the 2 x 6 tile tuned on
+the Zen 5 ran 64->64 3x3 convs at 43 GFLOP/s, 2 x 5 at 76).
+
+`host_target()` reads the host's CPU name and features from LLVM (llvmlite); the
+translator and the JIT compile for that same CPU (runtime/jit.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.errors import StrataError
+
+__all__ = ["CpuTarget", "host_target", "target_for", "KNOWN_CPUS"]
+
+
+@dataclass(frozen=True)
+class CpuTarget:
+    name: str  # LLVM's CPU name, e.g. "znver3"
+    vector_bits: int  # widest float vector: 512 (AVX-512F), 256 (AVX2 + FMA), 128 otherwise
+    vector_registers: int  # architectural vector registers of that width
+
+    @property
+    def f32_lanes(self) -> int:
+        return self.vector_bits // 32
+
+    def describe(self) -> str:
+        isa = {512: "AVX-512", 256: "AVX2+FMA"}.get(self.vector_bits, f"{self.vector_bits}-bit vectors")
+        return f"{self.name} ({isa}, {self.vector_registers} vector registers)"
+
+
+def _from_features(name: str, features: dict[str, bool]) -> CpuTarget:
+    if features.get("avx512f"):
+        return CpuTarget(name, 512, 32)
+    if features.get("avx2") and features.get("fma"):
+        return CpuTarget(name, 256, 16)
+    return CpuTarget(name, 128, 16)
+
+
+def host_target() -> CpuTarget:
+    import llvmlite.binding as llvm
+
+    return _from_features(llvm.get_host_cpu_name(), dict(llvm.get_host_cpu_features().items()))
+
+
+# Vector width of the x86 CPUs LLVM knows by name (llvmlite cannot list the features a
+# CPU name implies), for compiling for a CPU other than the host.
+KNOWN_CPUS: dict[str, int] = {
+    **dict.fromkeys(
+        ("znver4", "znver5", "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client",
+         "icelake-server", "tigerlake", "rocketlake", "sapphirerapids", "emeraldrapids", "graniterapids",
+         "x86-64-v4"), 512),
+    **dict.fromkeys(
+        ("haswell", "broadwell", "skylake", "alderlake", "raptorlake", "meteorlake", "arrowlake", "znver1",
+         "znver2", "znver3", "x86-64-v3"), 256),
+    **dict.fromkeys(("x86-64", "x86-64-v2", "nehalem", "westmere", "sandybridge", "ivybridge", "generic"), 128),
+}
+
+
+def target_for(cpu: str | None) -> CpuTarget:
+    """The target for an LLVM CPU name of KNOWN_CPUS; None: the host."""
+    if cpu is None:
+        return host_target()
+    bits = KNOWN_CPUS.get(cpu)
+    if bits is None:
+        raise StrataError(f"unknown CPU {cpu!r}; known: {', '.join(sorted(KNOWN_CPUS))}")
+    return CpuTarget(cpu, bits, 32 if bits == 512 else 16)
