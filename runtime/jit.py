@@ -57,6 +57,22 @@ def _ensure_llvm() -> None:
         _initialized = True
 
 
+# What the optimisation pipeline runs beyond llvmlite's defaults; part of the object
+# cache key, so object code made by another pipeline is never reused.
+PIPELINE = "slp"
+
+
+def pipeline_tuning(opt_level: int) -> Any:
+    """LLVM's default<O{opt_level}> pipeline with the SLP vectorizer on (llvmlite turns
+    it off by default): kernels whose lane loops LLVM unrolls before the loop vectorizer
+    sees them (8-lane blocked elementwise ops, pooling, epilogues) become vector code.
+    Measured on the Zen 3 host, 1 thread: ResNet-18 77 -> 56 ms, ResNet-50 141 -> 115,
+    MobileNetV3 9.8 -> 8.3, BERT-base 340 -> 315; LLVM time no longer."""
+    pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+    pto.slp_vectorization = opt_level >= 2
+    return pto
+
+
 def host_target_machine(opt_level: int = 3) -> Any:
     """A TargetMachine for the host CPU with all its features."""
     _ensure_llvm()
@@ -99,7 +115,7 @@ class JitModule:
         key = None
         cached = None
         if object_cache.enabled():
-            version = ".".join(map(str, llvm.llvm_version_info))
+            version = ".".join(map(str, llvm.llvm_version_info)) + "+" + PIPELINE
             key = object_cache.object_key(
                 llvm_ir, opt_level, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(), version
             )
@@ -108,8 +124,7 @@ class JitModule:
         t1 = time.perf_counter()
 
         if opt_level > 0 and cached is None:
-            pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
-            pb = llvm.create_pass_builder(tm, pto)
+            pb = llvm.create_pass_builder(tm, pipeline_tuning(opt_level))
             pm = pb.getModulePassManager()
             pm.run(mod, pb)
         t2 = time.perf_counter()
@@ -156,7 +171,7 @@ class JitModule:
         tm = host_target_machine(self.opt_level)
         mod.triple = llvm.get_process_triple()
         mod.data_layout = str(tm.target_data)
-        pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=self.opt_level))
+        pb = llvm.create_pass_builder(tm, pipeline_tuning(self.opt_level))
         pb.getModulePassManager().run(mod, pb)
         return str(mod)
 

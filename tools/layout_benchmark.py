@@ -64,16 +64,16 @@ def compile_model(model: onnx.ModelProto, layout: bool, input_shapes=None, noinl
             return compile_model(model, layout, input_shapes)
     if _pass_in_pipeline():
         disabled = [] if layout else [LAYOUT_PASS]
-        return compiler.compile(model, opt_level=3, input_shapes=input_shapes, disable_passes=disabled)
+        return compiler.compile(model, opt_level=3, input_shapes=input_shapes, disable_passes=disabled, num_threads=1)
     if not layout:
-        return compiler.compile(model, opt_level=3, input_shapes=input_shapes)
+        return compiler.compile(model, opt_level=3, input_shapes=input_shapes, num_threads=1)
     from compiler.passes.layout_nchwc import LayoutNchwcPass
 
     def pipeline(opt_level, disabled=(), max_iterations=4, callback=None):
         return GraphPipeline(graph_passes(opt_level, disabled), callback, max_iterations, tail=[LayoutNchwcPass()])
 
     with mock.patch.object(api, "graph_pipeline", pipeline):
-        return compiler.compile(model, opt_level=3, input_shapes=input_shapes)
+        return compiler.compile(model, opt_level=3, input_shapes=input_shapes, num_threads=1)
 
 
 def conv_stack(channels: tuple[int, ...] = (3, 32, 64, 64), size: int = 56, seed: int = 0) -> onnx.ModelProto:

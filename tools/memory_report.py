@@ -41,7 +41,7 @@ def plan_only(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict:
 
 
 def measure(model: onnx.ModelProto, feeds: dict[str, np.ndarray], repeat: int) -> dict:
-    compiled = compiler.compile(model, input_shapes={k: list(v.shape) for k, v in feeds.items()})
+    compiled = compiler.compile(model, input_shapes={k: list(v.shape) for k, v in feeds.items()}, num_threads=1)
     sess = ort_session(model)
     expected = sess.run(None, feeds)
     err = max_abs_error(compiled.run(feeds), expected)
