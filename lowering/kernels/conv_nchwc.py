@@ -55,6 +55,7 @@ from lowering.kernels.conv import (
     ix_add,
     ix_affine,
     ix_ceildiv,
+    ix_max,
     ix_min,
     ix_mul,
     range_loops,
@@ -68,12 +69,22 @@ from lowering.target import CpuTarget
 from lowering.loop_builder import as_index, load, loop, loop_nest, parallel, parallel_nest, store
 from lowering.onnx_to_loops import KernelContext, KernelLowering
 
-def register_tile(target: CpuTarget, m_blocks: int) -> tuple[int, int]:
+def register_tile(target: CpuTarget, m_blocks: int, grouped: bool = False) -> tuple[int, int]:
     """(output blocks, pixels) of the conv's register tile for `target`. The x values
     of a tile's pixels stay in registers beside the accumulators, so the tile follows
-    the register file. Measured, 3x3 convs, 1 thread:
-      32 registers (AVX-512, Zen 5, 64->64 @56): 2 x 6 2.7 ms, 1 x 6 3.2, 2 x 4 3.6,
+    the register file. Measured, 1 thread:
+      32 registers (AVX-512, Zen 5, 3x3 64->64 @56): 2 x 6 2.7 ms, 1 x 6 3.2, 2 x 4 3.6,
         2 x 8 9.6 (spills).
+      32 registers (AVX-512VL, Zen 4, 8-lane ymm; kernel GFLOP/s of ResNet-50's 3x3 at
+        56 / 28 / 14 / 7 and 1x1 64->256 @56 / 256->64 @56 / 1024->256 @14 /
+        2048->512 @7 / 512->2048 @7; the FMA peak is 107): 2 x 6 99 / 72 / 80 / 57,
+        70 / 70 / 80 / 71 / 72; 4 x 4 98 / 94-106 / 78-86 / 63-75, 92-110 / 88-108 /
+        94-112 / 92-109 / 94-105; 4 x 6 84-100 / 79-81 / 94 / 68-84, 82 / 79-104 /
+        86-92 / 89-110 / 92-99; 8 x 3 about 4 x 4. Four blocks share each x
+        broadcast (16 accumulators, 4 weight vectors, 4 broadcasts: no spills).
+        Grouped convs keep at most 2 blocks: each tile reads the input blocks of all
+        the groups it spans (compiler/passes/layout_nchwc.py's grouped_block_work
+        assumes pairs).
       16 registers (AVX2, Zen 3, GFLOP/s at 56 / 28 / 14 / 7 pixels a row, 64 to 512
         channels, 3x3): 2 x 6 43 / - / 34 / 31 (spills), 2 x 5 76 / 63 / 46 / 30,
         2 x 4 72 / 59 / 48 / 28, 1 x 6 64 / 54 / 49 / 34, 1 x 7 66 / 59 / 48 / 32;
@@ -83,6 +94,8 @@ def register_tile(target: CpuTarget, m_blocks: int) -> tuple[int, int]:
       So one tile per register file, whatever the row length."""
     pair = m_blocks % 2 == 0
     if target.vector_registers >= 32:
+        if m_blocks % 4 == 0 and not grouped:
+            return (4, 4)
         return (2, 6) if pair else (1, 6)
     return (2, 5) if pair else (1, 6)
 
@@ -184,10 +197,10 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     last_ok = in_w - 1 + pw - (kw_size - 1) * dw
     ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
 
-    # Two output blocks per tile when they divide evenly (each x value loaded feeds 16
-    # lanes) and the registers allow it.
-    oc_tile, pixels_per_tile = register_tile(kc.target, m_blocks)
+    # Several output blocks per tile when they divide evenly (each x value loaded feeds
+    # 8 lanes per block) and the registers allow it.
     group_channels = ints_value(kc.op.group_channels) if kc.op.group_channels is not None else None  # type: ignore[attr-defined]
+    oc_tile, pixels_per_tile = register_tile(kc.target, m_blocks, grouped=group_channels is not None)
     # Every (n, pair of output blocks, output row) writes its own rows of y: the
     # parallel loop MLAS splits too (output-channel blocks x output rows).
     with parallel([batch, m_blocks, out_h], steps=[1, oc_tile, 1]) as (n, mb0, oh):
@@ -395,28 +408,74 @@ def lower_reorder_from_blocked(kc: KernelContext) -> None:
 # ---- pooling ------------------------------------------------------------------------------
 
 
+# Windows of at most this many taps are unrolled (straight-line code per output pixel);
+# bigger ones loop over their taps.
+UNROLLED_TAPS = 64
+
+
+def _tap_index(out: Index, tap: int, stride: int, pad: int, dilation: int, out_size: int, in_size: int
+               ) -> tuple[Index, SSAValue | None]:
+    """The input position of `tap` at output position `out`, clamped into the input, and
+    an i1 that is false where the unclamped position lies in the padding (None where no
+    output position reaches the padding: nothing to clamp)."""
+    first = tap * dilation - pad
+    pos = ix_affine(out, stride, first)
+    if first >= 0 and (out_size - 1) * stride + first < in_size:
+        return pos, None
+    low = arith.CmpiOp(as_index(pos), as_index(0), "sge").result
+    high = arith.CmpiOp(as_index(pos), as_index(in_size), "slt").result
+    return ix_min(ix_max(pos, 0), in_size - 1), arith.AndIOp(low, high).result
+
+
 def _pool(kc: KernelContext, average: bool) -> None:
+    """Per output pixel, the window's taps combine the pixel's BLOCK lanes. Windows of
+    up to UNROLLED_TAPS taps are unrolled: each tap loads BLOCK lanes at a position
+    clamped into the input and replaces them with the identity (-inf, 0) where the tap
+    lies in the padding, so the code is straight-line and the SLP vectorizer makes one
+    vector load, select and max (add) per tap; nothing is read outside x. (With loops
+    over the clamped tap ranges, LLVM unrolled the 8-lane loops and vectorized the
+    short tap loops with masked gathers instead: ResNet-50's 3x3 stride-2 max pool at
+    112 x 112 took 5.1 ms on the Zen 4 host, 0.8 GB/s; onnxruntime 0.35 ms.) Bigger
+    windows loop over their clamped tap ranges into a stack buffer of BLOCK lanes."""
     x, y = kc.input("x"), kc.output("y")
     x_shape, y_shape = kc.shape("x"), kc.shape("y")
     win = _window(kc)
     in_sizes, out_sizes = x_shape[2:4], y_shape[2:4]
     elem = y.type.element_type
-    lanes = range(BLOCK)
     include_pad = average and bool(int_attr_value(kc.op.count_include_pad))  # type: ignore[attr-defined]
+    combine = scalar.add if average else scalar.maximum
+    unrolled = win.kernel[0] * win.kernel[1] <= UNROLLED_TAPS
 
     with parallel_nest([x_shape[0], x_shape[1], *out_sizes]) as ivs:
         n, cb, outs = ivs[0], ivs[1], ivs[2:]
-        ranges = tap_ranges(win, outs, out_sizes, in_sizes)
-
-        def body(taps: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
-            pos = [ix_add(ix_affine(outs[d], win.strides[d], -win.pads_begin[d]), ix_mul(taps[d], win.dilations[d])) for d in range(2)]
-            vals = [load(x, [n, cb, *pos, lane]) for lane in lanes]
-            if average:
-                return [scalar.add(a, v) for a, v in zip(acc, vals)]
-            return [scalar.maximum(a, v) for a, v in zip(acc, vals)]
-
+        ranges = tap_ranges(win, outs, out_sizes, in_sizes) if average or not unrolled else []
         start = scalar.const(0.0 if average else float("-inf"), elem)
-        total = reduce_loops(ranges, [start] * BLOCK, body)
+        if unrolled:
+            total = [start] * BLOCK
+            per_dim = [
+                [_tap_index(outs[d], t, win.strides[d], win.pads_begin[d], win.dilations[d], out_sizes[d], in_sizes[d])
+                 for t in range(win.kernel[d])]
+                for d in range(2)
+            ]
+            for ih, row_ok in per_dim[0]:
+                for iw, col_ok in per_dim[1]:
+                    checks = [c for c in (row_ok, col_ok) if c is not None]
+                    ok = checks[0] if len(checks) == 1 else arith.AndIOp(*checks).result if checks else None
+                    for lane in range(BLOCK):
+                        v = load(x, [n, cb, ih, iw, lane])
+                        if ok is not None:
+                            v = scalar.select(ok, v, start)
+                        total[lane] = v if total[lane] is start else combine(total[lane], v)
+        else:
+            acc = memref.AllocaOp.get(elem, 64, [BLOCK]).memref
+            with loop(BLOCK) as lp:
+                store(start, acc, [lp.iv])
+            with range_loops(ranges) as taps:
+                pos = [ix_add(ix_affine(outs[d], win.strides[d], -win.pads_begin[d]), ix_mul(taps[d], win.dilations[d]))
+                       for d in range(2)]
+                with loop(BLOCK) as lp:
+                    store(combine(load(acc, [lp.iv]), load(x, [n, cb, *pos, lp.iv])), acc, [lp.iv])
+            total = [load(acc, [lane]) for lane in range(BLOCK)]
         if average:
             if include_pad:
                 counted = [
@@ -432,7 +491,7 @@ def _pool(kc: KernelContext, average: bool) -> None:
             else:
                 divisor = scalar.from_index(arith.MaxSIOp(count, as_index(1)).result, elem)
             total = [scalar.div(t, divisor) for t in total]
-        for lane in lanes:
+        for lane in range(BLOCK):
             store(total[lane], y, [n, cb, *outs, lane])
 
 

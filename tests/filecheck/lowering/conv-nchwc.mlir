@@ -226,3 +226,59 @@ func.func @main(%x: tensor<1x2x1x20x8xf32>, %w: tensor<2x2x1x1x8x8xf32>) -> tens
 // AVX2:           scf.for
 // AVX2-COUNT-10:    memref.store {{%.*}}, {{%.*}} : memref<80xf32>
 // AVX2-NEXT:      }
+
+// -----
+
+// Four output blocks: with 32 registers the tile takes all four (4 blocks x 4 pixels:
+// each x broadcast feeds 4 weight vectors; 16 accumulators, alloca of 4 x 4 x 8), so
+// the parallel loop steps over output blocks by 4 and 8 columns make two tiles of 4.
+// With 16 registers (AVX2) it stays 2 blocks x 5 pixels (8 columns: tiles of 4).
+func.func @main(%x: tensor<1x2x1x8x8xf32>, %w: tensor<4x2x1x1x8x8xf32>) -> tensor<1x4x1x8x8xf32> attributes {strata.input_names = ["x", "w"], strata.output_names = ["y"]} {
+  %y = "strata.ConvNCHWc"(%x, %w) <{kernel_shape = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x2x1x8x8xf32>, tensor<4x2x1x1x8x8xf32>) -> tensor<1x4x1x8x8xf32> loc("c4b")
+  func.return %y : tensor<1x4x1x8x8xf32>
+}
+// CHECK-LABEL: func.func private @k0_ConvNCHWc_c4b
+// CHECK:         [[FOUR:%.*]] = arith.constant 4 : index
+// CHECK:         [[STEP4:%.*]] = arith.constant 4 : index
+// CHECK:         "scf.parallel"({{%.*}}, {{%.*}}, {{%.*}}, {{%.*}}, [[FOUR]], {{%.*}}, {{%.*}}, [[STEP4]], {{%.*}})
+// CHECK:           memref.alloca() {alignment = 64 : i64} : memref<128xf32>
+// CHECK:           [[COLS:%.*]] = arith.constant 8 : index
+// CHECK-NEXT:      [[TILE:%.*]] = arith.constant 4 : index
+// CHECK-NEXT:      scf.for {{%.*}} = {{%.*}} to [[COLS]] step [[TILE]] {
+// CHECK:                   scf.for [[LANE:%.*]] =
+// CHECK-COUNT-16:            memref.load {{%.*}} : memref<128xf32>
+// CHECK-COUNT-128:           math.fma
+// CHECK-COUNT-16:            memref.store {{%.*}}, {{%.*}} : memref<128xf32>
+// AVX2-LABEL: func.func private @k0_ConvNCHWc_c4b
+// AVX2:           memref.alloca() {alignment = 64 : i64} : memref<80xf32>
+
+// -----
+
+// MaxPoolNCHWc, 3x3 stride 2 pad 1: per output pixel the 9 taps are unrolled (no loop
+// over taps: straight-line code the SLP vectorizer turns into vector loads, selects and
+// maxima). Each tap loads the 8 lanes at a position clamped into x (maxsi/minsi) and
+// takes -inf where the tap lies in the padding (arith.select on the row and column
+// checks); a tap never in the padding (row 1 / column 1 of the window here: 2 * o
+// for o in 0..1 lies inside 4) has no check. 9 x 8 loads, 8 stores.
+func.func @main(%x: tensor<1x1x4x4x8xf32>) -> tensor<1x1x2x2x8xf32> attributes {strata.input_names = ["x"], strata.output_names = ["y"]} {
+  %y = "strata.MaxPoolNCHWc"(%x) <{kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>}> : (tensor<1x1x4x4x8xf32>) -> tensor<1x1x2x2x8xf32> loc("pool")
+  func.return %y : tensor<1x1x2x2x8xf32>
+}
+// CHECK-LABEL: func.func private @k0_MaxPoolNCHWc_pool
+// CHECK:         "scf.parallel"
+// CHECK:           scf.for
+// CHECK-NOT:         scf.for
+// CHECK:             arith.cmpi sge
+// CHECK:             arith.cmpi slt
+// CHECK:             [[LO:%.*]] = arith.maxsi
+// CHECK:             [[H:%.*]] = arith.minsi [[LO]]
+// CHECK:             arith.andi
+// CHECK:             [[V:%.*]] = memref.load %x[{{%.*}}, {{%.*}}, [[H]], {{%.*}}, {{%.*}}]
+// CHECK-NEXT:        arith.select {{%.*}}, [[V]], {{%.*}} : f32
+// CHECK-NOT:         scf.for
+// The first tap starts the maximum, the next ones combine into it.
+// CHECK:             [[S:%.*]] = arith.select {{%.*}}, {{%.*}}, {{%.*}} : f32
+// CHECK:             arith.maximumf {{%.*}}, {{%.*}} : f32
+// CHECK-NOT:         scf.for
+// CHECK-COUNT-8:     memref.store {{%.*}}, %y
+// CHECK-NEXT:      }
