@@ -67,6 +67,10 @@ class KernelContext:
     weights: WeightTable | None
     checks: KernelChecks | None = None  # run-time checks (status arguments) of the kernel
     target: CpuTarget = field(default_factory=host_target)  # the CPU the kernels are for
+    # Inside a fused group the stores to the result buffer are rewritten into the
+    # group's epilogue at the same indices: the lowering must store through that buffer
+    # itself, never through a view of it.
+    stores_rewritten = False
 
     def _value(self, name: str):
         return getattr(self.op, name)

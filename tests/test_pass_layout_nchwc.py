@@ -147,6 +147,45 @@ def test_first_conv_reads_nchw_input(attrs, size):
     check_numerics(model, ctx, module, {"x": x})
 
 
+@pytest.mark.parametrize("size", [7, 28, 9])
+def test_pointwise_convs_run_over_pixel_rows(size):
+    """1x1 stride-1 convs tile their H x W pixels as rows of pixel_rows(): 7 x 7 as one
+    row of 49, 28 x 28 as 4 rows of 196, 9 x 9 as one row of 81. Covered: an NCHW
+    input (3 channels), 4 output blocks per tile (32 -> 32 channels), a residual z and
+    a channel count that is no multiple of 8 (20)."""
+    from lowering.kernels.conv_nchwc import pixel_rows
+
+    assert pixel_rows(49) == (1, 49) and pixel_rows(784) == (4, 196) and pixel_rows(3136) == (14, 224)
+    x = rand(1, 3, size, size)
+    model = chain_model(
+        [node("Conv", ["x", "w1", "b1"], "a"), node("Relu", ["a"], "ra"),
+         node("Conv", ["ra", "w2", "b2"], "b"), node("Add", ["b", "ra"], "s"), node("Relu", ["s"], "rs"),
+         node("Conv", ["rs", "w3"], "y")],
+        {"x": x}, ["y"],
+        {"w1": rand(32, 3, 1, 1), "b1": rand(32), "w2": rand(32, 32, 1, 1, scale=0.2), "b2": rand(32),
+         "w3": rand(20, 32, 1, 1, scale=0.2)},
+    )
+    ctx, module = layout(model)
+    assert counts(module)["strata.ConvNCHWc"] == 3
+    check_numerics(model, ctx, module, {"x": x})
+
+
+@pytest.mark.parametrize("tail", ["swish", "sin"])
+def test_pointwise_conv_as_fused_group_anchor(tail):
+    """A 1x1 conv whose elementwise consumers fuse into its kernel (Fused(ConvNCHWc,
+    ...)): the group rewrites the conv's stores into its epilogue, so the conv keeps
+    its image rows there (the pixel-row view would hide the stores; EfficientNet's
+    squeeze-excite convs failed to compile with it)."""
+    from compiler import compile as strata_compile
+
+    x = rand(1, 16, 7, 7)
+    ops = [node("Conv", ["x", "w", "b"], "c")]
+    ops += ([node("Sigmoid", ["c"], "s"), node("Mul", ["c", "s"], "y")] if tail == "swish" else [node("Sin", ["c"], "y")])
+    model = chain_model(ops, {"x": x}, ["y"], {"w": rand(32, 16, 1, 1, scale=0.2), "b": rand(32)})
+    compiled = strata_compile(model, num_threads=1)
+    np.testing.assert_allclose(compiled.run({"x": x})[0], run_ort(model, {"x": x})[0], rtol=1e-4, atol=1e-5)
+
+
 def test_residual_add_and_relu_fold_into_conv():
     """Conv -> Add(other blocked value) -> Relu becomes one ConvNCHWc with z and Relu."""
     x = rand(1, 8, 6, 6)

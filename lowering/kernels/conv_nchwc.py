@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from xdsl.dialects import arith, math, memref
 from xdsl.ir import SSAValue
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, MemRefType, i64
 
 from dialects.onnx.base import int_attr_value, ints_value
 from dialects.strata.fused import activation_of
@@ -177,12 +178,59 @@ def border_columns(ow_lo: int, ow_hi: int, out_w: int, body) -> None:
         body(ow)
 
 
+# Pointwise convs run over the pixels as rows of at most this many (see pixel_rows).
+POINTWISE_ROW = 256
+
+
+def pixel_rows(pixels: int, widest: int = POINTWISE_ROW) -> tuple[int, int]:
+    """(rows, row length) for the H x W pixels of a pointwise conv: the longest row of at
+    most `widest` pixels that divides them (49 -> 1 x 49, 196 -> 1 x 196, 784 -> 4 x
+    196, 3136 -> 14 x 224). Per image row, a 7 x 7 map ran tiles of 4 + 3 pixels per
+    row, and 14 x 14 tiles of 4, 4, 3, 3; rows of 49 and 196 are mostly full tiles, and
+    the rows still split the work between threads."""
+    length = max(d for d in range(1, min(pixels, widest) + 1) if pixels % d == 0)
+    return pixels // length, length
+
+
+def _pixels_as_rows(mem: SSAValue, rows: int, length: int) -> SSAValue:
+    """[n, c, h, w, ...] viewed as [n, c, rows, length, ...] (the same contiguous
+    buffer: h and w collapsed, then split)."""
+    t = mem.type
+    assert isinstance(t, MemRefType)
+    shape = list(t.get_shape())
+    tail = list(range(4, len(shape)))
+
+    def reassoc(groups: list[list[int]]) -> ArrayAttr:
+        return ArrayAttr([ArrayAttr([IntegerAttr(d, i64) for d in g]) for g in groups])
+
+    flat_shape = [shape[0], shape[1], shape[2] * shape[3], *shape[4:]]
+    flat = memref.CollapseShapeOp(
+        operands=[mem], result_types=[MemRefType(t.element_type, flat_shape)],
+        properties={"reassociation": reassoc([[0], [1], [2, 3], *[[d] for d in tail]])},
+    ).result
+    out_shape = [shape[0], shape[1], rows, length, *shape[4:]]
+    return memref.ExpandShapeOp(
+        operands=[flat, []], result_types=[MemRefType(t.element_type, out_shape)],
+        properties={"reassociation": reassoc([[0], [1], [2, 3], *[[d] for d in tail]]),
+                    "static_output_shape": DenseArrayBase.from_list(i64, out_shape)},
+    ).result
+
+
 def lower_conv_nchwc(kc: KernelContext) -> None:
     x, w, y = kc.input("x"), kc.input("w"), kc.output("y")
     bias, z = kc.input("b"), kc.input("z")
     x_shape, w_shape, y_shape = kc.shape("x"), kc.shape("w"), kc.shape("y")
     blocked_x = len(x_shape) == 5
     win = _window(kc)
+    pointwise = win.kernel == (1, 1) and win.strides == (1, 1) and not any(win.pads_begin + win.pads_end)
+    if pointwise and not kc.stores_rewritten:
+        # Pointwise: every pixel is independent, so the tiles run along rows of
+        # pixel_rows() instead of image rows.
+        rows, length = pixel_rows(y_shape[2] * y_shape[3])
+        x, y = _pixels_as_rows(x, rows, length), _pixels_as_rows(y, rows, length)
+        z = _pixels_as_rows(z, rows, length) if z is not None else None
+        x_shape = [x_shape[0], x_shape[1], rows, length, *x_shape[4:]]
+        y_shape = [y_shape[0], y_shape[1], rows, length, *y_shape[4:]]
     act, params = activation_of(kc.op)  # type: ignore[arg-type]
     if act not in BLOCKED_ACTIVATIONS:
         raise kc.fail(f"activation {act!r} has no blocked kernel")

@@ -67,6 +67,7 @@ class _InnerContext(KernelContext):
     so compile-time constants are looked up through the group's operands."""
 
     outer: dict[SSAValue, SSAValue] = field(default_factory=dict)
+    stores_rewritten = True
 
     def const(self, name: str) -> np.ndarray | None:
         v = self._value(name)

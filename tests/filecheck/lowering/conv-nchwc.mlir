@@ -147,6 +147,11 @@ func.func @main(%x: tensor<1x3x2x2x8xf32>, %w: tensor<4x3x1x1x8x8xf32>) -> tenso
   func.return %y : tensor<1x4x2x2x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_g1
+// A pointwise conv runs over its 2 x 2 pixels as one row of 4 (x and y viewed as
+// [n, blocks, rows, pixels, 8], the same buffers).
+// CHECK:         [[XF:%.*]] = memref.collapse_shape %x {{\[}}[0 : i64], [1 : i64], [2 : i64, 3 : i64], [4 : i64]] : memref<1x3x2x2x8xf32> into memref<1x3x4x8xf32>
+// CHECK-NEXT:    [[XR:%.*]] = memref.expand_shape [[XF]] {{.*}} output_shape [1, 3, 1, 4, 8] : memref<1x3x4x8xf32> into memref<1x3x1x4x8xf32>
+// CHECK:         memref.expand_shape {{.*}} into memref<1x4x1x4x8xf32>
 // CHECK:         ^bb0([[N:%.*]]: index, [[MB:%.*]]: index, [[OH:%.*]]: index):
 // CHECK:           [[M8:%.*]] = arith.muli [[MB]], {{%.*}} : index
 // CHECK-NEXT:      [[C8:%.*]] = arith.constant 8 : index
@@ -157,7 +162,7 @@ func.func @main(%x: tensor<1x3x2x2x8xf32>, %w: tensor<4x3x1x1x8x8xf32>) -> tenso
 // CHECK:           arith.addi [[GHI]]
 // CHECK:           [[HI:%.*]] = arith.minsi
 // CHECK:           scf.for [[ICB:%.*]] = [[LO]] to [[HI]] step
-// CHECK:             memref.load %x[{{%.*}}, [[ICB]],
+// CHECK:             memref.load [[XR]][{{%.*}}, [[ICB]],
 
 // -----
 
@@ -190,10 +195,12 @@ func.func @main(%x: tensor<1x1x1x26x8xf32>, %w: tensor<1x1x1x1x8x8xf32>) -> tens
   func.return %y : tensor<1x1x1x26x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_c26
+// CHECK:             memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
+// CHECK:             [[YR:%.*]] = memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
 // CHECK:             scf.for
 // CHECK-COUNT-6:       memref.store {{%.*}}, [[ACC:%.*]][
 // CHECK-NEXT:        }
-// CHECK-COUNT-6:       memref.store {{%.*}}, %y[
+// CHECK-COUNT-6:       memref.store {{%.*}}, [[YR]][
 // CHECK-NEXT:      }
 // CHECK-NEXT:      [[LO:%.*]] = arith.constant 6 : index
 // CHECK-NEXT:      [[HI:%.*]] = arith.constant 26 : index
