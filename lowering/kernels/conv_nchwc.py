@@ -161,6 +161,41 @@ def tiled_columns(lo: int, hi: int, widest: int, body) -> None:
             body(lp.iv, width)
 
 
+def masked_column_tiles(out_w: int, ow_lo: int, ow_hi: int, widest: int) -> list[tuple[list[int], int, bool]]:
+    """All out_w columns in column_tiles(0, out_w, widest), grouped into runs of
+    (first columns, width, masked): a tile is masked when a column of it has a window
+    crossing the padding (outside [ow_lo, ow_hi)). Consecutive tiles of one kind and
+    width make one run; masked tiles of one width (the left and right border tiles)
+    share one run, their first columns an arithmetic progression."""
+    tiles = [(first + i * width, width) for first, count, width in column_tiles(0, out_w, widest) for i in range(count)]
+    runs: list[tuple[list[int], int, bool]] = []
+    masked: dict[int, list[int]] = {}
+    for first, width in tiles:
+        if first < ow_lo or first + width > ow_hi:
+            masked.setdefault(width, []).append(first)
+        elif runs and not runs[-1][2] and runs[-1][1] == width:
+            runs[-1][0].append(first)
+        else:
+            runs.append(([first], width, False))
+    for width, firsts in masked.items():
+        steps = {b - a for a, b in zip(firsts, firsts[1:])}
+        groups = [firsts] if len(steps) <= 1 else [[f] for f in firsts]
+        runs += [(g, width, True) for g in groups]
+    return runs
+
+
+def run_columns(runs: list[tuple[list[int], int, bool]], body) -> None:
+    """body(first column, width, masked) over the runs of masked_column_tiles: one
+    loop per run of several tiles."""
+    for firsts, width, masked in runs:
+        if len(firsts) == 1:
+            body(firsts[0], width, masked)
+            continue
+        step = firsts[1] - firsts[0]
+        with loop(firsts[-1] + step, firsts[0], step) as lp:
+            body(lp.iv, width, masked)
+
+
 def border_columns(ow_lo: int, ow_hi: int, out_w: int, body) -> None:
     """body(column) for the columns outside [ow_lo, ow_hi) (windows crossing the
     padding), in one loop: one copy of the clamped body keeps LLVM time down."""
@@ -264,7 +299,19 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
         def slot(o: int, p: int, pixels: int) -> int:
             return (o * pixels + p) * BLOCK
 
-        def tile(ow0: Index, pixels: int, kw_range: tuple[Index, Index]) -> None:
+        def x_at(ih: Index, iw: Index, icb: Index, lanes: list[int | None], masked: bool) -> list[SSAValue]:
+            """x at input column iw for each lane (None: an NCHW x); in a masked
+            tile the column is clamped into x and the values are 0 where it lies in the
+            padding (the FMA then adds nothing; x is never read out of bounds)."""
+            ok = None
+            if masked:
+                ok = arith.AndIOp(arith.CmpiOp(as_index(iw), as_index(0), "sge").result,
+                                  arith.CmpiOp(as_index(iw), as_index(in_w), "slt").result).result
+                iw = ix_min(ix_max(iw, 0), in_w - 1)
+            values = [load(x, [n, icb, ih, iw] if lane is None else [n, icb, ih, iw, lane]) for lane in lanes]
+            return values if ok is None else [scalar.select(ok, v, zero) for v in values]
+
+        def tile(ow0: Index, pixels: int, masked: bool) -> None:
             iw0 = [ix_affine(ix_add(ow0, p), sw, -pw) for p in range(pixels)]
             with loop(BLOCK) as lp:
                 for o in range(oc_tile):
@@ -273,22 +320,18 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                         store(start, acc, [ix_add(slot(o, p, pixels), lp.iv)])
             # With an NCHW x (one input lane per block) the kw taps are unrolled
             # instead of the lanes, so the lane loop body stays large enough.
-            fold_kw = not blocked_x and kw_range == (0, kw_size)
-            ranges = [icb_range, kh_range] + ([] if fold_kw else [kw_range])
+            fold_kw = not blocked_x
+            ranges = [icb_range, kh_range] + ([] if fold_kw else [(0, kw_size)])
             with range_loops(ranges) as ivs:
                 icb, kh = ivs[0], ivs[1]
                 ih = ix_add(ih0, ix_mul(kh, dh))
                 if fold_kw:
                     taps = list(range(kw_size))  # steps of the unrolled loop: kw
-                    xs = [[load(x, [n, icb, ih, ix_add(i, t * dw)]) for t in taps] for i in iw0]
+                    xs = [[x_at(ih, ix_add(i, t * dw), icb, [None], masked)[0] for t in taps] for i in iw0]
                 else:
                     kw = ivs[2]
-                    iws = [ix_add(i, ix_mul(kw, dw)) for i in iw0]
                     taps = list(range(icl_count))  # steps of the unrolled loop: input lanes
-                    xs = [
-                        [load(x, [n, icb, ih, iws[p], icl] if blocked_x else [n, icb, ih, iws[p]]) for icl in taps]
-                        for p in range(pixels)
-                    ]
+                    xs = [x_at(ih, ix_add(i, ix_mul(kw, dw)), icb, list(taps), masked) for i in iw0]
                 # The lane loop is what LLVM's loop vectorizer turns into <8 x float>
                 # FMAs (not left to the SLP vectorizer); its body is large
                 # enough that LLVM does not fully unroll it first, and SROA then keeps
@@ -316,8 +359,9 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                             v = scalar.add(v, load(z, idx))
                         store(apply_activation(act, params, v), y, idx)
 
-        tiled_columns(ow_lo, ow_hi, pixels_per_tile, lambda ow0, width: tile(ow0, width, (0, kw_size)))
-        border_columns(ow_lo, ow_hi, out_w, lambda ow: tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w)))
+        # Border columns go in full tiles too, masked (a 7-column map with padding 1
+        # ran tiles of 3 and 2 pixels plus two single columns; now 4 + 3).
+        run_columns(masked_column_tiles(out_w, ow_lo, ow_hi, pixels_per_tile), tile)
 
 
 # ---- DepthwiseConvNCHWc -------------------------------------------------------------------

@@ -53,21 +53,31 @@ func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tens
 
 // -----
 
-// Padding 1 and 8 output columns: columns 1..6 make one tile; column 0 and 7 cross the
-// padding and share one loop with one clamped single-pixel body (kw range with
-// maxsi/minsi): j runs over 2 columns, j >= 1 maps to column j + 6. One output block:
-// accumulators for one block and 6 pixels.
+// Padding 1 and 8 output columns: column tiles of 4 + 4 (one block: tiles of up to 6
+// pixels), both touching a border column (0 and 7), so both are masked and share one
+// loop over 2 tiles (first columns 0, 4). In a masked tile each x value is loaded at its
+// column clamped into x (maxsi/minsi) and replaced by 0 where the column lies in the
+// padding (select on the column's range check): nothing outside x is read, and no
+// column runs in a single-pixel tile.
 func.func @main(%x: tensor<1x1x2x8x8xf32>, %w: tensor<1x1x3x3x8x8xf32>) -> tensor<1x1x2x8x8xf32> attributes {strata.input_names = ["x", "w"], strata.output_names = ["y"]} {
   %y = "strata.ConvNCHWc"(%x, %w) <{kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x1x2x8x8xf32>, tensor<1x1x3x3x8x8xf32>) -> tensor<1x1x2x8x8xf32> loc("conv2")
   func.return %y : tensor<1x1x2x8x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_conv2
 // CHECK:         memref.alloca() {alignment = 64 : i64} : memref<48xf32>
-// CHECK:           [[RIGHT:%.*]] = arith.cmpi sge, [[J:%.*]], {{%.*}} : index
-// CHECK-NEXT:      arith.constant 6 : index
-// CHECK-NEXT:      [[R:%.*]] = arith.addi [[J]], {{%.*}} : index
-// CHECK-NEXT:      [[OW:%.*]] = arith.select [[RIGHT]], [[R]], [[J]] : index
-// CHECK:           arith.maxsi
+// CHECK:           [[EIGHT:%.*]] = arith.constant 8 : index
+// CHECK-NEXT:      [[FOUR:%.*]] = arith.constant 4 : index
+// CHECK-NEXT:      scf.for {{%.*}} = {{%.*}} to [[EIGHT]] step [[FOUR]] {
+// CHECK:                 [[GE:%.*]] = arith.cmpi sge, [[IW:%.*]], {{%.*}} : index
+// CHECK-NEXT:            arith.constant 8 : index
+// CHECK-NEXT:            [[LT:%.*]] = arith.cmpi slt, [[IW]]
+// CHECK-NEXT:            [[OK:%.*]] = arith.andi [[GE]], [[LT]] : i1
+// CHECK-NEXT:            arith.constant 0 : index
+// CHECK-NEXT:            [[LO:%.*]] = arith.maxsi [[IW]]
+// CHECK-NEXT:            arith.constant 7 : index
+// CHECK-NEXT:            [[COL:%.*]] = arith.minsi [[LO]]
+// CHECK:                 [[V:%.*]] = memref.load %x[{{%.*}}, {{%.*}}, {{%.*}}, [[COL]], {{%.*}}]
+// CHECK:                 arith.select [[OK]], [[V]], {{%.*}} : f32
 // CHECK:         func.return
 
 // -----
