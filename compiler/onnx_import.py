@@ -162,6 +162,84 @@ def check_supported(model: ModelProto, supported: set[str] | None = None) -> Non
         raise UnsupportedOpsError(bad)
 
 
+def check_graph(model: ModelProto) -> ModelProto:
+    """Refuses (ModelError, naming the node and value) a graph whose structure is broken:
+    a node input that nothing defines, a cycle, two producers of one name, a graph
+    output nothing produces, an initializer that a graph input declares with another
+    type or shape. Nodes out of topological order (which onnxruntime accepts) come back
+    sorted; otherwise `model` itself comes back."""
+    graph = model.graph
+    inits = {t.name: t for t in graph.initializer}
+    defined = set(inits) | {vi.name for vi in graph.input}
+    for vi in graph.input:
+        t = inits.get(vi.name)
+        if t is None or not vi.type.HasField("tensor_type"):
+            continue
+        tt = vi.type.tensor_type
+        declared = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim] if tt.HasField("shape") else None
+        if (tt.elem_type and tt.elem_type != t.data_type) or (
+            declared is not None
+            and (len(declared) != len(t.dims) or any(d is not None and d != v for d, v in zip(declared, t.dims)))
+        ):
+            raise ModelError(
+                f"initializer '{t.name}' is {TensorProto.DataType.Name(t.data_type)}{list(t.dims)}, but graph input "
+                f"'{vi.name}' declares {TensorProto.DataType.Name(tt.elem_type)}{declared}"
+            )
+    producer: dict[str, int] = {}
+    for i, node in enumerate(graph.node):
+        for out in node.output:
+            if not out:
+                continue
+            if out in producer or out in defined:
+                first = f"node '{graph.node[producer[out]].name or producer[out]}'" if out in producer else "a graph input"
+                raise ModelError(
+                    f"{node.op_type} node '{node.name or i}' writes '{out}', which {first} defines already "
+                    "(every value must have one producer)"
+                )
+            producer[out] = i
+    for i, node in enumerate(graph.node):
+        for name in node.input:
+            if name and name not in defined and name not in producer:
+                raise ModelError(
+                    f"{node.op_type} node '{node.name or i}' reads '{name}', which no node, graph input or "
+                    "initializer defines"
+                )
+    for out in graph.output:
+        if out.name not in defined and out.name not in producer:
+            raise ModelError(f"graph output '{out.name}' is produced by no node and is not a graph input")
+    # Kahn's algorithm over node indices, keeping the file's order among ready nodes.
+    import heapq
+
+    waiting = [sum(1 for n in set(node.input) if n in producer) for node in graph.node]
+    users: dict[int, list[int]] = {}
+    for i, node in enumerate(graph.node):
+        for name in set(node.input):
+            if name in producer:
+                users.setdefault(producer[name], []).append(i)
+    ready = [i for i, w in enumerate(waiting) if w == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for u in users.get(i, ()):
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, u)
+    if len(order) < len(graph.node):
+        stuck = [graph.node[i] for i in range(len(graph.node)) if waiting[i] > 0]
+        names = ", ".join(f"{n.op_type} '{n.name or '?'}'" for n in stuck[:6])
+        raise ModelError(f"the graph has a cycle: {len(stuck)} node(s) wait on each other's outputs ({names})")
+    if order == sorted(order):
+        return model
+    model = ModelProto.FromString(model.SerializeToString())
+    nodes = [model.graph.node[i] for i in order]
+    sorted_nodes = [onnx.NodeProto.FromString(n.SerializeToString()) for n in nodes]
+    del model.graph.node[:]
+    model.graph.node.extend(sorted_nodes)
+    return model
+
+
 def _initializer_names(model: ModelProto) -> set[str]:
     return {t.name for t in model.graph.initializer}
 
@@ -368,10 +446,14 @@ class _Importer:
         if info is None or info.shape is None or info.elem_type is None:
             where = f" (output of {node.op_type} node '{node.name}')" if node is not None else ""
             raise ShapeError(f"the shape of '{name}'{where} could not be determined statically")
+        where = f" (output of {node.op_type} node '{node.name}')" if node is not None else " (a graph input)"
         if not is_supported_onnx_type(info.elem_type):
             raise NodeImportError(
-                f"'{name}' has element type {TensorProto.DataType.Name(info.elem_type)}, which Strata does not support"
+                f"'{name}'{where} has element type {TensorProto.DataType.Name(info.elem_type)}, "
+                "which Strata does not support"
             )
+        if any(d < 0 for d in info.shape):
+            raise ShapeError(f"'{name}'{where} has a negative dim: {list(info.shape)}")
         ty = TensorType(onnx_to_xdsl(info.elem_type), info.shape)
         what = f"{node.op_type} node '{node.name or name}' produces" if node is not None else f"graph input '{name}' is"
         check_tensor(ty, what, self.limit)
@@ -504,6 +586,35 @@ class _Importer:
         end = min(max(end + rank if end < 0 else end, 0), rank)
         self.record(node.output[0], shape[start:end])
         return True
+
+    def check_operand_values(self, node: NodeProto) -> None:
+        """Refuses shape-deciding operand values the ONNX spec forbids and that numpy
+        (which onnx.reference and the stand-in evaluation use) would quietly take: a
+        Reshape to [-2, 3] or with two -1s, Split sizes that do not sum to the dim,
+        negative Tile repeats or Expand dims."""
+        def known(i: int) -> np.ndarray | None:
+            return self.known.get(node.input[i]) if i < len(node.input) and node.input[i] else None
+
+        label = f"{node.op_type} node '{node.name}'"
+        if node.op_type == "Reshape" and known(1) is not None:
+            shape = [int(v) for v in known(1).reshape(-1)]
+            if any(v < -1 for v in shape) or shape.count(-1) > 1:
+                raise NodeImportError(f"{label}: shape {shape} may hold one -1 and no other negative value")
+        elif node.op_type == "Split" and known(1) is not None:
+            sizes = [int(v) for v in known(1).reshape(-1)]
+            info = self.infos.get(node.input[0])
+            axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+            if any(v < 0 for v in sizes):
+                raise NodeImportError(f"{label}: split sizes {sizes} must not be negative")
+            if info is not None and info.shape is not None and -len(info.shape) <= axis < len(info.shape):
+                dim = info.shape[axis]
+                if sum(sizes) != dim:
+                    raise NodeImportError(f"{label}: split sizes {sizes} sum to {sum(sizes)}, but axis {axis} has {dim}")
+        elif node.op_type in ("Tile", "Expand") and known(1) is not None:
+            values = [int(v) for v in known(1).reshape(-1)]
+            if any(v < 0 for v in values):
+                what = "repeats" if node.op_type == "Tile" else "shape"
+                raise NodeImportError(f"{label}: {what} {values} must not be negative")
 
     def infer_missing(self, node: NodeProto) -> None:
         """Finds output shapes onnx could not infer: the result of a shape-preserving op
@@ -667,12 +778,19 @@ def import_model(
     limit = resolve_limit(max_memory_bytes)
     proto = load_model(model)
     check_supported(proto, supported)
+    proto = check_graph(proto)
     proto = prepare_model(proto, input_shapes)
     graph = proto.graph
     imp = _Importer(proto, weights, max(default_opset(proto), TARGET_OPSET), limit, _value_infos(proto))
 
     for init in graph.initializer:
-        imp.known[init.name] = numpy_helper.to_array(init)
+        try:
+            imp.known[init.name] = numpy_helper.to_array(init)
+        except Exception as e:  # data shorter or longer than its dims say
+            raise ModelError(
+                f"initializer '{init.name}' ({TensorProto.DataType.Name(init.data_type)}{list(init.dims)}) "
+                f"cannot be read: {e}"
+            ) from None
         arr = imp.known[init.name]
         imp.infos[init.name] = _ValueInfo(tuple(arr.shape), init.data_type)
 
@@ -687,6 +805,7 @@ def import_model(
             arg.name_hint = hint
 
     for index, node in enumerate(graph.node):
+        imp.check_operand_values(node)
         if imp.try_fold(node):
             continue
         imp.infer_missing(node)
