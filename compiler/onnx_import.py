@@ -74,7 +74,7 @@ SHAPE_OPERANDS: dict[str, tuple[int, ...]] = {
     "Split": (1,), "ReduceSum": (1,), "ReduceMean": (1,), "ReduceMax": (1,), "ReduceMin": (1,),
     "ReduceProd": (1,), "ReduceL2": (1,), "ReduceL1": (1,), "ReduceLogSum": (1,),
     "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,), "TopK": (1,), "OneHot": (1,), "CumSum": (1,),
-    "Trilu": (1,), "NonZero": (0,), "Compress": (1,), "Unique": (0,),
+    "NonZero": (0,), "Compress": (1,), "Unique": (0,),
 }
 
 ModelLike = str | os.PathLike | bytes | ModelProto
@@ -237,6 +237,18 @@ def check_graph(model: ModelProto) -> ModelProto:
     sorted_nodes = [onnx.NodeProto.FromString(n.SerializeToString()) for n in nodes]
     del model.graph.node[:]
     model.graph.node.extend(sorted_nodes)
+    return model
+
+
+def expand_and_check(model: ModelProto, supported: set[str] | None = None) -> ModelProto:
+    """check_supported after the opset check and function expansion: ONNX function ops
+    outside `supported` become the ops of their schema bodies
+    (compiler/function_expansion.py) before unsupported ops are refused."""
+    from compiler.function_expansion import expand_functions
+
+    check_opset(model)
+    model = expand_functions(model, set(ONNX_OPS) if supported is None else supported)
+    check_supported(model, supported)
     return model
 
 
@@ -777,7 +789,7 @@ def import_model(
     """
     limit = resolve_limit(max_memory_bytes)
     proto = load_model(model)
-    check_supported(proto, supported)
+    proto = expand_and_check(proto, supported)
     proto = check_graph(proto)
     proto = prepare_model(proto, input_shapes)
     graph = proto.graph
