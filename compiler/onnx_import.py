@@ -73,8 +73,18 @@ SHAPE_OPERANDS: dict[str, tuple[int, ...]] = {
     "Slice": (1, 2, 3, 4), "Pad": (1, 3), "Resize": (1, 2, 3), "Squeeze": (1,), "Unsqueeze": (1,),
     "Split": (1,), "ReduceSum": (1,), "ReduceMean": (1,), "ReduceMax": (1,), "ReduceMin": (1,),
     "ReduceProd": (1,), "ReduceL2": (1,), "ReduceL1": (1,), "ReduceLogSum": (1,),
-    "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,), "TopK": (1,), "OneHot": (1,), "CumSum": (1,),
+    "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,), "TopK": (1,), "OneHot": (1,),
     "NonZero": (0,), "Compress": (1,), "Unique": (0,),
+}
+
+# Ops whose kernels read these shape-deciding operands at run time and refuse a value
+# other than the one their static result type was built for (TopK's K, OneHot's depth,
+# Reshape's shape): when such an operand is a run-time input, the result type may come
+# from the model's declared type for that value (a graph output or value_info with a
+# static shape), since a declaration the value contradicts is refused at run time.
+RUN_TIME_CHECKED_OPERANDS: dict[str, tuple[int, ...]] = {
+    "TopK": (1,), "OneHot": (1,), "Reshape": (1,), "Squeeze": (1,), "Unsqueeze": (1,), "Expand": (1,), "Tile": (1,),
+    "ConstantOfShape": (0,),
 }
 
 ModelLike = str | os.PathLike | bytes | ModelProto
@@ -350,6 +360,18 @@ def _value_infos(model: ModelProto) -> dict[str, _ValueInfo]:
     return out
 
 
+def declared_types(model: ModelProto) -> dict[str, _ValueInfo]:
+    """The static types the model itself declares for graph outputs and value_info
+    (before prepare_model drops the outputs' shapes)."""
+    out: dict[str, _ValueInfo] = {}
+    for vi in list(model.graph.value_info) + list(model.graph.output):
+        tt = vi.type.tensor_type if vi.type.HasField("tensor_type") else None
+        if tt is None or not tt.HasField("shape") or not all(d.HasField("dim_value") for d in tt.shape.dim):
+            continue
+        out[vi.name] = _ValueInfo(tuple(int(d.dim_value) for d in tt.shape.dim), tt.elem_type or None)
+    return out
+
+
 def _attribute_to_property(attr: AttributeProto, weights: WeightTable, hint: str) -> Attribute:
     kind = attr.type
     if kind == AttributeProto.INT:
@@ -446,6 +468,7 @@ class _Importer:
     weights: WeightTable
     opset: int
     limit: tuple[int, str]  # memory limit (bytes, how to name it): resolve_limit
+    declared: dict[str, _ValueInfo] = field(default_factory=dict)  # the model's own static types (declared_types)
     infos: dict[str, _ValueInfo] = field(default_factory=dict)
     known: dict[str, np.ndarray] = field(default_factory=dict)  # compile-time values
     values: dict[str, SSAValue] = field(default_factory=dict)  # emitted SSA values
@@ -628,6 +651,18 @@ class _Importer:
                 what = "repeats" if node.op_type == "Tile" else "shape"
                 raise NodeImportError(f"{label}: {what} {values} must not be negative")
 
+    def take_declared(self, node: NodeProto, missing: list[str]) -> bool:
+        """Types the results of a RUN_TIME_CHECKED_OPERANDS op whose checked operand is
+        a run-time value from the model's declared static types; True when it did."""
+        positions = RUN_TIME_CHECKED_OPERANDS.get(node.op_type, ())
+        runtime = [p for p in positions if p < len(node.input) and node.input[p] and node.input[p] not in self.known]
+        if not runtime or not all(o in self.declared for o in missing):
+            return False
+        for o in missing:
+            elem = self.infos[o].elem_type if o in self.infos and self.infos[o].elem_type else self.declared[o].elem_type
+            self.infos[o] = _ValueInfo(self.declared[o].shape, elem)
+        return True
+
     def infer_missing(self, node: NodeProto) -> None:
         """Finds output shapes onnx could not infer: the result of a shape-preserving op
         has its input's type; anything else is found by evaluating the node on stand-ins."""
@@ -640,6 +675,8 @@ class _Importer:
         if self.infer_created(node, [self.known.get(n) if n else None for n in node.input]):
             return
         if self.infer_with_static_inputs(node, missing):
+            return
+        if self.take_declared(node, missing):
             return
         for pos in SHAPE_OPERANDS.get(node.op_type, ()):
             if pos < len(node.input) and node.input[pos] and node.input[pos] not in self.known:
@@ -791,9 +828,10 @@ def import_model(
     proto = load_model(model)
     proto = expand_and_check(proto, supported)
     proto = check_graph(proto)
+    declared = declared_types(proto)
     proto = prepare_model(proto, input_shapes)
     graph = proto.graph
-    imp = _Importer(proto, weights, max(default_opset(proto), TARGET_OPSET), limit, _value_infos(proto))
+    imp = _Importer(proto, weights, max(default_opset(proto), TARGET_OPSET), limit, declared, _value_infos(proto))
 
     for init in graph.initializer:
         try:
