@@ -351,6 +351,22 @@ def _gather_nd_model() -> onnx.ModelProto:
     )
 
 
+def _runtime_reshape_model() -> onnx.ModelProto:
+    """Reshape with its shape a run-time input; the declared output type is what compiles."""
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "s"], ["y"], name="rs")],
+        "hostile", [_vi("x", [2, 3, 4]), _vi("s", [2], TensorProto.INT64)], [_vi("y", [6, 4])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = 10
+    return model
+
+
+def _runtime_cumsum_model() -> onnx.ModelProto:
+    return _model([helper.make_node("CumSum", ["x", "a"], ["y"], name="cs")],
+                  [_vi("x", [2, 3]), _vi("a", [], TensorProto.INT64)])
+
+
 def _ids(*values) -> Callable[[], dict[str, Any]]:
     return lambda: {"ids": np.array(values, np.int64)}
 
@@ -449,6 +465,15 @@ CASES: list[Case] = [
                                                        "idx": np.array([[0, 4, 1]], np.int64),
                                                        "upd": np.ones((1, 3), np.float32)}),
          "OutOfRangeError", ("se",)),
+    Case("reshape_shape_feed", "a run-time Reshape shape [4, 6] where [6, 4] was compiled",
+         _with_feeds(_runtime_reshape_model, lambda: {"x": np.ones((2, 3, 4), np.float32), "s": np.array([4, 6])}),
+         "OutOfRangeError", ("rs",)),
+    Case("reshape_two_minus_ones", "a run-time Reshape shape [-1, -1]",
+         _with_feeds(_runtime_reshape_model, lambda: {"x": np.ones((2, 3, 4), np.float32), "s": np.array([-1, -1])}),
+         "OutOfRangeError", ("rs",)),
+    Case("cumsum_axis_feed", "a run-time CumSum axis 2 on a rank-2 input",
+         _with_feeds(_runtime_cumsum_model, lambda: {"x": np.ones((2, 3), np.float32), "a": np.array(2)}),
+         "OutOfRangeError", ("cs",)),
     # run time: wrong feeds
     Case("feed_dtype", "a float64 feed for a float32 input",
          _with_feeds(_relu_model, lambda: {"x": np.ones((2, 3), np.float64)}), "InputError", ("'x'", "float32")),
