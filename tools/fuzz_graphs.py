@@ -6,8 +6,9 @@
 
 Each seed gives one graph (deterministic): 1-2 float32 inputs of rank 1-4, then 3-12
 nodes drawn from elementwise unary/binary ops (with broadcasting), Transpose, Reshape,
-Reduce*, Softmax, MatMul/Gemm with constant weights, Concat, Slice, Unsqueeze/Squeeze,
-LayerNormalization, Conv/pooling on rank-4 values, Where/Greater, Clip; every value is
+Reduce*, Softmax, MatMul/Gemm with constant weights, Concat, Slice, Split, Gather, Pad,
+Expand, Unsqueeze/Squeeze, ArgMax/ArgMin, CumSum, Cast round trips, Layer/Batch/Instance
+normalization, Conv/pooling/Resize on rank-4 values, Where/Greater, Clip; every value is
 kept in a range where float32 rounding differences stay small (Exp and Pow get bounded
 inputs, Div and Log positive ones). A mismatch, or a Strata error on a graph
 onnxruntime runs, is a finding; the script prints the seed and what differed.
@@ -34,6 +35,7 @@ class _Builder:
     nodes: list = field(default_factory=list)
     inits: list = field(default_factory=list)
     shapes: dict = field(default_factory=dict)  # value name -> shape
+    not_float: set = field(default_factory=set)  # values of other element types (never operands of float ops)
     count: int = 0
 
     def name(self, prefix: str) -> str:
@@ -53,6 +55,8 @@ class _Builder:
         out = self.name(op.lower() + "_")
         self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
         self.shapes[out] = tuple(int(d) for d in shape)
+        if op in ("Greater", "ArgMax", "ArgMin") or (op == "Cast" and attrs.get("to") != TensorProto.FLOAT):
+            self.not_float.add(out)
         return out
 
 
@@ -75,8 +79,14 @@ def _step(b: _Builder, x: str) -> str:
     rank = len(shape)
     choices = ["unary", "binary", "binary_pool", "div", "exp", "transpose", "reshape", "reduce", "softmax",
                "matmul", "concat", "slice", "unsqueeze", "layernorm", "where", "clip", "pow", "sqrt_log"]
+    if rank >= 1:
+        choices += ["gather", "pad", "expand", "split", "argmax", "cumsum", "cast"]
+    if rank >= 2:
+        choices += ["batchnorm"]
+    if rank >= 3:
+        choices += ["instancenorm"]
     if rank == 4:
-        choices += ["conv", "conv", "pool", "global_pool"]
+        choices += ["conv", "conv", "pool", "global_pool", "resize"]
     if rank == 2:
         choices += ["gemm"]
     if 1 in shape:
@@ -89,7 +99,7 @@ def _step(b: _Builder, x: str) -> str:
         return b.node(op, [x], shape)
     if kind in ("binary", "binary_pool"):
         op = _BINARY[int(rng.integers(len(_BINARY)))]
-        same = [n for n, s in b.shapes.items() if s == shape and n != x and not n.startswith(("c", "w", "greater_"))]
+        same = [n for n, s in b.shapes.items() if s == shape and n != x and not n.startswith(("c", "w")) and n not in b.not_float]
         other = same[int(rng.integers(len(same)))] if kind == "binary_pool" and same else _broadcast_partner(b, shape)
         out_shape = np.broadcast_shapes(shape, b.shapes[other])
         args = [x, other] if rng.random() < 0.5 else [other, x]
@@ -204,6 +214,68 @@ def _step(b: _Builder, x: str) -> str:
     if kind == "global_pool":
         op = "GlobalAveragePool" if rng.random() < 0.5 else "GlobalMaxPool"
         return b.node(op, [x], list(shape[:2]) + [1, 1])
+    if kind == "gather":
+        axis = int(rng.integers(rank))
+        n = int(rng.integers(1, 5))
+        ids = rng.integers(-shape[axis], shape[axis], n if rng.random() < 0.8 else ()).astype(np.int64)
+        out = list(shape[:axis]) + list(ids.shape) + list(shape[axis + 1:])
+        return b.node("Gather", [x, b.const(ids)], out, axis=axis)
+    if kind == "pad":
+        mode = str(rng.choice(["constant", "reflect", "edge"]))
+        pads = [int(v) for v in rng.integers(0, 3, 2 * rank)]
+        if mode == "reflect":
+            pads = [min(p, shape[i % rank] - 1) for i, p in enumerate(pads)]
+        out = [d + pads[i] + pads[i + rank] for i, d in enumerate(shape)]
+        return b.node("Pad", [x, b.const(np.array(pads, np.int64))], out, mode=mode)
+    if kind == "expand":
+        ones = [i for i, d in enumerate(shape) if d == 1]
+        target = list(shape)
+        for i in ones:
+            target[i] = int(rng.integers(1, 4))
+        target = [int(rng.integers(1, 3))] * int(rng.integers(0, 2)) + target if rank < 4 else target
+        return b.node("Expand", [x, b.const(np.array(target, np.int64))], np.broadcast_shapes(shape, target))
+    if kind == "split":
+        axis = int(rng.integers(rank))
+        if shape[axis] < 2:
+            return b.node("Neg", [x], shape)
+        first = int(rng.integers(1, shape[axis]))
+        out = self_out = b.name("split_")
+        rest = b.name("split_")
+        b.nodes.append(helper.make_node("Split", [x, b.const(np.array([first, shape[axis] - first], np.int64))],
+                                        [out, rest], name=out, axis=axis))
+        s1, s2 = list(shape), list(shape)
+        s1[axis], s2[axis] = first, shape[axis] - first
+        b.shapes[out], b.shapes[rest] = tuple(s1), tuple(s2)
+        return self_out if rng.random() < 0.5 else rest
+    if kind == "argmax":
+        axis = int(rng.integers(rank))
+        keep = int(rng.integers(2))
+        out = [1 if i == axis else d for i, d in enumerate(shape)] if keep else [d for i, d in enumerate(shape) if i != axis]
+        op = "ArgMax" if rng.random() < 0.5 else "ArgMin"
+        a = b.node(op, [x], out, axis=axis, keepdims=keep)
+        return b.node("Cast", [a], out, to=TensorProto.FLOAT)
+    if kind == "cumsum":
+        axis = int(rng.integers(-rank, rank))
+        return b.node("CumSum", [x, b.const(np.array(axis, np.int64))], shape,
+                      exclusive=int(rng.integers(2)), reverse=int(rng.integers(2)))
+    if kind == "cast":
+        to = int(rng.choice([TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.INT32]))
+        c = b.node("Cast", [x], shape, to=to)
+        return b.node("Cast", [c], shape, to=TensorProto.FLOAT)
+    if kind == "batchnorm":
+        c = shape[1]
+        mean, var = b.weights([c]), b.const(rng.uniform(0.5, 2.0, c).astype(np.float32))
+        return b.node("BatchNormalization", [x, b.weights([c]), b.weights([c]), mean, var], shape, epsilon=1e-5)
+    if kind == "instancenorm":
+        c = shape[1]
+        return b.node("InstanceNormalization", [x, b.weights([c]), b.weights([c])], shape, epsilon=1e-5)
+    if kind == "resize":
+        n, c, h, w = shape
+        mode = str(rng.choice(["nearest", "linear"]))
+        scale = float(rng.choice([2.0, 0.5])) if min(h, w) >= 2 else 2.0
+        out = [n, c, int(np.floor(h * scale)), int(np.floor(w * scale))]
+        scales = b.const(np.array([1.0, 1.0, scale, scale], np.float32))
+        return b.node("Resize", [x, "", scales], out, mode=mode)
     raise AssertionError(kind)
 
 
