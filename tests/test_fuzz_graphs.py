@@ -27,3 +27,14 @@ def test_generator_is_deterministic_and_valid():
     assert all((feeds_a[k] == feeds_b[k]).all() for k in feeds_a)
     for seed in range(50):
         onnx.checker.check_model(random_model(seed)[0], full_check=True)
+
+
+def test_a_wrong_answer_is_a_finding(monkeypatch):
+    """The harness itself: outputs off by a little are reported, at each level."""
+    from runtime.compiled_model import CompiledModel
+
+    original = CompiledModel.run
+    monkeypatch.setattr(CompiledModel, "run", lambda self, feeds: [o + 0.01 for o in original(self, feeds)])
+    findings = check_seed(0, (0, 3))
+    assert {f.opt_level for f in findings} == {0, 3}
+    assert all("max abs error" in f.what for f in findings)
