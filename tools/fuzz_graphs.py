@@ -27,6 +27,11 @@ from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 21
 RTOL, ATOL = 1e-3, 1e-4
+# Findings of earlier runs, recorded and not fixed yet (printed as known).
+KNOWN_FINDINGS = {
+    1168: "LayerNormalization over a constant row: the float32 mean leaves x - mean ~1e-6, "
+          "amplified by 1/sqrt(epsilon) to 4e-4 (onnxruntime accumulates in double)",
+}
 
 
 @dataclass
@@ -368,10 +373,11 @@ def main(argv: list[str] | None = None) -> int:
             model, _ = random_model(seed)
             print(onnx.printer.to_text(model.graph))
         found = check_seed(seed, levels)
+        known = f" (known: {KNOWN_FINDINGS[seed]})" if seed in KNOWN_FINDINGS else ""
         for f in found:
-            print(f"seed {f.seed} -O{f.opt_level}: {f.what}", flush=True)
-        findings += found
-    print(f"{len(seeds)} graphs at -O{', -O'.join(map(str, levels))}: {len(findings)} finding(s) "
+            print(f"seed {f.seed} -O{f.opt_level}: {f.what}{known}", flush=True)
+        findings += [f for f in found if seed not in KNOWN_FINDINGS]
+    print(f"{len(seeds)} graphs at -O{', -O'.join(map(str, levels))}: {len(findings)} new finding(s) "
           f"({time.perf_counter() - start:.0f} s)")
     return 1 if findings else 0
 
