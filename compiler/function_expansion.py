@@ -40,6 +40,13 @@ def _schema(node: NodeProto, opset: int):
         return None
 
 
+def _expandable(node: NodeProto, opset: int, supported: set[str]) -> bool:
+    if node.domain not in _DEFAULT_DOMAINS or node.op_type in supported:
+        return False
+    schema = _schema(node, opset)
+    return schema is not None and (schema.has_function or schema.has_context_dependent_function)
+
+
 def _value_types(model: ModelProto) -> dict[str, onnx.TypeProto]:
     """The types shape inference finds (element types are what context-dependent bodies
     need; shapes may stay symbolic)."""
@@ -100,11 +107,7 @@ def expand_functions(model: ModelProto, supported: set[str]) -> ModelProto:
         opset = _opset(model, "")
         if opset is None:
             return model
-        todo = [
-            i for i, n in enumerate(model.graph.node)
-            if n.domain in _DEFAULT_DOMAINS and n.op_type not in supported and _schema(n, opset) is not None
-            and (_schema(n, opset).has_function or _schema(n, opset).has_context_dependent_function)
-        ]
+        todo = [i for i, n in enumerate(model.graph.node) if _expandable(n, opset, supported)]
         if not todo:
             return model
         types = _value_types(model)
