@@ -11,6 +11,7 @@ import pytest
 
 from compiler.conformance import (
     COMPILE_EXPECTED_FAILURES_FILE,
+    CaseResult,
     EXPECTED_FAILURES_FILE,
     compile_path_expected,
     has_specialized_inputs,
@@ -54,3 +55,14 @@ def test_expected_failures_name_real_cases():
     names = {c.name for c in CASES}
     stale = sorted(set(EXPECTED_COMPILE) - names)
     assert not stale, f"expected failures name unknown cases: {stale[:10]}"
+
+
+def test_an_expected_failure_checks_its_reason():
+    """A listed case fails the suite when it passes or fails for another reason."""
+    expected = {"test_x": "unsupported op: Foo"}
+    with pytest.raises(pytest.fail.Exception, match="another reason"):
+        _check(CaseResult("test_x", "Foo", False, "values differ (max abs error 1)"), expected, "the list")
+    with pytest.raises(pytest.fail.Exception, match="passes now"):
+        _check(CaseResult("test_x", "Foo", True, ""), expected, "the list")
+    with pytest.raises(pytest.xfail.Exception):
+        _check(CaseResult("test_x", "Foo", False, "unsupported op: Foo"), expected, "the list")
