@@ -15,7 +15,7 @@ from compiler.context import StrataContext, make_context
 from compiler.dtypes import numpy_dtype
 from compiler.errors import StrataError
 from compiler.memory_limits import check_arena, resolve_limit
-from compiler.onnx_import import ModelLike, check_supported, import_model, load_model
+from compiler.onnx_import import ModelLike, expand_and_check, import_model, load_model
 from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
 from compiler.profiling import build_profiled_entry
@@ -143,8 +143,7 @@ def compile(
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
     pipeline = graph_pipeline(opt_level, graph_disabled)
     stages = _Stages(verbose)
-    proto = load_model(model)
-    check_supported(proto, supported_op_types())
+    proto = expand_and_check(load_model(model), supported_op_types())
     ctx = make_context()
     module = stages.run("import", import_model, proto, ctx.weights, input_shapes, None, max_memory_bytes)
     inputs, outputs = _graph_specs(module)

@@ -26,15 +26,21 @@ from compiler.onnx_import import SHAPE_OPERANDS
 from runtime.compiled_model import CompiledModel
 
 
-def shape_inputs(model: onnx.ModelProto) -> list[str]:
-    """Graph inputs whose values reach a shape-deciding operand, directly or through
-    other nodes (e.g. Shape -> Concat -> Reshape.shape)."""
+# Operands the CPU kernels read at run time but the cuda target's kernels need as
+# constants: specialized there.
+CUDA_SPECIALIZED_OPERANDS: dict[str, tuple[int, ...]] = {"CumSum": (1,)}
+
+
+def shape_inputs(model: onnx.ModelProto, target: str = "cpu") -> list[str]:
+    """Graph inputs whose values reach a shape-deciding operand (on `target`), directly
+    or through other nodes (e.g. Shape -> Concat -> Reshape.shape)."""
     producer = {o: n for n in model.graph.node for o in n.output if o}
     needed: set[str] = set()
+    operands = dict(SHAPE_OPERANDS, **(CUDA_SPECIALIZED_OPERANDS if target == "cuda" else {}))
     stack = [
         n.input[i]
         for n in model.graph.node
-        for i in SHAPE_OPERANDS.get(n.op_type, ())
+        for i in operands.get(n.op_type, ())
         if i < len(n.input) and n.input[i]
     ]
     while stack:
@@ -71,7 +77,7 @@ class StrataRep(BackendRep):
         self.target = target
         inits = {t.name for t in model.graph.initializer}
         self.input_names = [vi.name for vi in model.graph.input if vi.name not in inits]
-        self.specialized = shape_inputs(model)
+        self.specialized = shape_inputs(model, target)
         self._compiled: dict[bytes, CompiledModel] = {}
         if not self.specialized:
             self._compiled[b""] = compile(model, target=target, opt_level=opt_level, input_shapes=input_shapes)

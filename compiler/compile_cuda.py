@@ -146,11 +146,10 @@ def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Se
     its context and graph input/output specs. Needs neither triton nor torch."""
     from compiler.api import _graph_specs, supported_op_types
     from compiler.context import make_context
-    from compiler.onnx_import import check_supported, import_model, load_model
+    from compiler.onnx_import import expand_and_check, import_model, load_model
     from compiler.pipelines import graph_pipeline
 
-    proto = load_model(model)
-    check_supported(proto, supported_op_types())
+    proto = expand_and_check(load_model(model), supported_op_types())
     ctx = make_context()
     module = import_model(proto, ctx.weights, input_shapes)
     inputs, outputs = _graph_specs(module)

@@ -29,6 +29,11 @@ class ShapeError(StrataError, ValueError):
     """A shape could not be determined statically (for example an unbound symbolic dim)."""
 
 
+class InputError(StrataError, ValueError):
+    """The feeds of a call do not fit the compiled model: a missing or unknown input
+    name, or an array of another dtype or shape than the input's; names the input."""
+
+
 class NodeImportError(StrataError):
     """An ONNX node could not be turned into a valid `onnx` dialect op."""
 

@@ -73,8 +73,18 @@ SHAPE_OPERANDS: dict[str, tuple[int, ...]] = {
     "Slice": (1, 2, 3, 4), "Pad": (1, 3), "Resize": (1, 2, 3), "Squeeze": (1,), "Unsqueeze": (1,),
     "Split": (1,), "ReduceSum": (1,), "ReduceMean": (1,), "ReduceMax": (1,), "ReduceMin": (1,),
     "ReduceProd": (1,), "ReduceL2": (1,), "ReduceL1": (1,), "ReduceLogSum": (1,),
-    "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,), "TopK": (1,), "OneHot": (1,), "CumSum": (1,),
-    "Trilu": (1,), "NonZero": (0,), "Compress": (1,), "Unique": (0,),
+    "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,), "TopK": (1,), "OneHot": (1,),
+    "NonZero": (0,), "Compress": (1,), "Unique": (0,),
+}
+
+# Ops whose kernels read these shape-deciding operands at run time and refuse a value
+# other than the one their static result type was built for (TopK's K, OneHot's depth,
+# Reshape's shape): when such an operand is a run-time input, the result type may come
+# from the model's declared type for that value (a graph output or value_info with a
+# static shape), since a declaration the value contradicts is refused at run time.
+RUN_TIME_CHECKED_OPERANDS: dict[str, tuple[int, ...]] = {
+    "TopK": (1,), "OneHot": (1,), "Reshape": (1,), "Squeeze": (1,), "Unsqueeze": (1,), "Expand": (1,), "Tile": (1,),
+    "ConstantOfShape": (0,),
 }
 
 ModelLike = str | os.PathLike | bytes | ModelProto
@@ -160,6 +170,96 @@ def check_supported(model: ModelProto, supported: set[str] | None = None) -> Non
     bad = unsupported_ops(model, supported)
     if bad:
         raise UnsupportedOpsError(bad)
+
+
+def check_graph(model: ModelProto) -> ModelProto:
+    """Refuses (ModelError, naming the node and value) a graph whose structure is broken:
+    a node input that nothing defines, a cycle, two producers of one name, a graph
+    output nothing produces, an initializer that a graph input declares with another
+    type or shape. Nodes out of topological order (which onnxruntime accepts) come back
+    sorted; otherwise `model` itself comes back."""
+    graph = model.graph
+    inits = {t.name: t for t in graph.initializer}
+    defined = set(inits) | {vi.name for vi in graph.input}
+    for vi in graph.input:
+        t = inits.get(vi.name)
+        if t is None or not vi.type.HasField("tensor_type"):
+            continue
+        tt = vi.type.tensor_type
+        declared = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim] if tt.HasField("shape") else None
+        if (tt.elem_type and tt.elem_type != t.data_type) or (
+            declared is not None
+            and (len(declared) != len(t.dims) or any(d is not None and d != v for d, v in zip(declared, t.dims)))
+        ):
+            raise ModelError(
+                f"initializer '{t.name}' is {TensorProto.DataType.Name(t.data_type)}{list(t.dims)}, but graph input "
+                f"'{vi.name}' declares {TensorProto.DataType.Name(tt.elem_type)}{declared}"
+            )
+    producer: dict[str, int] = {}
+    for i, node in enumerate(graph.node):
+        for out in node.output:
+            if not out:
+                continue
+            if out in producer or out in defined:
+                first = f"node '{graph.node[producer[out]].name or producer[out]}'" if out in producer else "a graph input"
+                raise ModelError(
+                    f"{node.op_type} node '{node.name or i}' writes '{out}', which {first} defines already "
+                    "(every value must have one producer)"
+                )
+            producer[out] = i
+    for i, node in enumerate(graph.node):
+        for name in node.input:
+            if name and name not in defined and name not in producer:
+                raise ModelError(
+                    f"{node.op_type} node '{node.name or i}' reads '{name}', which no node, graph input or "
+                    "initializer defines"
+                )
+    for out in graph.output:
+        if out.name not in defined and out.name not in producer:
+            raise ModelError(f"graph output '{out.name}' is produced by no node and is not a graph input")
+    # Kahn's algorithm over node indices, keeping the file's order among ready nodes.
+    import heapq
+
+    waiting = [sum(1 for n in set(node.input) if n in producer) for node in graph.node]
+    users: dict[int, list[int]] = {}
+    for i, node in enumerate(graph.node):
+        for name in set(node.input):
+            if name in producer:
+                users.setdefault(producer[name], []).append(i)
+    ready = [i for i, w in enumerate(waiting) if w == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for u in users.get(i, ()):
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, u)
+    if len(order) < len(graph.node):
+        stuck = [graph.node[i] for i in range(len(graph.node)) if waiting[i] > 0]
+        names = ", ".join(f"{n.op_type} '{n.name or '?'}'" for n in stuck[:6])
+        raise ModelError(f"the graph has a cycle: {len(stuck)} node(s) wait on each other's outputs ({names})")
+    if order == sorted(order):
+        return model
+    model = ModelProto.FromString(model.SerializeToString())
+    nodes = [model.graph.node[i] for i in order]
+    sorted_nodes = [onnx.NodeProto.FromString(n.SerializeToString()) for n in nodes]
+    del model.graph.node[:]
+    model.graph.node.extend(sorted_nodes)
+    return model
+
+
+def expand_and_check(model: ModelProto, supported: set[str] | None = None) -> ModelProto:
+    """check_supported after the opset check and function expansion: ONNX function ops
+    outside `supported` become the ops of their schema bodies
+    (compiler/function_expansion.py) before unsupported ops are refused."""
+    from compiler.function_expansion import expand_functions
+
+    check_opset(model)
+    model = expand_functions(model, set(ONNX_OPS) if supported is None else supported)
+    check_supported(model, supported)
+    return model
 
 
 def _initializer_names(model: ModelProto) -> set[str]:
@@ -260,6 +360,18 @@ def _value_infos(model: ModelProto) -> dict[str, _ValueInfo]:
     return out
 
 
+def declared_types(model: ModelProto) -> dict[str, _ValueInfo]:
+    """The static types the model itself declares for graph outputs and value_info
+    (before prepare_model drops the outputs' shapes)."""
+    out: dict[str, _ValueInfo] = {}
+    for vi in list(model.graph.value_info) + list(model.graph.output):
+        tt = vi.type.tensor_type if vi.type.HasField("tensor_type") else None
+        if tt is None or not tt.HasField("shape") or not all(d.HasField("dim_value") for d in tt.shape.dim):
+            continue
+        out[vi.name] = _ValueInfo(tuple(int(d.dim_value) for d in tt.shape.dim), tt.elem_type or None)
+    return out
+
+
 def _attribute_to_property(attr: AttributeProto, weights: WeightTable, hint: str) -> Attribute:
     kind = attr.type
     if kind == AttributeProto.INT:
@@ -356,6 +468,7 @@ class _Importer:
     weights: WeightTable
     opset: int
     limit: tuple[int, str]  # memory limit (bytes, how to name it): resolve_limit
+    declared: dict[str, _ValueInfo] = field(default_factory=dict)  # the model's own static types (declared_types)
     infos: dict[str, _ValueInfo] = field(default_factory=dict)
     known: dict[str, np.ndarray] = field(default_factory=dict)  # compile-time values
     values: dict[str, SSAValue] = field(default_factory=dict)  # emitted SSA values
@@ -368,10 +481,14 @@ class _Importer:
         if info is None or info.shape is None or info.elem_type is None:
             where = f" (output of {node.op_type} node '{node.name}')" if node is not None else ""
             raise ShapeError(f"the shape of '{name}'{where} could not be determined statically")
+        where = f" (output of {node.op_type} node '{node.name}')" if node is not None else " (a graph input)"
         if not is_supported_onnx_type(info.elem_type):
             raise NodeImportError(
-                f"'{name}' has element type {TensorProto.DataType.Name(info.elem_type)}, which Strata does not support"
+                f"'{name}'{where} has element type {TensorProto.DataType.Name(info.elem_type)}, "
+                "which Strata does not support"
             )
+        if any(d < 0 for d in info.shape):
+            raise ShapeError(f"'{name}'{where} has a negative dim: {list(info.shape)}")
         ty = TensorType(onnx_to_xdsl(info.elem_type), info.shape)
         what = f"{node.op_type} node '{node.name or name}' produces" if node is not None else f"graph input '{name}' is"
         check_tensor(ty, what, self.limit)
@@ -505,6 +622,47 @@ class _Importer:
         self.record(node.output[0], shape[start:end])
         return True
 
+    def check_operand_values(self, node: NodeProto) -> None:
+        """Refuses shape-deciding operand values the ONNX spec forbids and that numpy
+        (which onnx.reference and the stand-in evaluation use) would quietly take: a
+        Reshape to [-2, 3] or with two -1s, Split sizes that do not sum to the dim,
+        negative Tile repeats or Expand dims."""
+        def known(i: int) -> np.ndarray | None:
+            return self.known.get(node.input[i]) if i < len(node.input) and node.input[i] else None
+
+        label = f"{node.op_type} node '{node.name}'"
+        if node.op_type == "Reshape" and known(1) is not None:
+            shape = [int(v) for v in known(1).reshape(-1)]
+            if any(v < -1 for v in shape) or shape.count(-1) > 1:
+                raise NodeImportError(f"{label}: shape {shape} may hold one -1 and no other negative value")
+        elif node.op_type == "Split" and known(1) is not None:
+            sizes = [int(v) for v in known(1).reshape(-1)]
+            info = self.infos.get(node.input[0])
+            axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+            if any(v < 0 for v in sizes):
+                raise NodeImportError(f"{label}: split sizes {sizes} must not be negative")
+            if info is not None and info.shape is not None and -len(info.shape) <= axis < len(info.shape):
+                dim = info.shape[axis]
+                if sum(sizes) != dim:
+                    raise NodeImportError(f"{label}: split sizes {sizes} sum to {sum(sizes)}, but axis {axis} has {dim}")
+        elif node.op_type in ("Tile", "Expand") and known(1) is not None:
+            values = [int(v) for v in known(1).reshape(-1)]
+            if any(v < 0 for v in values):
+                what = "repeats" if node.op_type == "Tile" else "shape"
+                raise NodeImportError(f"{label}: {what} {values} must not be negative")
+
+    def take_declared(self, node: NodeProto, missing: list[str]) -> bool:
+        """Types the results of a RUN_TIME_CHECKED_OPERANDS op whose checked operand is
+        a run-time value from the model's declared static types; True when it did."""
+        positions = RUN_TIME_CHECKED_OPERANDS.get(node.op_type, ())
+        runtime = [p for p in positions if p < len(node.input) and node.input[p] and node.input[p] not in self.known]
+        if not runtime or not all(o in self.declared for o in missing):
+            return False
+        for o in missing:
+            elem = self.infos[o].elem_type if o in self.infos and self.infos[o].elem_type else self.declared[o].elem_type
+            self.infos[o] = _ValueInfo(self.declared[o].shape, elem)
+        return True
+
     def infer_missing(self, node: NodeProto) -> None:
         """Finds output shapes onnx could not infer: the result of a shape-preserving op
         has its input's type; anything else is found by evaluating the node on stand-ins."""
@@ -517,6 +675,8 @@ class _Importer:
         if self.infer_created(node, [self.known.get(n) if n else None for n in node.input]):
             return
         if self.infer_with_static_inputs(node, missing):
+            return
+        if self.take_declared(node, missing):
             return
         for pos in SHAPE_OPERANDS.get(node.op_type, ()):
             if pos < len(node.input) and node.input[pos] and node.input[pos] not in self.known:
@@ -666,13 +826,21 @@ def import_model(
     """
     limit = resolve_limit(max_memory_bytes)
     proto = load_model(model)
-    check_supported(proto, supported)
+    proto = expand_and_check(proto, supported)
+    proto = check_graph(proto)
+    declared = declared_types(proto)
     proto = prepare_model(proto, input_shapes)
     graph = proto.graph
-    imp = _Importer(proto, weights, max(default_opset(proto), TARGET_OPSET), limit, _value_infos(proto))
+    imp = _Importer(proto, weights, max(default_opset(proto), TARGET_OPSET), limit, declared, _value_infos(proto))
 
     for init in graph.initializer:
-        imp.known[init.name] = numpy_helper.to_array(init)
+        try:
+            imp.known[init.name] = numpy_helper.to_array(init)
+        except Exception as e:  # data shorter or longer than its dims say
+            raise ModelError(
+                f"initializer '{init.name}' ({TensorProto.DataType.Name(init.data_type)}{list(init.dims)}) "
+                f"cannot be read: {e}"
+            ) from None
         arr = imp.known[init.name]
         imp.infos[init.name] = _ValueInfo(tuple(arr.shape), init.data_type)
 
@@ -687,6 +855,7 @@ def import_model(
             arg.name_hint = hint
 
     for index, node in enumerate(graph.node):
+        imp.check_operand_values(node)
         if imp.try_fold(node):
             continue
         imp.infer_missing(node)

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler.errors import OutOfRangeError
+from compiler.errors import InputError, OutOfRangeError
 from compiler.weights import WeightTable
 from runtime.thread_pool import ModelThreads
 
@@ -129,14 +129,17 @@ class CompiledModel:
         return [s.name for s in self.outputs]
 
     def _check(self, spec: TensorSpec, value: Any) -> np.ndarray:
-        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        try:
+            array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        except (ValueError, TypeError) as e:  # ragged lists and objects numpy cannot hold
+            raise InputError(f"input '{spec.name}' must be {spec.describe()}, got {type(value).__name__}: {e}") from None
         if array.dtype != spec.dtype:
-            raise ValueError(
+            raise InputError(
                 f"input '{spec.name}' must be {spec.describe()}, got dtype {array.dtype.name} "
                 f"with shape {list(array.shape)}"
             )
         if tuple(array.shape) != spec.shape:
-            raise ValueError(
+            raise InputError(
                 f"input '{spec.name}' must be {spec.describe()}, got shape {list(array.shape)}"
             )
         if not array.flags.c_contiguous:
@@ -148,7 +151,7 @@ class CompiledModel:
         missing = [s.name for s in self.inputs if s.name not in feeds]
         extra = [k for k in feeds if k not in {s.name for s in self.inputs}]
         if missing or extra:
-            raise ValueError(
+            raise InputError(
                 f"feeds must name exactly the inputs {self.input_names}; "
                 + (f"missing {missing}" if missing else "")
                 + ("; " if missing and extra else "")
@@ -158,7 +161,7 @@ class CompiledModel:
 
     def __call__(self, *arrays: Any) -> list[np.ndarray]:
         if len(arrays) != len(self.inputs):
-            raise ValueError(f"the model takes {len(self.inputs)} inputs {self.input_names}, got {len(arrays)}")
+            raise InputError(f"the model takes {len(self.inputs)} inputs {self.input_names}, got {len(arrays)}")
         return self._call([self._check(s, a) for s, a in zip(self.inputs, arrays)])
 
     def _call(self, arrays: list[np.ndarray]) -> list[np.ndarray]:

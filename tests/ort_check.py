@@ -57,6 +57,11 @@ def run_ort(model: onnx.ModelProto, feeds: Mapping[str, np.ndarray]) -> list[np.
     return sess.run(None, dict(feeds))
 
 
+# Models of at most this many nodes are per-op tests: they are also compiled at -O0, where
+# no graph pass runs, so the op's own kernel runs even where -O3 would fold or rewrite it.
+PER_OP_NODES = 4
+
+
 def assert_matches_ort(
     model: onnx.ModelProto,
     feeds: Mapping[str, np.ndarray],
@@ -64,21 +69,30 @@ def assert_matches_ort(
     atol: float = 1e-4,
     input_shapes=None,
     opt_level: int = 3,
+    opt_levels: Sequence[int] | None = None,
 ) -> list[np.ndarray]:
-    """Compiles with Strata, runs, and checks every output against onnxruntime."""
+    """Compiles with Strata at each of `opt_levels` (default: `opt_level`, plus -O0 for a
+    per-op model of at most PER_OP_NODES nodes), runs, and checks every output against
+    onnxruntime; returns the first level's outputs."""
+    if opt_levels is None:
+        opt_levels = [opt_level] + ([0] if opt_level != 0 and len(model.graph.node) <= PER_OP_NODES else [])
     expected = run_ort(model, feeds)
-    compiled = compiler.compile(model, opt_level=opt_level, input_shapes=input_shapes)
-    got = compiled.run(dict(feeds))
-    assert len(got) == len(expected)
-    for i, (g, e) in enumerate(zip(got, expected)):
-        e = np.asarray(e)
-        assert g.shape == e.shape, f"output {i}: shape {g.shape} != onnxruntime {e.shape}"
-        assert g.dtype == e.dtype, f"output {i}: dtype {g.dtype} != onnxruntime {e.dtype}"
-        if e.dtype.kind in "fc":
-            np.testing.assert_allclose(g, e, rtol=rtol, atol=atol, err_msg=f"output {i}")
-        else:
-            np.testing.assert_array_equal(g, e, err_msg=f"output {i}")
-    return got
+    first = None
+    for level in opt_levels:
+        compiled = compiler.compile(model, opt_level=level, input_shapes=input_shapes)
+        got = compiled.run(dict(feeds))
+        assert len(got) == len(expected)
+        for i, (g, e) in enumerate(zip(got, expected)):
+            e = np.asarray(e)
+            where = f"output {i} at -O{level}"
+            assert g.shape == e.shape, f"{where}: shape {g.shape} != onnxruntime {e.shape}"
+            assert g.dtype == e.dtype, f"{where}: dtype {g.dtype} != onnxruntime {e.dtype}"
+            if e.dtype.kind in "fc":
+                np.testing.assert_allclose(g, e, rtol=rtol, atol=atol, err_msg=where)
+            else:
+                np.testing.assert_array_equal(g, e, err_msg=where)
+        first = got if first is None else first
+    return first
 
 
 def chain_model(nodes, inputs: dict, outputs: list[str], initializers: dict | None = None, name: str = "chain") -> onnx.ModelProto:

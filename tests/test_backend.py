@@ -77,3 +77,25 @@ def test_outputs_are_named():
     model = _reshape_model()
     out = backend.run_model(model, {"x": np.zeros((2, 6), np.float32), "shape": np.array([12, 1], np.int64)})
     assert out.y.shape == (12, 1)
+
+
+def test_run_time_operands_are_not_specialized_on_cpu():
+    """Trilu's k and CumSum's axis are read at run time by the CPU kernels: one compile
+    serves every value. The cuda target's CumSum needs its axis: specialized there."""
+    nodes = [helper.make_node("CumSum", ["x", "a"], ["c"]), helper.make_node("Trilu", ["c", "k"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 3]),
+         helper.make_tensor_value_info("a", TensorProto.INT64, []),
+         helper.make_tensor_value_info("k", TensorProto.INT64, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    assert backend.shape_inputs(model) == []
+    assert backend.shape_inputs(model, "cuda") == ["a"]
+    rep = backend.prepare(model)
+    x = np.arange(9, dtype=np.float32).reshape(3, 3)
+    for axis, k in ((0, 0), (1, 1), (-1, -1)):
+        (y,) = rep.run([x, np.array(axis, np.int64), np.array(k, np.int64)])
+        np.testing.assert_array_equal(y, np.triu(np.cumsum(x, axis=axis), k))
+    assert len(rep._compiled) == 1

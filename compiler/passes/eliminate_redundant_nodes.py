@@ -113,6 +113,18 @@ def _static_shape(value: SSAValue) -> tuple[int, ...] | None:
     return None if any(d < 0 for d in shape) else shape
 
 
+def _shape_read_at_run_time(op) -> bool:
+    """A Reshape, Expand, Squeeze or Unsqueeze whose shape (axes) operand is not a
+    constant: its kernel checks that operand at run time against the result type
+    (lowering/kernels/data_movement.py), so the node must stay even where its type
+    says it is a no-op."""
+    if isinstance(op, (ReshapeOp, ExpandOp)):
+        return not isinstance(op.shape.owner, ConstantOp)
+    if isinstance(op, (SqueezeOp, UnsqueezeOp)):
+        return op.axes is not None and not isinstance(op.axes.owner, ConstantOp)
+    return False
+
+
 def _reshape_input(op: ReshapeLike) -> SSAValue:
     return op.data if isinstance(op, (ReshapeOp, SqueezeOp, UnsqueezeOp)) else op.input
 
@@ -156,6 +168,8 @@ class EliminateNoopReshape(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ReshapeLike, rewriter: PatternRewriter, /):
+        if _shape_read_at_run_time(op):
+            return
         _forward(rewriter, op, _reshape_input(op))
 
 
@@ -172,7 +186,7 @@ class CollapseReshapeChain(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ReshapeLike, rewriter: PatternRewriter, /):
         inner = _reshape_input(op).owner
-        if not isinstance(inner, RESHAPE_LIKE):
+        if not isinstance(inner, RESHAPE_LIKE) or _shape_read_at_run_time(op) or _shape_read_at_run_time(inner):
             return
         source = _reshape_input(inner)
         result = op.results[0]
@@ -240,6 +254,8 @@ class EliminateNoopExpand(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ExpandOp, rewriter: PatternRewriter, /):
+        if _shape_read_at_run_time(op):
+            return
         _forward(rewriter, op, op.input)
 
 
@@ -322,10 +338,10 @@ class SoftmaxThroughFlatten(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ReshapeLike, rewriter: PatternRewriter, /):
         norm = _reshape_input(op).owner
-        if not isinstance(norm, NORMALIZERS) or not norm.output.has_one_use():
+        if not isinstance(norm, NORMALIZERS) or not norm.output.has_one_use() or _shape_read_at_run_time(op):
             return
         flat = norm.input.owner
-        if not isinstance(flat, RESHAPE_LIKE) or not norm.input.has_one_use():
+        if not isinstance(flat, RESHAPE_LIKE) or not norm.input.has_one_use() or _shape_read_at_run_time(flat):
             return
         x = _reshape_input(flat)
         x_shape, mid = _static_shape(x), _static_shape(norm.input)

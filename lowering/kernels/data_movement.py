@@ -149,6 +149,113 @@ def _reshape_like(in_name: str, out_name: str) -> KernelLowering:
     return lower
 
 
+def _entry(kc: KernelContext, name: str, j: int) -> SSAValue:
+    return scalar.convert(load(kc.input(name), [j]), i64, src_unsigned=kc.unsigned(name))
+
+
+def _entries_guard(kc: KernelContext, name: str, allowed: Sequence[Sequence[int] | None], what: str):
+    """A guard (kc.guard) that entry j of the 1-D operand `name`, read at run time, is
+    one of allowed[j] (None: anything); `what` names the compiled shape in the message."""
+    checks = []
+    for j, values in enumerate(allowed):
+        if values is None:
+            continue
+        v = _entry(kc, name, j)
+        ok = None
+        for a in values:
+            eq = arith.CmpiOp(v, scalar.const(int(a), i64), "eq").result
+            ok = eq if ok is None else arith.OrIOp(ok, eq).result
+        if ok is None:
+            ok = scalar.const(0, IntegerType(1))
+        choices = " or ".join(str(a) for a in values) or "nothing"
+        checks.append(Check(ok, v, f"{name}[{j}] is {{value}}, where {what} needs {choices}"))
+    return kc.guard(checks) if checks else nullcontext()
+
+
+def _axes_guard(kc: KernelContext, rank: int, valid: list[tuple[int, ...]], what: str):
+    """A guard that the run-time `axes` operand (values in [-rank, rank), any order, no
+    repeats) names one of the `valid` axis sets: the set is read as a bit mask (a
+    repeated axis or one out of range gives a mask that matches none)."""
+    n = kc.shape("axes")[0] if kc.shape("axes") else 1
+    mask = scalar.const(0, i64)
+    bad = scalar.const(0, i64)
+    for j in range(n):
+        a = _entry(kc, "axes", j) if kc.shape("axes") else scalar.convert(load(kc.input("axes"), []), i64)
+        neg = arith.CmpiOp(a, scalar.const(0, i64), "slt").result
+        a = arith.SelectOp(neg, arith.AddiOp(a, scalar.const(rank, i64)).result, a).result
+        out_of_range = arith.OrIOp(arith.CmpiOp(a, scalar.const(0, i64), "slt").result,
+                                   arith.CmpiOp(a, scalar.const(rank, i64), "sge").result).result
+        safe = arith.SelectOp(out_of_range, scalar.const(63, i64), a).result
+        bit = arith.ShLIOp(scalar.const(1, i64), safe).result
+        repeated = arith.CmpiOp(arith.AndIOp(mask, bit).result, scalar.const(0, i64), "ne").result
+        bad = arith.OrIOp(bad, arith.ExtUIOp(arith.OrIOp(out_of_range, repeated).result, i64).result).result
+        mask = arith.OrIOp(mask, bit).result
+    ok = arith.CmpiOp(bad, scalar.const(0, i64), "eq").result
+    any_valid = None
+    for axes in valid:
+        want = sum(1 << a for a in axes)
+        eq = arith.CmpiOp(mask, scalar.const(want, i64), "eq").result
+        any_valid = eq if any_valid is None else arith.OrIOp(any_valid, eq).result
+    ok = arith.AndIOp(ok, any_valid if any_valid is not None else scalar.const(0, IntegerType(1))).result
+    sets = " or ".join(str(list(v)) for v in valid[:4]) or "none"
+    return kc.guard([Check(ok, mask, f"axes (as the bit mask {{value}}) differ from the axes {sets} {what}")])
+
+
+def _ones_removed(longer: Sequence[int], shorter: Sequence[int]) -> list[tuple[int, ...]]:
+    """Every set of positions of 1-dims in `longer` whose removal leaves `shorter`."""
+    import itertools
+
+    k = len(longer) - len(shorter)
+    ones = [i for i, d in enumerate(longer) if d == 1]
+    return [
+        c for c in itertools.combinations(ones, k)
+        if [d for i, d in enumerate(longer) if i not in c] == list(shorter)
+    ] if 0 <= k <= len(ones) else []
+
+
+def _lower_squeeze_like(in_name: str, out_name: str, squeeze: bool) -> KernelLowering:
+    """A row-major copy; an `axes` operand read at run time must name one of the axis
+    sets that give the compiled result shape (else nothing is copied and the call
+    raises OutOfRangeError)."""
+    def lower(kc: KernelContext) -> None:
+        in_shape, out_shape = kc.shape(in_name), kc.shape(out_name)
+        with ExitStack() as stack:
+            if kc.op.axes is not None and kc.const("axes") is None:
+                longer, shorter = (in_shape, out_shape) if squeeze else (out_shape, in_shape)
+                what = f"{'squeezing' if squeeze else 'unsqueezing'} {list(in_shape)} to the compiled {list(out_shape)}"
+                stack.enter_context(_axes_guard(kc, len(longer), _ones_removed(longer, shorter), f"of {what}"))
+            row_major_copy(kc.input(in_name), in_shape, kc.output(out_name), out_shape)
+
+    return lower
+
+
+def lower_reshape(kc: KernelContext) -> None:
+    """A row-major copy. A shape operand that is not a constant (compile() took the
+    result type from the model's declared output) is checked at run time: entry j must
+    be the result's dim j, -1 (at most one), or 0 where that copies an equal input dim;
+    otherwise nothing is copied and the call raises OutOfRangeError."""
+    in_shape, out_shape = kc.shape("data"), kc.shape("reshaped")
+    with ExitStack() as stack:
+        if kc.const("shape") is None:
+            shape = kc.input("shape")
+            allowzero = int_attr_value(kc.op.allowzero) or 0
+            checks = []
+            minus_ones = scalar.const(0, i64)
+            for j, d in enumerate(out_shape):
+                v = scalar.convert(load(shape, [j]), i64)
+                is_minus_one = arith.CmpiOp(v, scalar.const(-1, i64), "eq").result
+                ok = arith.OrIOp(arith.CmpiOp(v, scalar.const(d, i64), "eq").result, is_minus_one).result
+                if not allowzero and j < len(in_shape) and in_shape[j] == d:
+                    ok = arith.OrIOp(ok, arith.CmpiOp(v, scalar.const(0, i64), "eq").result).result
+                minus_ones = arith.AddiOp(minus_ones, arith.ExtUIOp(is_minus_one, i64).result).result
+                checks.append(Check(ok, v, f"shape entry {j} is {{value}}, which does not give dim {d} of the "
+                                           f"compiled result shape {list(out_shape)}"))
+            at_most_one = arith.CmpiOp(minus_ones, scalar.const(1, i64), "sle").result
+            checks.append(Check(at_most_one, minus_ones, "the shape holds {value} entries of -1 (at most one is allowed)"))
+            stack.enter_context(kc.guard(checks))
+        row_major_copy(kc.input("data"), in_shape, kc.output("reshaped"), out_shape)
+
+
 def lower_transpose(kc: KernelContext) -> None:
     """transposed[i] = data[j] with j[perm[k]] = i[k]."""
     perm = kc.op.effective_perm()
@@ -436,18 +543,33 @@ def lower_space_to_depth(kc: KernelContext) -> None:
 
 
 def lower_expand(kc: KernelContext) -> None:
-    """output = input broadcast (numpy rules) to the static output shape."""
+    """output = input broadcast (numpy rules) to the static output shape; a shape
+    operand read at run time must broadcast the input to that shape."""
     x, out = kc.input("input"), kc.output("output")
     in_shape, out_shape = kc.shape("input"), kc.shape("output")
-    with loop_nest(out_shape) as ivs:
-        store(load(x, broadcast_indices(ivs, in_shape, out_shape)), out, ivs)
+    with ExitStack() as stack:
+        if kc.const("shape") is None:
+            n = kc.shape("shape")[0]
+            allowed = []
+            for j in range(n):
+                o = out_shape[len(out_shape) - n + j]
+                k = len(in_shape) - n + j
+                i = in_shape[k] if k >= 0 else 1
+                allowed.append(sorted({1, o}) if i == o else [o])
+            stack.enter_context(_entries_guard(kc, "shape", allowed, f"expanding {list(in_shape)} to the compiled {list(out_shape)}"))
+        with loop_nest(out_shape) as ivs:
+            store(load(x, broadcast_indices(ivs, in_shape, out_shape)), out, ivs)
 
 
 def lower_tile(kc: KernelContext) -> None:
     """output[i] = input[i mod input_dim] per axis."""
     x, out = kc.input("input"), kc.output("output")
     in_shape, out_shape = kc.shape("input"), kc.shape("output")
-    with loop_nest(out_shape) as ivs:
+    guard = nullcontext()
+    if kc.const("repeats") is None:  # repeats read at run time must give the compiled shape
+        allowed = [None if d == 0 else [n // d] for d, n in zip(in_shape, out_shape)]
+        guard = _entries_guard(kc, "repeats", allowed, f"tiling {list(in_shape)} to the compiled {list(out_shape)}")
+    with guard, loop_nest(out_shape) as ivs:
         src: list[SSAValue | int] = []
         for iv, d, n in zip(ivs, in_shape, out_shape):
             if d == 1:
@@ -487,7 +609,10 @@ def lower_constant_of_shape(kc: KernelContext) -> None:
         v = attr_array(kc.op.value, kc.weights).reshape(-1)[0]
         value = float(v) if np.asarray(v).dtype.kind == "f" else int(v)
     c = scalar.const(value, elem)
-    with loop_nest(kc.shape("output")) as ivs:
+    guard = nullcontext()
+    if kc.const("input") is None:  # a shape read at run time must be the compiled one
+        guard = _entries_guard(kc, "input", [[d] for d in kc.shape("output")], f"the compiled shape {list(kc.shape('output'))}")
+    with guard, loop_nest(kc.shape("output")) as ivs:
         store(c, out, ivs)
 
 
@@ -509,10 +634,10 @@ def lower_range(kc: KernelContext) -> None:
 
 
 LOWERINGS: dict[str, KernelLowering] = {
-    "onnx.Reshape": _reshape_like("data", "reshaped"),
+    "onnx.Reshape": lower_reshape,
     "onnx.Flatten": _reshape_like("input", "output"),
-    "onnx.Squeeze": _reshape_like("data", "squeezed"),
-    "onnx.Unsqueeze": _reshape_like("data", "expanded"),
+    "onnx.Squeeze": _lower_squeeze_like("data", "squeezed", squeeze=True),
+    "onnx.Unsqueeze": _lower_squeeze_like("data", "expanded", squeeze=False),
     "onnx.Transpose": lower_transpose,
     "onnx.Concat": lower_concat,
     "onnx.Split": lower_split,

@@ -16,7 +16,8 @@ from the first element, and take a later equal value only when select_last_index
 result is the i64 index. Integer accumulation wraps like onnxruntime's; floats
 accumulate in the element type.
 
-CumSum needs a constant `axis` (it decides the loop structure) and carries the running
+CumSum takes a constant `axis` (it decides the loop structure) or reads it at run time
+(one loop nest per possible axis, the fed one runs) and carries the running
 sum along that axis, forward or backward, storing before (exclusive) or after adding.
 Hardmax folds the ArgMax reduction (first maximum) per row and writes 1 there, 0
 elsewhere. TopK takes K from the static result shape (a K operand that is not a
@@ -318,27 +319,54 @@ def _at(ivs: Sequence[SSAValue], axis: int, i: SSAValue | int) -> list[SSAValue 
 
 
 def lower_cumsum(kc: KernelContext) -> None:
+    """The running sum along `axis`. A constant axis gives one loop nest (rows in
+    parallel); an axis read at run time gives one loop nest per possible axis, of which
+    the one equal to the fed axis (negative ones wrapped) runs; an axis outside
+    [-rank, rank) runs none and the call raises OutOfRangeError."""
     shape = kc.shape("x")
     rank = len(shape)
-    raw = kc.require_const("axis").reshape(-1)
-    axis = int(raw[0]) if raw.size == 1 else None
-    if axis is None or not -rank <= axis < rank:
-        raise kc.fail(f"axis {raw.tolist()} is not one axis of a rank-{rank} input")
-    axis %= rank
     exclusive = bool(int_attr_value(kc.op.exclusive))
     reverse = bool(int_attr_value(kc.op.reverse))
     x, y = kc.input("x"), kc.output("y")
-    n = shape[axis]
     elem = y.type.element_type
-    with parallel([d for i, d in enumerate(shape) if i != axis]) as ivs:
 
-        def step(js: list[SSAValue], accs: tuple[SSAValue, ...]) -> list[SSAValue]:
-            j = arith.SubiOp(idx(n - 1), js[0]).result if reverse else js[0]
-            total = scalar.add(accs[0], load(x, _at(ivs, axis, j)))
-            store(accs[0] if exclusive else total, y, _at(ivs, axis, j))
-            return [total]
+    def scan(axis: int, rows) -> None:
+        n = shape[axis]
+        with rows([d for i, d in enumerate(shape) if i != axis]) as ivs:
 
-        accumulate([n], [scalar.const(0, elem)], step)
+            def step(js: list[SSAValue], accs: tuple[SSAValue, ...]) -> list[SSAValue]:
+                j = arith.SubiOp(idx(n - 1), js[0]).result if reverse else js[0]
+                total = scalar.add(accs[0], load(x, _at(ivs, axis, j)))
+                store(accs[0] if exclusive else total, y, _at(ivs, axis, j))
+                return [total]
+
+            accumulate([n], [scalar.const(0, elem)], step)
+
+    given = kc.const("axis")
+    if given is not None:
+        raw = given.reshape(-1)
+        axis = int(raw[0]) if raw.size == 1 else None
+        if axis is None or not -rank <= axis < rank:
+            raise kc.fail(f"axis {raw.tolist()} is not one axis of a rank-{rank} input")
+        scan(axis % rank, parallel)
+        return
+    from xdsl.builder import ImplicitBuilder
+    from xdsl.dialects import scf
+    from xdsl.ir import Block, Region
+
+    fed = scalar.convert(load(kc.input("axis"), [0] * len(kc.shape("axis"))), i64, src_unsigned=kc.unsigned("axis"))
+    neg = arith.CmpiOp(fed, scalar.const(0, i64), "slt").result
+    axis_value = arith.SelectOp(neg, arith.AddiOp(fed, scalar.const(rank, i64)).result, fed).result
+    in_range = arith.AndIOp(arith.CmpiOp(axis_value, scalar.const(0, i64), "sge").result,
+                            arith.CmpiOp(axis_value, scalar.const(rank, i64), "slt").result).result
+    with kc.guard([Check(in_range, fed, f"axis {{value}} is not an axis of the rank-{rank} input (valid: from {-rank} to {rank - 1})")]):
+        for a in range(rank):
+            # Plain loops (not the thread pool's parallel ones) inside the selection.
+            body = Block()
+            with ImplicitBuilder(body):
+                scan(a, loop_nest)
+                scf.YieldOp()
+            scf.IfOp(arith.CmpiOp(axis_value, scalar.const(a, i64), "eq").result, [], Region(body))
 
 
 # ---- Hardmax ------------------------------------------------------------------------

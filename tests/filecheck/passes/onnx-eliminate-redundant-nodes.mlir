@@ -285,3 +285,22 @@ func.func @softmax_through_flatten(%x: tensor<2x5x1x1xf32>, %z: tensor<2x3x4xf32
 // CHECK:         %g = "onnx.Flatten"(%z)
 // CHECK-NEXT:    %t = "onnx.Softmax"(%g)
 // CHECK-NEXT:    %w = "onnx.Reshape"(%t, %s3)
+
+// -----
+
+// Does NOT fire: a no-op Reshape / Expand / Unsqueeze chain whose shape or axes are run-time
+// values (graph inputs): their kernels check those values against the result type at run
+// time, so the nodes stay.
+// CHECK-LABEL: func.func @run_time_shape_kept(
+// CHECK:         %[[R:.*]] = "onnx.Reshape"(%x, %s)
+// CHECK-NEXT:    %[[E:.*]] = "onnx.Expand"(%[[R]], %s)
+// CHECK-NEXT:    %[[U:.*]] = "onnx.Unsqueeze"(%[[E]], %a)
+// CHECK-NEXT:    %[[Q:.*]] = "onnx.Squeeze"(%[[U]], %a)
+// CHECK-NEXT:    func.return %[[Q]]
+func.func @run_time_shape_kept(%x: tensor<2x3xf32>, %s: tensor<2xi64>, %a: tensor<1xi64>) -> tensor<2x3xf32> {
+  %0 = "onnx.Reshape"(%x, %s) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  %1 = "onnx.Expand"(%0, %s) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  %2 = "onnx.Unsqueeze"(%1, %a) : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<1x2x3xf32>
+  %3 = "onnx.Squeeze"(%2, %a) : (tensor<1x2x3xf32>, tensor<1xi64>) -> tensor<2x3xf32>
+  func.return %3 : tensor<2x3xf32>
+}
