@@ -15,7 +15,7 @@ from compiler.context import StrataContext, make_context
 from compiler.dtypes import numpy_dtype
 from compiler.errors import StrataError
 from compiler.memory_limits import check_arena, resolve_limit
-from compiler.onnx_import import ModelLike, check_supported, import_model, load_model
+from compiler.onnx_import import ModelLike, check_supported, import_model, load_source
 from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
 from compiler.profiling import build_profiled_entry
@@ -145,10 +145,11 @@ def compile(
     stages = _Stages(verbose)
     if target == "cpu":
         prestart_workers()  # the LLVM workers start up while the Python stages run
-    proto = load_model(model)
-    check_supported(proto, supported_op_types())
+    source = stages.run("read", load_source, model)  # weights viewed in place (compiler/onnx_source.py)
+    check_supported(source.proto, supported_op_types())
     ctx = make_context()
-    module = stages.run("import", import_model, proto, ctx.weights, input_shapes, None, max_memory_bytes)
+    module = stages.run("import", import_model, source, ctx.weights, input_shapes, None, max_memory_bytes)
+    del source  # the weight table holds the views it uses
     inputs, outputs = _graph_specs(module)
     stages.run("graph passes", pipeline.apply, ctx, module)
     if target == "cuda":

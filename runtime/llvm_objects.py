@@ -331,7 +331,7 @@ class ObjectEngine:
 def compile_module(module: Any, opt_level: int) -> ObjectEngine:
     """A translated model module (llvmlite `ir.Module`) as a linked ObjectEngine."""
     t = time.perf_counter()
-    parts = split_module(module)
+    parts = split_module(module) if os.environ.get("STRATA_LLVM_SPLIT", "1") != "0" else None
     if parts is None:
         parts = [Part("module", str(module))]
     t_split = time.perf_counter() - t
