@@ -50,21 +50,58 @@ def _graph_specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
     return ins, outs
 
 
-class _Stages:
-    """Times each pipeline stage; prints progress when a compile gets long."""
+# The CPU path's stages in order (the progress bar's steps).
+CPU_STAGES = ("read", "import", "graph passes", "lower to loops", "translate to LLVM", "LLVM compile")
 
-    def __init__(self, verbose: bool):
+
+class _Stages:
+    """Times each pipeline stage and shows progress: with `verbose`, one line per stage
+    (its name when it starts, its seconds when it ends); on a terminal, a one-line bar
+    once a compile has run for `BAR_AFTER` seconds (short compiles stay silent)."""
+
+    BAR_AFTER = 1.0
+
+    def __init__(self, verbose: bool, progress: bool | None = None, stream=None):
         self.seconds: dict[str, float] = {}
         self.verbose = verbose
+        self.stream = stream or sys.stderr
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = (tty if progress is None else progress) and not verbose
         self._start = time.perf_counter()
+        self._drawn = False
+
+    def _draw(self, done: int, name: str, detail: str = "") -> None:
+        if not self.bar or (not self._drawn and time.perf_counter() - self._start < self.BAR_AFTER):
+            return
+        width = 24
+        filled = width * done // len(CPU_STAGES)
+        bar = "#" * filled + "-" * (width - filled)
+        line = f"[strata] [{bar}] {name} {detail}".rstrip()
+        self.stream.write("\r" + line.ljust(72)[:100])
+        self.stream.flush()
+        self._drawn = True
+
+    def step(self, name: str, detail: str) -> None:
+        """Progress inside a stage (e.g. '12/29 kernels')."""
+        self._draw(len(self.seconds), name, detail)
 
     def run(self, name: str, fn, *args):
         t = time.perf_counter()
         if self.verbose:
-            print(f"[strata] {name} ...", file=sys.stderr, flush=True)
+            print(f"[strata] {name} ...", file=self.stream, flush=True)
+        self._draw(len(self.seconds), name)
         result = fn(*args)
         self.seconds[name] = time.perf_counter() - t
+        if self.verbose:
+            print(f"[strata] {name}: {self.seconds[name]:.2f} s", file=self.stream, flush=True)
         return result
+
+    def finish(self) -> None:
+        if self._drawn:
+            total = time.perf_counter() - self._start
+            self.stream.write("\r" + f"[strata] compiled in {total:.1f} s".ljust(72) + "\n")
+            self.stream.flush()
+            self._drawn = False
 
 
 def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = ()) -> None:
@@ -90,6 +127,7 @@ def compile(
     opt_level: int = 3,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     verbose: bool = False,
+    progress: bool | None = None,
     disable_passes: Sequence[str] = (),
     max_memory_bytes: int | None = None,
     num_threads: int | None = None,
@@ -110,6 +148,9 @@ def compile(
     may run on (`os.sched_getaffinity`), as onnxruntime's default; 1 runs everything on
     the calling thread. Results do not depend on it (every output element is computed
     by one thread, in the same order).
+
+    `verbose` prints each stage and its seconds; `progress` (default: when stderr is a
+    terminal) draws a one-line progress bar once a compile runs longer than a second.
 
     `precision` (target="cuda" only): how the GPU kernels' matrix products multiply:
     "ieee" (fp32, the default), "tf32", "fp16" or "bf16" (operands rounded, fp32
@@ -142,7 +183,7 @@ def compile(
         check_cuda_target()  # no triton/torch or no device: say so before any work
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
     pipeline = graph_pipeline(opt_level, graph_disabled)
-    stages = _Stages(verbose)
+    stages = _Stages(verbose, progress)
     if target == "cpu":
         prestart_workers()  # the LLVM workers start up while the Python stages run
     source = stages.run("read", load_source, model)  # weights viewed in place (compiler/onnx_source.py)
@@ -172,7 +213,9 @@ def compile(
     llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
     # One object file per kernel, compiled in worker processes and cached per kernel
     # (runtime/llvm_objects.py), linked into one engine here.
-    jit = stages.run("LLVM compile", compile_module, llvm_module, llvm_opt_level)
+    jit = stages.run("LLVM compile", compile_module, llvm_module, llvm_opt_level,
+                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"))
+    stages.finish()
     stats: dict[str, Any] = {
         "seconds": dict(stages.seconds),
         "total_seconds": sum(stages.seconds.values()),

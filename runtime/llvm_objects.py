@@ -34,7 +34,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,7 +175,7 @@ class _Workers:
     def alive(self) -> bool:
         return self.pid == os.getpid() and all(p.poll() is None for p in self.procs)
 
-    def map(self, jobs: list[tuple[str, int]]) -> list[tuple[bool, Any]]:
+    def map(self, jobs: list[tuple[str, int]], progress: Callable[[int, int], None] | None = None) -> list[tuple[bool, Any]]:
         results: list[tuple[bool, Any] | None] = [None] * len(jobs)
         # Longest first: the big GEMM kernels start at once and the small ones fill in.
         order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
@@ -195,6 +195,9 @@ class _Workers:
                 if reply is None:  # the worker died: this process compiles the job
                     reply = (False, None)
                 results[i] = reply
+                if progress is not None:
+                    with take:
+                        progress(sum(r is not None for r in results), len(jobs))
 
         with self.lock:
             threads = [threading.Thread(target=feed, args=(p,), daemon=True) for p in self.procs]
@@ -254,7 +257,8 @@ def _features() -> str:
     return llvm.get_host_cpu_features().flatten()
 
 
-def compile_objects(parts: Sequence[Part], opt_level: int) -> tuple[list[bytes], dict[str, Any]]:
+def compile_objects(parts: Sequence[Part], opt_level: int,
+                    progress: Callable[[int, int], None] | None = None) -> tuple[list[bytes], dict[str, Any]]:
     """Object code for every part, from the cache or compiled (workers when more than one
     is missing); `info` says how many were cached and where the time went."""
     _ensure_llvm()
@@ -270,7 +274,7 @@ def compile_objects(parts: Sequence[Part], opt_level: int) -> tuple[list[bytes],
     t1 = time.perf_counter()
     workers = _get_workers() if len(missing) >= 2 else None
     if workers is not None:
-        replies = workers.map([(parts[i].text, opt_level) for i in missing])
+        replies = workers.map([(parts[i].text, opt_level) for i in missing], progress)
     else:
         replies = [(False, None)] * len(missing)
     for i, (ok, payload) in zip(missing, replies):
@@ -328,14 +332,14 @@ class ObjectEngine:
         return addr
 
 
-def compile_module(module: Any, opt_level: int) -> ObjectEngine:
+def compile_module(module: Any, opt_level: int, progress: Callable[[int, int], None] | None = None) -> ObjectEngine:
     """A translated model module (llvmlite `ir.Module`) as a linked ObjectEngine."""
     t = time.perf_counter()
     parts = split_module(module) if os.environ.get("STRATA_LLVM_SPLIT", "1") != "0" else None
     if parts is None:
         parts = [Part("module", str(module))]
     t_split = time.perf_counter() - t
-    objects, info = compile_objects(parts, opt_level)
+    objects, info = compile_objects(parts, opt_level, progress)
     cached = "hit" if info["cached"] == info["parts"] else "miss" if info["cached"] == 0 else "partial"
     engine = ObjectEngine(objects, opt_level, cached,
                           {"split": t_split, "cache": info["cache_seconds"], "compile": info["compile_seconds"]})
