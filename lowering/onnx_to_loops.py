@@ -177,7 +177,8 @@ class _SharedKernels:
     """Kernel sharing before lowering: an op whose printed form (SSA names renumbered),
     constant operands and the constant values its lowering read match an op lowered
     before calls that op's kernel instead of lowering (and translating, and compiling)
-    the same code again. What it misses, `dedupe-kernels` still merges after lowering."""
+    the same code again (what `dedupe-kernels` did after lowering, without printing every
+    kernel body; that pass is still there for opt-tool pipelines)."""
 
     def __init__(self, weights: WeightTable | None):
         self.weights = weights

@@ -138,14 +138,18 @@ def split_module(module: Any) -> list[Part] | None:
         digest = hashlib.sha256(_rename(text, local).encode()).hexdigest()[:24]
         names = {name: f"strata.k.{digest}" + (f".{i}" if i else "") for i, name in enumerate(group)}
         final[kernel] = names[kernel]
-        parts.append(Part(kernel, _rename(text, names)))
+        if names[kernel] not in {final[k] for k in final if k != kernel}:  # identical kernels: one part
+            parts.append(Part(kernel, _rename(text, names)))
     used = set().union(*(refs[n] for n in main)) - set(main)
     decls = []
+    declared: set[str] = set()
     for name in sorted(used):
         if name in gvars:
             decls.append(gvars[name])
         elif name in kernel_set:
-            decls.append(_declaration(funcs[name], final[name]))
+            if final[name] not in declared:
+                declared.add(final[name])
+                decls.append(_declaration(funcs[name], final[name]))
         else:
             decls.append(str(funcs[name]))
     # An internal symbol is not in the object's symbol table: MCJIT would link the
