@@ -133,6 +133,7 @@ def compile(
     max_memory_bytes: int | None = None,
     num_threads: int | None = None,
     precision: str = "ieee",
+    model_cache: bool = False,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
 
@@ -152,6 +153,11 @@ def compile(
 
     `verbose` prints each stage and its seconds; `progress` (default: when stderr is a
     terminal) draws a one-line progress bar once a compile runs longer than a second.
+
+    `model_cache=True` (CPU): a model compiled before with the same options on this host
+    and this Strata code is loaded from `$STRATA_CACHE_DIR/models/` instead
+    (runtime/model_cache.py; `stats["model_cache"]` says "hit" or "miss"); a miss compiles
+    and saves it there.
 
     `precision` (target="cuda" only): how the GPU kernels' matrix products multiply:
     "ieee" (fp32, the default), "tf32", "fp16" or "bf16" (operands rounded, fp32
@@ -183,6 +189,28 @@ def compile(
         check_precision(precision)
         check_cuda_target()  # no triton/torch or no device: say so before any work
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
+    cache_key = None
+    if model_cache and target == "cpu":
+        from runtime import model_cache as mc
+        from runtime.object_cache import enabled
+
+        if enabled():
+            t = time.perf_counter()
+            options = {"opt_level": opt_level, "input_shapes": {k: list(v) for k, v in (input_shapes or {}).items()},
+                       "disable_passes": sorted(disable_passes), "num_threads": num_threads,
+                       "max_memory_bytes": max_memory_bytes}
+            cache_key = mc.model_key(model, options)
+            hit = mc.lookup(cache_key, num_threads)
+            if hit is not None:
+                hit.stats.update({"model_cache": "hit", "seconds": {"model cache": time.perf_counter() - t},
+                                  "total_seconds": time.perf_counter() - t})
+
+                def profiled(model=model):  # the loops are not saved: compile them on demand
+                    return compile(model, opt_level=opt_level, input_shapes=input_shapes, disable_passes=disable_passes,
+                                   max_memory_bytes=max_memory_bytes, num_threads=num_threads)._profiled_factory()
+
+                hit._profiled_factory = profiled
+                return hit
     pipeline = graph_pipeline(opt_level, graph_disabled)
     stages = _Stages(verbose, progress)
     if target == "cpu":
@@ -248,4 +276,7 @@ def compile(
         status_sites=status_sites,
     )
     stats["num_threads"] = model.num_threads
+    if cache_key is not None:
+        stats["model_cache"] = "miss"
+        mc.store(cache_key, model)
     return model

@@ -63,6 +63,10 @@ def write_message(stream: BinaryIO, value) -> None:
 def main() -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the reply stream
+    # Started while the parent runs its Python stages: be ready when the first kernel comes.
+    from runtime.jit import host_target_machine
+
+    host_target_machine(3)
     while True:
         request = read_message(stdin)
         if request is None:

@@ -92,3 +92,19 @@ def test_damaged_code_and_missing_folder(saved, tmp_path):
     open(code, "wb").write(bytes(data))
     with pytest.raises(ArtifactError, match="damaged"):
         compiler.load(path)
+
+
+def test_model_cache_loads_the_second_compile(tmp_path, monkeypatch):
+    monkeypatch.setenv("STRATA_CACHE_DIR", str(tmp_path / "cache"))
+    build, shapes = EXAMPLES["small_cnn"][:2]
+    first = compiler.compile(build(), input_shapes=shapes, model_cache=True)
+    assert first.stats["model_cache"] == "miss"
+    second = compiler.compile(build(), input_shapes=shapes, model_cache=True)
+    assert second.stats["model_cache"] == "hit" and "model cache" in second.stats["seconds"]
+    feeds = example_inputs("small_cnn")
+    np.testing.assert_array_equal(second.run(feeds)[0], first.run(feeds)[0])
+    # other options are another entry
+    third = compiler.compile(build(), input_shapes=shapes, model_cache=True, opt_level=1)
+    assert third.stats["model_cache"] == "miss"
+    # the profiler still works on a cached model (it compiles the loops on demand)
+    assert second.profile(feeds, runs=2).calls
