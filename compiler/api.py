@@ -6,21 +6,19 @@ import functools
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
-
-from compiler.context import StrataContext, make_context
-from compiler.dtypes import numpy_dtype
 from compiler.errors import StrataError
-from compiler.memory_limits import check_arena, resolve_limit
-from compiler.onnx_import import ModelLike, check_supported, import_model, load_source
-from compiler.op_flops import node_flops
-from compiler.pipelines import graph_pipeline
-from compiler.profiling import build_profiled_entry
 from runtime.compiled_model import CompiledModel, TensorSpec
 from runtime.thread_pool import available_cores
+
+# xDSL and the passes are imported inside compile(), after the model cache is asked:
+# a hit (runtime/model_cache.py) then costs no xDSL import.
+if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
+    from compiler.context import StrataContext
+    from compiler.onnx_import import ModelLike
 
 TARGETS = ("cpu", "cuda")
 
@@ -36,6 +34,10 @@ def supported_op_types() -> set[str]:
 
 
 def _graph_specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    from xdsl.dialects import func
+
+    from compiler.dtypes import numpy_dtype
+
     fn = next(op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main")
     in_names = [a.data for a in fn.attributes["strata.input_names"].data]
     out_names = [a.data for a in fn.attributes["strata.output_names"].data]
@@ -167,16 +169,10 @@ def compile(
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
     if opt_level not in (0, 1, 2, 3):
         raise StrataError(f"opt_level must be 0..3, got {opt_level}")
-    resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
     if num_threads is None:
         num_threads = available_cores()
     elif isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise StrataError(f"num_threads must be a positive integer or None, got {num_threads!r}")
-    from lowering.loops_to_llvm import parallel_loop_count, translate_module
-    from lowering.target import host_target
-    from lowering.runtime_checks import SITES_ATTR
-    from runtime.llvm_objects import compile_module, prestart_workers
-
     if isinstance(disable_passes, str):
         disable_passes = [disable_passes]
     lowering_disabled = [n for n in disable_passes if n in LOWERING_PASSES]
@@ -211,6 +207,20 @@ def compile(
 
                 hit._profiled_factory = profiled
                 return hit
+    from xdsl.dialects import func
+
+    from compiler.context import make_context
+    from compiler.memory_limits import check_arena, resolve_limit
+    from compiler.onnx_import import check_supported, import_model, load_source
+    from compiler.op_flops import node_flops
+    from compiler.pipelines import graph_pipeline
+    from compiler.profiling import build_profiled_entry
+    from lowering.loops_to_llvm import parallel_loop_count, translate_module
+    from lowering.runtime_checks import SITES_ATTR
+    from lowering.target import host_target
+    from runtime.llvm_objects import compile_module, prestart_workers
+
+    resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
     pipeline = graph_pipeline(opt_level, graph_disabled)
     stages = _Stages(verbose, progress)
     if target == "cpu":

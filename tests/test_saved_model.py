@@ -108,3 +108,19 @@ def test_model_cache_loads_the_second_compile(tmp_path, monkeypatch):
     assert third.stats["model_cache"] == "miss"
     # the profiler still works on a cached model (it compiles the loops on demand)
     assert second.profile(feeds, runs=2).calls
+
+
+def test_model_cache_hit_imports_no_xdsl(tmp_path, monkeypatch):
+    monkeypatch.setenv("STRATA_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "mlp.onnx"
+    import onnx
+
+    onnx.save(EXAMPLES["mlp"][0](), path)
+    compiler.compile(str(path), input_shapes=EXAMPLES["mlp"][1], model_cache=True)
+    script = textwrap.dedent(f"""
+        import sys, compiler
+        m = compiler.compile({str(path)!r}, input_shapes={EXAMPLES["mlp"][1]!r}, model_cache=True)
+        print("CACHE", m.stats["model_cache"], "xdsl" in sys.modules)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "CACHE hit False" in proc.stdout, proc.stdout + proc.stderr
