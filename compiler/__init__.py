@@ -13,7 +13,7 @@ import types
 from typing import Any
 
 from compiler.errors import ModelError, ShapeError, StrataError, UnsupportedOpsError
-from runtime.artifact import load
+from runtime.artifact import ArtifactError, load
 from runtime.compiled_model import CompiledModel
 
 # Imported on first use: they pull in xDSL, which a serving process that only runs
@@ -51,6 +51,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ArtifactError",
     "CompiledModel",
     "ModelError",
     "OptimizeLevelError",
