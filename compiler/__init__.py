@@ -8,12 +8,50 @@
 
 from __future__ import annotations
 
-from compiler.api import compile, supported_op_types
+import sys
+import types
+from typing import Any
+
 from compiler.errors import ModelError, ShapeError, StrataError, UnsupportedOpsError
-from compiler.optimize import OptimizeLevelError, optimize
+from runtime.artifact import ArtifactError, load
 from runtime.compiled_model import CompiledModel
 
+# Imported on first use: they pull in xDSL, which a serving process that only runs
+# `load(path)` on a saved model never needs (runtime/artifact.py).
+_LAZY = {
+    "compile": "compiler.api",
+    "supported_op_types": "compiler.api",
+    "optimize": "compiler.optimize",
+    "OptimizeLevelError": "compiler.optimize",
+}
+
+
+class _Package(types.ModuleType):
+    """Keeps `compiler.optimize` the function: importing the submodule of that name
+    later (the first use, now that it is lazy) would otherwise bind the module there."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'compiler' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "ArtifactError",
     "CompiledModel",
     "ModelError",
     "OptimizeLevelError",
@@ -21,6 +59,7 @@ __all__ = [
     "StrataError",
     "UnsupportedOpsError",
     "compile",
+    "load",
     "optimize",
     "supported_op_types",
 ]

@@ -6,21 +6,19 @@ import functools
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
-
-from compiler.context import StrataContext, make_context
-from compiler.dtypes import numpy_dtype
 from compiler.errors import StrataError
-from compiler.memory_limits import check_arena, resolve_limit
-from compiler.onnx_import import ModelLike, expand_and_check, import_model, load_model
-from compiler.op_flops import node_flops
-from compiler.pipelines import graph_pipeline
-from compiler.profiling import build_profiled_entry
 from runtime.compiled_model import CompiledModel, TensorSpec
 from runtime.thread_pool import available_cores
+
+# xDSL and the passes are imported inside compile(), after the model cache is asked:
+# a hit (runtime/model_cache.py) then costs no xDSL import.
+if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
+    from compiler.context import StrataContext
+    from compiler.onnx_import import ModelLike
 
 TARGETS = ("cpu", "cuda")
 
@@ -36,6 +34,10 @@ def supported_op_types() -> set[str]:
 
 
 def _graph_specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    from xdsl.dialects import func
+
+    from compiler.dtypes import numpy_dtype
+
     fn = next(op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main")
     in_names = [a.data for a in fn.attributes["strata.input_names"].data]
     out_names = [a.data for a in fn.attributes["strata.output_names"].data]
@@ -50,27 +52,66 @@ def _graph_specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
     return ins, outs
 
 
-class _Stages:
-    """Times each pipeline stage; prints progress when a compile gets long."""
+# The CPU path's stages in order (the progress bar's steps).
+CPU_STAGES = ("read", "import", "graph passes", "lower to loops", "translate to LLVM", "LLVM compile")
 
-    def __init__(self, verbose: bool):
+
+class _Stages:
+    """Times each pipeline stage and shows progress: with `verbose`, one line per stage
+    (its name when it starts, its seconds when it ends); on a terminal, a one-line bar
+    once a compile has run for `BAR_AFTER` seconds (short compiles stay silent)."""
+
+    BAR_AFTER = 1.0
+
+    def __init__(self, verbose: bool, progress: bool | None = None, stream=None):
         self.seconds: dict[str, float] = {}
         self.verbose = verbose
+        self.stream = stream or sys.stderr
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = (tty if progress is None else progress) and not verbose
         self._start = time.perf_counter()
+        self._drawn = False
+
+    def _draw(self, done: int, name: str, detail: str = "") -> None:
+        if not self.bar or (not self._drawn and time.perf_counter() - self._start < self.BAR_AFTER):
+            return
+        width = 24
+        filled = width * done // len(CPU_STAGES)
+        bar = "#" * filled + "-" * (width - filled)
+        line = f"[strata] [{bar}] {name} {detail}".rstrip()
+        self.stream.write("\r" + line.ljust(72)[:100])
+        self.stream.flush()
+        self._drawn = True
+
+    def step(self, name: str, detail: str) -> None:
+        """Progress inside a stage (e.g. '12/29 kernels')."""
+        self._draw(len(self.seconds), name, detail)
 
     def run(self, name: str, fn, *args):
         t = time.perf_counter()
         if self.verbose:
-            print(f"[strata] {name} ...", file=sys.stderr, flush=True)
+            print(f"[strata] {name} ...", file=self.stream, flush=True)
+        self._draw(len(self.seconds), name)
         result = fn(*args)
         self.seconds[name] = time.perf_counter() - t
+        if self.verbose:
+            print(f"[strata] {name}: {self.seconds[name]:.2f} s", file=self.stream, flush=True)
         return result
+
+    def finish(self) -> None:
+        if self._drawn:
+            total = time.perf_counter() - self._start
+            self.stream.write("\r" + f"[strata] compiled in {total:.1f} s".ljust(72) + "\n")
+            self.stream.flush()
+            self._drawn = False
 
 
 def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = ()) -> None:
     """Graph level -> planned loop level: fuse-kernels (from -O1 on), then
-    convert-onnx-to-loops, math-polynomial-approximation, dedupe-kernels and plan-memory."""
-    from lowering.dedupe_kernels import DedupeKernelsPass
+    convert-onnx-to-loops (which lowers each distinct kernel once), math-polynomial-approximation
+    and plan-memory. `dedupe-kernels` (merging identical kernels after lowering) is not
+    run: measured on the example models, ResNet-18/50 and GPT-2 it found nothing left to
+    merge and cost a second on ResNet-50 (it prints every kernel)."""
     from lowering.fuse_kernels import FuseKernelsPass
     from lowering.math_approximation import MathPolynomialApproximationPass
     from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
@@ -80,7 +121,6 @@ def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, dis
         FuseKernelsPass().apply(ctx, module)
     ConvertOnnxToLoopsPass().apply(ctx, module)
     MathPolynomialApproximationPass().apply(ctx, module)
-    DedupeKernelsPass().apply(ctx, module)
     PlanMemoryPass().apply(ctx, module)
 
 
@@ -90,10 +130,12 @@ def compile(
     opt_level: int = 3,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     verbose: bool = False,
+    progress: bool | None = None,
     disable_passes: Sequence[str] = (),
     max_memory_bytes: int | None = None,
     num_threads: int | None = None,
     precision: str = "ieee",
+    model_cache: bool = False,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
 
@@ -111,6 +153,14 @@ def compile(
     the calling thread. Results do not depend on it (every output element is computed
     by one thread, in the same order).
 
+    `verbose` prints each stage and its seconds; `progress` (default: when stderr is a
+    terminal) draws a one-line progress bar once a compile runs longer than a second.
+
+    `model_cache=True` (CPU): a model compiled before with the same options on this host
+    and this Strata code is loaded from `$STRATA_CACHE_DIR/models/` instead
+    (runtime/model_cache.py; `stats["model_cache"]` says "hit" or "miss"); a miss compiles
+    and saves it there.
+
     `precision` (target="cuda" only): how the GPU kernels' matrix products multiply:
     "ieee" (fp32, the default), "tf32", "fp16" or "bf16" (operands rounded, fp32
     accumulation); the CPU path always computes in the model's types.
@@ -119,16 +169,10 @@ def compile(
         raise StrataError(f"unknown target '{target}'; available: {', '.join(TARGETS)}")
     if opt_level not in (0, 1, 2, 3):
         raise StrataError(f"opt_level must be 0..3, got {opt_level}")
-    resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
     if num_threads is None:
         num_threads = available_cores()
     elif isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise StrataError(f"num_threads must be a positive integer or None, got {num_threads!r}")
-    from lowering.loops_to_llvm import parallel_loop_count, translate_module
-    from lowering.target import host_target
-    from lowering.runtime_checks import SITES_ATTR
-    from runtime.jit import JitModule
-
     if isinstance(disable_passes, str):
         disable_passes = [disable_passes]
     lowering_disabled = [n for n in disable_passes if n in LOWERING_PASSES]
@@ -141,11 +185,51 @@ def compile(
         check_precision(precision)
         check_cuda_target()  # no triton/torch or no device: say so before any work
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
+    cache_key = None
+    if model_cache and target == "cpu":
+        from runtime import model_cache as mc
+        from runtime.object_cache import enabled
+
+        if enabled():
+            t = time.perf_counter()
+            options = {"opt_level": opt_level, "input_shapes": {k: list(v) for k, v in (input_shapes or {}).items()},
+                       "disable_passes": sorted(disable_passes), "num_threads": num_threads,
+                       "max_memory_bytes": max_memory_bytes}
+            cache_key = mc.model_key(model, options)
+            hit = mc.lookup(cache_key, num_threads)
+            if hit is not None:
+                hit.stats.update({"model_cache": "hit", "seconds": {"model cache": time.perf_counter() - t},
+                                  "total_seconds": time.perf_counter() - t})
+
+                def profiled(model=model):  # the loops are not saved: compile them on demand
+                    return compile(model, opt_level=opt_level, input_shapes=input_shapes, disable_passes=disable_passes,
+                                   max_memory_bytes=max_memory_bytes, num_threads=num_threads)._profiled_factory()
+
+                hit._profiled_factory = profiled
+                return hit
+    from xdsl.dialects import func
+
+    from compiler.context import make_context
+    from compiler.memory_limits import check_arena, resolve_limit
+    from compiler.onnx_import import expand_and_check, import_model, load_source
+    from compiler.op_flops import node_flops
+    from compiler.pipelines import graph_pipeline
+    from compiler.profiling import build_profiled_entry
+    from lowering.loops_to_llvm import parallel_loop_count, translate_module
+    from lowering.runtime_checks import SITES_ATTR
+    from lowering.target import host_target
+    from runtime.llvm_objects import compile_module, prestart_workers
+
+    resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
     pipeline = graph_pipeline(opt_level, graph_disabled)
-    stages = _Stages(verbose)
-    proto = expand_and_check(load_model(model), supported_op_types())
+    stages = _Stages(verbose, progress)
+    if target == "cpu":
+        prestart_workers()  # the LLVM workers start up while the Python stages run
+    source = stages.run("read", load_source, model)  # weights viewed in place (compiler/onnx_source.py)
+    source.proto = expand_and_check(source.proto, supported_op_types())
     ctx = make_context()
-    module = stages.run("import", import_model, proto, ctx.weights, input_shapes, None, max_memory_bytes)
+    module = stages.run("import", import_model, source, ctx.weights, input_shapes, None, max_memory_bytes)
+    del source  # the weight table holds the views it uses
     inputs, outputs = _graph_specs(module)
     stages.run("graph passes", pipeline.apply, ctx, module)
     if target == "cuda":
@@ -162,12 +246,15 @@ def compile(
     status_sites = [tuple(part.data for part in site.data) for site in entry.attributes[SITES_ATTR].data] if SITES_ATTR in entry.attributes else []
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
     llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1)
-    llvm_ir = str(llvm_module)
     # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
     # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
     # opt_level 1 and 2 use it.
     llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
-    jit = stages.run("LLVM compile", JitModule, llvm_ir, llvm_opt_level)
+    # One object file per kernel, compiled in worker processes and cached per kernel
+    # (runtime/llvm_objects.py), linked into one engine here.
+    jit = stages.run("LLVM compile", compile_module, llvm_module, llvm_opt_level,
+                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"))
+    stages.finish()
     stats: dict[str, Any] = {
         "seconds": dict(stages.seconds),
         "total_seconds": sum(stages.seconds.values()),
@@ -184,12 +271,14 @@ def compile(
     }
     if hasattr(jit, "timings"):
         stats["llvm_seconds"] = dict(jit.timings)
-    # "hit": the object code came from the on-disk cache (runtime/object_cache.py)
-    stats["object_cache"] = "hit" if getattr(jit, "cached", False) else "miss"
+    # "hit": all object code came from the on-disk cache (runtime/object_cache.py),
+    # "partial": some kernels did (another model had compiled them), "miss": none.
+    stats["object_cache"] = jit.cached
+    stats["llvm_objects"] = dict(jit.parts)
     # The profiled variant is built from this module on the first profile() call only,
     # translated and JIT-compiled exactly as above.
     def machine_code(loops: ModuleOp) -> Any:
-        return JitModule(str(translate_module(loops, num_threads > 1)), llvm_opt_level)
+        return compile_module(translate_module(loops, num_threads > 1), llvm_opt_level)
 
     profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
     model = CompiledModel(
@@ -197,4 +286,7 @@ def compile(
         status_sites=status_sites,
     )
     stats["num_threads"] = model.num_threads
+    if cache_key is not None:
+        stats["model_cache"] = "miss"
+        mc.store(cache_key, model)
     return model

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
+from compiler.onnx_source import ModelSource, initializer_array, read_file, read_model
 from onnx import AttributeProto, ModelProto, NodeProto, TensorProto, helper, numpy_helper
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
@@ -106,6 +107,11 @@ def load_model(model: ModelLike) -> ModelProto:
         raise
     except Exception as e:  # protobuf raises DecodeError and friends
         raise ModelError(f"cannot read the ONNX model: {type(e).__name__}: {e}") from None
+    return _checked(proto)
+
+
+def _checked(proto: ModelProto) -> ModelProto:
+    """A model read from a file or bytes: it has a graph; local functions are inlined."""
     if not proto.HasField("graph") or not proto.graph.node and not proto.graph.output:
         raise ModelError("the file holds no ONNX graph (empty or truncated model)")
     if proto.functions:
@@ -260,6 +266,29 @@ def expand_and_check(model: ModelProto, supported: set[str] | None = None) -> Mo
     model = expand_functions(model, set(ONNX_OPS) if supported is None else supported)
     check_supported(model, supported)
     return model
+
+
+def load_source(model: "ModelLike | ModelSource") -> ModelSource:
+    """Like `load_model`, with the large initializers read in place (compiler/onnx_source.py):
+    a file is memory-mapped, bytes are viewed, a ModelProto is serialized once."""
+    if isinstance(model, ModelSource):
+        return model
+    try:
+        if isinstance(model, ModelProto):
+            source = read_model(model.SerializeToString())
+        elif isinstance(model, (bytes, bytearray, memoryview)):
+            source = read_model(bytes(model) if isinstance(model, bytearray) else model)
+        else:
+            path = os.fspath(model)
+            if not os.path.exists(path):
+                raise ModelError(f"no such model file: {path}")
+            source = read_file(path)
+    except ModelError:
+        raise
+    except Exception as e:  # protobuf raises DecodeError and friends; the wire walk ValueError
+        raise ModelError(f"cannot read the ONNX model: {type(e).__name__}: {e}") from None
+    source.proto = _checked(source.proto)  # a graph; local functions inlined
+    return source
 
 
 def _initializer_names(model: ModelProto) -> set[str]:
@@ -825,8 +854,8 @@ def import_model(
     its type is known, and ShapeError / NodeImportError naming the node otherwise.
     """
     limit = resolve_limit(max_memory_bytes)
-    proto = load_model(model)
-    proto = expand_and_check(proto, supported)
+    source = load_source(model)
+    proto = expand_and_check(source.proto, supported)
     proto = check_graph(proto)
     declared = declared_types(proto)
     proto = prepare_model(proto, input_shapes)
@@ -835,7 +864,7 @@ def import_model(
 
     for init in graph.initializer:
         try:
-            imp.known[init.name] = numpy_helper.to_array(init)
+            imp.known[init.name] = initializer_array(source, init)  # a view, not a copy
         except Exception as e:  # data shorter or longer than its dims say
             raise ModelError(
                 f"initializer '{init.name}' ({TensorProto.DataType.Name(init.data_type)}{list(init.dims)}) "

@@ -17,8 +17,10 @@ entry without touching the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from io import StringIO
 
 import numpy as np
 from xdsl.builder import ImplicitBuilder
@@ -36,6 +38,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.irdl import IRDLOperation
 from xdsl.passes import ModulePass
+from xdsl.printer import Printer
 
 from compiler.context import weights_of
 from compiler.errors import StrataError
@@ -145,6 +148,104 @@ def _operand_values(op: IRDLOperation) -> list[SSAValue]:
     return seen
 
 
+_CALL_SITE_ATTRS = ("strata.onnx_node", "strata.onnx_op")  # as lowering/dedupe_kernels.py
+_SSA_NAME = re.compile(r"%[A-Za-z0-9_.$-]+")
+
+
+@dataclass
+class _Kernel:
+    func: func.FuncOp
+    checks: KernelChecks
+    first_call: func.CallOp
+    calls: int = 0  # calls beyond the first
+
+
+class _ReadRecorder:
+    """The weight table as a lowering sees it, noting which constants' values it reads
+    (a kernel whose code depends on a constant's value is shared only with ops whose
+    constant has the same value)."""
+
+    def __init__(self, table: WeightTable):
+        self._table = table
+        self.read: list[str] = []
+
+    def get(self, handle: str) -> np.ndarray:
+        self.read.append(handle)
+        return self._table.get(handle)
+
+    def __contains__(self, handle: str) -> bool:
+        return handle in self._table
+
+
+class _SharedKernels:
+    """Kernel sharing before lowering: an op whose printed form (SSA names renumbered),
+    constant operands and the constant values its lowering read match an op lowered
+    before calls that op's kernel instead of lowering (and translating, and compiling)
+    the same code again (what `dedupe-kernels` did after lowering, without printing every
+    kernel body; that pass is still there for opt-tool pipelines)."""
+
+    def __init__(self, weights: WeightTable | None):
+        self.weights = weights
+        self.kernels: dict[str, list[tuple[_Kernel, dict[int, np.ndarray]]]] = {}
+
+    def recorder(self):
+        return _ReadRecorder(self.weights) if self.weights is not None else None
+
+    @staticmethod
+    def _constant(v: SSAValue):
+        return v.owner if isinstance(v.owner, ConstantOp) else None
+
+    def key(self, op: Operation) -> str:
+        out = StringIO()
+        Printer(stream=out).print_op(op)
+        names: dict[str, str] = {}
+        text = _SSA_NAME.sub(lambda m: names.setdefault(m.group(0), f"%{len(names)}"), out.getvalue())
+        flags = []
+        for v in op.operands:
+            c = self._constant(v)
+            if c is None:
+                flags.append("v")
+            elif isinstance(c.value, DenseResourceAttr):
+                flags.append("r")  # its value matters only if read (checked in find)
+            else:
+                flags.append(f"c{c.value}")  # small inline constants: by value
+        return text + "|" + ",".join(flags)
+
+    def _handles(self, op: Operation) -> dict[str, int]:
+        out = {}
+        for i, v in enumerate(op.operands):
+            c = self._constant(v)
+            if c is not None and isinstance(c.value, DenseResourceAttr):
+                out.setdefault(c.value.resource_handle.data, i)
+        return out
+
+    def find(self, key: str, op: Operation) -> _Kernel | None:
+        if self.weights is None:
+            return None
+        for kernel, values in self.kernels.get(key, ()):
+            ok = True
+            for i, value in values.items():
+                c = self._constant(op.operands[i])
+                other = self.weights.get(c.value.resource_handle.data)
+                if other.dtype != value.dtype or other.shape != value.shape or not np.array_equal(other, value):
+                    ok = False
+                    break
+            if ok:
+                return kernel
+        return None
+
+    def add(self, key: str, op: Operation, kernel: _Kernel, reads: _ReadRecorder | None) -> None:
+        if reads is None:
+            return
+        handles = self._handles(op)
+        values = {}
+        for handle in reads.read:
+            if handle not in handles:
+                return  # it read a constant that is not an operand: never shared
+            values[handles[handle]] = self.weights.get(handle)
+        self.kernels.setdefault(key, []).append((kernel, values))
+
+
 def _graph_function(module: ModuleOp) -> func.FuncOp:
     funcs = [op for op in module.ops if isinstance(op, func.FuncOp)]
     mains = [f for f in funcs if f.sym_name.data == "main"]
@@ -193,6 +294,9 @@ def lower_graph(
             if weights is None:
                 raise LoweringError("inline constants need a weight table to be lowered")
             handles.append(weights.add(f"const_{node_name(c)}", attr_array(attr, None)))
+            # Lowerings read it from the table from now on, as every other constant, so
+            # kernel sharing (_SharedKernels) sees when a kernel's code depends on it.
+            c.properties["value"] = DenseResourceAttr.from_params(handles[-1], c.output.type)
 
     arg_types = (
         [memref_type(a.type) for a in body.args]
@@ -225,7 +329,7 @@ def lower_graph(
     status = StatusBuffer(entry)
     index = 0
 
-    def emit_kernel(name: str, keys: list[SSAValue], args: list[SSAValue], build, attrs: dict) -> None:
+    def emit_kernel(name: str, keys: list[SSAValue], args: list[SSAValue], build, attrs: dict):
         """One kernel func.func over the entry buffers `args`; `build` gets a map from
         `keys` (graph values) to the kernel's block arguments, and the kernel's
         KernelChecks (which may add status arguments after those)."""
@@ -244,7 +348,28 @@ def lower_graph(
         with ImplicitBuilder(entry):
             node = attrs["strata.onnx_node"].data if "strata.onnx_node" in attrs else ""
             extra = status.views(checks, attrs["strata.onnx_op"].data, node)
-            func.CallOp(name, [*args, *extra], [])
+            call = func.CallOp(name, [*args, *extra], [])
+        return kfunc, checks, call
+
+    # Ops that would lower to the same kernel share one (see _SharedKernels).
+    shared = _SharedKernels(weights)
+
+    def call_shared(kernel: _Kernel, args: list[SSAValue], attrs: dict) -> None:
+        node = attrs.get("strata.onnx_node")
+        if not kernel.calls:  # the first call names its node once the kernel serves several
+            for key in _CALL_SITE_ATTRS:
+                if key in kernel.func.attributes:
+                    kernel.first_call.attributes[key] = kernel.func.attributes[key]
+        kernel.calls += 1
+        with ImplicitBuilder(entry):
+            extra = status.views(kernel.checks, attrs["strata.onnx_op"].data, node.data if node else "")
+            call = func.CallOp(kernel.func.sym_name.data, [*args, *extra], [])
+        for key in _CALL_SITE_ATTRS:
+            if key in attrs:
+                call.attributes[key] = attrs[key]
+        nodes = kernel.func.attributes.get("strata.onnx_node")
+        if nodes is not None and node is not None:
+            kernel.func.attributes["strata.onnx_node"] = StringAttr(f"{nodes.data},{node.data}")
 
     for op in list(body.ops):
         if isinstance(op, (ConstantOp, func.ReturnOp)):
@@ -260,15 +385,23 @@ def lower_graph(
         operands = _operand_values(op)
         lowering = table[op.name]
 
-        def build(kbuf, checks, op=op, lowering=lowering):
-            lowering(KernelContext(op, kbuf, weights, checks, target))
+        reads = shared.recorder()
+
+        def build(kbuf, checks, op=op, lowering=lowering, reads=reads):
+            lowering(KernelContext(op, kbuf, reads, checks, target))
 
         attrs = {"strata.onnx_node": StringAttr(node_name(op)), "strata.onnx_op": StringAttr(op.name.removeprefix("onnx."))}
         # Ops that stand for several graph ops (kernel groups) name them themselves.
         attrs.update(getattr(op, "kernel_attributes", dict)())
         keys = operands + list(op.results)
         try:
-            emit_kernel(_kernel_symbol(index, op), keys, [buffer[k] for k in keys], build, attrs)
+            key = shared.key(op)
+            kernel = shared.find(key, op)
+            if kernel is not None:
+                call_shared(kernel, [buffer[k] for k in keys], attrs)
+                continue  # no new kernel: the index stays
+            kfunc, checks, call = emit_kernel(_kernel_symbol(index, op), keys, [buffer[k] for k in keys], build, attrs)
+            shared.add(key, op, _Kernel(kfunc, checks, call), reads)
         except LoweringError:
             raise
         except Exception as e:

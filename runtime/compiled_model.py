@@ -25,13 +25,15 @@ import ctypes
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from compiler.errors import InputError, OutOfRangeError
-from compiler.weights import WeightTable
 from runtime.thread_pool import ModelThreads
+
+if TYPE_CHECKING:  # compiler.weights imports xDSL; a loaded model (runtime/artifact.py) must not
+    from compiler.weights import WeightTable
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class CompiledModel:
         status_sites: Sequence[tuple[str, str, str]] = (),
     ):
         self._jit = jit  # keeps the machine code alive
+        self._entry_symbol = entry_symbol
+        self._arg_kinds = list(arg_kinds)
+        self._weight_slots: list[tuple[int, np.ndarray]] = []  # what save() writes
         self._threads = ModelThreads(jit, num_threads)
         self.inputs = list(inputs)
         self.outputs = list(outputs)
@@ -102,6 +107,7 @@ class CompiledModel:
                 if array.size == 0:
                     array = np.empty(1, dtype=array.dtype)
                 self._weights.append(array)
+                self._weight_slots.append((slot, array))
                 self._argv[slot] = array.ctypes.data
             elif role == "arena":
                 if self._arena is not None:
@@ -190,6 +196,14 @@ class CompiledModel:
         value = int(words[2 + 2 * failed[0]])
         more = f" ({len(failed) - 1} more check(s) failed)" if len(failed) > 1 else ""
         raise OutOfRangeError(op, node, value, f"{op} node '{node}': {message.replace('{value}', str(value))}{more}")
+
+    def save(self, path: str) -> str:
+        """Writes the model to the folder `path`: object code for this CPU, the weights
+        in the layout the kernels read, a manifest (runtime/artifact.py).
+        `compiler.load(path)` runs it in another process without compiling."""
+        from runtime.artifact import save
+
+        return save(self, path)
 
     def profile(self, feeds: Mapping[str, Any], runs: int = 10) -> Any:
         """Times every kernel call over `runs` runs on `feeds` (runtime/profiler.py): a

@@ -62,6 +62,11 @@ def _ensure_llvm() -> None:
 PIPELINE = "slp"
 
 
+def cache_version() -> str:
+    """The LLVM version and pipeline tag that go into every object-cache key."""
+    return ".".join(map(str, llvm.llvm_version_info)) + "+" + PIPELINE
+
+
 def pipeline_tuning(opt_level: int) -> Any:
     """LLVM's default<O{opt_level}> pipeline with the SLP vectorizer on (llvmlite turns
     it off by default): kernels whose lane loops LLVM unrolls before the loop vectorizer
@@ -115,9 +120,8 @@ class JitModule:
         key = None
         cached = None
         if object_cache.enabled():
-            version = ".".join(map(str, llvm.llvm_version_info)) + "+" + PIPELINE
             key = object_cache.object_key(
-                llvm_ir, opt_level, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(), version
+                llvm_ir, opt_level, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(), cache_version()
             )
             cached = object_cache.load(key)
         self.cached = cached is not None

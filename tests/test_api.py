@@ -176,3 +176,18 @@ def test_shape_from_run_time_value_is_a_clear_error():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     with pytest.raises(ShapeError, match="Reshape node 'dyn_reshape' depends on the run-time value of 'shape'"):
         compiler.compile(model)
+
+
+def test_progress_lines_and_bar(capsys, monkeypatch):
+    from compiler.api import _Stages
+
+    compiler.compile(_add_model((2, 3)), verbose=True)
+    err = capsys.readouterr().err
+    assert "[strata] lower to loops ..." in err and "[strata] LLVM compile: " in err
+    monkeypatch.setattr(_Stages, "BAR_AFTER", 0.0)  # draw it even for this small compile
+    compiler.compile(_add_model((2, 3)), progress=True)
+    err = capsys.readouterr().err
+    assert "\r[strata] [" in err and "translate to LLVM" in err
+    assert err.rstrip().endswith("s") and "[strata] compiled in" in err
+    compiler.compile(_add_model((2, 3)))  # not a terminal: silent
+    assert capsys.readouterr().err == ""

@@ -1,0 +1,351 @@
+"""Kernels compiled to object code one by one, in parallel, cached per kernel.
+
+A model's LLVM module (`lowering/loops_to_llvm.py`) is one entry wrapper, the entry
+function, the thread pool and one function per distinct kernel (with the task functions
+its parallel loops outlined). Compiling it as one module keeps LLVM on one core: the
+llvmlite binding serializes every call of a process behind one lock. Here it is split:
+
+- `split_module` cuts the module into one small module per kernel (the kernel, its
+  helpers, declarations of what it calls) and one "main" module (the entry, the pool).
+  A kernel module's text does not depend on the model it came from: its functions are
+  renamed after a hash of their text (`strata.k.<hash>`), so ResNet-18 and ResNet-50
+  share the object code of the kernels they have in common, and the on-disk cache
+  (`runtime/object_cache.py`) is keyed per kernel.
+- `compile_objects` takes what it can from the cache and compiles the rest in worker
+  processes (`runtime/llvm_worker.py`, one per core, started once per process), each
+  with the JIT's own pipeline (`runtime.jit.pipeline_tuning`, SLP on) and TargetMachine.
+- `ObjectEngine` loads the objects into one MCJIT engine here; MCJIT links them
+  (kernel calls and `strata.parallel_for` resolve across objects). It runs no optimizer
+  and no code generator (it compiles one empty module), which is what
+  `compiler.load()` relies on.
+
+Kernels are no longer inlined into the entry function (they were, when each had one
+call site); the benchmark tables measure the same run time (README, "Compile time").
+`STRATA_LLVM_WORKERS=0` compiles in this process, serially.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import llvmlite.binding as llvm
+
+from runtime import object_cache
+from runtime.jit import JitError, _ensure_llvm, cache_version, host_target_machine
+from runtime.llvm_worker import compile_object, read_message, write_message
+
+__all__ = ["Part", "split_module", "compile_objects", "ObjectEngine", "prestart_workers"]
+
+ENTRY_SYMBOL = "strata_entry"  # lowering/loops_to_llvm.py's wrapper (runtime needs no lowering import)
+_POOL_SYMBOLS = ("strata_pool_start", "strata_pool_stop", "strata.parallel_for")
+
+# A reference to a global in LLVM's textual IR: @name or @"quoted name".
+_GLOBAL_REF = re.compile(r'@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._][-a-zA-Z$._0-9]*)')
+
+
+@dataclass(frozen=True)
+class Part:
+    """One module to compile: `name` says what it holds (a kernel's name, or "main")."""
+
+    name: str
+    text: str
+
+
+def _refs(text: str) -> set[str]:
+    return {m.group(1).strip('"') for m in _GLOBAL_REF.finditer(text)}
+
+
+def _rename(text: str, names: dict[str, str]) -> str:
+    def sub(m: re.Match) -> str:
+        new = names.get(m.group(1).strip('"'))
+        return m.group(0) if new is None else f'@"{new}"'
+
+    return _GLOBAL_REF.sub(sub, text)
+
+
+def _declaration(fn: Any, name: str) -> str:
+    """`declare` text of `fn` under `name` (a function defined in another part)."""
+    from llvmlite import ir
+
+    scratch = ir.Module()
+    return str(ir.Function(scratch, fn.function_type, name=name))
+
+
+def split_module(module: Any) -> list[Part] | None:
+    """The parts of a translated model module (an llvmlite `ir.Module`): the kernels
+    first, "main" last. None when the module is not shaped like one (no entry wrapper,
+    kernels calling kernels or reading globals): then it is compiled whole."""
+    funcs = {fn.name: fn for fn in module.functions}
+    defined = {name: str(fn) for name, fn in funcs.items() if not fn.is_declaration}
+    gvars = {g.name: str(g) for g in module.global_values if g.name not in funcs}
+    if ENTRY_SYMBOL not in defined:
+        return None
+    refs = {name: _refs(text) - {name} for name, text in defined.items()}
+    entry_targets = [r for r in refs[ENTRY_SYMBOL] if r in defined]
+    if len(entry_targets) != 1:
+        return None
+    (target,) = entry_targets
+    kernels = [r for r in refs[target] if r in defined and r not in _POOL_SYMBOLS and r != target]
+    kernels.sort(key=list(defined).index)  # module order: deterministic
+    kernel_set = set(kernels)
+
+    def closure(roots: Sequence[str], stop: set[str]) -> list[str]:
+        seen: list[str] = []
+        todo = list(roots)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.append(name)
+            todo.extend(r for r in refs[name] if r in defined and r not in stop and r not in seen)
+        return sorted(seen, key=list(defined).index)
+
+    main_roots = [ENTRY_SYMBOL, target] + [s for s in _POOL_SYMBOLS if s in defined]
+    main = closure(main_roots, kernel_set)
+    final: dict[str, str] = {}  # kernel name -> its hashed symbol
+    parts: list[Part] = []
+    exported: set[str] = set()  # main's functions the kernels call (strata.parallel_for)
+    for kernel in kernels:
+        group = closure([kernel], set(main) | (kernel_set - {kernel}))
+        used = set().union(*(refs[n] for n in group)) - set(group)
+        exported |= used & set(main)
+        if used & (kernel_set | set(gvars)):
+            return None
+        decls = []
+        for name in sorted(used):
+            fn = funcs.get(name)
+            if fn is None:
+                return None
+            decls.append(str(fn) if fn.is_declaration else _declaration(fn, name))
+        body = []
+        for name in group:
+            text = defined[name]
+            if name == kernel:  # called from the main part: it must be visible there
+                text = text.replace("define internal ", "define ", 1)
+            body.append(text)
+        text = "\n".join(decls + body) + "\n"
+        local = {name: f"strata.local.{i}" for i, name in enumerate(group)}
+        digest = hashlib.sha256(_rename(text, local).encode()).hexdigest()[:24]
+        names = {name: f"strata.k.{digest}" + (f".{i}" if i else "") for i, name in enumerate(group)}
+        final[kernel] = names[kernel]
+        if names[kernel] not in {final[k] for k in final if k != kernel}:  # identical kernels: one part
+            parts.append(Part(kernel, _rename(text, names)))
+    used = set().union(*(refs[n] for n in main)) - set(main)
+    decls = []
+    declared: set[str] = set()
+    for name in sorted(used):
+        if name in gvars:
+            decls.append(gvars[name])
+        elif name in kernel_set:
+            if final[name] not in declared:
+                declared.add(final[name])
+                decls.append(_declaration(funcs[name], final[name]))
+        else:
+            decls.append(str(funcs[name]))
+    # An internal symbol is not in the object's symbol table: MCJIT would link the
+    # kernels' calls to address 0.
+    body = [defined[n].replace("define internal ", "define ", 1) if n in exported else defined[n] for n in main]
+    parts.append(Part("main", _rename("\n".join(decls + body) + "\n", final)))
+    return parts
+
+
+class _Workers:
+    """One `python -m runtime.llvm_worker` per core, fed over pipes by one thread each."""
+
+    def __init__(self, count: int):
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.pid = os.getpid()
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "runtime.llvm_worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=root,
+            )
+            for _ in range(count)
+        ]
+        self.lock = threading.Lock()  # one map() at a time (compiles in threads share the pool)
+
+    def alive(self) -> bool:
+        return self.pid == os.getpid() and all(p.poll() is None for p in self.procs)
+
+    def map(self, jobs: list[tuple[str, int]], progress: Callable[[int, int], None] | None = None) -> list[tuple[bool, Any]]:
+        results: list[tuple[bool, Any] | None] = [None] * len(jobs)
+        # Longest first: the big GEMM kernels start at once and the small ones fill in.
+        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
+        take = threading.Lock()
+
+        def feed(proc: subprocess.Popen) -> None:
+            while True:
+                with take:
+                    if not order:
+                        return
+                    i = order.pop(0)
+                try:
+                    write_message(proc.stdin, jobs[i])
+                    reply = read_message(proc.stdout)
+                except OSError:
+                    reply = None
+                if reply is None:  # the worker died: this process compiles the job
+                    reply = (False, None)
+                results[i] = reply
+                if progress is not None:
+                    with take:
+                        progress(sum(r is not None for r in results), len(jobs))
+
+        with self.lock:
+            threads = [threading.Thread(target=feed, args=(p,), daemon=True) for p in self.procs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        return results  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self.pid != os.getpid():
+            return
+        for p in self.procs:
+            try:
+                p.stdin.close()
+                p.wait(timeout=5)
+            except Exception:
+                p.kill()
+
+
+_workers: _Workers | None = None
+_workers_lock = threading.Lock()
+
+
+def worker_count() -> int:
+    """Worker processes to use: $STRATA_LLVM_WORKERS, else one per core (0 or 1: none)."""
+    from runtime.thread_pool import available_cores
+
+    value = os.environ.get("STRATA_LLVM_WORKERS")
+    if value is not None:
+        try:
+            return max(0, int(value))
+        except ValueError:
+            return 0
+    return available_cores()
+
+
+def prestart_workers() -> None:
+    """Starts the worker processes now (they import llvmlite while the compile runs its
+    Python stages), unless there is only one core or they are running already."""
+    _get_workers()
+
+
+def _get_workers() -> _Workers | None:
+    global _workers
+    count = worker_count()
+    if count < 2:
+        return None
+    with _workers_lock:
+        if _workers is None or not _workers.alive():
+            _workers = _Workers(count)
+            atexit.register(_workers.close)
+        return _workers
+
+
+def _features() -> str:
+    return llvm.get_host_cpu_features().flatten()
+
+
+def compile_objects(parts: Sequence[Part], opt_level: int,
+                    progress: Callable[[int, int], None] | None = None) -> tuple[list[bytes], dict[str, Any]]:
+    """Object code for every part, from the cache or compiled (workers when more than one
+    is missing); `info` says how many were cached and where the time went."""
+    _ensure_llvm()
+    t0 = time.perf_counter()
+    keys: list[str | None] = [None] * len(parts)
+    objects: list[bytes | None] = [None] * len(parts)
+    if object_cache.enabled():
+        cpu, features, version = llvm.get_host_cpu_name(), _features(), cache_version()
+        for i, part in enumerate(parts):
+            keys[i] = object_cache.object_key(part.text, opt_level, cpu, features, version)
+            objects[i] = object_cache.load(keys[i])
+    missing = [i for i, obj in enumerate(objects) if obj is None]
+    t1 = time.perf_counter()
+    workers = _get_workers() if len(missing) >= 2 else None
+    if workers is not None:
+        replies = workers.map([(parts[i].text, opt_level) for i in missing], progress)
+    else:
+        replies = [(False, None)] * len(missing)
+    for i, (ok, payload) in zip(missing, replies):
+        if not ok:
+            if payload is not None:
+                raise JitError(f"LLVM failed on kernel '{parts[i].name}': {payload}")
+            payload = compile_object(parts[i].text, opt_level)  # in this process
+        objects[i] = payload
+        if keys[i] is not None:
+            object_cache.store(keys[i], payload)
+    info = {
+        "parts": len(parts),
+        "cached": len(parts) - len(missing),
+        "workers": len(workers.procs) if workers is not None else 0,
+        "cache_seconds": t1 - t0,
+        "compile_seconds": time.perf_counter() - t1,
+    }
+    return objects, info  # type: ignore[return-value]
+
+
+class ObjectEngine:
+    """Object files linked into one MCJIT engine; `address(name)` as JitModule's.
+
+    `objects` keeps the object code (what `CompiledModel.save` writes); `cached` is
+    "hit", "miss" or "partial" (some kernels came from the cache)."""
+
+    def __init__(self, objects: Sequence[bytes], opt_level: int = 3, cached: str = "miss",
+                 timings: dict[str, float] | None = None):
+        _ensure_llvm()
+        t = time.perf_counter()
+        self.objects = list(objects)
+        self.opt_level = opt_level
+        tm = host_target_machine(opt_level)
+        mod = llvm.parse_assembly("")
+        mod.triple = llvm.get_process_triple()
+        mod.data_layout = str(tm.target_data)
+        engine = llvm.create_mcjit_compiler(mod, tm)  # an empty module: nothing to optimise
+        for obj in self.objects:
+            engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        engine.finalize_object()
+        engine.run_static_constructors()
+        self._engine = engine
+        self._addresses: dict[str, int] = {}
+        self.cached = cached
+        self.timings = dict(timings or {})
+        self.timings["link"] = time.perf_counter() - t
+
+    def address(self, name: str) -> int:
+        addr = self._addresses.get(name)
+        if addr is None:
+            addr = self._engine.get_function_address(name)
+            if not addr:
+                raise JitError(f"no compiled function named '{name}'")
+            self._addresses[name] = addr
+        return addr
+
+
+def compile_module(module: Any, opt_level: int, progress: Callable[[int, int], None] | None = None) -> ObjectEngine:
+    """A translated model module (llvmlite `ir.Module`) as a linked ObjectEngine."""
+    t = time.perf_counter()
+    parts = split_module(module) if os.environ.get("STRATA_LLVM_SPLIT", "1") != "0" else None
+    if parts is None:
+        parts = [Part("module", str(module))]
+    t_split = time.perf_counter() - t
+    objects, info = compile_objects(parts, opt_level, progress)
+    cached = "hit" if info["cached"] == info["parts"] else "miss" if info["cached"] == 0 else "partial"
+    engine = ObjectEngine(objects, opt_level, cached,
+                          {"split": t_split, "cache": info["cache_seconds"], "compile": info["compile_seconds"]})
+    engine.parts = info  # type: ignore[attr-defined]
+    return engine
