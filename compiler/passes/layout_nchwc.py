@@ -16,7 +16,9 @@ Patterns, applied greedily to a fixed point:
                        see below.
     CancelReorders     ReorderToBlocked(ReorderFromBlocked(b)) -> b, and the reverse.
     BlockPool          MaxPool (no Indices) / AveragePool / GlobalAveragePool of a
-                       ReorderFromBlocked value -> the blocked pool, then ReorderFromBlocked.
+                       ReorderFromBlocked value -> the blocked pool, then ReorderFromBlocked;
+                       a ReduceMean over axes {2, 3} with keepdims=1 (torch's x.mean((2, 3),
+                       keepdim=True) in squeeze-excite blocks) -> GlobalAveragePoolNCHWc.
     BlockBatchNorm     inference BatchNormalization of a blocked value -> Mul and Add by
                        blocked per-channel constants (approximate: a few ulps).
     BlockChannelShuffle Reshape -> Transpose [0, 2, 1, 3, 4] -> Reshape (ShuffleNet's
@@ -30,9 +32,17 @@ Patterns, applied greedily to a fixed point:
                        when that conv has no activation and no other use, else the same op
                        on the blocked tensor. Add / Mul with one ReorderFromBlocked operand
                        and as the other a value of the same blocked type (through its own
-                       ReorderFromBlocked, or reordered), or a per-channel constant
+                       ReorderFromBlocked, or reordered), a per-channel [N, C, 1, 1] value
+                       (blocked to [N, Cb, 1, 1, 8]; it broadcasts lane for lane: the
+                       squeeze-excite scale x * gate), or a per-channel constant
                        (reordered to [Cb, 1, 1, 8], zero in padded lanes). An Add of a
                        lone-use ConvNCHWc without epilogue becomes its residual z.
+
+A squeeze-excite block (mean, 1x1 reduce conv + activation, 1x1 expand conv + Sigmoid /
+HardSigmoid, channel scale) thus stays blocked: its reducing conv may have fewer than 8
+output channels (EfficientNet-B0's first ones have 4), which are padded to one block when
+its input is already blocked and it makes one pixel per channel (zero weights and bias
+in the padded lanes; the expanding conv's weights for them are zero too).
 
 So the region grows from every blocked conv through the ops that have a blocked form;
 a ReorderFromBlocked stays only before other consumers (and graph outputs), and
@@ -49,7 +59,8 @@ block: 0 * inf).
 
 Does not fire (logged with `missed`) on: grouped convs where that would do more than
 MAX_GROUPED_WORK times the grouped multiply-adds (few channels per group, e.g. a
-depthwise conv with multiplier 2), convs with fewer than 8 output channels, non-f32,
+depthwise conv with multiplier 2), convs with fewer than 8 output channels (but for the
+one-pixel convs on a blocked input above), non-f32,
 non 2-D, a non-constant W or B (or no weight table), FusedConv activations without a
 blocked kernel, MaxPool with an Indices output.
 """
