@@ -10,6 +10,7 @@ at 1e-4 (the kernels' exp is a polynomial, the blocked conv sums in another orde
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -206,3 +207,20 @@ def test_squeeze_excite_stays_blocked(kind):
     for got, want in zip(compiled.run(dict(feeds)), expected):
         np.testing.assert_allclose(got, want, rtol=TOL, atol=TOL * max(1.0, float(np.abs(want).max())))
     checked_optimize(model, level=3, feeds=feeds)
+
+
+def test_swish_epilogue_of_blocked_conv_vectorizes():
+    """The blocked conv's Swish epilogue (x / (1 + e^-x) with the polynomial exp) is
+    vector code: every division in the kernel is on <8 x float> or <16 x float>, and no
+    libm exp is called (a scalar expf per lane would keep the whole store loop scalar)."""
+    model = chain_model(
+        [node("Conv", ["x", "w"], "c"), node("Sigmoid", ["c"], "s"), node("Mul", ["c", "s"], "y")],
+        {"x": randn(1, 32, 14, 14)}, ["y"], {"w": randn(32, 32, 1, 1)},
+    )
+    compiled = compiler.compile(model, opt_level=3)
+    assert compiled.stats["graph_passes"]["ops_after"].get("strata.ConvNCHWc") == 1
+    # the model's only other kernels are the reorders, which divide nothing
+    ir = compiled._jit.optimized_ir()
+    divisions = [line for line in ir.splitlines() if " fdiv " in line]
+    assert divisions and all(re.search(r"<(8|16) x float>", line) for line in divisions), divisions[:3]
+    assert not re.search(r"call .*@\"?(llvm\.)?exp", ir)
