@@ -25,9 +25,11 @@ from compiler.dtypes import numpy_to_onnx, numpy_dtype
 from compiler.errors import StrataError
 from compiler.onnx_import import TARGET_OPSET
 from compiler.weights import WeightTable, attr_array
-from dialects.onnx.base import node_name, onnx_attribute
+from dialects.onnx.base import float_attr_value, node_name, onnx_attribute
+from dialects.onnx.elementwise import SwishOp
 from dialects.onnx.tensor import ConstantOp
 from dialects.strata.base import StrataOp
+from dialects.strata.fused import activation_nodes
 
 STRATA_DOMAIN = "strata"
 
@@ -94,7 +96,8 @@ def _slot_names(op: IRDLOperation, slots, names: _Names) -> list[str]:
 
 
 class _LocalFunctions:
-    """`strata` ops become calls of model-local functions in the `strata` domain, one
+    """`strata` ops (and onnx.Swish, newer than opset 21) become calls of model-local
+    functions in the `strata` domain, one
     function per distinct decomposition (op type, attributes, which optional operands
     are present): onnxruntime inlines them, and the graph keeps one node per fused op."""
 
@@ -103,17 +106,21 @@ class _LocalFunctions:
         self._by_body: dict[tuple[str, bytes], str] = {}
         self._per_type: dict[str, int] = {}
 
-    def call(self, op: StrataOp, names: _Names) -> onnx.NodeProto:
+    def call(self, op: IRDLOperation, names: _Names) -> onnx.NodeProto:
         defs = op.get_irdl_definition()
         actual_in = _slot_names(op, defs.operands, names)
         actual_out = _slot_names(op, defs.results, names)
         formal_in = [f"x{i}" if n else "" for i, n in enumerate(actual_in)]
         formal_out = [f"y{i}" for i in range(len(actual_out))]
-        try:
-            body = op.decompose(formal_in + [""] * (len(defs.operands) - len(formal_in)), formal_out)
-        except NotImplementedError as e:
-            raise ExportError(str(e)) from None
-        op_type = op.name.removeprefix("strata.")
+        if isinstance(op, SwishOp):
+            alpha = float_attr_value(op.alpha)
+            body = activation_nodes("Swish", [1.0 if alpha is None else alpha], "x0", "y0", numpy_dtype(op.y.type.element_type))
+        else:
+            try:
+                body = op.decompose(formal_in + [""] * (len(defs.operands) - len(formal_in)), formal_out)
+            except NotImplementedError as e:
+                raise ExportError(str(e)) from None
+        op_type = op.name.removeprefix("strata.").removeprefix("onnx.")
         key = (op_type, b"".join(n.SerializeToString(deterministic=True) for n in body))
         fname = self._by_body.get(key)
         if fname is None:
@@ -163,7 +170,8 @@ def export_model(module: ModuleOp, weights: WeightTable | None) -> onnx.ModelPro
     for op in block.ops:
         if isinstance(op, func.ReturnOp):
             continue
-        if isinstance(op, StrataOp):
+        if isinstance(op, (StrataOp, SwishOp)):
+            # onnx.Swish (opset 24) has no opset-21 form: a local function like strata's ops
             nodes.append(functions.call(op, names))
             continue
         if not op.name.startswith("onnx."):

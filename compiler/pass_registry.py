@@ -20,6 +20,7 @@ PASSES: dict[str, tuple[str, str]] = {
     "onnx-fuse-activation": ("compiler.passes.fuse_activation", "FuseActivationPass"),
     "onnx-recompose-norms": ("compiler.passes.recompose_norms", "RecomposeNormsPass"),
     "onnx-recompose-gelu": ("compiler.passes.recompose_gelu", "RecomposeGeluPass"),
+    "onnx-recompose-swish": ("compiler.passes.recompose_swish", "RecomposeSwishPass"),
     "onnx-recompose-attention": ("compiler.passes.recompose_attention", "RecomposeAttentionPass"),
     # graph level, layout (-O3)
     "onnx-layout-nchwc": ("compiler.passes.layout_nchwc", "LayoutNchwcPass"),

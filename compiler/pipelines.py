@@ -25,7 +25,7 @@ Callback = Callable[[ModulePass | None, ModuleOp, ModulePass | None], None]
 
 # Pass names per level, in order. Recomposition runs before onnx-fuse-gemm (a 2-D
 # attention's MatMul + Add(mask) would otherwise become a Gemm first) and before
-# onnx-fuse-activation (which then sees Gelu as one op); Conv+BN and MatMul+Add -> Gemm
+# onnx-fuse-activation (which then sees Gelu, Swish, HardSwish as one op); Conv+BN and MatMul+Add -> Gemm
 # run before onnx-fuse-activation, which absorbs the activation last (onnx-fuse-conv-bn
 # does not look through a strata.FusedConv).
 BASIC = ["onnx-fold-constants", "onnx-eliminate-redundant-nodes", "onnx-simplify-algebra"]
@@ -33,6 +33,7 @@ EXTENDED = [
     "onnx-recompose-attention",
     "onnx-recompose-norms",
     "onnx-recompose-gelu",
+    "onnx-recompose-swish",
     "onnx-fuse-pad",
     "onnx-fuse-conv-bn",
     "onnx-fuse-gemm",

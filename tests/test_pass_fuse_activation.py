@@ -227,8 +227,12 @@ def test_gelu_epilogue_matches_at_1e5(act, with_pass):
     "text, message",
     [
         (
+            '%y = "strata.FusedConv"(%x, %w) <{activation = "Mish", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>) -> tensor<1x3x4x4xf32>',
+            "strata.FusedConv: unknown activation 'Mish'",
+        ),
+        (
             '%y = "strata.FusedConv"(%x, %w) <{activation = "Swish", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>) -> tensor<1x3x4x4xf32>',
-            "strata.FusedConv: unknown activation 'Swish'",
+            "strata.FusedConv: activation 'Swish' takes 1 activation_params, got 0",
         ),
         (
             '%y = "strata.FusedConv"(%x, %w, %x) <{operandSegmentSizes = array<i32: 1, 1, 0, 1>}> : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>, tensor<1x2x4x4xf32>) -> tensor<1x3x4x4xf32>',

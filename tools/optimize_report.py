@@ -9,6 +9,7 @@ is compiled to machine code, so 224x224 models take seconds.
 
     python -m tools.optimize_report                      # onnx's light models + the example models
     python -m tools.optimize_report --models squeezenet  # only models whose name contains this
+    python -m tools.optimize_report --real efficientnet_b0,mobilenetv3_large_100   # timm / torchvision / transformers
 """
 
 from __future__ import annotations
@@ -104,14 +105,24 @@ def report_row(name: str, model: onnx.ModelProto, feeds: Mapping[str, np.ndarray
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="", help="only models whose name contains this substring")
+    parser.add_argument(
+        "--real", default="", metavar="NAMES",
+        help="only these real architectures of tools/real_models.py ('all' or comma-separated; exported into the cache if missing)",
+    )
     args = parser.parse_args(argv)
 
     jobs = []
-    for path in light_models("all"):
+    if args.real:
+        from tools import real_models
+        from tools.benchmark import real_model_names
+
+        for name in real_model_names(args.real):
+            jobs.append((name, lambda name=name: (onnx.load(real_models.export(name)), real_models.feeds(name))))
+    for path in light_models("all") if not args.real else []:
         name = os.path.basename(path).removesuffix(".onnx")
         if args.models in name:
             jobs.append((name, lambda path=path: (m := onnx.load(path), random_feeds(m))))
-    for name in EXAMPLES:
+    for name in EXAMPLES if not args.real else []:
         if args.models in name:
             jobs.append((name, lambda name=name: (EXAMPLES[name][0](), example_inputs(name))))
     if not jobs:

@@ -5,7 +5,8 @@ FusedMatMul, whose kernel applies it in registers as it stores the result.
 Activations (ONNX op -> `activation`, `activation_params`): Relu, Clip (constant
 bounds -> min, max; an absent bound is the f32 lowest/highest value, as ONNX defines
 it), LeakyRelu (alpha), Sigmoid, HardSigmoid (alpha, beta), HardSwish, Tanh,
-Gelu (approximate="none" -> Gelu, "tanh" -> GeluTanh).
+Gelu (approximate="none" -> Gelu, "tanh" -> GeluTanh), Swish (alpha; what
+onnx-recompose-swish makes of x * Sigmoid(x)).
 
 Patterns (each replaces the chain by one fused op at the location (ONNX node name) and
 with the result of the LAST op it replaces; result types are kept exactly):
@@ -76,6 +77,7 @@ from dialects.onnx.elementwise import (
     ReluOp,
     SigmoidOp,
     SumOp,
+    SwishOp,
     TanhOp,
 )
 from dialects.onnx.linalg import GemmOp, MatMulOp
@@ -143,6 +145,9 @@ def _activation(op: Operation, weights: WeightTable | None) -> _Activation | str
         return _Activation("HardSwish", [], op.x)
     if isinstance(op, TanhOp):
         return _Activation("Tanh", [], op.input)
+    if isinstance(op, SwishOp):
+        alpha = float_attr_value(op.alpha)
+        return _Activation("Swish", [1.0 if alpha is None else alpha], op.x)
     if isinstance(op, LeakyReluOp):
         alpha = float_attr_value(op.alpha)
         return _Activation("LeakyRelu", [0.01 if alpha is None else alpha], op.x)

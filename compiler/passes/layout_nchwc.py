@@ -16,7 +16,9 @@ Patterns, applied greedily to a fixed point:
                        see below.
     CancelReorders     ReorderToBlocked(ReorderFromBlocked(b)) -> b, and the reverse.
     BlockPool          MaxPool (no Indices) / AveragePool / GlobalAveragePool of a
-                       ReorderFromBlocked value -> the blocked pool, then ReorderFromBlocked.
+                       ReorderFromBlocked value -> the blocked pool, then ReorderFromBlocked;
+                       a ReduceMean over axes {2, 3} with keepdims=1 (torch's x.mean((2, 3),
+                       keepdim=True) in squeeze-excite blocks) -> GlobalAveragePoolNCHWc.
     BlockBatchNorm     inference BatchNormalization of a blocked value -> Mul and Add by
                        blocked per-channel constants (approximate: a few ulps).
     BlockChannelShuffle Reshape -> Transpose [0, 2, 1, 3, 4] -> Reshape (ShuffleNet's
@@ -25,14 +27,22 @@ Patterns, applied greedily to a fixed point:
     BlockConcat        Concat along channels (4-D, every input's channels a multiple of 8,
                        one input from a blocked region) -> Concat of the blocked tensors
                        along the block axis.
-    BlockElementwise   Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh of a
+    BlockElementwise   Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Swish of a
                        ReorderFromBlocked value: folded into the (Depthwise)ConvNCHWc's activation
                        when that conv has no activation and no other use, else the same op
                        on the blocked tensor. Add / Mul with one ReorderFromBlocked operand
                        and as the other a value of the same blocked type (through its own
-                       ReorderFromBlocked, or reordered), or a per-channel constant
+                       ReorderFromBlocked, or reordered), a per-channel [N, C, 1, 1] value
+                       (blocked to [N, Cb, 1, 1, 8]; it broadcasts lane for lane: the
+                       squeeze-excite scale x * gate), or a per-channel constant
                        (reordered to [Cb, 1, 1, 8], zero in padded lanes). An Add of a
                        lone-use ConvNCHWc without epilogue becomes its residual z.
+
+A squeeze-excite block (mean, 1x1 reduce conv + activation, 1x1 expand conv + Sigmoid /
+HardSigmoid, channel scale) thus stays blocked: its reducing conv may have fewer than 8
+output channels (EfficientNet-B0's first ones have 4), which are padded to one block when
+its input is already blocked and it makes one pixel per channel (zero weights and bias
+in the padded lanes; the expanding conv's weights for them are zero too).
 
 So the region grows from every blocked conv through the ops that have a blocked form;
 a ReorderFromBlocked stays only before other consumers (and graph outputs), and
@@ -49,7 +59,8 @@ block: 0 * inf).
 
 Does not fire (logged with `missed`) on: grouped convs where that would do more than
 MAX_GROUPED_WORK times the grouped multiply-adds (few channels per group, e.g. a
-depthwise conv with multiplier 2), convs with fewer than 8 output channels, non-f32,
+depthwise conv with multiplier 2), convs with fewer than 8 output channels (but for the
+one-pixel convs on a blocked input above), non-f32,
 non 2-D, a non-constant W or B (or no weight table), FusedConv activations without a
 blocked kernel, MaxPool with an Indices output.
 """
@@ -78,9 +89,11 @@ from dialects.onnx.elementwise import (
     MulOp,
     ReluOp,
     SigmoidOp,
+    SwishOp,
     TanhOp,
 )
 from dialects.onnx.nn import AveragePoolOp, BatchNormalizationOp, ConvOp, GlobalAveragePoolOp, MaxPoolOp
+from dialects.onnx.reduction import ReduceMeanOp
 from dialects.onnx.tensor import ConcatOp, ReshapeOp, TransposeOp
 from dialects.strata.fused import FusedConvOp, activation_of
 from dialects.strata.layout import (
@@ -203,6 +216,15 @@ def grouped_block_work(c: int, m: int, group: int) -> float:
     return work / (m * cg)
 
 
+def _small_conv_in_region(op: ConvOp | FusedConvOp) -> bool:
+    """A conv with fewer than 8 output channels is still blocked (its channels padded
+    to one block) when its input is already blocked and it makes one pixel per channel:
+    the squeeze-excite block's reducing 1x1 conv (EfficientNet's 96 -> 4 channels), where
+    the padding costs nothing measurable and leaving the region would cost a reorder out
+    and back around every SE block."""
+    return _from_blocked(op.x) is not None and list(op.y.type.get_shape()[2:]) == [1, 1]
+
+
 class BlockConv(PatternWithWeights):
     """onnx.Conv / strata.FusedConv -> ReorderFromBlocked(ConvNCHWc(...))."""
 
@@ -220,7 +242,7 @@ class BlockConv(PatternWithWeights):
         if grouped and grouped_block_work(c, m, group) > MAX_GROUPED_WORK:
             self.missed(op, "grouped conv with too few channels per group for the blocked kernel")
             return
-        if m < MIN_OUT_CHANNELS:
+        if m < MIN_OUT_CHANNELS and not _small_conv_in_region(op):
             self.missed(op, f"fewer than {MIN_OUT_CHANNELS} output channels")
             return
         act, params = activation_of(op) if isinstance(op, FusedConvOp) else ("", [])
@@ -298,10 +320,29 @@ class CancelReorders(LoggedPattern):
 # ---- pooling ------------------------------------------------------------------------------
 
 
-class BlockPool(LoggedPattern):
-    """Pooling of a ReorderFromBlocked value -> blocked pooling."""
+def _is_spatial_mean(op: ReduceMeanOp, weights: WeightTable | None) -> bool:
+    """ReduceMean over axes {2, 3} of a 4-D tensor with keepdims=1: GlobalAveragePool
+    (how torch exports the squeeze-excite blocks' x.mean((2, 3), keepdim=True))."""
+    if not op.keeps_dims() or op.axes is None or len(op.data.type.get_shape()) != 4:
+        return False
+    axes = known_constant(op.axes, weights)
+    return axes is not None and sorted(int(a) % 4 for a in axes.reshape(-1)) == [2, 3]
+
+
+class BlockPool(PatternWithWeights):
+    """Pooling of a ReorderFromBlocked value -> blocked pooling; a ReduceMean over H
+    and W with keepdims=1 is a GlobalAveragePool."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, ReduceMeanOp):
+            src = _from_blocked(op.data)
+            if src is None or not _is_f32(op.reduced) or not _is_spatial_mean(op, self.weights):
+                return
+            pool = GlobalAveragePoolNCHWcOp.build(operands=[src.x], result_types=[blocked_type(op.reduced.type)])
+            pool.location = op.location
+            pool.y.name_hint = (op.reduced.name_hint or "y") + "_nchwc"
+            _replace_blocked(rewriter, op, [pool], pool.y)
+            return
         if not isinstance(op, (MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp)):
             return
         src = _from_blocked(op.x)
@@ -415,7 +456,7 @@ class BlockChannelShuffle(LoggedPattern):
 
 # onnx op class -> activation name of ConvNCHWc
 _UNARY = {ReluOp: "Relu", LeakyReluOp: "LeakyRelu", SigmoidOp: "Sigmoid", HardSigmoidOp: "HardSigmoid",
-          HardSwishOp: "HardSwish", TanhOp: "Tanh"}
+          HardSwishOp: "HardSwish", TanhOp: "Tanh", SwishOp: "Swish"}
 
 
 def _activation_params(op: Operation) -> list[float]:
@@ -423,6 +464,8 @@ def _activation_params(op: Operation) -> list[float]:
         return [float_attr_value(op.alpha)]  # type: ignore[list-item]
     if isinstance(op, HardSigmoidOp):
         return [float_attr_value(op.alpha), float_attr_value(op.beta)]  # type: ignore[list-item]
+    if isinstance(op, SwishOp):
+        return [float_attr_value(op.alpha)]  # type: ignore[list-item]
     return []
 
 
@@ -474,6 +517,17 @@ def _blocked_channel_constant(value: np.ndarray, like: SSAValue) -> np.ndarray |
     return vec.reshape(blocks(channels), 1, 1, BLOCK)
 
 
+def _per_channel(value: SSAValue, like: SSAValue) -> bool:
+    """`value` is [N, C, 1, 1] against `like`'s [N, C, H, W] (same element type): its
+    blocked form [N, Cb, 1, 1, 8] broadcasts against the blocked `like` along H and W
+    only, lane for lane, so the op stays blocked (the squeeze-excite block's channel
+    scale x * gate)."""
+    vs, ls = value.type.get_shape(), like.type.get_shape()
+    return (
+        _is_f32(value) and len(vs) == 4 and len(ls) == 4 and list(vs) == [ls[0], ls[1], 1, 1]
+    )
+
+
 class BlockElementwise(PatternWithWeights):
     """Unary activations and Add/Mul on blocked values (see the module docstring)."""
 
@@ -517,11 +571,11 @@ class BlockElementwise(PatternWithWeights):
                 new.location = op.location
                 _replace_blocked(rewriter, op, [c, new], new.c)
                 return
-            if other.type != op.c.type:
-                continue  # broadcasting against a non-constant: leave it in NCHW
+            if other.type != op.c.type and not _per_channel(other, mine):
+                continue  # other broadcasting against a non-constant: leave it in NCHW
             new_ops: list[Operation] = []
             other_blk = _blocked_operand(other, new_ops, op)
-            if isinstance(op, AddOp):
+            if isinstance(op, AddOp) and other.type == op.c.type:
                 conv = _fusable_conv(src)
                 if conv is not None and conv.z is None:
                     new = _rebuild_conv(conv, z=other_blk)
@@ -583,7 +637,7 @@ def layout_nchwc_patterns(weights: WeightTable | None) -> list[RewritePattern]:
     return [
         CancelReorders(),
         BlockConv(weights),
-        BlockPool(),
+        BlockPool(weights),
         BlockConcat(),
         BlockChannelShuffle(),
         BlockElementwise(weights),

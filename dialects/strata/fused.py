@@ -6,7 +6,8 @@ epilogue (strata.FusedConv, strata.FusedGemm, strata.FusedMatMul).
     strata.FusedMatMul(a, b, bias?)  y = act(alpha * matmul(a, b) + bias)
 
 `activation` is one of ACTIVATION_PARAM_COUNTS ("" = none) and `activation_params` its
-f32 parameters (Clip: min, max; LeakyRelu: alpha; HardSigmoid: alpha, beta), as in
+f32 parameters (Clip: min, max; LeakyRelu: alpha; HardSigmoid: alpha, beta; Swish:
+alpha), as in
 onnxruntime's com.microsoft.FusedConv. FusedConv and FusedGemm carry every property of
 onnx.Conv / onnx.Gemm (and reuse their `effective_*` methods, so the Conv and Gemm
 kernels lower them with an epilogue). `z` is a residual of exactly the output's type;
@@ -75,6 +76,7 @@ ACTIVATION_PARAM_COUNTS: dict[str, int] = {
     "Tanh": 0,
     "Gelu": 0,
     "GeluTanh": 0,
+    "Swish": 1,  # x * sigmoid(alpha * x); alpha = 1 is SiLU, 1.702 QuickGelu
 }
 
 _EPILOGUE_PROPS = ("activation", "activation_params", "operandSegmentSizes")
@@ -128,6 +130,14 @@ def activation_nodes(name: str, params: list[float], x: str, y: str, dtype: np.d
         return [helper.make_node("Gelu", [x], [y], approximate="none")]
     if name == "GeluTanh":
         return [helper.make_node("Gelu", [x], [y], approximate="tanh")]
+    if name == "Swish":
+        # Swish is an ONNX op only from opset 24 on; the exported model is opset 21.
+        nodes, arg = [], x
+        if params[0] != 1.0:
+            nodes += [_scalar_constant(params[0], dtype, "_t_swish_alpha"),
+                      helper.make_node("Mul", [x, "_t_swish_alpha"], ["_t_swish_ax"])]
+            arg = "_t_swish_ax"
+        return nodes + [helper.make_node("Sigmoid", [arg], ["_t_swish_s"]), helper.make_node("Mul", [x, "_t_swish_s"], [y])]
     return [helper.make_node(name, [x], [y])]
 
 

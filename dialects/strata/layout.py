@@ -58,7 +58,7 @@ from dialects.strata.fused import activation_nodes, activation_of, verify_activa
 
 BLOCK = 8
 # FusedConv activations the blocked conv kernel implements.
-BLOCKED_ACTIVATIONS = ("", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh")
+BLOCKED_ACTIVATIONS = ("", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Swish")
 
 
 def blocks(channels: int) -> int:

@@ -14,6 +14,8 @@ as the standalone elementwise kernels (`lowering/kernels/elementwise.py`):
     Tanh         tanh(x)
     Gelu         x / 2 * (1 + erf(x / sqrt 2))   (ONNX Gelu, approximate="none")
     GeluTanh     x / 2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+    Swish        x / (1 + e^(-alpha x)) = x * sigmoid(alpha x)   params: alpha
+                 (SiLU at alpha = 1; one exp, no select, so it vectorizes)
 
 For f32, the pass math-polynomial-approximation (lowering/math_approximation.py) turns
 the erf, tanh and exp of these bodies into arith ops: as scalar libm calls they keep
@@ -31,7 +33,7 @@ from xdsl.ir import SSAValue
 
 from dialects.strata.fused import ACTIVATION_PARAM_COUNTS
 from lowering import scalar
-from lowering.kernels.elementwise import _clamp01, _hard_swish, _sigmoid
+from lowering.kernels.elementwise import _clamp01, _hard_swish, _sigmoid, swish
 
 ACTIVATIONS: tuple[str, ...] = tuple(name for name in ACTIVATION_PARAM_COUNTS if name)
 
@@ -74,4 +76,6 @@ def apply_activation(name: str, params: Sequence[float], x: SSAValue) -> SSAValu
         return _hard_swish(x)
     if name == "Tanh":
         return math.TanhOp(x).result
+    if name == "Swish":
+        return swish(x, params[0])
     return _gelu(x, tanh_form=name == "GeluTanh")

@@ -277,6 +277,8 @@ def activation(op: Operation, x: str, kt: KernelText) -> str | None:
         return f"({x} * tl.minimum(tl.maximum({x} / 6.0 + 0.5, 0.0), 1.0))"
     if name == "Tanh":
         return tanh(x, kt)
+    if name == "Swish":
+        return f"({x} * tl.sigmoid({float_lit(params[0])} * {x}))"
     if name == "Gelu":
         return f"(0.5 * {x} * (1.0 + tl.erf({x} * 0.7071067811865476)))"
     if name == "GeluTanh":

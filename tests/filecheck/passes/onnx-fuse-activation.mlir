@@ -32,6 +32,18 @@ func.func @conv_sum_clip(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>) -> te
 
 // -----
 
+// Conv -> Swish (what onnx-recompose-swish makes of x * Sigmoid(x)): alpha is the param.
+func.func @conv_swish(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32> {
+  %c = "onnx.Conv"(%x, %w) : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %y = "onnx.Swish"(%c) : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  func.return %y : tensor<1x2x4x4xf32>
+}
+// CHECK-LABEL: func.func @conv_swish
+// CHECK-NEXT:    %y = "strata.FusedConv"(%x, %w) <{activation = "Swish", activation_params = array<f32: 1.000000e+00>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}>
+// CHECK-NEXT:    func.return %y
+
+// -----
+
 // Gemm -> LeakyRelu: FusedGemm keeps Gemm's properties, alpha of LeakyRelu is the param.
 func.func @gemm_leaky(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>, %c: tensor<4xf32>) -> tensor<2x4xf32> {
   %g = "onnx.Gemm"(%a, %b, %c) <{transB = 1 : i64, alpha = 2.0 : f32}> : (tensor<2x3xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>

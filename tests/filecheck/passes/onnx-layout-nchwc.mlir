@@ -212,3 +212,43 @@ func.func @shuffle(%x: tensor<1x16x3x3xf32>) -> (tensor<1x16x3x3xf32>, tensor<1x
 // CHECK-NEXT:    %t2 = "onnx.Transpose"(%h2)
 // CHECK-NEXT:    %q2 = "onnx.Reshape"(%t2, %s4)
 // STATS:         BlockChannelShuffle | channel shuffle of a channel count that is not a multiple of 8
+// -----
+
+// A squeeze-excite block (EfficientNet's): ReduceMean over H, W -> reducing 1x1 conv (16
+// -> 4 channels, padded to one block: its input is blocked and it makes one pixel) ->
+// Swish -> expanding 1x1 conv -> Sigmoid -> channel scale of the block's input. All of it
+// stays blocked: the mean is a blocked GlobalAveragePool, the activations fold into the
+// convs, the [1, 16, 1, 1] gate multiplies the blocked tensor lane for lane; the only
+// reorders are the model's input and output.
+func.func @squeeze_excite(%x: tensor<1x16x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  %w = "onnx.Constant"() <{value = dense<0.125> : tensor<16x16x1x1xf32>}> : () -> tensor<16x16x1x1xf32>
+  %axes = "onnx.Constant"() <{value = dense<[2, 3]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %wr = "onnx.Constant"() <{value = dense<0.25> : tensor<4x16x1x1xf32>}> : () -> tensor<4x16x1x1xf32>
+  %br = "onnx.Constant"() <{value = dense<0.5> : tensor<4xf32>}> : () -> tensor<4xf32>
+  %we = "onnx.Constant"() <{value = dense<0.5> : tensor<16x4x1x1xf32>}> : () -> tensor<16x4x1x1xf32>
+  %wo = "onnx.Constant"() <{value = dense<0.5> : tensor<8x16x1x1xf32>}> : () -> tensor<8x16x1x1xf32>
+  %c = "onnx.Conv"(%x, %w) : (tensor<1x16x4x4xf32>, tensor<16x16x1x1xf32>) -> tensor<1x16x4x4xf32>
+  %m = "onnx.ReduceMean"(%c, %axes) <{keepdims = 1 : i64}> : (tensor<1x16x4x4xf32>, tensor<2xi64>) -> tensor<1x16x1x1xf32>
+  %r = "onnx.Conv"(%m, %wr, %br) : (tensor<1x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<1x4x1x1xf32>
+  %rs = "onnx.Swish"(%r) : (tensor<1x4x1x1xf32>) -> tensor<1x4x1x1xf32>
+  %e = "onnx.Conv"(%rs, %we) : (tensor<1x4x1x1xf32>, tensor<16x4x1x1xf32>) -> tensor<1x16x1x1xf32>
+  %g = "onnx.Sigmoid"(%e) : (tensor<1x16x1x1xf32>) -> tensor<1x16x1x1xf32>
+  %s = "onnx.Mul"(%c, %g) : (tensor<1x16x4x4xf32>, tensor<1x16x1x1xf32>) -> tensor<1x16x4x4xf32>
+  %y = "onnx.Conv"(%s, %wo) : (tensor<1x16x4x4xf32>, tensor<8x16x1x1xf32>) -> tensor<1x8x4x4xf32>
+  func.return %y : tensor<1x8x4x4xf32>
+}
+// CHECK-LABEL: func.func @squeeze_excite
+// CHECK-NEXT:    %x_nchwc = "strata.ReorderToBlocked"(%x)
+// CHECK-NEXT:    %w_nchwc = "onnx.Constant"
+// CHECK-NEXT:    %c_nchwc = "strata.ConvNCHWc"(%x_nchwc, %w_nchwc)
+// CHECK-NEXT:    %m_nchwc = "strata.GlobalAveragePoolNCHWc"(%c_nchwc) : (tensor<1x2x4x4x8xf32>) -> tensor<1x2x1x1x8xf32>
+// CHECK-NEXT:    %wr_nchwc = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<1x2x1x1x8x8xf32>}>
+// CHECK-NEXT:    %br_nchwc = "onnx.Constant"() <{value = dense<[5.000000e-01, 5.000000e-01, 5.000000e-01, 5.000000e-01, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<8xf32>}>
+// CHECK-NEXT:    %r_nchwc = "strata.ConvNCHWc"(%m_nchwc, %wr_nchwc, %br_nchwc) <{{{.*}}activation = "Swish", activation_params = array<f32: 1.000000e+00>{{.*}}}> : (tensor<1x2x1x1x8xf32>, tensor<1x2x1x1x8x8xf32>, tensor<8xf32>) -> tensor<1x1x1x1x8xf32>
+// CHECK-NEXT:    %we_nchwc = "onnx.Constant"
+// CHECK-NEXT:    %e_nchwc = "strata.ConvNCHWc"(%r_nchwc, %we_nchwc) <{{{.*}}activation = "Sigmoid"{{.*}}}> : (tensor<1x1x1x1x8xf32>, tensor<2x1x1x1x8x8xf32>) -> tensor<1x2x1x1x8xf32>
+// CHECK-NEXT:    %s = "onnx.Mul"(%c_nchwc, %e_nchwc) : (tensor<1x2x4x4x8xf32>, tensor<1x2x1x1x8xf32>) -> tensor<1x2x4x4x8xf32>
+// CHECK-NEXT:    %wo_nchwc = "onnx.Constant"
+// CHECK-NEXT:    %y_nchwc = "strata.ConvNCHWc"(%s, %wo_nchwc)
+// CHECK-NEXT:    %y = "strata.ReorderFromBlocked"(%y_nchwc)
+// CHECK-NEXT:    func.return %y
