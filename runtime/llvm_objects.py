@@ -335,6 +335,27 @@ class ObjectEngine:
             self._addresses[name] = addr
         return addr
 
+    def optimized_ir(self) -> str:
+        """The LLVM IR of every part after optimisation, as JitModule's (for tests and
+        debugging): the parts' text is optimised again here, with the workers'
+        pipeline, since the object code may have come from the cache."""
+        sources = getattr(self, "sources", None)
+        if sources is None:
+            raise JitError("this machine code was loaded from object code: it has no LLVM IR")
+        from runtime.jit import pipeline_tuning
+
+        texts = []
+        for text in sources:
+            mod = llvm.parse_assembly(text)
+            tm = host_target_machine(self.opt_level)
+            mod.triple = llvm.get_process_triple()
+            mod.data_layout = str(tm.target_data)
+            if self.opt_level > 0:
+                pb = llvm.create_pass_builder(tm, pipeline_tuning(self.opt_level))
+                pb.getModulePassManager().run(mod, pb)
+            texts.append(str(mod))
+        return "\n".join(texts)
+
 
 def compile_module(module: Any, opt_level: int, progress: Callable[[int, int], None] | None = None) -> ObjectEngine:
     """A translated model module (llvmlite `ir.Module`) as a linked ObjectEngine."""
@@ -348,4 +369,5 @@ def compile_module(module: Any, opt_level: int, progress: Callable[[int, int], N
     engine = ObjectEngine(objects, opt_level, cached,
                           {"split": t_split, "cache": info["cache_seconds"], "compile": info["compile_seconds"]})
     engine.parts = info  # type: ignore[attr-defined]
+    engine.sources = [part.text for part in parts]  # type: ignore[attr-defined]
     return engine
