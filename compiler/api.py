@@ -106,12 +106,14 @@ class _Stages:
             self._drawn = False
 
 
-def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = ()) -> None:
+def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = (),
+                   cpu: str | None = None) -> None:
     """Graph level -> planned loop level: fuse-kernels (from -O1 on), then
     convert-onnx-to-loops (which lowers each distinct kernel once), math-polynomial-approximation
     and plan-memory. `dedupe-kernels` (merging identical kernels after lowering) is not
     run: measured on the example models, ResNet-18/50 and GPT-2 it found nothing left to
-    merge and cost a second on ResNet-50 (it prints every kernel)."""
+    merge and cost a second on ResNet-50 (it prints every kernel). `cpu`: the LLVM CPU
+    name the kernels are tiled for (None: the host)."""
     from lowering.fuse_kernels import FuseKernelsPass
     from lowering.math_approximation import MathPolynomialApproximationPass
     from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
@@ -119,7 +121,7 @@ def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, dis
 
     if opt_level >= 1 and "fuse-kernels" not in disabled:
         FuseKernelsPass().apply(ctx, module)
-    ConvertOnnxToLoopsPass().apply(ctx, module)
+    ConvertOnnxToLoopsPass(cpu=cpu or "").apply(ctx, module)
     MathPolynomialApproximationPass().apply(ctx, module)
     PlanMemoryPass().apply(ctx, module)
 
@@ -136,6 +138,7 @@ def compile(
     num_threads: int | None = None,
     precision: str = "ieee",
     model_cache: bool = False,
+    cpu: str | None = None,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes or ModelProto) to machine code.
 
@@ -161,6 +164,12 @@ def compile(
     (runtime/model_cache.py; `stats["model_cache"]` says "hit" or "miss"); a miss compiles
     and saves it there.
 
+    `cpu` (CPU): the LLVM CPU name to build for (lowering/target.py's KNOWN_CPUS, e.g.
+    "znver3" for AVX2, "znver5" for AVX-512); None: this host. The kernels are tiled for
+    that CPU's vector registers and the object code uses its instructions, so an AVX2
+    build is tested and timed on an AVX-512 host; a model built for vectors wider than
+    this host runs refuses to run (StrataError) but compiles. `stats["target"]` names it.
+
     `precision` (target="cuda" only): how the GPU kernels' matrix products multiply:
     "ieee" (fp32, the default), "tf32", "fp16" or "bf16" (operands rounded, fp32
     accumulation); the CPU path always computes in the model's types.
@@ -173,6 +182,10 @@ def compile(
         num_threads = available_cores()
     elif isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise StrataError(f"num_threads must be a positive integer or None, got {num_threads!r}")
+    if cpu is not None:
+        from lowering.target import target_for
+
+        target_for(cpu)  # an unknown name is an error before any work
     if isinstance(disable_passes, str):
         disable_passes = [disable_passes]
     lowering_disabled = [n for n in disable_passes if n in LOWERING_PASSES]
@@ -194,7 +207,7 @@ def compile(
             t = time.perf_counter()
             options = {"opt_level": opt_level, "input_shapes": {k: list(v) for k, v in (input_shapes or {}).items()},
                        "disable_passes": sorted(disable_passes), "num_threads": num_threads,
-                       "max_memory_bytes": max_memory_bytes}
+                       "max_memory_bytes": max_memory_bytes, "cpu": cpu}
             cache_key = mc.model_key(model, options)
             hit = mc.lookup(cache_key, num_threads)
             if hit is not None:
@@ -217,7 +230,7 @@ def compile(
     from compiler.profiling import build_profiled_entry
     from lowering.loops_to_llvm import parallel_loop_count, translate_module
     from lowering.runtime_checks import SITES_ATTR
-    from lowering.target import host_target
+    from lowering.target import target_for, unrunnable_reason
     from runtime.llvm_objects import compile_module, prestart_workers
 
     resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
@@ -239,7 +252,7 @@ def compile(
         return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled,
                             precision=precision)
     flops_by_node = node_flops(module)  # graph-level shapes, for the profiler's GFLOP/s
-    stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled)
+    stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled, cpu)
     check_arena(module, max_memory_bytes)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
@@ -253,7 +266,7 @@ def compile(
     # One object file per kernel, compiled in worker processes and cached per kernel
     # (runtime/llvm_objects.py), linked into one engine here.
     jit = stages.run("LLVM compile", compile_module, llvm_module, llvm_opt_level,
-                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"))
+                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"), cpu)
     stages.finish()
     stats: dict[str, Any] = {
         "seconds": dict(stages.seconds),
@@ -266,7 +279,7 @@ def compile(
         "fused_ops": 0,
         # scf.parallel loops large enough to run on the thread pool (num_threads > 1)
         "parallel_loops": parallel_loop_count(llvm_module),
-        "target": host_target().describe(),  # the CPU the kernels are tiled and compiled for
+        "target": target_for(cpu).describe(),  # the CPU the kernels are tiled and compiled for
         **ctx.report,
     }
     if hasattr(jit, "timings"):
@@ -278,12 +291,12 @@ def compile(
     # The profiled variant is built from this module on the first profile() call only,
     # translated and JIT-compiled exactly as above.
     def machine_code(loops: ModuleOp) -> Any:
-        return compile_module(translate_module(loops, num_threads > 1), llvm_opt_level)
+        return compile_module(translate_module(loops, num_threads > 1), llvm_opt_level, cpu=cpu)
 
     profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
     model = CompiledModel(
         jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, num_threads, profiled_entry=profiled,
-        status_sites=status_sites,
+        status_sites=status_sites, unrunnable=unrunnable_reason(target_for(cpu)),
     )
     stats["num_threads"] = model.num_threads
     if cache_key is not None:

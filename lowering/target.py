@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from compiler.errors import StrataError
 
-__all__ = ["CpuTarget", "host_target", "target_for", "KNOWN_CPUS"]
+__all__ = ["CpuTarget", "host_target", "target_for", "unrunnable_reason", "KNOWN_CPUS"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,13 @@ def target_for(cpu: str | None) -> CpuTarget:
     if bits is None:
         raise StrataError(f"unknown CPU {cpu!r}; known: {', '.join(sorted(KNOWN_CPUS))}")
     return CpuTarget(cpu, bits, 32 if bits == 512 else 16)
+
+
+def unrunnable_reason(target: CpuTarget) -> str | None:
+    """Why code built for `target` cannot run on this host (its vectors are wider than
+    the host's), or None."""
+    host = host_target()
+    if target.vector_bits <= host.vector_bits:
+        return None
+    return (f"this model was compiled for {target.describe()}, and this CPU ({host.describe()}) lacks "
+            f"its {target.vector_bits}-bit vector instructions; compile it for this host (cpu=None) to run it")

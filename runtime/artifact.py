@@ -48,14 +48,17 @@ def strata_version() -> str:
         return "0+unknown"
 
 
-def _target() -> dict[str, str]:
+def _target(cpu: str | None = None) -> dict[str, str]:
+    """The CPU, features, LLVM and triple object code is made for: this host's, or
+    those of a compile(cpu=...) build (runtime.jit.machine_cpu)."""
     import llvmlite.binding as llvm
 
-    from runtime.jit import cache_version
+    from runtime.jit import cache_version, machine_cpu
 
+    name, features = machine_cpu(cpu)
     return {
-        "cpu": llvm.get_host_cpu_name(),
-        "features": llvm.get_host_cpu_features().flatten(),
+        "cpu": name,
+        "features": features,
         "llvm": cache_version(),
         "triple": llvm.get_process_triple(),
     }
@@ -86,7 +89,7 @@ def save(model: Any, path: str) -> str:
     manifest = {
         "format": FORMAT,
         "strata": strata_version(),
-        "target": _target(),
+        "target": _target(getattr(model._jit, "cpu", None)),
         "opt_level": getattr(model._jit, "opt_level", 3),
         "entry": model._entry_symbol,
         "arg_kinds": list(model._arg_kinds),

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from compiler.errors import InputError, OutOfRangeError
+from compiler.errors import InputError, OutOfRangeError, StrataError
 from runtime.thread_pool import ModelThreads
 
 if TYPE_CHECKING:  # compiler.weights imports xDSL; a loaded model (runtime/artifact.py) must not
@@ -69,8 +69,12 @@ class CompiledModel:
         num_threads: int = 1,
         profiled_entry: Callable[[], Any] | None = None,
         status_sites: Sequence[tuple[str, str, str]] = (),
+        unrunnable: str | None = None,
     ):
         self._jit = jit  # keeps the machine code alive
+        # Set when the code was built for a CPU this host cannot run (compile(cpu=...)):
+        # every call raises it instead of executing unknown instructions.
+        self._unrunnable = unrunnable
         self._entry_symbol = entry_symbol
         self._arg_kinds = list(arg_kinds)
         self._weight_slots: list[tuple[int, np.ndarray]] = []  # what save() writes
@@ -171,6 +175,8 @@ class CompiledModel:
         return self._call([self._check(s, a) for s, a in zip(self.inputs, arrays)])
 
     def _call(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        if self._unrunnable is not None:
+            raise StrataError(self._unrunnable)
         outs = [np.empty(s.shape, dtype=s.dtype) for s in self.outputs]
         # Empty tensors still get a real (one-element) buffer, never a null pointer.
         buffers = [a if a.size else np.empty(1, dtype=a.dtype) for a in arrays + outs]

@@ -78,13 +78,26 @@ def pipeline_tuning(opt_level: int) -> Any:
     return pto
 
 
-def host_target_machine(opt_level: int = 3) -> Any:
-    """A TargetMachine for the host CPU with all its features."""
+def machine_cpu(cpu: str | None = None) -> tuple[str, str]:
+    """(LLVM CPU name, feature string) that object code is made for: the host's CPU with
+    all its features when `cpu` is None or names the host; otherwise the named CPU with
+    the features LLVM's model of it implies (compile(cpu=...)). Both go into the
+    object-cache keys."""
+    _ensure_llvm()
+    host = llvm.get_host_cpu_name()
+    if cpu is None or cpu == host:
+        return host, llvm.get_host_cpu_features().flatten()
+    return cpu, ""
+
+
+def host_target_machine(opt_level: int = 3, cpu: str | None = None) -> Any:
+    """A TargetMachine for the host CPU with all its features, or for the CPU named
+    `cpu` (machine_cpu)."""
     _ensure_llvm()
     target = llvm.Target.from_triple(llvm.get_process_triple())
-    features = llvm.get_host_cpu_features().flatten()
+    name, features = machine_cpu(cpu)
     return target.create_target_machine(
-        cpu=llvm.get_host_cpu_name(),
+        cpu=name,
         features=features,
         opt=opt_level,
         reloc="default",
@@ -101,7 +114,7 @@ class JitModule:
       opt_level: the optimisation level used (0-3).
     """
 
-    def __init__(self, llvm_ir: str, opt_level: int = 3):
+    def __init__(self, llvm_ir: str, opt_level: int = 3, cpu: str | None = None):
         if not 0 <= opt_level <= 3:
             raise ValueError("opt_level must be 0, 1, 2 or 3")
         _ensure_llvm()
@@ -114,15 +127,14 @@ class JitModule:
             mod.verify()
         except RuntimeError as e:
             raise JitError(f"invalid LLVM IR: {e}") from e
-        tm = host_target_machine(opt_level)
+        tm = host_target_machine(opt_level, cpu)
+        self.cpu = cpu
         mod.triple = llvm.get_process_triple()
         mod.data_layout = str(tm.target_data)
         key = None
         cached = None
         if object_cache.enabled():
-            key = object_cache.object_key(
-                llvm_ir, opt_level, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(), cache_version()
-            )
+            key = object_cache.object_key(llvm_ir, opt_level, *machine_cpu(cpu), cache_version())
             cached = object_cache.load(key)
         self.cached = cached is not None
         t1 = time.perf_counter()
@@ -172,7 +184,7 @@ class JitModule:
         if not self.cached or self.opt_level == 0:
             return str(self._module)
         mod = llvm.parse_assembly(self._llvm_ir)
-        tm = host_target_machine(self.opt_level)
+        tm = host_target_machine(self.opt_level, self.cpu)
         mod.triple = llvm.get_process_triple()
         mod.data_layout = str(tm.target_data)
         pb = llvm.create_pass_builder(tm, pipeline_tuning(self.opt_level))

@@ -41,7 +41,7 @@ from typing import Any
 import llvmlite.binding as llvm
 
 from runtime import object_cache
-from runtime.jit import JitError, _ensure_llvm, cache_version, host_target_machine
+from runtime.jit import JitError, _ensure_llvm, cache_version, host_target_machine, machine_cpu
 from runtime.llvm_worker import compile_object, read_message, write_message
 
 __all__ = ["Part", "split_module", "compile_objects", "ObjectEngine", "prestart_workers"]
@@ -179,7 +179,7 @@ class _Workers:
     def alive(self) -> bool:
         return self.pid == os.getpid() and all(p.poll() is None for p in self.procs)
 
-    def map(self, jobs: list[tuple[str, int]], progress: Callable[[int, int], None] | None = None) -> list[tuple[bool, Any]]:
+    def map(self, jobs: list[tuple[str, int, str | None]], progress: Callable[[int, int], None] | None = None) -> list[tuple[bool, Any]]:
         results: list[tuple[bool, Any] | None] = [None] * len(jobs)
         # Longest first: the big GEMM kernels start at once and the small ones fill in.
         order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
@@ -257,35 +257,33 @@ def _get_workers() -> _Workers | None:
         return _workers
 
 
-def _features() -> str:
-    return llvm.get_host_cpu_features().flatten()
-
-
-def compile_objects(parts: Sequence[Part], opt_level: int,
-                    progress: Callable[[int, int], None] | None = None) -> tuple[list[bytes], dict[str, Any]]:
-    """Object code for every part, from the cache or compiled (workers when more than one
-    is missing); `info` says how many were cached and where the time went."""
+def compile_objects(parts: Sequence[Part], opt_level: int, progress: Callable[[int, int], None] | None = None,
+                    cpu: str | None = None) -> tuple[list[bytes], dict[str, Any]]:
+    """Object code for every part, for the host or the CPU named `cpu`, from the cache or
+    compiled (workers when more than one is missing); `info` says how many were cached
+    and where the time went."""
     _ensure_llvm()
     t0 = time.perf_counter()
     keys: list[str | None] = [None] * len(parts)
     objects: list[bytes | None] = [None] * len(parts)
     if object_cache.enabled():
-        cpu, features, version = llvm.get_host_cpu_name(), _features(), cache_version()
+        name, features = machine_cpu(cpu)
+        version = cache_version()
         for i, part in enumerate(parts):
-            keys[i] = object_cache.object_key(part.text, opt_level, cpu, features, version)
+            keys[i] = object_cache.object_key(part.text, opt_level, name, features, version)
             objects[i] = object_cache.load(keys[i])
     missing = [i for i, obj in enumerate(objects) if obj is None]
     t1 = time.perf_counter()
     workers = _get_workers() if len(missing) >= 2 else None
     if workers is not None:
-        replies = workers.map([(parts[i].text, opt_level) for i in missing], progress)
+        replies = workers.map([(parts[i].text, opt_level, cpu) for i in missing], progress)
     else:
         replies = [(False, None)] * len(missing)
     for i, (ok, payload) in zip(missing, replies):
         if not ok:
             if payload is not None:
                 raise JitError(f"LLVM failed on kernel '{parts[i].name}': {payload}")
-            payload = compile_object(parts[i].text, opt_level)  # in this process
+            payload = compile_object(parts[i].text, opt_level, cpu)  # in this process
         objects[i] = payload
         if keys[i] is not None:
             object_cache.store(keys[i], payload)
@@ -357,17 +355,20 @@ class ObjectEngine:
         return "\n".join(texts)
 
 
-def compile_module(module: Any, opt_level: int, progress: Callable[[int, int], None] | None = None) -> ObjectEngine:
-    """A translated model module (llvmlite `ir.Module`) as a linked ObjectEngine."""
+def compile_module(module: Any, opt_level: int, progress: Callable[[int, int], None] | None = None,
+                   cpu: str | None = None) -> ObjectEngine:
+    """A translated model module (llvmlite `ir.Module`) as a linked ObjectEngine, its
+    object code for the host or for the CPU named `cpu`."""
     t = time.perf_counter()
     parts = split_module(module) if os.environ.get("STRATA_LLVM_SPLIT", "1") != "0" else None
     if parts is None:
         parts = [Part("module", str(module))]
     t_split = time.perf_counter() - t
-    objects, info = compile_objects(parts, opt_level, progress)
+    objects, info = compile_objects(parts, opt_level, progress, cpu)
     cached = "hit" if info["cached"] == info["parts"] else "miss" if info["cached"] == 0 else "partial"
     engine = ObjectEngine(objects, opt_level, cached,
                           {"split": t_split, "cache": info["cache_seconds"], "compile": info["compile_seconds"]})
     engine.parts = info  # type: ignore[attr-defined]
     engine.sources = [part.text for part in parts]  # type: ignore[attr-defined]
+    engine.cpu = cpu  # type: ignore[attr-defined]  # what CompiledModel.save records
     return engine

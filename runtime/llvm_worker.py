@@ -23,13 +23,14 @@ from typing import BinaryIO
 _LEN = struct.Struct("<I")
 
 
-def compile_object(llvm_ir: str, opt_level: int) -> bytes:
-    """Parses, verifies, optimises (default<O{opt_level}> + SLP) and emits an object for the host."""
+def compile_object(llvm_ir: str, opt_level: int, cpu: str | None = None) -> bytes:
+    """Parses, verifies, optimises (default<O{opt_level}> + SLP) and emits an object for
+    the host, or for the CPU named `cpu` (runtime.jit.machine_cpu)."""
     import llvmlite.binding as llvm
 
     from runtime.jit import JitError, host_target_machine, pipeline_tuning
 
-    tm = host_target_machine(opt_level)
+    tm = host_target_machine(opt_level, cpu)
     try:
         mod = llvm.parse_assembly(llvm_ir)
         mod.verify()
@@ -71,9 +72,9 @@ def main() -> int:
         request = read_message(stdin)
         if request is None:
             return 0
-        llvm_ir, opt_level = request
+        llvm_ir, opt_level, cpu = request
         try:
-            reply = (True, compile_object(llvm_ir, opt_level))
+            reply = (True, compile_object(llvm_ir, opt_level, cpu))
         except Exception as e:  # the parent raises it with the kernel's name
             reply = (False, f"{type(e).__name__}: {e}")
         write_message(stdout, reply)

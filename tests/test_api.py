@@ -8,7 +8,7 @@ from onnx import TensorProto, helper
 
 import compiler
 from compiler.errors import ModelError, ShapeError, UnsupportedOpsError
-from tests.ort_check import single_node_model
+from tests.ort_check import run_ort, single_node_model
 
 
 def _add_model(shape=("N", 3)):
@@ -191,3 +191,37 @@ def test_progress_lines_and_bar(capsys, monkeypatch):
     assert err.rstrip().endswith("s") and "[strata] compiled in" in err
     compiler.compile(_add_model((2, 3)))  # not a terminal: silent
     assert capsys.readouterr().err == ""
+
+
+def test_compile_for_a_named_cpu():
+    """compile(cpu=...) tiles and compiles for that CPU: the AVX2 build (znver3: 16
+    registers, 2 x 5 conv tiles) runs on any AVX2 host and matches onnxruntime and the
+    host build; stats name the target; a build for wider vectors than this host has
+    refuses to run, saying why; an unknown name is an error before any work."""
+    import llvmlite.binding as llvm
+
+    from lowering.target import host_target
+    from tools.example_models import small_cnn
+
+    model = small_cnn()
+    for vi in model.graph.input:
+        for d in vi.type.tensor_type.shape.dim:
+            if not d.dim_value:
+                d.dim_value = 2
+    feeds = {vi.name: np.random.default_rng(0).standard_normal(
+        [d.dim_value for d in vi.type.tensor_type.shape.dim]).astype(np.float32) for vi in model.graph.input}
+    expected = run_ort(model, feeds)
+    avx2 = compiler.compile(model, num_threads=1, cpu="znver3")
+    assert avx2.stats["target"].startswith("znver3 (AVX2+FMA, 16 vector registers)")
+    assert llvm.get_host_cpu_name() in compiler.compile(model, num_threads=1).stats["target"]
+    if host_target().vector_bits >= 256:
+        np.testing.assert_allclose(avx2.run(feeds)[0], expected[0], rtol=1e-4, atol=1e-5)
+    wide = compiler.compile(model, num_threads=1, cpu="znver5")
+    assert wide.stats["target"].startswith("znver5 (AVX-512")
+    if host_target().vector_bits >= 512:
+        np.testing.assert_allclose(wide.run(feeds)[0], expected[0], rtol=1e-4, atol=1e-5)
+    else:
+        with pytest.raises(compiler.StrataError, match="lacks its 512-bit vector instructions"):
+            wide.run(feeds)
+    with pytest.raises(compiler.StrataError, match="unknown CPU 'z80'"):
+        compiler.compile(model, cpu="z80")

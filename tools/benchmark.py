@@ -9,6 +9,7 @@ vs onnxruntime, latency of both and the ratio. The CPU is named above every tabl
     python -m tools.benchmark --no-examples --real resnet50,gpt2   # torchvision, transformers)
     python -m tools.benchmark --threads 2           # onnxruntime intra-op threads = 2, and
                                                     # compile(num_threads=2)
+    python -m tools.benchmark --cpu znver3          # Strata built for an AVX2 CPU (compile(cpu=...))
 
 `--real` models come from `tools/real_models.py` (exported once into the cache folder;
 exporting needs the `bench` extra, running cached ones does not). `--threads` defaults
@@ -103,22 +104,27 @@ def max_abs_error(got, expected) -> float:
     )
 
 
-def compile_options(threads: int) -> dict:
-    """compile(num_threads=threads) when compile() has that parameter; without it
-    compile() runs on one thread, so only threads == 1 works."""
-    if "num_threads" not in inspect.signature(compiler.compile).parameters:
+def compile_options(threads: int, cpu: str | None = None) -> dict:
+    """compile(num_threads=threads[, cpu=cpu]) when compile() has that parameter; without
+    it compile() runs on one thread, so only threads == 1 works."""
+    params = inspect.signature(compiler.compile).parameters
+    if cpu is not None and "cpu" not in params:
+        raise SystemExit("this compiler.compile() has no cpu parameter: --cpu does not work")
+    extra = {"cpu": cpu} if cpu is not None else {}
+    if "num_threads" not in params:
         if threads != 1:
             raise SystemExit("this compiler.compile() has no num_threads parameter: only --threads 1 works")
-        return {}
-    return {"num_threads": threads}
+        return extra
+    return {"num_threads": threads, **extra}
 
 
 def measure(
-    name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], repeat: int, threads: int = 1
+    name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], repeat: int, threads: int = 1,
+    cpu: str | None = None,
 ) -> dict:
     shapes = {k: list(v.shape) for k, v in feeds.items()}
     t = time.perf_counter()
-    compiled = compiler.compile(model, input_shapes=shapes, **compile_options(threads))
+    compiled = compiler.compile(model, input_shapes=shapes, **compile_options(threads, cpu))
     compile_s = time.perf_counter() - t
     sess = ort_session(model, threads)
     expected = sess.run(None, feeds)
@@ -184,10 +190,11 @@ def format_row(r: dict) -> str:
     )
 
 
-def table_preamble(threads: int) -> str:
-    """The lines above every table: the CPU and the thread counts."""
+def table_preamble(threads: int, cpu: str | None = None) -> str:
+    """The lines above every table: the CPU, the thread counts and the CPU built for."""
     strata = f"compile(num_threads={threads})" if compile_options(threads) else "1 (compile() has no num_threads)"
-    return f"cpu: {cpu_description()}\nthreads: onnxruntime intra-op {threads}, Strata {strata}"
+    built = f"\nStrata built for: cpu={cpu!r} (compile(cpu=...))" if cpu else ""
+    return f"cpu: {cpu_description()}\nthreads: onnxruntime intra-op {threads}, Strata {strata}{built}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,17 +204,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per model (best is reported)")
     parser.add_argument("--real", default="", metavar="NAMES", help="also run real architectures: 'all' or comma-separated names of tools/real_models.py")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads and compile(num_threads=N) (default 1)")
+    parser.add_argument("--cpu", default=None, metavar="NAME",
+                        help="build Strata for this LLVM CPU (compile(cpu=NAME), e.g. znver3 for the AVX2 kernels); "
+                             "default: the host")
     args = parser.parse_args(argv)
 
     real = real_model_names(args.real)  # unknown names fail before any work
+    if args.cpu is not None:
+        from lowering.target import target_for
+
+        target_for(args.cpu)
     jobs = benchmark_jobs(not args.no_examples, args.light, ",".join(real))
-    print(table_preamble(args.threads))
+    print(table_preamble(args.threads, args.cpu))
     print()
     print(TABLE_HEADER)
     ratios = []
     for name, model, feeds in jobs:
         try:
-            r = measure(name, model, feeds, args.repeat, args.threads)
+            r = measure(name, model, feeds, args.repeat, args.threads, args.cpu)
         except compiler.StrataError as e:
             print(f"| {name} | {len(model.graph.node)} | - | not compiled: {str(e).splitlines()[0][:80]} | | | | |", flush=True)
             continue
