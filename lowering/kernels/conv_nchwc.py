@@ -83,6 +83,10 @@ def register_tile(target: CpuTarget, m_blocks: int, grouped: bool = False) -> tu
         94-112 / 92-109 / 94-105; 4 x 6 84-100 / 79-81 / 94 / 68-84, 82 / 79-104 /
         86-92 / 89-110 / 92-99; 8 x 3 about 4 x 4. Four blocks share each x
         broadcast (16 accumulators, 4 weight vectors, 4 broadcasts: no spills).
+        Block counts that 4 does not divide (MobileNetV3's 24, 40, 72, 120 channels;
+        1x1 and 3x3 convs at 56 / 28 / 14): 1 x 6 34-41 GFLOP/s everywhere (6
+        accumulators do not cover the FMA latency), 3 x 4 93-110 where 3 divides the
+        blocks, 1 x 12 46-99 (mostly 80-99), 2 x 6 104-106 on even counts.
         Grouped convs keep at most 2 blocks: each tile reads the input blocks of all
         the groups it spans (compiler/passes/layout_nchwc.py's grouped_block_work
         assumes pairs).
@@ -97,7 +101,9 @@ def register_tile(target: CpuTarget, m_blocks: int, grouped: bool = False) -> tu
     if target.vector_registers >= 32:
         if m_blocks % 4 == 0 and not grouped:
             return (4, 4)
-        return (2, 6) if pair else (1, 6)
+        if m_blocks % 3 == 0 and not grouped:
+            return (3, 4)
+        return (2, 6) if pair else (1, 12)
     return (2, 5) if pair else (1, 6)
 
 

@@ -53,21 +53,19 @@ func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tens
 
 // -----
 
-// Padding 1 and 8 output columns: column tiles of 4 + 4 (one block: tiles of up to 6
-// pixels), both touching a border column (0 and 7), so both are masked and share one
-// loop over 2 tiles (first columns 0, 4). In a masked tile each x value is loaded at its
-// column clamped into x (maxsi/minsi) and replaced by 0 where the column lies in the
-// padding (select on the column's range check): nothing outside x is read, and no
-// column runs in a single-pixel tile.
+// Padding 1 and 8 output columns, one output block: with 32 registers the tile is 1 block
+// x 12 pixels, so the 8 columns make one tile; with 16 (AVX2) 1 x 6, so two tiles of 4.
+// Every tile here touches a border column (0 or 7), so it is masked: each x value is
+// loaded at its column clamped into x (maxsi/minsi) and replaced by 0 where the column
+// lies in the padding (select on the column's range check). Nothing outside x is read,
+// and no column runs in a single-pixel tile. The two AVX2 tiles share one loop.
 func.func @main(%x: tensor<1x1x2x8x8xf32>, %w: tensor<1x1x3x3x8x8xf32>) -> tensor<1x1x2x8x8xf32> attributes {strata.input_names = ["x", "w"], strata.output_names = ["y"]} {
   %y = "strata.ConvNCHWc"(%x, %w) <{kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x1x2x8x8xf32>, tensor<1x1x3x3x8x8xf32>) -> tensor<1x1x2x8x8xf32> loc("conv2")
   func.return %y : tensor<1x1x2x8x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_conv2
-// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<48xf32>
-// CHECK:           [[EIGHT:%.*]] = arith.constant 8 : index
-// CHECK-NEXT:      [[FOUR:%.*]] = arith.constant 4 : index
-// CHECK-NEXT:      scf.for {{%.*}} = {{%.*}} to [[EIGHT]] step [[FOUR]] {
+// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<96xf32>
+// CHECK-NOT:       arith.constant 4 : index
 // CHECK:                 [[GE:%.*]] = arith.cmpi sge, [[IW:%.*]], {{%.*}} : index
 // CHECK-NEXT:            arith.constant 8 : index
 // CHECK-NEXT:            [[LT:%.*]] = arith.cmpi slt, [[IW]]
@@ -79,6 +77,11 @@ func.func @main(%x: tensor<1x1x2x8x8xf32>, %w: tensor<1x1x3x3x8x8xf32>) -> tenso
 // CHECK:                 [[V:%.*]] = memref.load %x[{{%.*}}, {{%.*}}, {{%.*}}, [[COL]], {{%.*}}]
 // CHECK:                 arith.select [[OK]], [[V]], {{%.*}} : f32
 // CHECK:         func.return
+// AVX2-LABEL: func.func private @k0_ConvNCHWc_conv2
+// AVX2:         memref.alloca() {alignment = 64 : i64} : memref<48xf32>
+// AVX2:           [[EIGHT:%.*]] = arith.constant 8 : index
+// AVX2-NEXT:      [[FOUR:%.*]] = arith.constant 4 : index
+// AVX2-NEXT:      scf.for {{%.*}} = {{%.*}} to [[EIGHT]] step [[FOUR]] {
 
 // -----
 
@@ -196,29 +199,38 @@ func.func @main(%x: tensor<1x3x2x2x8xf32>) -> tensor<1x3x2x2x8xf32> attributes {
 
 // -----
 
-// Column tiles are balanced: 26 columns (a 1x1 conv, no border) make one tile of 6 and
-// a loop of four tiles of 5 (not four of 6 and two single columns), so narrow maps
-// keep multi-pixel register tiles: the 6-pixel body stores 6 accumulators per lane,
-// the 5-pixel one 5.
+// Column tiles are balanced: 26 columns (a 1x1 conv, no border, one output block) make
+// tiles whose widths differ by at most one. With 16 registers (AVX2, tiles of up to 6)
+// one tile of 6 and a loop of four tiles of 5 (not four of 6 and two single columns):
+// the 6-pixel body stores 6 accumulators per lane, the 5-pixel one 5. With 32 (tiles of
+// up to 12) a loop of two tiles of 9 and one of 8.
 func.func @main(%x: tensor<1x1x1x26x8xf32>, %w: tensor<1x1x1x1x8x8xf32>) -> tensor<1x1x1x26x8xf32> attributes {strata.input_names = ["x", "w"], strata.output_names = ["y"]} {
   %y = "strata.ConvNCHWc"(%x, %w) <{kernel_shape = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<1x1x1x26x8xf32>, tensor<1x1x1x1x8x8xf32>) -> tensor<1x1x1x26x8xf32> loc("c26")
   func.return %y : tensor<1x1x1x26x8xf32>
 }
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_c26
-// CHECK:             memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
-// CHECK:             [[YR:%.*]] = memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
+// CHECK:           memref.alloca() {alignment = 64 : i64} : memref<96xf32>
+// CHECK:           [[HI:%.*]] = arith.constant 18 : index
+// CHECK-NEXT:      [[NINE:%.*]] = arith.constant 9 : index
+// CHECK-NEXT:      scf.for {{%.*}} = {{%.*}} to [[HI]] step [[NINE]] {
 // CHECK:             scf.for
-// CHECK-COUNT-6:       memref.store {{%.*}}, [[ACC:%.*]][
+// CHECK-COUNT-9:       memref.store {{%.*}}, {{%.*}} : memref<96xf32>
 // CHECK-NEXT:        }
-// CHECK-COUNT-6:       memref.store {{%.*}}, [[YR]][
-// CHECK-NEXT:      }
-// CHECK-NEXT:      [[LO:%.*]] = arith.constant 6 : index
-// CHECK-NEXT:      [[HI:%.*]] = arith.constant 26 : index
-// CHECK-NEXT:      [[FIVE:%.*]] = arith.constant 5 : index
-// CHECK-NEXT:      scf.for [[OW:%.*]] = [[LO]] to [[HI]] step [[FIVE]] {
-// CHECK:               scf.for
-// CHECK-COUNT-5:         memref.store {{%.*}}, [[ACC]][
-// CHECK-NEXT:          }
+// AVX2-LABEL: func.func private @k0_ConvNCHWc_c26
+// AVX2:             memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
+// AVX2:             [[YR:%.*]] = memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
+// AVX2:             scf.for
+// AVX2-COUNT-6:       memref.store {{%.*}}, [[ACC:%.*]][
+// AVX2-NEXT:        }
+// AVX2-COUNT-6:       memref.store {{%.*}}, [[YR]][
+// AVX2-NEXT:      }
+// AVX2-NEXT:      [[LO:%.*]] = arith.constant 6 : index
+// AVX2-NEXT:      [[HI:%.*]] = arith.constant 26 : index
+// AVX2-NEXT:      [[FIVE:%.*]] = arith.constant 5 : index
+// AVX2-NEXT:      scf.for [[OW:%.*]] = [[LO]] to [[HI]] step [[FIVE]] {
+// AVX2:               scf.for
+// AVX2-COUNT-5:         memref.store {{%.*}}, [[ACC]][
+// AVX2-NEXT:          }
 
 // -----
 
