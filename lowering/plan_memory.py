@@ -8,12 +8,17 @@ its producer call, read by its consumers). Two buffers whose closed ranges inter
 conflict: they are both in use during some call and must not share bytes.
 
 The plan:
-- In-place reuse: an elementwise kernel (`strata.onnx_op` in ELEMENTWISE_OPS, or a
-  `fuse-kernels` group of only such ops: output element i depends only on input element
-  i; one intermediate output) writes its output into an input buffer that dies at that
-  call and has the same shape and byte size; the two share one buffer. Only buffers the
-  entry allocates take part (never a graph input, output or weight), so the caller's
-  arrays are never aliased.
+- In-place reuse (opt-in: `plan-memory{in_place=true}`, `plan_module(in_place=True)`):
+  an elementwise kernel (`strata.onnx_op` in ELEMENTWISE_OPS, or a `fuse-kernels` group
+  of only such ops: output element i depends only on input element i; one intermediate
+  output) writes its output into an input buffer that dies at that call and has the
+  same shape and byte size; the two share one buffer. Only buffers the entry allocates
+  take part (never a graph input, output or weight), so the caller's arrays are never
+  aliased. Off by default: LLVM's vectorized loops check at run time that the output
+  does not overlap an input, and an in-place pair always does, so every in-place
+  kernel ran its scalar fallback (GPT-2's tanh Gelu 2.5 ms a layer instead of 0.19,
+  the whole model 94.3 -> 87.4 ms at one thread on the Zen 4 host, with the same arena:
+  the merged buffers were not at the peak).
 - Placement: each buffer (or in-place group) gets a byte offset, a multiple of 64, such
   that conflicting buffers never overlap. Four greedy orders are tried, each placing a
   buffer best-fit into the smallest gap left by the already-placed buffers it conflicts
@@ -367,9 +372,9 @@ class _Alloc:
     group: int  # index of the group (arena slot) it belongs to
 
 
-def _analyze(module: ModuleOp, entry: func.FuncOp) -> tuple[list[_Alloc], list[Buffer], int]:
-    """Allocs with their live ranges, merged into in-place groups; returns the allocs, one
-    Buffer per group, and how many allocs were merged in place."""
+def _analyze(module: ModuleOp, entry: func.FuncOp, in_place: bool = False) -> tuple[list[_Alloc], list[Buffer], int]:
+    """Allocs with their live ranges, merged into in-place groups when `in_place`;
+    returns the allocs, one Buffer per group, and how many allocs were merged in place."""
     block = entry.body.block
     schedule: dict[Operation, int] = {}
     allocs: list[_Alloc] = []
@@ -402,7 +407,7 @@ def _analyze(module: ModuleOp, entry: func.FuncOp) -> tuple[list[_Alloc], list[B
     group_end = [a.last for a in allocs]
     merged = 0
     for op, k in schedule.items():
-        if not isinstance(op, func.CallOp):
+        if not in_place or not isinstance(op, func.CallOp):
             continue
         kernel = kernels.get(op.callee.root_reference.data)
         kind = kernel.attributes.get("strata.onnx_op") if kernel is not None else None
@@ -492,16 +497,17 @@ def sink_source_calls(entry: func.FuncOp) -> int:
     return len(moves)
 
 
-def plan_module(module: ModuleOp, reorder: bool = True) -> MemoryPlan | None:
+def plan_module(module: ModuleOp, reorder: bool = True, in_place: bool = False) -> MemoryPlan | None:
     """Plans and rewrites the entry of `module`; returns the plan (None if the module has
     no entry, the entry allocates nothing or is planned already). With `reorder`, source
-    calls are first moved next to their consumers (sink_source_calls)."""
+    calls are first moved next to their consumers (sink_source_calls); with `in_place`,
+    elementwise kernels write over a dying input (see the module docstring)."""
     entry = entry_function(module)
     if entry is None or "strata.arena_bytes" in entry.attributes:
         return None
     if reorder:
         sink_source_calls(entry)
-    allocs, buffers, merged = _analyze(module, entry)
+    allocs, buffers, merged = _analyze(module, entry, in_place)
     if not allocs:
         return None
     naive = sum(round_up(a.nbytes) for a in allocs)
@@ -554,8 +560,10 @@ class PlanMemoryPass(ModulePass):
 
     name = "plan-memory"
 
+    in_place: bool = False
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        plan_module(op)
+        plan_module(op, in_place=self.in_place)
         report = getattr(ctx, "report", None)
         if isinstance(report, dict):
             report.update(planned_bytes(op))

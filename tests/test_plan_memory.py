@@ -214,7 +214,7 @@ def test_random_graphs_plans_are_sound():
     for seed in range(50):
         model, _ = random_graph(seed)
         ctx, module = _loops(model)
-        plan = plan_module(module)
+        plan = plan_module(module, in_place=seed % 2 == 0)
         module.verify()
         if plan is not None:
             check_plan(plan.buffers, plan.offsets)
@@ -223,7 +223,9 @@ def test_random_graphs_plans_are_sound():
         # compile()'s own lowering (kernel fusion first: in-place into fused groups)
         ctx = make_context()
         module = import_model(model, ctx.weights)
-        compiler.api.lower_to_loops(module, ctx)
+        from compiler.api import lower_to_loops
+
+        lower_to_loops(module, ctx)
         module.verify()
         _check_views(module)
 
@@ -252,7 +254,9 @@ def test_in_place_chain_matches_onnxruntime():
         {"x": x}, ["y"], {"bias": bias},
     )
     ctx, module = _loops(model)
-    plan = plan_module(module)
+    assert plan_module(module).in_place == 0  # opt-in (see lowering/plan_memory.py)
+    ctx, module = _loops(model)
+    plan = plan_module(module, in_place=True)
     assert plan is not None and plan.in_place == 3  # a over s, b over a, c over b
     _check_views(module)
     got = compiler.compile(model, opt_level=0).run({"x": x})
@@ -337,7 +341,9 @@ def test_planned_entry_allocates_nothing(name, parallel):
     model, shapes = ALLOCATION_MODELS[name]
     ctx = make_context()
     module = import_model(model, ctx.weights, shapes)
-    compiler.api.lower_to_loops(module, ctx)
+    from compiler.api import lower_to_loops
+
+    lower_to_loops(module, ctx)
     entry = entry_function(module)
     assert "arena:" in entry.attributes["strata.args"].data[-1].data
     assert not any(isinstance(op, (memref.AllocOp, memref.DeallocOp)) for op in module.walk())
@@ -349,7 +355,9 @@ def test_second_run_changes_nothing():
     build, shapes = EXAMPLES["small_cnn"]
     ctx = make_context()
     module = import_model(build(), ctx.weights, shapes)
-    compiler.api.lower_to_loops(module, ctx)
+    from compiler.api import lower_to_loops
+
+    lower_to_loops(module, ctx)
     before, report = str(module), dict(ctx.report)
     PlanMemoryPass().apply(ctx, module)
     assert str(module) == before and ctx.report == report

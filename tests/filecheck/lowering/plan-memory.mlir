@@ -1,4 +1,7 @@
-// RUN: opt-tool %s -p convert-onnx-to-loops,dedupe-kernels,plan-memory --split-input-file | filecheck %s
+// RUN: opt-tool %s -p "convert-onnx-to-loops,dedupe-kernels,plan-memory{in_place=true}" --split-input-file | filecheck %s
+// RUN: opt-tool %s -p convert-onnx-to-loops,dedupe-kernels,plan-memory --split-input-file | filecheck %s --check-prefix=DEFAULT
+// (In-place reuse is opt-in: the default plan gives every buffer its own bytes while live;
+// the DEFAULT lines check that on the chain below.)
 // Every tensor here is 4x4xf32 = 64 bytes unless said otherwise, so offsets count in
 // units of 64. Call positions: 0, 1, 2, ... in entry order.
 
@@ -43,6 +46,9 @@ func.func @main(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
 // CHECK-DAG:   %a = memref.view %arena[%off0][]
 // CHECK-DAG:   %b = memref.view %arena[%off0][]
 // CHECK-DAG:   %c = memref.view %arena[%off0][]
+// Default (no in-place): a and c alternate at 0 and 64, b at the other: 128 bytes.
+// DEFAULT:       func.func private @k0_Relu
+// DEFAULT:       strata.arena_bytes = 128 : i64, strata.naive_bytes = 192 : i64, strata.lower_bound_bytes = 128 : i64
 
 // -----
 
