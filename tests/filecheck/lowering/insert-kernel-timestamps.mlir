@@ -11,8 +11,8 @@ func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   func.return %c : tensor<2x3xf32>
 }
 
-// CHECK:      func.func @main(%x: memref<2x3xf32>, %out0: memref<2x3xf32>, %arena: memref<64xi8>, %timestamps: memref<64xi8>)
-// CHECK-SAME:   strata.args = ["input:input0", "output:output0", "arena:64", "timestamps:4"]
+// CHECK:      func.func @main(%x: memref<2x3xf32>, %out0: memref<2x3xf32>, %arena: memref<128xi8>, %timestamps: memref<64xi8>)
+// CHECK-SAME:   strata.args = ["input:input0", "output:output0", "arena:128", "timestamps:4"]
 // CHECK:        %clock_monotonic = arith.constant 1 : i32
 // CHECK:        %t0 = memref.view %timestamps[%{{.*}}][] : memref<64xi8> to memref<2xi64>
 // CHECK-NEXT:   func.call @clock_gettime(%clock_monotonic, %t0) : (i32, memref<2xi64>) -> i32
