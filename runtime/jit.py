@@ -24,7 +24,7 @@ import llvmlite.binding as llvm
 from compiler.errors import StrataError
 from runtime import object_cache
 
-__all__ = ["JitModule", "JitError", "host_target_machine"]
+__all__ = ["JitModule", "JitError", "FunctionAddresses", "host_target_machine", "machine_cpu", "optimized_text"]
 
 _init_lock = threading.Lock()
 _initialized = False
@@ -106,7 +106,38 @@ def host_target_machine(opt_level: int = 3, cpu: str | None = None) -> Any:
     )
 
 
-class JitModule:
+def optimized_text(llvm_ir: str, opt_level: int, cpu: str | None = None) -> str:
+    """`llvm_ir` after the optimisation pipeline the machine code is made with (for tests
+    and debugging: object code from the cache was not optimised in this process)."""
+    mod = llvm.parse_assembly(llvm_ir)
+    tm = host_target_machine(opt_level, cpu)
+    mod.triple = llvm.get_process_triple()
+    mod.data_layout = str(tm.target_data)
+    if opt_level > 0:
+        pb = llvm.create_pass_builder(tm, pipeline_tuning(opt_level))
+        pb.getModulePassManager().run(mod, pb)
+    return str(mod)
+
+
+class FunctionAddresses:
+    """`address(name)` of a function in an MCJIT engine (`self._engine`), memoized in
+    `self._addresses`; shared by JitModule and runtime.llvm_objects.ObjectEngine."""
+
+    _engine: Any
+    _addresses: dict[str, int]
+
+    def address(self, name: str) -> int:
+        """Address of the compiled function ``name`` (JitError if absent)."""
+        addr = self._addresses.get(name)
+        if addr is None:
+            addr = self._engine.get_function_address(name)
+            if not addr:
+                raise JitError(f"no compiled function named '{name}'")
+            self._addresses[name] = addr
+        return addr
+
+
+class JitModule(FunctionAddresses):
     """A JIT-compiled LLVM module.
 
     Attributes:
@@ -167,29 +198,13 @@ class JitModule:
     def total_time(self) -> float:
         return sum(self.timings.values())
 
-    def address(self, name: str) -> int:
-        """Address of the compiled function ``name`` (JitError if absent)."""
-        addr = self._addresses.get(name)
-        if addr is None:
-            addr = self._engine.get_function_address(name)
-            if not addr:
-                raise JitError(f"no compiled function named '{name}'")
-            self._addresses[name] = addr
-        return addr
-
     def optimized_ir(self) -> str:
         """The LLVM IR after optimisation (for debugging). When the object code came from
         the cache, nothing was optimised in this process: the IR is optimised here, on
         a fresh copy, so what is shown is still what the machine code was made from."""
         if not self.cached or self.opt_level == 0:
             return str(self._module)
-        mod = llvm.parse_assembly(self._llvm_ir)
-        tm = host_target_machine(self.opt_level, self.cpu)
-        mod.triple = llvm.get_process_triple()
-        mod.data_layout = str(tm.target_data)
-        pb = llvm.create_pass_builder(tm, pipeline_tuning(self.opt_level))
-        pb.getModulePassManager().run(mod, pb)
-        return str(mod)
+        return optimized_text(self._llvm_ir, self.opt_level, self.cpu)
 
     def entry(self, name: str = "strata_entry") -> Any:
         """``void name(void **argv)`` as a ctypes function."""

@@ -41,7 +41,7 @@ from typing import Any
 import llvmlite.binding as llvm
 
 from runtime import object_cache
-from runtime.jit import JitError, _ensure_llvm, cache_version, host_target_machine, machine_cpu
+from runtime.jit import FunctionAddresses, JitError, _ensure_llvm, cache_version, host_target_machine, machine_cpu, optimized_text
 from runtime.llvm_worker import compile_object, read_message, write_message
 
 __all__ = ["Part", "split_module", "compile_objects", "ObjectEngine", "prestart_workers"]
@@ -297,7 +297,7 @@ def compile_objects(parts: Sequence[Part], opt_level: int, progress: Callable[[i
     return objects, info  # type: ignore[return-value]
 
 
-class ObjectEngine:
+class ObjectEngine(FunctionAddresses):
     """Object files linked into one MCJIT engine; `address(name)` as JitModule's.
 
     `objects` keeps the object code (what `CompiledModel.save` writes); `cached` is
@@ -324,15 +324,6 @@ class ObjectEngine:
         self.timings = dict(timings or {})
         self.timings["link"] = time.perf_counter() - t
 
-    def address(self, name: str) -> int:
-        addr = self._addresses.get(name)
-        if addr is None:
-            addr = self._engine.get_function_address(name)
-            if not addr:
-                raise JitError(f"no compiled function named '{name}'")
-            self._addresses[name] = addr
-        return addr
-
     def optimized_ir(self) -> str:
         """The LLVM IR of every part after optimisation, as JitModule's (for tests and
         debugging): the parts' text is optimised again here, with the workers'
@@ -340,19 +331,7 @@ class ObjectEngine:
         sources = getattr(self, "sources", None)
         if sources is None:
             raise JitError("this machine code was loaded from object code: it has no LLVM IR")
-        from runtime.jit import pipeline_tuning
-
-        texts = []
-        for text in sources:
-            mod = llvm.parse_assembly(text)
-            tm = host_target_machine(self.opt_level)
-            mod.triple = llvm.get_process_triple()
-            mod.data_layout = str(tm.target_data)
-            if self.opt_level > 0:
-                pb = llvm.create_pass_builder(tm, pipeline_tuning(self.opt_level))
-                pb.getModulePassManager().run(mod, pb)
-            texts.append(str(mod))
-        return "\n".join(texts)
+        return "\n".join(optimized_text(text, self.opt_level, getattr(self, "cpu", None)) for text in sources)
 
 
 def compile_module(module: Any, opt_level: int, progress: Callable[[int, int], None] | None = None,
