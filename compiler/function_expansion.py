@@ -123,8 +123,12 @@ def expand_functions(model: ModelProto, supported: set[str]) -> ModelProto:
             fn = FunctionProto.FromString(body.SerializeToString())
             fn.domain = _DOMAIN
             fn.name = f"{node.op_type}_{i}"
-            if not any(o.domain in _DEFAULT_DOMAINS for o in fn.opset_import):
-                fn.opset_import.append(helper.make_opsetid("", opset))
+            # The body's default-domain ops at the model's opset: onnx's inliner leaves a
+            # function whose opset differs from the model's uninlined (HannWindow's body
+            # is opset 17; in an opset-18 model it stayed a call and was refused).
+            others = [o for o in fn.opset_import if o.domain not in _DEFAULT_DOMAINS]
+            del fn.opset_import[:]
+            fn.opset_import.extend([*others, helper.make_opsetid("", opset)])
             functions.append(fn)
             node.CopyFrom(node_with_defaults)
             node.domain = _DOMAIN
