@@ -377,3 +377,29 @@ def test_pass_is_a_no_op_without_allocations():
     assert ctx.report == {"naive_bytes": 0, "arena_bytes": 0, "lower_bound_bytes": 0}
     assert "arena" not in str(module)
     assert compiler.compile(model).stats["arena_bytes"] == 0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_reshapes_between_intermediates_are_views(threads):
+    """Reshape / Flatten / Unsqueeze / Squeeze between intermediates run no kernel
+    (alias_reshapes: the output is the input's buffer seen with another shape), and the
+    results still match onnxruntime, on one thread and on two; a Reshape of a graph
+    input still copies (the caller's array is never aliased)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    model = chain_model(
+        [node("Reshape", ["x", "s0"], "x2"), node("Relu", ["x2"], "a"), node("Reshape", ["a", "s1"], "b"),
+         node("Sigmoid", ["b"], "c"), node("Flatten", ["c"], "d", axis=1), node("Neg", ["d"], "e"),
+         node("Unsqueeze", ["e", "ax"], "f"), node("Exp", ["f"], "g"), node("Squeeze", ["g", "ax"], "h"),
+         node("Add", ["h", "d"], "y")],
+        {"x": x}, ["y"],
+        {"s0": np.array([6, 20], np.int64), "s1": np.array([2, 60], np.int64), "ax": np.array([0], np.int64)},
+    )
+    ctx, module = _loops(model)
+    plan_module(module)
+    entry = entry_function(module)
+    called = [c.callee.root_reference.data for c in entry.body.block.ops if isinstance(c, func.CallOp)]
+    assert sum("Reshape" in c for c in called) == 1  # only the copy out of the graph input
+    assert not any(k in c for c in called for k in ("Flatten", "Squeeze", "Unsqueeze"))
+    got = compiler.compile(model, num_threads=threads).run({"x": x})
+    np.testing.assert_allclose(got[0], run_ort(model, {"x": x})[0], rtol=1e-5, atol=1e-6)

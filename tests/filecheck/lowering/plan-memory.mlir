@@ -148,3 +148,27 @@ func.func @main(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
 // CHECK-LABEL: func.func @main(%x: memref<4x4xf32>, %out0: memref<4x4xf32>)
 // CHECK-NOT:     arena
 // CHECK:         func.return
+
+// -----
+
+// A Reshape between two intermediates copies nothing: its output becomes a view of its
+// input's buffer with the output's shape (collapse to one dim, expand), the call goes,
+// the Reshape kernel with it, and the buffer lives until the view's last use (the
+// Sigmoid): one 128-byte buffer where the copy needed two.
+
+func.func @main(%x: tensor<2x3x4xf32>) -> tensor<6x4xf32> {
+  %a = "onnx.Relu"(%x) : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %s = "onnx.Constant"() {value = dense<[6, 4]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %b = "onnx.Reshape"(%a, %s) : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<6x4xf32>
+  %y = "onnx.Sigmoid"(%b) : (tensor<6x4xf32>) -> tensor<6x4xf32>
+  func.return %y : tensor<6x4xf32>
+}
+
+// CHECK-NOT:   func.func private @k{{[0-9]+}}_Reshape
+// CHECK-LABEL: func.func @main(
+// CHECK-SAME:    strata.arena_bytes = 128 : i64, strata.naive_bytes = 128 : i64
+// CHECK:         %a = memref.view %arena[%off0][] : memref<128xi8> to memref<2x3x4xf32>
+// CHECK-NEXT:    func.call @k0_Relu
+// CHECK-NEXT:    [[FLAT:%.*]] = memref.collapse_shape %a {{\[}}[0 : i64, 1 : i64, 2 : i64]] : memref<2x3x4xf32> into memref<24xf32>
+// CHECK-NEXT:    %b = memref.expand_shape [[FLAT]] {{\[}}[0 : i64, 1 : i64]] output_shape [6, 4] : memref<24xf32> into memref<6x4xf32>
+// CHECK-NEXT:    func.call @k2_Sigmoid{{.*}}(%b, %out0)
