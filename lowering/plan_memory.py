@@ -399,6 +399,9 @@ def alias_reshapes(module: ModuleOp, entry: func.FuncOp) -> int:
     status = {arg for arg, kind in zip(block.args, kinds) if kind.startswith("status:")}
     status |= {op.result for op in block.ops if isinstance(op, memref.ViewOp) and op.source in status}
     kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    # Positions in the original order (ops inserted or erased below keep the others'
+    # relative order, which is all the writer check compares).
+    position = {op: i for i, op in enumerate(block.ops)}
     dropped = 0
     for op in list(block.ops):
         if not isinstance(op, func.CallOp):
@@ -415,7 +418,7 @@ def alias_reshapes(module: ModuleOp, entry: func.FuncOp) -> int:
         if dt.element_type != ot.element_type or memref_bytes(dt) != memref_bytes(ot) or not memref_bytes(dt):
             continue
         writers = [u.operation for u in out.uses if not isinstance(u.operation, memref.DeallocOp)]
-        if min((list(block.ops).index(w) for w in writers), default=-1) != list(block.ops).index(op):
+        if min((position.get(w, -1) for w in writers), default=-1) != position[op]:
             continue
         new_ops = _reshaped_view(data, ot.get_shape())
         block.insert_ops_before(new_ops, op)
