@@ -12,7 +12,7 @@ import sys
 import types
 from typing import Any
 
-from compiler.errors import ModelError, ShapeError, StrataError, UnsupportedOpsError
+from dialects.errors import ModelError, ShapeError, StrataError, UnsupportedOpsError
 from runtime.artifact import ArtifactError, load
 from runtime.compiled_model import CompiledModel
 
@@ -20,7 +20,7 @@ from runtime.compiled_model import CompiledModel
 # `load(path)` on a saved model never needs (runtime/artifact.py).
 _LAZY = {
     "compile": "compiler.api",
-    "supported_op_types": "compiler.api",
+    "supported_op_types": "compiler.graph_io",
     "optimize": "compiler.optimize",
     "OptimizeLevelError": "compiler.optimize",
 }

@@ -8,8 +8,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from compiler.errors import StrataError
-from runtime.compiled_model import CompiledModel, TensorSpec
+from dialects.errors import StrataError
+from runtime.compiled_model import CompiledModel
 from runtime.thread_pool import available_cores
 
 # xDSL and the passes are imported inside compile(), after the model cache is asked:
@@ -24,32 +24,6 @@ TARGETS = ("cpu", "cuda")
 
 # Passes run by lower_to_loops (not graph passes) that `disable_passes` may name.
 LOWERING_PASSES = ("fuse-kernels",)
-
-
-def supported_op_types() -> set[str]:
-    """ONNX op types that compile end to end (imported and lowered to loops)."""
-    from lowering.kernels import KERNEL_LOWERINGS
-
-    return {name.removeprefix("onnx.") for name in KERNEL_LOWERINGS if name.startswith("onnx.")} | {"Constant"}
-
-
-def _graph_specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
-    from xdsl.dialects import func
-
-    from compiler.dtypes import numpy_dtype
-
-    fn = next(op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main")
-    in_names = [a.data for a in fn.attributes["strata.input_names"].data]
-    out_names = [a.data for a in fn.attributes["strata.output_names"].data]
-    ins = [
-        TensorSpec(n, numpy_dtype(t.element_type), tuple(t.get_shape()))
-        for n, t in zip(in_names, fn.function_type.inputs.data)
-    ]
-    outs = [
-        TensorSpec(n, numpy_dtype(t.element_type), tuple(t.get_shape()))
-        for n, t in zip(out_names, fn.function_type.outputs.data)
-    ]
-    return ins, outs
 
 
 # The CPU path's stages in order (the progress bar's steps).
@@ -116,7 +90,7 @@ def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, dis
     name the kernels are tiled for (None: the host)."""
     from lowering.fuse_kernels import FuseKernelsPass
     from lowering.math_approximation import MathPolynomialApproximationPass
-    from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
+    from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass
     from lowering.plan_memory import PlanMemoryPass
 
     if opt_level >= 1 and "fuse-kernels" not in disabled:
@@ -223,6 +197,7 @@ def compile(
     from xdsl.dialects import func
 
     from compiler.context import make_context
+    from compiler.graph_io import graph_specs, supported_op_types
     from compiler.memory_limits import check_arena, resolve_limit
     from compiler.onnx_import import expand_and_check, import_model, load_source
     from compiler.op_flops import node_flops
@@ -243,7 +218,7 @@ def compile(
     ctx = make_context()
     module = stages.run("import", import_model, source, ctx.weights, input_shapes, None, max_memory_bytes)
     del source  # the weight table holds the views it uses
-    inputs, outputs = _graph_specs(module)
+    inputs, outputs = graph_specs(module)
     stages.run("graph passes", pipeline.apply, ctx, module)
     if target == "cuda":
         from compiler.compile_cuda import compile_cuda

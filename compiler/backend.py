@@ -115,7 +115,7 @@ class StrataBackend(Backend):
             return True
         if device.upper().startswith("CUDA"):
             from compiler.compile_cuda import check_cuda_target
-            from compiler.errors import StrataError
+            from dialects.errors import StrataError
 
             try:
                 check_cuda_target()

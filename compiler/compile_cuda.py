@@ -35,7 +35,8 @@ from typing import Any
 from xdsl.dialects.builtin import ModuleOp
 
 from compiler.context import StrataContext
-from compiler.errors import StrataError
+from compiler.graph_io import graph_specs, supported_op_types
+from dialects.errors import StrataError
 from runtime.compiled_model import TensorSpec
 
 
@@ -144,7 +145,6 @@ def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Se
                 fuse: bool = True) -> tuple[ModuleOp, StrataContext, list[TensorSpec], list[TensorSpec]]:
     """Import + the -O pipeline (+ fuse-kernels): the module `compile_cuda` takes, with
     its context and graph input/output specs. Needs neither triton nor torch."""
-    from compiler.api import _graph_specs, supported_op_types
     from compiler.context import make_context
     from compiler.onnx_import import expand_and_check, import_model, load_model
     from compiler.pipelines import graph_pipeline
@@ -152,7 +152,7 @@ def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Se
     proto = expand_and_check(load_model(model), supported_op_types())
     ctx = make_context()
     module = import_model(proto, ctx.weights, input_shapes)
-    inputs, outputs = _graph_specs(module)
+    inputs, outputs = graph_specs(module)
     graph_pipeline(opt_level, cuda_disabled_passes(opt_level, disable_passes)).apply(ctx, module)
     if fuse:
         cuda_fusion_pass().apply(ctx, module)

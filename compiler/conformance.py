@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compiler import backend
-from compiler.errors import UnsupportedOpsError
+from dialects.errors import UnsupportedOpsError
 
 EXPECTED_FAILURES_FILE = os.path.join(os.path.dirname(__file__), "conformance_expected_failures.txt")
 # The compile path's, for the cases whose result there differs from the backend's

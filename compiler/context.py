@@ -14,7 +14,7 @@ from xdsl.dialects.memref import MemRef
 from xdsl.dialects.scf import Scf
 
 from compiler.pattern_log import PatternLog
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx import ONNX
 from dialects.strata import STRATA
 
@@ -29,10 +29,6 @@ class StrataContext(Context):
     weights: WeightTable = field(default_factory=WeightTable)
     pattern_log: PatternLog = field(default_factory=PatternLog)
     report: dict[str, Any] = field(default_factory=dict)
-
-
-def weights_of(ctx: Context) -> WeightTable | None:
-    return ctx.weights if isinstance(ctx, StrataContext) else None
 
 
 def make_context() -> StrataContext:

@@ -20,8 +20,8 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, ShapedType, StringAttr, TensorType
 from xdsl.ir import Attribute
 
-from compiler.dtypes import numpy_dtype
-from compiler.errors import MemoryLimitError, StrataError
+from dialects.dtypes import numpy_dtype
+from dialects.errors import MemoryLimitError, StrataError
 
 
 def physical_memory_bytes() -> int:

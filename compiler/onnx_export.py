@@ -21,10 +21,10 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import IRDLOperation
 
-from compiler.dtypes import numpy_to_onnx, numpy_dtype
-from compiler.errors import StrataError
+from dialects.dtypes import numpy_to_onnx, numpy_dtype
+from dialects.errors import StrataError
 from compiler.onnx_import import TARGET_OPSET
-from compiler.weights import WeightTable, attr_array
+from dialects.weights import WeightTable, attr_array
 from dialects.onnx.base import float_attr_value, node_name, onnx_attribute
 from dialects.onnx.elementwise import SwishOp
 from dialects.onnx.tensor import ConstantOp

@@ -43,10 +43,10 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.irdl import OptOperandDef, OptResultDef, VarOperandDef, VarResultDef
 from xdsl.utils.exceptions import VerifyException
 
-from compiler.dtypes import is_supported_onnx_type, onnx_to_numpy, onnx_to_xdsl
-from compiler.errors import ModelError, NodeImportError, ShapeError, UnsupportedOpsError, UnsupportedOpsetError
+from dialects.dtypes import is_supported_onnx_type, onnx_to_numpy, onnx_to_xdsl
+from dialects.errors import ModelError, NodeImportError, ShapeError, UnsupportedOpsError, UnsupportedOpsetError
 from compiler.memory_limits import check_tensor, resolve_limit
-from compiler.weights import WeightTable, tensor_attr
+from dialects.weights import WeightTable, tensor_attr
 from dialects.onnx import ONNX_OPS
 from dialects.onnx.base import make_floats, make_ints
 from dialects.onnx.tensor import ConstantOp

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import onnx
 
 from compiler.context import make_context
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from compiler.onnx_export import export_model
 from compiler.onnx_import import ModelLike, import_model, load_model
 from compiler.pipelines import graph_pipeline

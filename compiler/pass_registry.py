@@ -26,7 +26,7 @@ PASSES: dict[str, tuple[str, str]] = {
     "onnx-layout-nchwc": ("compiler.passes.layout_nchwc", "LayoutNchwcPass"),
     # graph -> loops
     "fuse-kernels": ("lowering.fuse_kernels", "FuseKernelsPass"),
-    "convert-onnx-to-loops": ("lowering.onnx_to_loops", "ConvertOnnxToLoopsPass"),
+    "convert-onnx-to-loops": ("lowering.convert_onnx_to_loops", "ConvertOnnxToLoopsPass"),
     "math-polynomial-approximation": ("lowering.math_approximation", "MathPolynomialApproximationPass"),
     "dedupe-kernels": ("lowering.dedupe_kernels", "DedupeKernelsPass"),
     "plan-memory": ("lowering.plan_memory", "PlanMemoryPass"),
@@ -37,7 +37,10 @@ PASSES: dict[str, tuple[str, str]] = {
 
 def pass_class(name: str) -> type[ModulePass]:
     module, cls = PASSES[name]
-    return getattr(importlib.import_module(module), cls)
+    found = getattr(importlib.import_module(module), cls)
+    if found.name != name:  # opt-tool's -p and xDSL's pipeline printer must agree on one name
+        raise ValueError(f"pass registry: {module}.{cls} is named {found.name!r}, registered as {name!r}")
+    return found
 
 
 def strata_passes() -> dict[str, Callable[[], type[ModulePass]]]:

@@ -13,7 +13,7 @@ from xdsl.transforms.canonicalize import CanonicalizePass
 from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
 from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from compiler.pattern_log import pattern_log_of
 from compiler.pass_stats import PipelineStats, count_onnx_ops
 

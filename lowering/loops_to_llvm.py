@@ -62,7 +62,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from lowering.parallel_cost import MIN_PARALLEL_WORK, WORK_PER_THREAD, loop_work, parallel_work, trip_count
 from lowering.thread_pool import MAX_THREADS, TASK_TYPE, ThreadPoolEmitter
 

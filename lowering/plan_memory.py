@@ -67,7 +67,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 
 ALIGN = 64
 

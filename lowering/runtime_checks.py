@@ -4,7 +4,7 @@ range) without ever touching memory out of bounds, and tells the caller which no
 A kernel whose addresses depend on tensor values (Gather's indices, a scatter's
 positions) tests each such value before the access; when the test fails it skips the
 access and writes a record into the status buffer, and the call then raises
-`compiler.errors.OutOfRangeError` (runtime/compiled_model.py reads the buffer).
+`dialects.errors.OutOfRangeError` (runtime/compiled_model.py reads the buffer).
 
 The status buffer is an entry argument of kind "status:BYTES" (beside
 "input:/output:/weight:/arena:"), int64 words, zeroed by the runtime:

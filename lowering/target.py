@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 
 __all__ = ["CpuTarget", "host_target", "target_for", "unrunnable_reason", "KNOWN_CPUS"]
 

@@ -51,8 +51,8 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 
-from compiler.errors import StrataError
-from compiler.weights import WeightTable
+from dialects.errors import StrataError
+from dialects.weights import WeightTable
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
 from dialects.strata.kernel_group import FusedKernelOp
@@ -63,7 +63,6 @@ from lowering.triton_kernels.generator import PRECISIONS, Generator
 from lowering.triton_kernels.pool import pool
 from lowering.triton_kernels.program import (  # the public names of the GPU program (__all__)
     ATTENTION_TUNE,
-    DEFAULT_NUM_STAGES,
     MATMUL_CONFIGS,
     MATMUL_TUNE,
     MAX_ROW_BLOCK,
@@ -71,16 +70,22 @@ from lowering.triton_kernels.program import (  # the public names of the GPU pro
     POINTWISE_TUNE,
     ROW_LOOP_TUNE,
     ROW_WARPS,
-    AliasStep,
-    KernelConfig,
-    TritonKernel,
-    TritonProgram,
     UnsupportedOnCuda,
-    ValueInfo,
     attention_configs,
     matmul_configs,
     pointwise_configs,
     row_configs,
+)
+from lowering.plan_memory import Buffer, plan_buffers, round_up
+from runtime.triton_program import (
+    DEFAULT_NUM_STAGES,
+    AliasStep,
+    ArenaPlan,
+    KernelConfig,
+    TritonKernel,
+    TritonProgram,
+    ValueInfo,
+    value_nbytes,
 )
 from lowering.triton_kernels.row import ROW_OPS, row
 from lowering.triton_kernels.select import topk
@@ -279,7 +284,44 @@ def generate(module: ModuleOp, weights: WeightTable | None, max_row_block: int =
         raise UnsupportedOnCuda("the cuda target cannot compile: " + "; ".join(unsupported))
 
     outputs = [gen.name(v) for v in ret.operands]
-    return TritonProgram(gen.values, gen.steps, inputs, outputs, gen.program_weights, precision)
+    program = TritonProgram(gen.values, gen.steps, inputs, outputs, gen.program_weights, precision)
+    program.arena = plan_arena(program)
+    return program
+
+
+def plan_arena(prog: TritonProgram) -> ArenaPlan:
+    """Offsets of the program's intermediates in one device arena, with plan-memory's
+    planner over the step order: a value (or the root of its views) is live from the
+    step that first touches it to its last use, outputs to the end."""
+    external = set(prog.inputs) | set(prog.weights)
+    root: dict[str, str] = {}
+    for s in prog.steps:
+        if isinstance(s, AliasStep):
+            root[s.target] = root.get(s.source, s.source)
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, s in enumerate(prog.steps):
+        uses = list(s.args) if isinstance(s, TritonKernel) else [s.source, s.target]
+        for v in uses:
+            r = root.get(v, v)
+            if r in external:
+                continue
+            first.setdefault(r, i)
+            last[r] = i
+    end = len(prog.steps)
+    for v in prog.outputs:
+        r = root.get(v, v)
+        if r not in first and r not in external:
+            first[r] = 0  # written by no step (an empty tensor)
+        if r in first:
+            last[r] = end  # read back after the last step
+    names = list(first)
+    sizes = [round_up(max(1, value_nbytes(prog.values[n]))) for n in names]
+    buffers = [Buffer(sz, first[n], last[n], (n,)) for n, sz in zip(names, sizes)]
+    if not buffers:
+        return ArenaPlan({}, 0, 0)
+    plan = plan_buffers(buffers)
+    return ArenaPlan(dict(zip(names, plan.offsets)), plan.arena_bytes, sum(sizes))
 
 
 __all__ = ["ATTENTION_TUNE", "CUDA_KERNELS", "DEFAULT_NUM_STAGES", "MATMUL_CONFIGS", "MATMUL_TUNE", "MAX_ROW_BLOCK",

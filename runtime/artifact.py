@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 
 FORMAT = "strata-model-1"
 _ALIGN = 64

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from compiler.errors import InputError, OutOfRangeError, StrataError
+from dialects.errors import InputError, OutOfRangeError, StrataError
 from runtime.thread_pool import ModelThreads
 
-if TYPE_CHECKING:  # compiler.weights imports xDSL; a loaded model (runtime/artifact.py) must not
-    from compiler.weights import WeightTable
+if TYPE_CHECKING:  # dialects.weights imports xDSL; a loaded model (runtime/artifact.py) must not
+    from dialects.weights import WeightTable
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import llvmlite.binding as llvm
 
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from runtime import object_cache
 
 __all__ = ["JitModule", "JitError", "FunctionAddresses", "host_target_machine", "machine_cpu", "optimized_text"]

@@ -1,4 +1,5 @@
-"""Runs a TritonProgram (lowering/to_triton.py): the GPU back end's runtime.
+"""Runs a TritonProgram (runtime/triton_program.py, made by lowering/to_triton.py): the GPU
+back end's runtime.
 
 - `load_kernels(program)` writes the generated kernels to one Python module in a
   temporary directory and imports it (`triton.jit` reads the function's source through
@@ -12,10 +13,11 @@ before triton is first imported (Triton's own library functions, tl.sum, tl.max,
 are decorated then), and such a process cannot compile to cubin. `interpreted()` says
 which mode this process is in; asking for the other one raises StrataError.
 - `TritonModel` holds the device tensors: weights are copied to the device once;
-  intermediates live in ONE device allocation (a uint8 arena) whose offsets come from
-  `lowering.plan_memory.plan_buffers` over this program's schedule (each intermediate is
-  live from the step that writes it to the last step that reads it or a view of it), so
-  buffers whose lifetimes do not overlap share bytes. Inputs (numpy arrays or torch
+  intermediates live in ONE device allocation (a uint8 arena) at the offsets the program
+  carries (`TritonProgram.arena`, planned at compile time by plan-memory's planner over
+  the program's schedule: each intermediate is live from the step that writes it to the
+  last step that reads it or a view of it), so buffers whose lifetimes do not overlap
+  share bytes. Inputs (numpy arrays or torch
   tensors) are copied to the device once per call; steps run in graph order; outputs
   come back as numpy arrays (copies), or stay torch tensors with `as_numpy=False`.
 
@@ -62,9 +64,8 @@ from typing import Any
 
 import numpy as np
 
-from compiler.errors import StrataError
-from lowering.plan_memory import Buffer, plan_buffers, round_up
-from lowering.to_triton import AliasStep, KernelConfig, TritonKernel, TritonProgram
+from dialects.errors import StrataError
+from runtime.triton_program import KernelConfig, TritonKernel, TritonProgram, value_nbytes
 from runtime.compiled_model import TensorSpec
 from runtime.object_cache import cache_dir
 
@@ -405,46 +406,19 @@ class TritonModel:
 
     # memory -------------------------------------------------------------------------
     def _plan_arena(self, torch) -> None:
+        """Views into one device arena at the offsets planned at compile time
+        (lowering/to_triton.py::plan_arena)."""
         prog = self.program
-        external = set(prog.inputs) | set(prog.weights)
-        root: dict[str, str] = {}
-        for s in prog.steps:
-            if isinstance(s, AliasStep):
-                root[s.target] = root.get(s.source, s.source)
-        first: dict[str, int] = {}
-        last: dict[str, int] = {}
-        for i, s in enumerate(prog.steps):
-            if isinstance(s, TritonKernel):
-                uses = list(s.args)
-            else:
-                uses = [s.source, s.target]
-            for v in uses:
-                r = root.get(v, v)
-                if r in external:
-                    continue
-                first.setdefault(r, i)
-                last[r] = i
-        end = len(prog.steps)
-        for v in prog.outputs:
-            r = root.get(v, v)
-            if r not in first and r not in external:
-                first[r] = 0  # written by no step (an empty tensor)
-            if r in first:
-                last[r] = end  # read back after the last step
-        names = list(first)
-        sizes = [round_up(max(1, _nbytes(prog.values[n]))) for n in names]
-        buffers = [Buffer(sz, first[n], last[n], (n,)) for n, sz in zip(names, sizes)]
-        plan = plan_buffers(buffers) if buffers else None
-        self.arena_bytes = plan.arena_bytes if plan else 0
-        self.naive_bytes = sum(sizes)
+        if prog.arena is None:
+            raise StrataError("this Triton program has no arena plan (it was not made by lowering.to_triton.generate)")
+        self.arena_bytes = prog.arena.arena_bytes
+        self.naive_bytes = prog.arena.naive_bytes
         self._arena = torch.empty(max(self.arena_bytes, 1), dtype=torch.uint8, device=self.device)
         self._slots: dict[str, Any] = {}
-        if plan is not None:
-            for n, off in zip(names, plan.offsets):
-                info = prog.values[n]
-                nbytes = _nbytes(info)
-                view = self._arena[off : off + nbytes].view(_torch_dtype(info.dtype)).view(info.shape)
-                self._slots[n] = view
+        for n, off in prog.arena.offsets.items():
+            info = prog.values[n]
+            view = self._arena[off : off + value_nbytes(info)].view(_torch_dtype(info.dtype)).view(info.shape)
+            self._slots[n] = view
 
     # calls --------------------------------------------------------------------------
     @property
@@ -528,10 +502,6 @@ class TritonModel:
 def _launch_kernel(fn, kernel: TritonKernel, cfg: KernelConfig, tensors: dict[str, Any]) -> None:
     fn[cfg.grid](*[tensors[a] for a in kernel.args], **dict(cfg.constexprs), num_warps=cfg.num_warps,
                  num_stages=cfg.num_stages)
-
-
-def _nbytes(info) -> int:
-    return int(np.prod(info.shape, dtype=np.int64)) * np.dtype(info.dtype).itemsize
 
 
 __all__ = ["AutotuneCache", "Autotuner", "CUDA_TARGET", "TritonModel", "cache_dir", "compile_to_cubin",

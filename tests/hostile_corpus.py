@@ -2,7 +2,7 @@
 
 Each case builds a model (bytes, a path or a ModelProto) and, for the run-time cases,
 the feeds of one call. What it must do: end in a StrataError (the clear, typed errors of
-compiler/errors.py) whose message names the node, op or input involved; never crash the
+dialects/errors.py) whose message names the node, op or input involved; never crash the
 process, hang, exhaust memory, or return an answer.
 
 Every case runs in a forked child with an address-space cap and a CPU-time cap
@@ -515,7 +515,7 @@ def _child(case: Case, conn) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
     try:
         import compiler
-        from compiler.errors import StrataError
+        from dialects.errors import StrataError
 
         model, feeds, kwargs = case.build()
         compiled = compiler.compile(model, num_threads=1, **kwargs)

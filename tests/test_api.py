@@ -7,7 +7,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import compiler
-from compiler.errors import ModelError, ShapeError, UnsupportedOpsError
+from dialects.errors import ModelError, ShapeError, UnsupportedOpsError
 from tests.ort_check import run_ort, single_node_model
 
 

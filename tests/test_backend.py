@@ -22,7 +22,7 @@ def _reshape_model():
 def test_supports_cpu_and_cuda_where_triton_can_run():
     """CUDA means the Triton path: supported where a GPU or Triton's interpreter runs it."""
     from compiler.compile_cuda import check_cuda_target
-    from compiler.errors import StrataError
+    from dialects.errors import StrataError
 
     try:
         check_cuda_target()

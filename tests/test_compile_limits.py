@@ -20,7 +20,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import compiler
-from compiler.errors import MemoryLimitError, StrataError, UnsupportedOpsetError
+from dialects.errors import MemoryLimitError, StrataError, UnsupportedOpsetError
 from compiler.onnx_import import supported_opsets
 from tests.ort_check import assert_matches_ort
 
@@ -60,7 +60,7 @@ def _refused_in_capped_child(model: onnx.ModelProto, call: str = "compile", **kw
         import resource, sys
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
         import compiler
-        from compiler.errors import MemoryLimitError
+        from dialects.errors import MemoryLimitError
         try:
             compiler.{call}(sys.stdin.buffer.read(), **{kwargs!r})
         except MemoryLimitError as e:

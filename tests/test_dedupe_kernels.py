@@ -7,7 +7,7 @@ import compiler
 from compiler.context import make_context
 from compiler.onnx_import import import_model
 from lowering.dedupe_kernels import dedupe_kernels
-from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
+from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass
 from tests.ort_check import assert_matches_ort
 from tools.example_models import EXAMPLES, example_inputs
 
@@ -37,7 +37,7 @@ def test_identical_kernels_are_merged():
     module = import_model(_repeated_blocks_model(), ctx.weights)
     ConvertOnnxToLoopsPass().apply(ctx, module)
     # 9 ops, 3 distinct kernels: convert-onnx-to-loops lowers each distinct one once
-    # (lowering/onnx_to_loops.py, _SharedKernels), so dedupe-kernels finds nothing left.
+    # (lowering/convert_onnx_to_loops.py, _SharedKernels), so dedupe-kernels finds nothing left.
     assert dedupe_kernels(module) == 0
     module.verify()
     kernels = [op.sym_name.data for op in module.ops if op.sym_name.data != "main"]

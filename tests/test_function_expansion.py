@@ -12,7 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 import compiler
-from compiler.api import supported_op_types
+from compiler.graph_io import supported_op_types
 from compiler.function_expansion import expand_functions
 
 RNG = np.random.default_rng(0)
@@ -115,7 +115,7 @@ def test_supported_function_ops_are_kept():
 
 
 def test_unexpandable_op_is_still_refused():
-    from compiler.errors import UnsupportedOpsError
+    from dialects.errors import UnsupportedOpsError
 
     model = _model(
         [helper.make_node("NonMaxSuppression", ["b", "s"], ["y"])],

@@ -58,7 +58,7 @@ def test_compiles_and_matches_onnxruntime(bert, batch, seq):
 
 
 def test_token_id_beyond_the_vocabulary_is_refused(bert):
-    from compiler.errors import OutOfRangeError
+    from dialects.errors import OutOfRangeError
 
     compiled = compiler.compile(bert, input_shapes={"input_ids": [1, 8], "attention_mask": [1, 8]})
     feeds = _feeds(1, 8)

@@ -482,7 +482,7 @@ def test_dropout(with_mask):
 
 
 def test_dropout_training_mode_rejected():
-    from compiler.errors import StrataError
+    from dialects.errors import StrataError
 
     import compiler
 

@@ -251,7 +251,7 @@ def test_resize_antialias_upsample(coord):
 
 
 def test_resize_antialias_downsample_fails_clearly():
-    from compiler.errors import StrataError
+    from dialects.errors import StrataError
     import compiler
 
     x = rand((1, 1, 4, 4))
@@ -264,7 +264,7 @@ def test_resize_antialias_downsample_fails_clearly():
 
 
 def test_resize_cubic_fails_clearly():
-    from compiler.errors import StrataError
+    from dialects.errors import StrataError
     import compiler
 
     x = rand((1, 1, 4, 4))

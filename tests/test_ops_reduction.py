@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import compiler
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from tests.ort_check import assert_matches_ort, single_node_model
 
 RNG = np.random.default_rng(0)

@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 import pytest
 
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from compiler.optimize import OptimizeLevelError, optimize
 from tests.ort_check import checked_optimize
 from tools.example_models import EXAMPLES, INDEXED_EXAMPLES, example_inputs

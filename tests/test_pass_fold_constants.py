@@ -25,7 +25,7 @@ from compiler.context import make_context
 from compiler.onnx_export import export_model
 from compiler.onnx_import import import_model
 from compiler.passes.fold_constants import FoldConstantsPass, fold_constants
-from compiler.weights import attr_array
+from dialects.weights import attr_array
 from dialects.onnx import ONNX
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp

@@ -8,7 +8,7 @@ import onnx.parser
 import pytest
 
 from compiler.context import make_context
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from compiler.onnx_import import import_model
 from compiler.pass_stats import count_onnx_ops, format_stats
 from compiler.pipelines import graph_passes, graph_pipeline

@@ -17,7 +17,7 @@ from compiler.context import make_context
 from compiler.onnx_import import import_model
 from lowering.dedupe_kernels import DedupeKernelsPass
 from lowering.loops_to_llvm import to_llvm_ir
-from lowering.onnx_to_loops import ConvertOnnxToLoopsPass
+from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass
 from lowering.plan_memory import (
     ALIGN,
     Buffer,

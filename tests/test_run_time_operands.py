@@ -14,7 +14,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import compiler
-from compiler.errors import OutOfRangeError, ShapeError
+from dialects.errors import OutOfRangeError, ShapeError
 from tests.ort_check import run_ort
 
 RNG = np.random.default_rng(0)

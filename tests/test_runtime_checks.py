@@ -18,7 +18,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import compiler
-from compiler.errors import OutOfRangeError, StrataError
+from dialects.errors import OutOfRangeError, StrataError
 from tests.ort_check import assert_matches_ort, run_ort, single_node_model
 
 RNG = np.random.default_rng(0)

@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import compiler
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from tests.ort_check import run_ort
 from tools import example_models
 

@@ -33,7 +33,7 @@ if INTERPRETER_USABLE:
     os.environ["TRITON_INTERPRET"] = "1"  # before triton is imported anywhere in this process
 
 from compiler.compile_cuda import fused_graph  # noqa: E402
-from compiler.errors import StrataError  # noqa: E402
+from dialects.errors import StrataError  # noqa: E402
 from lowering.to_triton import (  # noqa: E402
     ATTENTION_TUNE, MATMUL_TUNE, POINTWISE_TUNE, ROW_LOOP_TUNE, ROW_WARPS, attention_configs, generate,
     matmul_configs, pointwise_configs, row_configs,

@@ -39,7 +39,7 @@ triton = pytest.importorskip("triton", reason="triton is not installed (pip inst
 
 import compiler  # noqa: E402
 from compiler.compile_cuda import compile_model_cuda  # noqa: E402
-from compiler.errors import StrataError  # noqa: E402
+from dialects.errors import StrataError  # noqa: E402
 from tests.ort_check import chain_model, node, run_ort  # noqa: E402
 from tools.torch_models import ZOO  # noqa: E402
 from tools.example_models import EXAMPLES, example_inputs  # noqa: E402

@@ -22,7 +22,7 @@ from xdsl.printer import Printer
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from compiler.context import StrataContext, make_context
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from compiler.pass_registry import strata_passes
 
 EMITS = ("mlir", "onnx", "llvm", "triton")

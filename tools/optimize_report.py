@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import onnx
 
-from compiler.errors import StrataError
+from dialects.errors import StrataError
 from compiler.optimize import optimize
 from tools.benchmark import light_models, random_feeds
 from tools.example_models import EXAMPLES, example_inputs

@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Operation, SSAValue
 
 from compiler.pattern_log import LoggedPattern
-from compiler.weights import INLINE_LIMIT, WeightTable, attr_array, constant_value, tensor_attr
+from dialects.weights import INLINE_LIMIT, WeightTable, attr_array, constant_value, tensor_attr
 from dialects.onnx.base import element_kind
 from dialects.onnx.tensor import ConstantOfShapeOp, ConstantOp
 

@@ -54,10 +54,10 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import known_constant
-from compiler.weights import INLINE_LIMIT, WeightTable, tensor_attr
+from dialects.weights import INLINE_LIMIT, WeightTable, tensor_attr
 from dialects.onnx.base import make_ints, node_name
 from dialects.onnx.elementwise import CastOp
 from dialects.onnx.nn import DropoutOp, LogSoftmaxOp, SoftmaxOp

@@ -31,7 +31,7 @@ float ops (Exp, Tanh, Erf, ...) and reductions may differ from onnxruntime's ker
 about an ulp (numpy's libm and summation order).
 
 New constants keep the location (ONNX node name) of the op they replace and the name
-hint of the replaced result; their data goes through `compiler.weights.tensor_attr`,
+hint of the replaced result; their data goes through `dialects.weights.tensor_attr`,
 so anything over 16 elements is a `dense_resource` in the weight table, never IR text.
 Types never change, so returned values keep their types (a returned value may become
 a constant).
@@ -50,13 +50,13 @@ from xdsl.irdl import IRDLOperation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
-from compiler.dtypes import xdsl_element_type
+from dialects.dtypes import xdsl_element_type
 from compiler.onnx_export import _attribute
 from compiler.onnx_import import TARGET_OPSET, _evaluate
 from compiler.passes.constants import known_constant
-from compiler.weights import INLINE_LIMIT, WeightTable, tensor_attr
+from dialects.weights import INLINE_LIMIT, WeightTable, tensor_attr
 from dialects.onnx.base import OnnxOp, node_name
 from dialects.onnx.tensor import ConstantOp
 

@@ -54,10 +54,10 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.passes.constants import PatternWithWeights, finite_float_scalar, known_constant
 from compiler.pattern_log import LoggedPattern, apply_patterns
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx.base import (
     element_kind,
     float_attr_value,
@@ -120,7 +120,7 @@ def _clip_bound(op: ClipOp, bound: SSAValue | None, lowest: bool, weights: Weigh
     if bound is None:
         ty = op.input.type
         assert isinstance(ty, TensorType)
-        from compiler.dtypes import numpy_dtype
+        from dialects.dtypes import numpy_dtype
 
         info = np.finfo(numpy_dtype(ty.element_type))
         value = float(info.min if lowest else info.max)

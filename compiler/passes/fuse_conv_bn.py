@@ -3,7 +3,7 @@ weights and bias.
 
 One RewritePattern per consumer, each matching on the op after the Conv, applied
 greedily to a fixpoint (so a chain Conv -> BatchNormalization -> Mul -> Add folds
-down to one Conv). Constants are read with `compiler.weights.constant_value`; the
+down to one Conv). Constants are read with `dialects.weights.constant_value`; the
 new W and B are made with `tensor_attr`, so large ones live in the weight table and
 stay out of the IR text. The walk removes every op left without uses (the old
 Conv, the folded constants when nothing else uses them).
@@ -62,10 +62,10 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, node_name
 from dialects.onnx.elementwise import AddOp, MulOp
 from dialects.onnx.nn import BatchNormalizationOp, ConvOp

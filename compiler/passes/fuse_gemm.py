@@ -60,10 +60,10 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import PatternWithWeights, finite_float_scalar
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, unidirectional_broadcastable
 from dialects.onnx.elementwise import AddOp, DivOp, MulOp
 from dialects.onnx.linalg import GemmOp, MatMulOp

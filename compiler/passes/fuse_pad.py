@@ -43,10 +43,10 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.passes.constants import PatternWithWeights, known_constant
 from compiler.pattern_log import apply_patterns
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx.base import int_attr_value, ints_value, make_ints, str_attr_value
 from dialects.onnx.nn import AveragePoolOp, ConvOp, MaxPoolOp, WindowOp
 from dialects.onnx.tensor import PadOp

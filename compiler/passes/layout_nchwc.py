@@ -76,10 +76,10 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.pattern_log import LoggedPattern, apply_patterns
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx.base import float_attr_value, int_attr_value, make_floats, make_ints, node_name
 from dialects.onnx.elementwise import (
     AddOp,

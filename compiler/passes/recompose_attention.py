@@ -36,7 +36,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.passes.constants import PatternWithWeights
 from compiler.passes.recompose_norms import (
     binary_operands,
@@ -47,7 +47,7 @@ from compiler.passes.recompose_norms import (
     used_only_by,
 )
 from compiler.pattern_log import apply_patterns
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx.base import int_attr_value, unidirectional_broadcastable
 from dialects.onnx.elementwise import AddOp, DivOp, MulOp
 from dialects.onnx.linalg import MatMulOp

@@ -41,11 +41,11 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
-from compiler.context import weights_of
-from compiler.dtypes import numpy_dtype
+from dialects.weights import weights_of
+from dialects.dtypes import numpy_dtype
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.pattern_log import apply_patterns
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx.base import element_kind, int_attr_value, node_name, unidirectional_broadcastable
 from dialects.onnx.elementwise import AddOp, DivOp, MulOp, PowOp, ReciprocalOp, SqrtOp, SubOp
 from dialects.onnx.nn import LayerNormalizationOp

@@ -3,7 +3,7 @@
 One small RewritePattern per identity, applied greedily to a fixpoint (new ops are
 revisited; like canonicalize, the walk also removes every op without uses, so the
 identity constants and inner ops of folded chains go away). Constants are read
-with `compiler.weights.constant_value`; new constants are made with `tensor_attr`, so
+with `dialects.weights.constant_value`; new constants are made with `tensor_attr`, so
 large ones live in the weight table and stay out of the IR text.
 
 Every rewrite keeps the replaced value's type exactly: an identity whose constant
@@ -61,11 +61,11 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from compiler.context import weights_of
+from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
-from compiler.dtypes import numpy_dtype
+from dialects.dtypes import numpy_dtype
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
-from compiler.weights import WeightTable
+from dialects.weights import WeightTable
 from dialects.onnx.base import element_kind, node_name
 from dialects.onnx.elementwise import (
     AbsOp,

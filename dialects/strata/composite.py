@@ -23,6 +23,7 @@ import onnx
 from onnx import helper, numpy_helper
 from xdsl.irdl import irdl_op_definition, operand_def, opt_operand_def, result_def
 
+from dialects.dtypes import numpy_dtype
 from dialects.onnx.base import (
     FLOAT,
     TensorConstraint,
@@ -44,8 +45,6 @@ from dialects.strata.base import StrataOp
 
 
 def _np_dtype(op: StrataOp) -> np.dtype:
-    from compiler.dtypes import numpy_dtype
-
     return np.dtype(numpy_dtype(op.results[0].type.element_type))
 
 

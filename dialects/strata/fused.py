@@ -32,6 +32,7 @@ from xdsl.irdl import (
     result_def,
 )
 
+from dialects.dtypes import numpy_dtype
 from dialects.onnx.base import (
     FLOAT,
     Kinds,
@@ -142,8 +143,6 @@ def activation_nodes(name: str, params: list[float], x: str, y: str, dtype: np.d
 
 
 def _dtype(op: StrataOp) -> np.dtype:
-    from compiler.dtypes import numpy_dtype  # not at import: compiler imports this dialect
-
     return np.dtype(numpy_dtype(op.results[0].type.element_type))  # type: ignore[attr-defined]
 
 

@@ -21,7 +21,7 @@ from lowering.kernels import (
     reduction,
     resize,
 )
-from lowering.onnx_to_loops import KernelLowering
+from lowering.kernel_context import KernelLowering
 
 KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
 for _module in (

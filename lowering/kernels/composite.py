@@ -27,7 +27,7 @@ from lowering.kernels.matmul import MR, NR, GemmOperands, gemm_tile
 from lowering.kernels.normalization import compute_type, load_as, store_as
 from lowering.kernels.reduction import accumulate
 from lowering.loop_builder import as_index, broadcast_indices, load, loop, loop_nest, parallel, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 
 def _floordiv(a: SSAValue, b: int) -> SSAValue:

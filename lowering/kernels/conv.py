@@ -25,7 +25,7 @@ from xdsl.ir import SSAValue
 
 from lowering import scalar
 from lowering.loop_builder import as_index, load, loop, loop_nest, parallel, parallel_nest, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 Index = int | SSAValue  # a compile-time int or an `index` value
 

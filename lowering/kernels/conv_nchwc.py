@@ -68,7 +68,7 @@ from lowering.kernels.activation import apply_activation
 from lowering.kernels.pooling import count_of
 from lowering.target import CpuTarget
 from lowering.loop_builder import as_index, load, loop, loop_nest, parallel, parallel_nest, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 def register_tile(target: CpuTarget, m_blocks: int, grouped: bool = False) -> tuple[int, int]:
     """(output blocks, pixels) of the conv's register tile for `target`. The x values

@@ -36,11 +36,11 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import IntegerType, i64
 from xdsl.ir import SSAValue
 
-from compiler.weights import attr_array
+from dialects.weights import attr_array
 from dialects.onnx.base import int_attr_value, str_attr_value
 from lowering import scalar
 from lowering.loop_builder import broadcast_indices, idx, load, loop_nest, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering, copy_kernel_body
+from lowering.kernel_context import KernelContext, KernelLowering, copy_kernel_body
 from lowering.runtime_checks import Check
 
 

@@ -20,7 +20,7 @@ from xdsl.ir import Operation, SSAValue
 from dialects.onnx.base import float_attr_value, int_attr_value, str_attr_value
 from lowering import scalar
 from lowering.loop_builder import broadcast_indices, load, parallel_nest, signless, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 # An input of the loop nest: an operand name, or a (buffer, shape) pair (variadic operands).
 Input = str | tuple[SSAValue, Sequence[int]]

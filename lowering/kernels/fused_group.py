@@ -50,7 +50,7 @@ from xdsl.dialects import memref
 from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 
-from compiler.weights import attr_array
+from dialects.weights import attr_array
 from dialects.onnx.tensor import ConstantOp
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.kernels.conv import Epilogue, Index, lower_conv
@@ -58,7 +58,7 @@ from lowering.kernels.elementwise import SCALAR_BODIES
 from lowering.kernels.fused_ops import lower_fused_conv, lower_fused_gemm, lower_fused_matmul
 from lowering.kernels.matmul import lower_gemm, lower_matmul
 from lowering.loop_builder import broadcast_indices, load, memref_type, parallel_nest, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering, LoweringError, describe
+from lowering.kernel_context import KernelContext, KernelLowering, LoweringError, describe
 
 
 @dataclass

@@ -24,7 +24,7 @@ from lowering.kernels.activation import apply_activation
 from lowering.kernels.conv import Epilogue, Index, lower_conv
 from lowering.kernels.matmul import lower_gemm, lower_matmul
 from lowering.loop_builder import broadcast_indices, load
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 
 def _check_float(kc: KernelContext) -> None:

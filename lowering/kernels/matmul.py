@@ -80,7 +80,7 @@ from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
 from lowering.kernels.conv import Epilogue, Index, ix_add, ix_mul
 from lowering.loop_builder import as_index, broadcast_indices, load, loop, parallel, parallel_nest, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 
 # ---- register-tiled f32 GEMM ---------------------------------------------------------

@@ -35,7 +35,7 @@ from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
 from lowering.kernels.reduction import accumulate, merge_indices
 from lowering.loop_builder import broadcast_indices, idx, load, loop, loop_nest, parallel, parallel_nest, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 
 def compute_type(elem: Attribute) -> Attribute:

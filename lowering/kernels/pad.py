@@ -17,7 +17,7 @@ from dialects.onnx.base import str_attr_value
 from lowering import scalar
 from lowering.kernels.data_movement import clamp_index
 from lowering.loop_builder import idx, load, loop_nest, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 
 def _positive_mod(v: SSAValue, m: int) -> SSAValue:

@@ -31,7 +31,7 @@ from lowering.kernels.conv import (
     window_of,
 )
 from lowering.loop_builder import as_index, load, parallel, parallel_nest, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 
 def lowest(ty: Attribute, unsigned: bool) -> SSAValue:

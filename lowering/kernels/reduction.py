@@ -41,7 +41,7 @@ from xdsl.ir import Attribute, SSAValue
 from dialects.onnx.base import int_attr_value
 from lowering import scalar
 from lowering.loop_builder import idx, load, loop, loop_nest, parallel, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering, copy_kernel_body
+from lowering.kernel_context import KernelContext, KernelLowering, copy_kernel_body
 from lowering.runtime_checks import Check
 
 # ---- the generic reduction loop structure -------------------------------------------

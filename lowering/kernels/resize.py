@@ -27,7 +27,7 @@ from xdsl.ir import SSAValue
 from dialects.onnx.base import float_attr_value, int_attr_value, str_attr_value
 from lowering import scalar
 from lowering.loop_builder import idx, load, loop, store
-from lowering.onnx_to_loops import KernelContext, KernelLowering
+from lowering.kernel_context import KernelContext, KernelLowering
 
 
 def _f(value: float, ty=f32) -> SSAValue:

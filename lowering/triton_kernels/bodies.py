@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 from xdsl.ir import Operation, SSAValue
 
-from compiler.dtypes import numpy_dtype
+from dialects.dtypes import numpy_dtype
 from dialects.onnx.base import float_attr_value, int_attr_value, node_name, str_attr_value
 from lowering.triton_kernels.program import UnsupportedOnCuda
 from lowering.triton_kernels.text import KernelText, TRITON_TYPES, compute_dtype, float_lit, lit, tl_dtype

@@ -34,7 +34,7 @@ from xdsl.ir import Operation, SSAValue
 
 from dialects.onnx.base import node_name
 from lowering.kernels.conv import Window, window_of
-from lowering.onnx_to_loops import KernelContext, LoweringError
+from lowering.kernel_context import KernelContext, LoweringError
 from lowering.triton_kernels.bodies import activation, dtype_of
 from lowering.triton_kernels.generator import Generator, Leaf
 from lowering.triton_kernels.program import UnsupportedOnCuda, matmul_configs, pointwise_configs

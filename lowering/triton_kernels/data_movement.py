@@ -30,7 +30,7 @@ from dialects.onnx.base import float_attr_value, int_attr_value, node_name, str_
 from lowering.kernels.data_movement import slice_params
 from lowering.kernels.pad import pad_widths
 from lowering.kernels.resize import axis_plans
-from lowering.onnx_to_loops import KernelContext, LoweringError
+from lowering.kernel_context import KernelContext, LoweringError
 from lowering.triton_kernels.bodies import dtype_of
 from lowering.triton_kernels.generator import Generator
 from lowering.triton_kernels.program import UnsupportedOnCuda, pointwise_configs, serial_configs
@@ -494,7 +494,7 @@ def constant_of_shape(gen: Generator, op: Operation) -> None:
     dt = dtype_of(op.results[0])
     value: float | int = 0
     if op.properties.get("value") is not None:
-        from compiler.weights import attr_array
+        from dialects.weights import attr_array
 
         v = attr_array(op.properties["value"], gen.weights).reshape(-1)[0]
         value = float(v) if np.asarray(v).dtype.kind == "f" else int(v)

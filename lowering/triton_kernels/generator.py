@@ -33,22 +33,24 @@ from collections.abc import Callable
 import numpy as np
 from xdsl.ir import Operation, SSAValue
 
-from compiler.dtypes import numpy_dtype
-from compiler.weights import WeightTable, constant_value
+from dialects.dtypes import numpy_dtype
+from dialects.weights import WeightTable, constant_value
 from dialects.onnx.base import int_attr_value, ints_value, node_name
 from dialects.onnx.tensor import ConstantOp
 from lowering.triton_kernels.bodies import activation, body, dtype_of, present_operands, prop_f
 from lowering.triton_kernels.helpers import helper_sources
 from lowering.triton_kernels.program import (
+    UnsupportedOnCuda,
+    attention_configs,
+    matmul_configs,
+    pointwise_configs,
+)
+from runtime.triton_program import (
     AliasStep,
     KernelConfig,
     Step,
     TritonKernel,
-    UnsupportedOnCuda,
     ValueInfo,
-    attention_configs,
-    matmul_configs,
-    pointwise_configs,
 )
 from lowering.triton_kernels.text import (
     TRITON_TYPES,

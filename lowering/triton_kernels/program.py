@@ -1,6 +1,6 @@
-"""What the Triton generator produces: a `TritonProgram` (the run order of steps over
-named values) whose steps are `TritonKernel`s (one `@triton.jit` function each, with
-its launch configurations) and `AliasStep`s (a value viewed with another shape).
+"""How the Triton generator chooses launch configurations for the kernels of a
+`TritonProgram` (the program's data types live in runtime/triton_program.py, which the
+launcher reads), and the error it raises for what it cannot compile.
 
 Launch configurations: every kernel carries `configs`, a short list of
 `KernelConfig`s (constexpr block sizes, num_warps, num_stages and the grid they imply)
@@ -25,17 +25,12 @@ matmul and conv (BM, BN, BK, warps, stages) from 16x16 to 128x128 tiles, BK 32 o
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-
-from compiler.errors import StrataError
+from dialects.errors import StrataError
+from runtime.triton_program import DEFAULT_NUM_STAGES, KernelConfig, make_config
 
 MAX_ROW_BLOCK = 4096
-DEFAULT_NUM_STAGES = 3  # Triton's default on CUDA
 # The heuristic's choices (no GPU to measure on):
 POINTWISE_CONFIGS = ((128, 1), (256, 2), (512, 4), (1024, 4))  # (BLOCK, num_warps)
 MATMUL_CONFIGS = ((16, 16, 32, 2), (32, 32, 32, 4), (64, 64, 32, 4), (128, 128, 32, 8))  # BM, BN, BK, warps
@@ -56,40 +51,6 @@ ATTENTION_TUNE = (  # BM, BN, warps, stages
 class UnsupportedOnCuda(StrataError):
     """An op (or an op form) the Triton generator has no kernel for."""
 
-
-@dataclass
-class ValueInfo:
-    name: str  # identifier used by the program ("v3")
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    hint: str  # the SSA name in the graph, for comments and errors
-
-
-@dataclass(frozen=True)
-class KernelConfig:
-    """One way to launch a kernel: its constexpr block sizes, warps, pipelining stages
-    and the grid those block sizes imply."""
-
-    constexprs: tuple[tuple[str, int], ...]
-    num_warps: int
-    num_stages: int
-    grid: tuple[int, ...]
-
-    def describe(self) -> str:
-        return " ".join([f"{k}={v}" for k, v in self.constexprs] + [f"warps={self.num_warps}", f"stages={self.num_stages}"])
-
-    def to_json(self) -> dict[str, Any]:
-        return {"constexprs": dict(self.constexprs), "num_warps": self.num_warps, "num_stages": self.num_stages,
-                "grid": list(self.grid)}
-
-    @staticmethod
-    def from_json(d: dict[str, Any]) -> KernelConfig:
-        return KernelConfig(tuple((str(k), int(v)) for k, v in d["constexprs"].items()), int(d["num_warps"]),
-                            int(d["num_stages"]), tuple(int(g) for g in d["grid"]))
-
-
-def make_config(constexprs: dict[str, int], warps: int, stages: int, grid: tuple[int, ...]) -> KernelConfig:
-    return KernelConfig(tuple(constexprs.items()), warps, stages, tuple(grid))
 
 
 def _unique(configs: list[KernelConfig]) -> list[KernelConfig]:
@@ -143,88 +104,3 @@ def attention_configs(Sq: int, Sk: int, D: int, Dv: int, nb: int) -> list[Kernel
     cands = [(min(64, fq), min(64, fk), 4, DEFAULT_NUM_STAGES)] + [c for c in ATTENTION_TUNE if c[0] <= fq and c[1] <= fk]
     return _unique([make_config({"BM": bm, "BN": bn, "BD": BD, "BDV": BDV}, w, st, (math.ceil(Sq / bm), nb))
                     for bm, bn, w, st in cands])
-
-
-@dataclass
-class TritonKernel:
-    """One `@triton.jit` function and how to launch it (constexprs, grid, num_warps,
-    num_stages: the heuristic configuration, `configs[0]`; `configs`: every
-    configuration the autotuner may try). `helpers`: the source of the `@triton.jit`
-    helper functions it calls (lowering/triton_kernels/helpers.py), emitted before it."""
-
-    name: str
-    family: str  # "pointwise" | "row" | "matmul" | "attention" | "conv" | "pool" | "select" | "scatter"
-    source: str
-    params: list[str]  # pointer parameters, in order
-    param_types: list[str]  # "*fp32", ...
-    args: list[str]  # program value bound to each parameter
-    constexprs: dict[str, int]
-    grid: tuple[int, ...]
-    num_warps: int
-    nodes: list[str]  # fused ONNX node names
-    num_stages: int = DEFAULT_NUM_STAGES
-    configs: list[KernelConfig] = field(default_factory=list)
-    helpers: list[str] = field(default_factory=list)
-
-    def signature(self) -> dict[str, str]:
-        sig = dict(zip(self.params, self.param_types))
-        sig.update({k: "constexpr" for k in self.constexprs})
-        return sig
-
-    def config(self) -> KernelConfig:
-        """The configuration this kernel launches with."""
-        return make_config(dict(self.constexprs), self.num_warps, self.num_stages, self.grid)
-
-    def candidates(self) -> list[KernelConfig]:
-        return list(self.configs) or [self.config()]
-
-    def with_config(self, cfg: KernelConfig) -> TritonKernel:
-        """This kernel launched with `cfg` (one of `candidates()`)."""
-        return dataclasses.replace(self, constexprs=dict(cfg.constexprs), grid=tuple(cfg.grid),
-                                   num_warps=cfg.num_warps, num_stages=cfg.num_stages)
-
-    def standalone_source(self) -> str:
-        """An importable module holding just this kernel and its helpers."""
-        return "\n".join(["import triton", "import triton.language as tl", "", ""] + [h + "\n\n" for h in self.helpers]
-                         + [self.source, ""])
-
-
-@dataclass
-class AliasStep:
-    """`target` is `source` viewed with another shape (no data moves)."""
-
-    source: str
-    target: str
-    nodes: list[str]
-
-
-Step = TritonKernel | AliasStep
-
-
-@dataclass
-class TritonProgram:
-    values: dict[str, ValueInfo]
-    steps: list[Step]
-    inputs: list[str]
-    outputs: list[str]
-    weights: dict[str, np.ndarray]
-    precision: str = "ieee"
-
-    def kernels(self) -> list[TritonKernel]:
-        return [s for s in self.steps if isinstance(s, TritonKernel)]
-
-    def module_source(self) -> str:
-        """All kernels (and the helpers they call, once) as one importable Python module."""
-        parts = ['"""Triton kernels generated by Strata (lowering/to_triton.py)."""', "import triton", "import triton.language as tl", ""]
-        helpers = list(dict.fromkeys(h for k in self.kernels() for h in k.helpers))
-        for h in helpers:
-            parts += ["", h]
-        for k in self.kernels():
-            parts += ["", k.source]
-        return "\n".join(parts) + "\n"
-
-    def summary(self) -> list[dict[str, Any]]:
-        """One line per kernel, for CompiledModel.stats."""
-        return [{"kernel": s.name, "family": s.family, "grid": list(s.grid), "constexprs": dict(s.constexprs),
-                 "num_warps": s.num_warps, "num_stages": s.num_stages, "configs": len(s.candidates()),
-                 "nodes": list(s.nodes)} for s in self.steps if isinstance(s, TritonKernel)]

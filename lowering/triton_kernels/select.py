@@ -15,7 +15,8 @@ from xdsl.ir import Operation
 from dialects.onnx.base import node_name
 from lowering.triton_kernels.bodies import prop_i
 from lowering.triton_kernels.generator import Generator
-from lowering.triton_kernels.program import DEFAULT_NUM_STAGES, make_config, next_pow2
+from lowering.triton_kernels.program import next_pow2
+from runtime.triton_program import DEFAULT_NUM_STAGES, make_config
 from lowering.triton_kernels.text import KernelText, numel, shape_of
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr, TensorType
 from xdsl.ir import Attribute, SSAValue
 
-from compiler.dtypes import numpy_dtype, xdsl_element_type
+from dialects.dtypes import numpy_dtype, xdsl_element_type
 
 # Constants up to this many elements are printed inline as `dense<...>`.
 INLINE_LIMIT = 16
@@ -91,3 +91,10 @@ def constant_value(value: SSAValue, weights: WeightTable | None) -> np.ndarray |
     if isinstance(owner, ConstantOp):
         return attr_array(owner.value, weights)
     return None
+
+
+def weights_of(ctx: object) -> WeightTable | None:
+    """The weight table a pass reads constants from: the compile's (compiler/context.py's
+    StrataContext carries one), or None under a plain xDSL Context (e.g. xdsl-opt)."""
+    table = getattr(ctx, "weights", None)
+    return table if isinstance(table, WeightTable) else None
