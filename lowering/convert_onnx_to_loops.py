@@ -8,7 +8,11 @@ constant (weights reach machine code as pointers), as listed by its `strata.args
 attribute ("input:NAME", "output:NAME", "weight:HANDLE"), then, when a kernel checks
 values at run time (indices), the status buffer ("status:BYTES", see
 `lowering/runtime_checks.py`). Intermediates are `memref.alloc`ed in the entry and freed
-at its end; the memory planner replaces that.
+at its end; the memory planner replaces that. Each kernel records what it runs:
+`strata.onnx_node` (node names), `strata.onnx_op` (the op type, a display name such as
+"Fused(Add,Relu)" for a group) and the unit attribute `strata.elementwise` when it is
+one loop nest of elementwise ops (an op with the Elementwise trait, or a group that
+`fuse-kernels` marked so), which `plan-memory` reads.
 
 How one op becomes loops is decided by a table from op name to a lowering function
 (`lowering/kernels/`), so a later lowering (a tiled GEMM, a fused group) replaces one
@@ -39,6 +43,7 @@ from xdsl.printer import Printer
 from dialects.weights import WeightTable, attr_array, weights_of
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
+from dialects.onnx.traits import is_elementwise
 from lowering.loop_builder import memref_type
 from lowering.runtime_checks import SITES_ATTR, KernelChecks, StatusBuffer
 from lowering.target import CpuTarget, host_target, target_for
@@ -300,6 +305,8 @@ def lower_graph(
             lowering(KernelContext(op, kbuf, reads, checks, target))
 
         attrs = {"strata.onnx_node": StringAttr(node_name(op)), "strata.onnx_op": StringAttr(op.name.removeprefix("onnx."))}
+        if is_elementwise(op):
+            attrs["strata.elementwise"] = UnitAttr()
         # Ops that stand for several graph ops (kernel groups) name them themselves.
         attrs.update(getattr(op, "kernel_attributes", dict)())
         keys = operands + list(op.results)
@@ -321,7 +328,7 @@ def lower_graph(
         def build(kbuf, checks, value=value, arg=arg):
             copy_kernel_body(kbuf[value], kbuf[arg])
 
-        emit_kernel(f"k{index}_copy_output", [value, arg], [buffer[value], arg], build, {"strata.onnx_op": StringAttr("Identity")})
+        emit_kernel(f"k{index}_copy_output", [value, arg], [buffer[value], arg], build, {"strata.onnx_op": StringAttr("Identity"), "strata.elementwise": UnitAttr()})
         index += 1
 
     with ImplicitBuilder(entry):

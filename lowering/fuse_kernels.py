@@ -2,8 +2,9 @@
 which becomes one kernel (one loop nest) whose intermediates never reach memory.
 
 Legal groups:
-- chains and trees of elementwise ops (every op with a scalar body in
-  `lowering/kernels/elementwise.py`: unary, binary, Where, Clip, Cast, comparisons, ...)
+- chains and trees of elementwise ops (the ops with the `Elementwise` trait of
+  dialects/onnx/traits.py, each with a scalar body in `lowering/kernels/elementwise.py`:
+  unary, binary, Where, Clip, Cast, comparisons, ...)
   whose outputs all have the same shape, the group's iteration shape; inputs may be
   smaller and are read with broadcast indices;
 - one reduction-like anchor (Softmax, LogSoftmax, LayerNormalization, ReduceX) or pooling
@@ -54,8 +55,8 @@ from xdsl.passes import ModulePass
 
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
+from dialects.onnx.traits import is_elementwise
 from dialects.strata.kernel_group import FusedKernelOp, KernelYieldOp
-from lowering.kernels.elementwise import SCALAR_BODIES
 
 # Reduction-like anchors: their lowering stores each element of their first result
 # exactly once and never reads it back (an epilogue is applied at that store) and loads
@@ -83,10 +84,6 @@ ANCHORS = REDUCTION_ANCHORS | POOL_ANCHORS | COMPUTE_ANCHORS
 WINDOW_ANCHORS = frozenset({"onnx.Conv", "strata.FusedConv", "strata.ConvNCHWc", "onnx.MaxPool", "onnx.AveragePool"})
 
 DEFAULT_MAX_OPS = 24
-
-
-def is_elementwise(op: Operation) -> bool:
-    return op.name in SCALAR_BODIES and len(op.results) == 1
 
 
 def fusion_kind(op: Operation, anchors: frozenset[str] = ANCHORS) -> str | None:

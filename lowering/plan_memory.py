@@ -9,7 +9,8 @@ conflict: they are both in use during some call and must not share bytes.
 
 The plan:
 - In-place reuse (opt-in: `plan-memory{in_place=true}`, `plan_module(in_place=True)`):
-  an elementwise kernel (`strata.onnx_op` in ELEMENTWISE_OPS, or a `fuse-kernels` group
+  an elementwise kernel (one with the unit attribute `strata.elementwise`, set by
+  `convert-onnx-to-loops` for an op with the Elementwise trait or a `fuse-kernels` group
   of only such ops: output element i depends only on input element i; one intermediate
   output) writes its output into an input buffer that dies at that call and has the
   same shape and byte size; the two share one buffer. Only buffers the entry allocates
@@ -61,6 +62,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     ModuleOp,
     StringAttr,
+    UnitAttr,
     i8,
     i64,
 )
@@ -75,29 +77,6 @@ ALIGN = 64
 # the shape changes): an output that is an intermediate can be the input's buffer seen
 # with another shape, and the call dropped (alias_reshapes).
 RESHAPE_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze"})
-
-# Kernels whose output element i is computed from input element i alone (same index in
-# every same-shaped input), in one loop nest, with a single output: writing the output
-# over a same-shaped input that dies at the call is safe.
-ELEMENTWISE_OPS = frozenset(
-    """Add Sub Mul Div Mod Pow Neg Abs Sign Reciprocal Sqrt Exp Log Tanh Erf Sin Cos Tan
-    Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Floor Ceil Round Relu LeakyRelu PRelu
-    Sigmoid Softplus HardSigmoid HardSwish Elu Selu Gelu Softsign ThresholdedRelu Celu
-    Mish Swish Shrink IsNaN IsInf Clip Max Min Sum Mean Where Equal Less LessOrEqual
-    Greater GreaterOrEqual Not And Or Xor BitwiseAnd BitwiseOr BitwiseXor BitwiseNot
-    BitShift Cast CastLike Identity""".split()
-)
-
-
-def is_elementwise_kernel(onnx_op: str) -> bool:
-    """A one-op kernel in ELEMENTWISE_OPS, or a `fuse-kernels` group "Fused(A,B,...)" of
-    only such ops (an elementwise group is one loop nest that loads every input at the
-    element it stores)."""
-    if onnx_op.startswith("Fused(") and onnx_op.endswith(")"):
-        members = onnx_op[len("Fused(") : -1].split(",")
-        return bool(members) and all(m.strip() in ELEMENTWISE_OPS for m in members)
-    return onnx_op in ELEMENTWISE_OPS
-
 
 class MemoryPlanError(StrataError):
     """The entry cannot be planned (an unexpected use of a buffer, or a bad plan)."""
@@ -503,8 +482,7 @@ def _analyze(module: ModuleOp, entry: func.FuncOp, in_place: bool = False) -> tu
         if not in_place or not isinstance(op, func.CallOp):
             continue
         kernel = kernels.get(op.callee.root_reference.data)
-        kind = kernel.attributes.get("strata.onnx_op") if kernel is not None else None
-        if not isinstance(kind, StringAttr) or not is_elementwise_kernel(kind.data):
+        if kernel is None or not isinstance(kernel.attributes.get("strata.elementwise"), UnitAttr):
             continue
         args = [by_value[v] for v in op.arguments if v in by_value]
         outs = [a for a in args if a.first == k]

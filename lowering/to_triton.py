@@ -55,6 +55,7 @@ from dialects.errors import StrataError
 from dialects.weights import WeightTable
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
+from dialects.onnx.traits import elementwise_op_names, is_elementwise
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.triton_kernels import conv as conv_k
 from lowering.triton_kernels import data_movement as dm
@@ -99,11 +100,6 @@ ALIAS_OPS = frozenset({"onnx.Reshape", "onnx.Flatten", "onnx.Squeeze", "onnx.Uns
 OpKernel = Callable[[Generator, Operation], None]
 
 
-def _elementwise_ops() -> frozenset[str]:
-    from lowering.kernels.elementwise import SCALAR_BODIES
-
-    return frozenset(SCALAR_BODIES)
-
 
 def _single(kind: str) -> OpKernel:
     """A standalone op of a family that also takes groups (a group of one)."""
@@ -130,7 +126,7 @@ def _alias(gen: Generator, op: Operation) -> None:
 
 # graph op -> its kernel(s): the one table of what target="cuda" compiles
 CUDA_KERNELS: dict[str, OpKernel] = {
-    **{name: _single("pointwise") for name in _elementwise_ops() | {"onnx.Transpose"}},
+    **{name: _single("pointwise") for name in elementwise_op_names() | {"onnx.Transpose"}},
     **{name: _single("row") for name in ROW_OPS},
     **{name: _single("matmul") for name in MATMUL_OPS},
     **{name: _single("conv") for name in CONV_OPS},
@@ -173,12 +169,6 @@ def _main(module: ModuleOp) -> func.FuncOp:
     return mains[0]
 
 
-def _is_elementwise(op: Operation) -> bool:
-    from lowering.fuse_kernels import is_elementwise
-
-    return is_elementwise(op)
-
-
 def _epilogue_user(mm: Operation, returned: set[SSAValue]) -> Operation | None:
     """The elementwise group (or single elementwise op) a MatMul/Gemm's result goes to,
     when it is its only user, iterates over the same shape and is purely elementwise."""
@@ -191,7 +181,7 @@ def _epilogue_user(mm: Operation, returned: set[SSAValue]) -> Operation | None:
         if "strata.elementwise" not in user.attributes:
             return None
         shapes = {shape_of(v) for v in user.results}
-    elif _is_elementwise(user):
+    elif is_elementwise(user):
         shapes = {shape_of(user.results[0])}
     else:
         return None
@@ -216,7 +206,7 @@ def _group(gen: Generator, op: FusedKernelOp, deferred: dict[Operation, Operatio
         arg = next(a for a, o in arg_map.items() if o is mm.results[0])
         gen.matmul(mm, inner, yielded, leaf, mm, acc_value=arg)
         return
-    anchors = [o for o in inner if not _is_elementwise(o)]
+    anchors = [o for o in inner if not is_elementwise(o)]
     others = [o for o in inner if o not in anchors]
     if not anchors:
         gen.pointwise(inner, yielded, leaf, inner[0])

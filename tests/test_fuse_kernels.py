@@ -15,7 +15,11 @@ from compiler.context import make_context
 from compiler.onnx_export import export_model
 from compiler.onnx_import import import_model
 from compiler.pipelines import graph_pipeline
+from dialects.onnx import ONNX_OP_CLASSES
+from dialects.onnx.traits import Elementwise, elementwise_op_names
+from dialects.strata import STRATA_OP_CLASSES
 from dialects.strata.kernel_group import FusedKernelOp
+from lowering.kernels.elementwise import SCALAR_BODIES
 from lowering.fuse_kernels import FuseKernelsPass
 from tests.ort_check import chain_model, graph_ops, node, run_ort
 from tools.example_models import EXAMPLES, example_inputs
@@ -548,3 +552,13 @@ def test_example_models(name):
     assert stats["kernels_after_fusion"] <= stats["kernels_before_fusion"]
     if name == "transformer_block":
         assert stats["fused_ops"] > 0
+
+
+def test_elementwise_trait_matches_scalar_bodies():
+    """The Elementwise trait (what fuse-kernels, plan-memory and to-triton ask) and the
+    scalar bodies (what the loop lowering of a group needs) name the same ops."""
+    traited = {cls.name for cls in (*ONNX_OP_CLASSES, *STRATA_OP_CLASSES) if cls.has_trait(Elementwise)}
+    assert traited == elementwise_op_names()
+    assert sorted(traited - set(SCALAR_BODIES)) == [], "Elementwise ops without a scalar body"
+    assert sorted(set(SCALAR_BODIES) - traited) == [], "scalar bodies of ops without the Elementwise trait"
+    assert len(traited) > 60

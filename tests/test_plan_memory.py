@@ -16,6 +16,7 @@ import compiler
 from compiler.context import make_context
 from compiler.onnx_import import import_model
 from lowering.dedupe_kernels import DedupeKernelsPass
+from lowering.fuse_kernels import FuseKernelsPass
 from lowering.loops_to_llvm import to_llvm_ir
 from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass
 from lowering.plan_memory import (
@@ -25,7 +26,6 @@ from lowering.plan_memory import (
     PlanMemoryPass,
     check_plan,
     entry_function,
-    is_elementwise_kernel,
     lower_bound,
     memref_bytes,
     plan_buffers,
@@ -206,8 +206,9 @@ def _check_views(module) -> None:
                 continue
             touch = l1 if l1 == f2 else l2 if l2 == f1 else None
             assert touch is not None and (o1, s1) == (o2, s2), f"{n1} and {n2} overlap while both live"
-            op_kind = kernels[calls[touch].callee.root_reference.data].attributes["strata.onnx_op"].data
-            assert is_elementwise_kernel(op_kind), f"{n1}/{n2} share bytes at a {op_kind} call"
+            kernel = kernels[calls[touch].callee.root_reference.data]
+            op_kind = kernel.attributes["strata.onnx_op"].data
+            assert "strata.elementwise" in kernel.attributes, f"{n1}/{n2} share bytes at a {op_kind} call"
 
 
 def test_random_graphs_plans_are_sound():
@@ -363,10 +364,34 @@ def test_second_run_changes_nothing():
     assert str(module) == before and ctx.report == report
 
 
+def _elementwise_marks(fuse: bool) -> dict[str, bool]:
+    """Kernel op type -> whether the kernel carries `strata.elementwise` (what the
+    in-place reuse reads), for Add -> Relu -> Softmax -> Mul plus a two-output Dropout;
+    Relu's value is also a graph output, so the groups are (Add,Relu) and (Softmax,Mul)."""
+    x = np.ones((2, 3), np.float32)
+    nodes = [
+        node("Add", ["x", "x"], "a"),
+        node("Relu", ["a"], "r"),
+        node("Softmax", ["r"], "s"),
+        node("Mul", ["s", "x"], "y"),
+        onnx.helper.make_node("Dropout", ["x"], ["d", "mask"], name="drop"),
+    ]
+    ctx = make_context()
+    module = import_model(chain_model(nodes, {"x": x}, ["r", "y", "d", "mask"]), ctx.weights)
+    if fuse:
+        FuseKernelsPass().apply(ctx, module)
+    ConvertOnnxToLoopsPass().apply(ctx, module)
+    return {
+        f.attributes["strata.onnx_op"].data: "strata.elementwise" in f.attributes
+        for f in module.ops
+        if isinstance(f, func.FuncOp) and "strata.onnx_op" in f.attributes and "copy_output" not in f.sym_name.data
+    }
+
+
 def test_elementwise_kernel_kinds():
-    assert is_elementwise_kernel("Relu") and is_elementwise_kernel("Fused(Add,Relu)")
-    assert not is_elementwise_kernel("Softmax") and not is_elementwise_kernel("Fused(Softmax,Mul)")
-    assert not is_elementwise_kernel("Dropout")  # two outputs, written in two loops
+    assert _elementwise_marks(fuse=False) == {"Add": True, "Relu": True, "Softmax": False, "Mul": True, "Dropout": False}
+    # Dropout: two outputs, written in two loops.
+    assert _elementwise_marks(fuse=True) == {"Fused(Add,Relu)": True, "Fused(Softmax,Mul)": False, "Dropout": False}
 
 
 def test_pass_is_a_no_op_without_allocations():

@@ -19,6 +19,7 @@ from xdsl.irdl import (
     opt_operand_def,
     prop_def,
     result_def,
+    traits_def,
     var_operand_def,
 )
 
@@ -52,6 +53,7 @@ from dialects.onnx.base import (
     tensor_type,
     fmt_shape,
 )
+from dialects.onnx.traits import Elementwise
 
 # ---- unary --------------------------------------------------------------------------
 
@@ -59,6 +61,8 @@ from dialects.onnx.base import (
 class ElementwiseUnaryBase(OnnxOp):
     """Verifier of every one-input elementwise op: the input's element type is in
     ELEMENT_KINDS and the result has the input's type."""
+
+    traits = traits_def(Elementwise())
 
     ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
@@ -330,6 +334,8 @@ class ShrinkOp(UnaryInputOutputOp):
 
 
 class FloatClassOp(OnnxOp):
+    traits = traits_def(Elementwise())
+
     ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
     x = operand_def(TensorConstraint)
@@ -367,6 +373,8 @@ class IsInfOp(FloatClassOp):
 
 class BinaryElementwiseOp(OnnxOp):
     """A, B -> C with numpy-style broadcasting and one element type."""
+
+    traits = traits_def(Elementwise())
 
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
@@ -417,6 +425,8 @@ class ModOp(BinaryElementwiseOp):
 class PowOp(OnnxOp):
     """Z = X ** Y; the exponent may have a different element type than the base."""
 
+    traits = traits_def(Elementwise())
+
     name = "onnx.Pow"
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
@@ -436,6 +446,8 @@ class PowOp(OnnxOp):
 
 class ComparisonOp(OnnxOp):
     """A, B -> C: broadcasting, one input element type, i1 result."""
+
+    traits = traits_def(Elementwise())
 
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
@@ -530,6 +542,8 @@ class BitShiftOp(OnnxOp):
     signed ones (arithmetic right shift) are accepted as in opset 28. A shift amount
     that is negative or >= the bit width gives 0 (-1 for RIGHT of a negative X)."""
 
+    traits = traits_def(Elementwise())
+
     name = "onnx.BitShift"
     ELEMENT_KINDS: ClassVar[Kinds] = INT
 
@@ -552,6 +566,8 @@ class BitShiftOp(OnnxOp):
 class WhereOp(OnnxOp):
     """output = condition ? X : Y, all three broadcast together."""
 
+    traits = traits_def(Elementwise())
+
     name = "onnx.Where"
     ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
@@ -569,6 +585,8 @@ class WhereOp(OnnxOp):
 @irdl_op_definition
 class CastOp(OnnxOp):
     """Converts to the ONNX data type `to` (a TensorProto.DataType value)."""
+
+    traits = traits_def(Elementwise())
 
     name = "onnx.Cast"
     ELEMENT_KINDS: ClassVar[Kinds] = ANY
@@ -602,6 +620,8 @@ class CastOp(OnnxOp):
 class CastLikeOp(OnnxOp):
     """Converts `input` to the element type of `target_type` (whose values are unused)."""
 
+    traits = traits_def(Elementwise())
+
     name = "onnx.CastLike"
     ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
@@ -628,6 +648,8 @@ class CastLikeOp(OnnxOp):
 class ClipOp(OnnxOp):
     """Clamps to [min, max]; absent bounds mean the type's lowest/highest value."""
 
+    traits = traits_def(Elementwise())
+
     name = "onnx.Clip"
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
@@ -652,6 +674,8 @@ class ClipOp(OnnxOp):
 class VariadicElementwiseOp(OnnxOp):
     """data_0, data_1, ... -> one result: at least one input, one element type,
     multidirectional broadcasting. Subclasses name the result as ONNX does."""
+
+    traits = traits_def(Elementwise())
 
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 

@@ -21,6 +21,7 @@ from xdsl.irdl import (
     opt_operand_def,
     opt_result_def,
     result_def,
+    traits_def,
 )
 
 from dialects.onnx.base import (
@@ -59,6 +60,7 @@ from dialects.onnx.base import (
     str_prop,
     unidirectional_broadcastable,
 )
+from dialects.onnx.traits import Elementwise
 
 AUTO_PAD_MODES = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 
@@ -758,6 +760,7 @@ class PReluOp(OnnxOp):
     """Y = X < 0 ? slope * X : X; slope broadcasts unidirectionally to X."""
 
     name = "onnx.PRelu"
+    traits = traits_def(Elementwise())
     ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
     x = operand_def(TensorConstraint)

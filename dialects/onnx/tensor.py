@@ -22,6 +22,7 @@ from xdsl.irdl import (
     opt_prop_def,
     prop_def,
     result_def,
+    traits_def,
     var_operand_def,
     var_result_def,
 )
@@ -66,6 +67,7 @@ from dialects.onnx.base import (
     tensor_type,
     unidirectional_broadcastable,
 )
+from dialects.onnx.traits import Elementwise
 
 
 def _expect_i64_result(op: IRDLOperation, value, what: str, shape: tuple[int, ...]) -> None:
@@ -189,6 +191,7 @@ class SizeOp(OnnxOp):
 @irdl_op_definition
 class IdentityOp(OnnxOp):
     name = "onnx.Identity"
+    traits = traits_def(Elementwise())
     ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
     input = operand_def(TensorConstraint)

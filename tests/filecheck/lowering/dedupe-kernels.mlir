@@ -10,7 +10,7 @@ func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   func.return %c : tensor<2x3xf32>
 }
 
-// CHECK:     func.func private @k0_Relu_relu_a({{.*}}) attributes {strata.onnx_node = "relu_a,relu_b", strata.onnx_op = "Relu"}
+// CHECK:     func.func private @k0_Relu_relu_a({{.*}}) attributes {strata.onnx_node = "relu_a,relu_b", strata.onnx_op = "Relu", strata.elementwise}
 // CHECK:     func.func private @k1_Sigmoid_sig(
 // CHECK-NOT: func.func private @k2_Relu_relu_b
 // CHECK:     func.func @main(

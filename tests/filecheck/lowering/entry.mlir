@@ -15,15 +15,17 @@ func.func @main(%x: tensor<2x4xf32>) -> (tensor<2x5xf32>, tensor<2x4xf32>, tenso
   %y = "onnx.Add"(%r, %r) : (tensor<2x5xf32>, tensor<2x5xf32>) -> tensor<2x5xf32> loc("double")
   func.return %y, %x, %c : tensor<2x5xf32>, tensor<2x4xf32>, tensor<4xf32>
 }
-// Kernels are named k<index>_<op>_<node name> and carry the node.
+// Kernels are named k<index>_<op>_<node name> and carry the node; an elementwise
+// kernel (an op with the Elementwise trait, a copy) is marked strata.elementwise.
 // CHECK-LABEL: func.func private @k0_MatMul_fc(%x: memref<2x4xf32>, %w: memref<4x5xf32>, %h: memref<2x5xf32>)
 // CHECK-SAME:      attributes {strata.onnx_node = "fc", strata.onnx_op = "MatMul"}
 // CHECK-LABEL: func.func private @k1_Relu_act(%h: memref<2x5xf32>, %r: memref<2x5xf32>)
+// CHECK-SAME:      attributes {strata.onnx_node = "act", strata.onnx_op = "Relu", strata.elementwise}
 // CHECK-LABEL: func.func private @k2_Add_double(%r: memref<2x5xf32>, %y: memref<2x5xf32>)
 // CHECK:         memref.load %r[[[I:%.*]], [[J:%.*]]]
 // CHECK-NEXT:    memref.load %r[[[I]], [[J]]]
 // CHECK-LABEL: func.func private @k3_copy_output(%x: memref<2x4xf32>, %out1: memref<2x4xf32>)
-// CHECK-SAME:      attributes {strata.onnx_op = "Identity"}
+// CHECK-SAME:      attributes {strata.onnx_op = "Identity", strata.elementwise}
 // CHECK:           [[V:%.*]] = memref.load %x[[[I:%.*]], [[J:%.*]]] : memref<2x4xf32>
 // CHECK-NEXT:      memref.store [[V]], %out1[[[I]], [[J]]] : memref<2x4xf32>
 // CHECK-LABEL: func.func private @k4_copy_output(%c: memref<4xf32>, %out2: memref<4xf32>)
