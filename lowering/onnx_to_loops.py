@@ -41,17 +41,13 @@ from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 from compiler.context import weights_of
-from compiler.errors import StrataError
-from compiler.weights import WeightTable, attr_array
+from compiler.weights import WeightTable, attr_array, constant_value
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
+from lowering.errors import LoweringError
 from lowering.loop_builder import loop_nest, load, memref_type, store
 from lowering.runtime_checks import SITES_ATTR, Check, KernelChecks, StatusBuffer
 from lowering.target import CpuTarget, host_target, target_for
-
-
-class LoweringError(StrataError):
-    """An op could not be lowered to loops; the message names the ONNX node."""
 
 
 def describe(op: Operation) -> str:
@@ -107,9 +103,7 @@ class KernelContext:
     def const(self, name: str) -> np.ndarray | None:
         """The compile-time value of operand `name` if it is an `onnx.Constant`."""
         v = self._value(name)
-        if v is None or not isinstance(v.owner, ConstantOp):
-            return None
-        return attr_array(v.owner.value, self.weights)
+        return None if v is None else constant_value(v, self.weights)
 
     def require_const(self, name: str) -> np.ndarray:
         value = self.const(name)
