@@ -56,6 +56,7 @@ from xdsl.passes import ModulePass
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
 from dialects.onnx.traits import is_elementwise
+from dialects.shapes import tensor_shape as _shape
 from dialects.strata.kernel_group import FusedKernelOp, KernelYieldOp
 
 # Reduction-like anchors: their lowering stores each element of their first result
@@ -99,10 +100,6 @@ def fusion_kind(op: Operation, anchors: frozenset[str] = ANCHORS) -> str | None:
 
 def takes_prologue(anchor: Operation) -> bool:
     return anchor.name in REDUCTION_ANCHORS or anchor.name in POOL_ANCHORS
-
-
-def _shape(v: SSAValue) -> tuple[int, ...]:
-    return tuple(v.type.get_shape())
 
 
 def _nbytes(v: SSAValue) -> int:

@@ -17,17 +17,12 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Operation, SSAValue
 from xdsl.irdl import IRDLOperation
 
-from dialects.errors import StrataError
-from dialects.weights import WeightTable, attr_array
+from dialects.weights import WeightTable, constant_value
 from dialects.onnx.base import node_name
-from dialects.onnx.tensor import ConstantOp
+from lowering.errors import LoweringError
 from lowering.loop_builder import loop_nest, load, store
 from lowering.runtime_checks import Check, KernelChecks
 from lowering.target import CpuTarget, host_target
-
-
-class LoweringError(StrataError):
-    """An op could not be lowered to loops; the message names the ONNX node."""
 
 
 def describe(op: Operation) -> str:
@@ -83,9 +78,7 @@ class KernelContext:
     def const(self, name: str) -> np.ndarray | None:
         """The compile-time value of operand `name` if it is an `onnx.Constant`."""
         v = self._value(name)
-        if v is None or not isinstance(v.owner, ConstantOp):
-            return None
-        return attr_array(v.owner.value, self.weights)
+        return None if v is None else constant_value(v, self.weights)
 
     def require_const(self, name: str) -> np.ndarray:
         value = self.const(name)

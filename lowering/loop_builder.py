@@ -8,6 +8,9 @@ is inserted at the current point. A loop nest looks like:
         store(relu(v), y, ivs)
 
 Loops stay loops (LLVM's code generation time explodes on large straight-line blocks).
+
+Index arithmetic (`ix_add`, `ix_mul`, ...) takes compile-time ints or `index` values and
+folds the ints, so kernels with static shapes emit no arith op for constant offsets.
 """
 
 from __future__ import annotations
@@ -41,6 +44,64 @@ def idx(value: int) -> SSAValue:
 
 def as_index(value: int | SSAValue) -> SSAValue:
     return idx(value) if isinstance(value, int) else value
+
+
+Index = int | SSAValue  # a compile-time int or an `index` value
+
+
+# ---- index arithmetic (folds compile-time ints) -------------------------------------
+
+
+def ix_add(a: Index, b: Index) -> Index:
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    if isinstance(b, int) and b == 0:
+        return a
+    if isinstance(a, int) and a == 0:
+        return b
+    return arith.AddiOp(as_index(a), as_index(b)).result
+
+
+def ix_mul(a: Index, b: int) -> Index:
+    if isinstance(a, int):
+        return a * b
+    if b == 1:
+        return a
+    return arith.MuliOp(a, as_index(b)).result
+
+
+def ix_sub(a: Index, b: Index) -> Index:
+    if isinstance(a, int) and isinstance(b, int):
+        return a - b
+    if isinstance(b, int) and b == 0:
+        return a
+    return arith.SubiOp(as_index(a), as_index(b)).result
+
+
+def ix_max(a: Index, b: Index) -> Index:
+    if isinstance(a, int) and isinstance(b, int):
+        return max(a, b)
+    return arith.MaxSIOp(as_index(a), as_index(b)).result
+
+
+def ix_min(a: Index, b: Index) -> Index:
+    if isinstance(a, int) and isinstance(b, int):
+        return min(a, b)
+    return arith.MinSIOp(as_index(a), as_index(b)).result
+
+
+def ix_ceildiv(a: Index, b: int) -> Index:
+    """ceil(a / b) for b > 0 (a may be negative)."""
+    if isinstance(a, int):
+        return -(-a // b)
+    if b == 1:
+        return a
+    return arith.FloorDivSIOp(ix_add(a, b - 1), as_index(b)).result  # type: ignore[arg-type]
+
+
+def ix_affine(iv: Index, scale: int, offset: int) -> Index:
+    """iv * scale + offset."""
+    return ix_add(ix_mul(iv, scale), offset)
 
 
 def load(mem: SSAValue, indices: Sequence[int | SSAValue]) -> SSAValue:

@@ -62,7 +62,8 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
-from dialects.errors import StrataError
+from lowering.errors import LoweringError
+from lowering.errors import op_name as _name
 from lowering.parallel_cost import MIN_PARALLEL_WORK, WORK_PER_THREAD, loop_work, parallel_work, trip_count
 from lowering.thread_pool import MAX_THREADS, TASK_TYPE, ThreadPoolEmitter
 
@@ -76,27 +77,6 @@ ENTRY_SYMBOL = "strata_entry"
 # scratch (a GEMM's packed K x 16 panel: K up to 4096) fits well inside it.
 _MAX_STACK_ALLOCA_BYTES = 256 * 1024
 _ALLOC_ALIGN = 64
-
-
-class LoweringError(StrataError):
-    """An op (or type) the LLVM translator cannot handle (``.op_name`` names it)."""
-
-    def __init__(self, message: str, op: Operation | None = None):
-        self.op = op
-        self.op_name = _name(op) if op is not None else None
-        if op is not None:
-            message = f"cannot translate '{self.op_name}' to LLVM: {message}"
-        super().__init__(message)
-
-
-def _name(op: Operation) -> str:
-    """The op's name; for unregistered (generic-form) ops, the name they carry."""
-    name = op.name
-    if name == "builtin.unregistered":
-        attr = op.attributes.get("op_name__")
-        if attr is not None:
-            return attr.data  # type: ignore[attr-defined]
-    return name
 
 
 # --------------------------------------------------------------------------

@@ -20,74 +20,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
 from lowering import scalar
-from lowering.loop_builder import as_index, load, loop, loop_nest, parallel, parallel_nest, store
+from lowering.loop_builder import load, loop, loop_nest, parallel, parallel_nest, store
 from lowering.kernel_context import KernelContext, KernelLowering
-
-Index = int | SSAValue  # a compile-time int or an `index` value
+from lowering.loop_builder import Index, ix_add, ix_affine, ix_ceildiv, ix_max, ix_min, ix_mul, ix_sub
 
 # A kernel epilogue: (result value, its output indices) -> the value to store. Applied
 # in registers right before the store of each output element (bias/residual adds,
 # activations of fused ops), so it costs no extra pass over the output.
 Epilogue = Callable[[SSAValue, Sequence[Index]], SSAValue]
-
-
-# ---- index arithmetic (folds compile-time ints) -------------------------------------
-
-
-def ix_add(a: Index, b: Index) -> Index:
-    if isinstance(a, int) and isinstance(b, int):
-        return a + b
-    if isinstance(b, int) and b == 0:
-        return a
-    if isinstance(a, int) and a == 0:
-        return b
-    return arith.AddiOp(as_index(a), as_index(b)).result
-
-
-def ix_mul(a: Index, b: int) -> Index:
-    if isinstance(a, int):
-        return a * b
-    if b == 1:
-        return a
-    return arith.MuliOp(a, as_index(b)).result
-
-
-def ix_sub(a: Index, b: Index) -> Index:
-    if isinstance(a, int) and isinstance(b, int):
-        return a - b
-    if isinstance(b, int) and b == 0:
-        return a
-    return arith.SubiOp(as_index(a), as_index(b)).result
-
-
-def ix_max(a: Index, b: Index) -> Index:
-    if isinstance(a, int) and isinstance(b, int):
-        return max(a, b)
-    return arith.MaxSIOp(as_index(a), as_index(b)).result
-
-
-def ix_min(a: Index, b: Index) -> Index:
-    if isinstance(a, int) and isinstance(b, int):
-        return min(a, b)
-    return arith.MinSIOp(as_index(a), as_index(b)).result
-
-
-def ix_ceildiv(a: Index, b: int) -> Index:
-    """ceil(a / b) for b > 0 (a may be negative)."""
-    if isinstance(a, int):
-        return -(-a // b)
-    if b == 1:
-        return a
-    return arith.FloorDivSIOp(ix_add(a, b - 1), as_index(b)).result  # type: ignore[arg-type]
-
-
-def ix_affine(iv: Index, scale: int, offset: int) -> Index:
-    """iv * scale + offset."""
-    return ix_add(ix_mul(iv, scale), offset)
 
 
 # ---- window geometry ----------------------------------------------------------------

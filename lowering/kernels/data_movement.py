@@ -41,35 +41,17 @@ from dialects.onnx.base import int_attr_value, str_attr_value
 from lowering import scalar
 from lowering.loop_builder import broadcast_indices, idx, load, loop_nest, store
 from lowering.kernel_context import KernelContext, KernelLowering, copy_kernel_body
+from lowering.loop_builder import Index, as_index, ix_add, ix_mul
 from lowering.runtime_checks import Check
 
 
 # ---- index arithmetic ---------------------------------------------------------------
 
 
-def iadd(a: SSAValue | int, b: SSAValue | int) -> SSAValue | int:
-    """a + b on index values, folding constants (ints stay Python ints)."""
-    if isinstance(a, int) and isinstance(b, int):
-        return a + b
-    if isinstance(b, int) and b == 0:
-        return a
-    if isinstance(a, int) and a == 0:
-        return b
-    return arith.AddiOp(_ix(a), _ix(b)).result
-
-
-def imul(a: SSAValue | int, b: int) -> SSAValue | int:
-    if isinstance(a, int):
-        return a * b
-    if b == 1:
-        return a
-    if b == 0:
-        return 0
-    return arith.MuliOp(a, idx(b)).result
-
-
-def _ix(v: SSAValue | int) -> SSAValue:
-    return idx(v) if isinstance(v, int) else v
+def imul(a: Index, b: int) -> Index:
+    """`ix_mul` that also folds b == 0 to 0 (a stride after a zero-size dim), where
+    ix_mul would emit the multiply."""
+    return 0 if b == 0 else ix_mul(a, b)
 
 
 def _strides(shape: Sequence[int]) -> list[int]:
@@ -85,7 +67,7 @@ def linearize(ivs: Sequence[SSAValue | int], shape: Sequence[int]) -> SSAValue |
     flat: SSAValue | int = 0
     for iv, st, d in zip(ivs, _strides(shape), shape):
         if d != 1:
-            flat = iadd(flat, imul(iv, st))
+            flat = ix_add(flat, imul(iv, st))
     return flat
 
 
@@ -97,10 +79,10 @@ def delinearize(flat: SSAValue | int, shape: Sequence[int]) -> list[SSAValue | i
         if d == 1:
             out.append(0)
             continue
-        q = flat if st == 1 else arith.DivUIOp(_ix(flat), idx(st)).result
+        q = flat if st == 1 else arith.DivUIOp(as_index(flat), idx(st)).result
         # The outermost non-unit dim needs no remainder (flat < numel).
         if any(x != 1 for x in shape[:k]):
-            q = arith.RemUIOp(_ix(q), idx(d)).result
+            q = arith.RemUIOp(as_index(q), idx(d)).result
         out.append(q)
     return out
 
@@ -279,7 +261,7 @@ def lower_concat(kc: KernelContext) -> None:
         shape = tuple(value.type.get_shape())
         with loop_nest(shape) as ivs:
             dst = list(ivs)
-            dst[axis] = iadd(ivs[axis], offset)
+            dst[axis] = ix_add(ivs[axis], offset)
             store(load(buf, ivs), out, dst)
         offset += shape[axis]
 
@@ -294,7 +276,7 @@ def lower_split(kc: KernelContext) -> None:
         shape = tuple(value.type.get_shape())
         with loop_nest(shape) as ivs:
             at = list(ivs)
-            at[axis] = iadd(ivs[axis], offset)
+            at[axis] = ix_add(ivs[axis], offset)
             store(load(src, at), buf, ivs)
         offset += shape[axis]
 
@@ -349,7 +331,7 @@ def lower_slice(kc: KernelContext) -> None:
         raise kc.fail(f"slice gives shape {length}, but the result type has {list(out_shape)}")
     data, out = kc.input("data"), kc.output("output")
     with loop_nest(out_shape) as ivs:
-        src = [iadd(imul(iv, st), s) for iv, s, st in zip(ivs, first, step)]
+        src = [ix_add(imul(iv, st), s) for iv, s, st in zip(ivs, first, step)]
         store(load(data, src), out, ivs)
 
 
@@ -506,7 +488,7 @@ def lower_eye_like(kc: KernelContext) -> None:
     elem = out.type.element_type
     one, zero = scalar.const(1, elem), scalar.const(0, elem)
     with loop_nest(kc.shape("output")) as (i, j):
-        hit = arith.CmpiOp(j, iadd(i, k), "eq").result
+        hit = arith.CmpiOp(j, ix_add(i, k), "eq").result
         store(scalar.select(hit, one, zero), out, [i, j])
 
 
@@ -523,11 +505,11 @@ def space_depth_copy(kc: KernelContext, to_space: bool) -> None:
     dh, dw = deep_shape[2:]
     with loop_nest([n, channels, dh, b, dw, b]) as (ni, c, hi, bi, wi, bj):
         if crd:
-            ch = iadd(imul(iadd(imul(c, b), bi), b), bj)
+            ch = ix_add(imul(ix_add(imul(c, b), bi), b), bj)
         else:
-            ch = iadd(imul(iadd(imul(bi, b), bj), channels), c)
+            ch = ix_add(imul(ix_add(imul(bi, b), bj), channels), c)
         deep = [ni, ch, hi, wi]
-        wide = [ni, c, iadd(imul(hi, b), bi), iadd(imul(wi, b), bj)]
+        wide = [ni, c, ix_add(imul(hi, b), bi), ix_add(imul(wi, b), bj)]
         if to_space:
             store(load(x, deep), out, wide)
         else:

@@ -50,8 +50,8 @@ from xdsl.dialects import memref
 from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 
-from dialects.weights import attr_array
-from dialects.onnx.tensor import ConstantOp
+from dialects.weights import constant_value
+from dialects.shapes import tensor_shape as _shape
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.kernels.conv import Epilogue, Index, lower_conv
 from lowering.kernels.elementwise import SCALAR_BODIES
@@ -71,16 +71,7 @@ class _InnerContext(KernelContext):
 
     def const(self, name: str) -> np.ndarray | None:
         v = self._value(name)
-        if v is None:
-            return None
-        v = self.outer.get(v, v)
-        if not isinstance(v.owner, ConstantOp):
-            return None
-        return attr_array(v.owner.value, self.weights)
-
-
-def _shape(v: SSAValue) -> tuple[int, ...]:
-    return tuple(v.type.get_shape())
+        return None if v is None else constant_value(self.outer.get(v, v), self.weights)
 
 
 def _read_operands(op: Operation) -> Sequence[SSAValue]:

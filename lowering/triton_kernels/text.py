@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from xdsl.dialects.builtin import TensorType
-from xdsl.ir import SSAValue
+
+from dialects.shapes import tensor_shape as shape_of  # noqa: F401 - the emitters import it from here
 
 # numpy dtype -> Triton pointer element type (signature) and tl dtype (casts).
 TRITON_TYPES = {
@@ -73,11 +73,6 @@ def extreme(dtype: np.dtype, largest: bool) -> str:
         return "1" if largest else "0"
     info = np.iinfo(dtype)
     return str(int(info.max if largest else info.min))
-
-
-def shape_of(v: SSAValue) -> tuple[int, ...]:
-    assert isinstance(v.type, TensorType)
-    return tuple(v.type.get_shape())
 
 
 def numel(shape) -> int:

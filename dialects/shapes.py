@@ -1,0 +1,22 @@
+"""Reading a tensor value's shape: the one helper every layer above uses.
+
+Here, at the bottom layer (it imports only xDSL), so that compiler/, lowering/ and the
+Triton text emitters share it instead of each keeping a copy.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import SSAValue
+
+__all__ = ["tensor_shape"]
+
+
+def tensor_shape(value: SSAValue) -> tuple[int, ...]:
+    """The shape of a tensor-typed value as a tuple of ints.
+
+    Dynamic dimensions are not rejected: they come back as xDSL's -1 (callers work on
+    graphs whose shapes the importer has made static). A value that is not a tensor is a
+    bug in the caller and fails the assertion."""
+    assert isinstance(value.type, TensorType), value.type
+    return tuple(value.type.get_shape())
