@@ -5,7 +5,6 @@ Gathers take token ids or a scalar index) at every level."""
 
 from __future__ import annotations
 
-import numpy as np
 import onnx
 import pytest
 
