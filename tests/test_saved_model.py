@@ -38,7 +38,9 @@ def test_load_in_fresh_process_matches_without_xdsl(saved, tmp_path):
         feeds = dict(np.load({str(tmp_path / 'feeds.npz')!r}))
         out = m.run(feeds)
         np.save({str(tmp_path / 'out.npy')!r}, out[0])
-        bad = sorted(k for k in sys.modules if k == 'xdsl' or k.startswith('xdsl.') or k.startswith('lowering') or k.startswith('dialects'))
+        # dialects.errors is the one leaf the runtime may import (it imports nothing itself)
+        bad = sorted(k for k in sys.modules if k == 'xdsl' or k.startswith('xdsl.') or k.startswith('lowering')
+                     or (k.startswith('dialects') and k not in ('dialects', 'dialects.errors')))
         print("IMPORTED", bad)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
@@ -63,7 +65,7 @@ def test_loaded_model_keeps_names_and_checks_inputs(saved):
 
 @pytest.mark.parametrize("field, value, message", [
     ("cpu", "znver99", "compiled for CPU znver99"),
-    ("features", "+avx512f,+made-up-feature", "lacks \\+made-up-feature"),
+    ("features", "+avx512f,+made-up-feature", r"lacks (\+\w+, )*\+made-up-feature"),
     ("strata", "0.0.1", "saved by Strata 0.0.1"),
     ("llvm", "1.0+slp", "LLVM 1.0"),
 ])
