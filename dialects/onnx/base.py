@@ -1,5 +1,14 @@
-"""Shared building blocks of the `onnx` dialect: property constructors that carry
-ONNX defaults, and verifier helpers whose messages name the op.
+"""Shared building blocks of the `onnx` dialect: the element-type sets of ONNX type
+constraints as IRDL constraints, property constructors that carry ONNX defaults, and
+verifier helpers whose messages name the op.
+
+Element types are declared the IRDL way: an ONNX type variable is a
+`VarConstraint("T", FLOAT_TYPES)` and every operand/result it types is
+`operand_def(tensor_of(T))`, so "A, B and C share one element type" and "A is a
+float" are part of the op definition and checked by xDSL before the op's `verify_`
+(which is left with what IRDL cannot say: shapes, ranks, attribute values). When such a
+constraint fails, `OnnxOp.verify` rewrites xDSL's generic message into one that names
+the op and the operand as ONNX does (`onnx.Add: A must have a numeric ...`).
 
 Every ONNX attribute becomes a property with the ONNX attribute name. The importer maps
 attribute kinds to xDSL attributes one way for all ops (see `compiler/onnx_import.py`):
@@ -13,6 +22,8 @@ so op definitions only have to use the matching constraint.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import (
@@ -21,11 +32,15 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
+    IntAttr,
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    Signedness,
     StringAttr,
     TensorType,
+    AnyFloatConstr,
+    IntAttrConstraint,
     f16,
     f32,
     f64,
@@ -36,7 +51,25 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.irdl import IRDLOperation, opt_prop_def, prop_def, traits_def
+from xdsl.irdl import (
+    AttrConstraint,
+    IRDLOperation,
+    MessageConstraint,
+    ParamAttrConstraint,
+    VarConstraint,
+    base,
+    eq,
+    opt_prop_def,
+    prop_def,
+    traits_def,
+)
+from xdsl.irdl.constraints import (
+    AnyAttr,
+    NotEqualIntConstraint,
+    RangeLengthConstraint,
+    RangeOf,
+    VerificationContext,
+)
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
@@ -49,6 +82,19 @@ class OnnxOp(IRDLOperation):
     and remove them."""
 
     traits = traits_def(Pure())
+
+    def verify(self, verify_nested_ops: bool = True) -> None:
+        try:
+            super().verify(verify_nested_ops)
+        except VerifyException as err:
+            # xDSL reports a failed operand/result constraint as "operand 'a' at
+            # position 0 does not verify: ..."; say it as ONNX would, naming the op.
+            message = str(err.args[0]) if err.args else ""
+            if message.startswith(("operand '", "result '")):
+                explained = explain_type_error(self)
+                if explained is not None:
+                    err.args = (f"{self.name}: {explained}", *err.args[1:])
+            raise
 
 TensorDataAttr = DenseIntOrFPElementsAttr | DenseResourceAttr
 
@@ -170,11 +216,167 @@ def expect_min_rank(op: Operation, value: SSAValue, what: str, rank: int) -> Non
         raise fail(op, f"{what} must have rank >= {rank}, got rank {r} ({value.type})")
 
 
+# ---- element-type sets (ONNX type constraints) as IRDL constraints ----------------
+#
+# ONNX types an operand by a type variable (T, T1, I, Tind, ...) whose allowed types fall
+# into categories: floats (f16/bf16/f32/f64/...), integers (i8..i64; unsigned ONNX
+# integers are represented as signless) and bools (i1). Each set below is an IRDL
+# constraint on an element type; its message is the phrase verifier errors use.
+
+
+def element_types(constraint: AttrConstraint, words: str) -> MessageConstraint:
+    """An element-type set; `words` completes "X must have ..." in error messages."""
+    return MessageConstraint(constraint, words)
+
+
+_INTEGER = ParamAttrConstraint(IntegerType, (IntAttrConstraint(NotEqualIntConstraint(1)), AnyAttr()))
+_BOOL = ParamAttrConstraint(IntegerType, (eq(IntAttr(1)), AnyAttr()))
+
+FLOAT_TYPES = element_types(AnyFloatConstr, "a floating-point element type")
+INT_TYPES = element_types(_INTEGER, "an integer element type")
+BOOL_TYPES = element_types(_BOOL, "element type i1 (bool)")
+NUMERIC_TYPES = element_types(AnyFloatConstr | _INTEGER, "a numeric (integer or floating-point) element type")
+ANY_TYPES = element_types(AnyFloatConstr | base(IntegerType), "a numeric or bool element type")
+INDEX_TYPES = element_types(eq(i32) | eq(i64), "element type i32 or i64")
+I64_TYPE = element_types(eq(i64), "element type i64")
+
+
+def tensor_of(element_type: AttrConstraint) -> AttrConstraint:
+    """A ranked tensor whose element type satisfies `element_type` (a set above, or a
+    VarConstraint over one: every value typed by the same variable shares one type)."""
+    return TensorType.constr(element_type=element_type)
+
+
+def _element_constraint(constraint: AttrConstraint) -> AttrConstraint | None:
+    """The element-type part of a `tensor_of(...)` constraint (None for others)."""
+    if isinstance(constraint, ParamAttrConstraint) and constraint.base_attr is TensorType:
+        return constraint.param_constrs[1]
+    return None
+
+
+def _defs(op_cls: type[IRDLOperation]):
+    """(name, tensor constraint or None) of each operand, then each result."""
+    op_def = op_cls.get_irdl_definition()
+    for name, d in (*op_def.operands, *op_def.results):
+        constraint = d.constr
+        if isinstance(constraint, RangeLengthConstraint):  # single and optional defs
+            constraint = constraint.constraint
+        yield name, constraint.constr if isinstance(constraint, RangeOf) else None
+
+
+def element_kinds_of(op_cls: type[IRDLOperation], def_name: str) -> frozenset[str]:
+    """The categories ("float", "int", "bool") whose every member the element type of
+    operand/result `def_name` admits; a category admitted only in part is reported as
+    "some <category>". Used to check the declarations against the ONNX schemas."""
+    constraint = next(_element_constraint(c) for n, c in _defs(op_cls) if n == def_name and c is not None)
+    if isinstance(constraint, VarConstraint):
+        constraint = constraint.constraint
+    samples = {
+        "float": (f16, BFloat16Type(), f32, f64),
+        "int": (i8, i16, i32, i64, IntegerType(8, Signedness.UNSIGNED)),
+        "bool": (i1,),
+    }
+    kinds = set()
+    for kind, types in samples.items():
+        accepted = [_accepts(constraint, t) for t in types]
+        if all(accepted):
+            kinds.add(kind)
+        elif any(accepted):
+            kinds.add(f"some {kind}")
+    return frozenset(kinds)
+
+
+def _accepts(constraint: AttrConstraint, attr: Attribute) -> bool:
+    try:
+        constraint.verify(attr, VerificationContext())
+    except VerifyException:
+        return False
+    return True
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def explain_type_error(op: IRDLOperation) -> str | None:
+    """Why the operand/result types of `op` break its IRDL constraints, in the words of
+    the hand-written verifiers ("A must have a floating-point element type, got i32",
+    "A, B and C must share one element type, got ['f32', 'i32']"), checking in xDSL's
+    order (operands, then results); None when they satisfy them."""
+    bound: dict[str, Attribute] = {}
+    values = []
+    for name, constraint in _defs(type(op)):
+        value = getattr(op, name)
+        group = [] if value is None else [value] if isinstance(value, SSAValue) else list(value)
+        values.append((name, constraint, group))
+    for name, constraint, group in values:
+        what = onnx_name(op, name)
+        elements = _element_constraint(constraint) if constraint is not None else None
+        for value in group:
+            ty = value.type
+            if elements is None:
+                if constraint is not None and not _accepts(constraint, ty):
+                    return f"{what} must satisfy {constraint}, got {ty}"
+                continue
+            if not isinstance(ty, TensorType):
+                return f"{what} must be a ranked tensor, got {ty}"
+            elt = ty.element_type
+            inner = elements
+            if isinstance(elements, VarConstraint):
+                if elements.name in bound:
+                    if bound[elements.name] != elt:
+                        return _explain_mismatch(op, values, elements.name)
+                    continue
+                bound[elements.name] = elt
+                inner = elements.constraint
+            if not _accepts(inner, elt):
+                words = inner.message if isinstance(inner, MessageConstraint) else f"an element type satisfying {inner}"
+                return f"{what} must have {words}, got {elt}"
+    return None
+
+
+def _explain_mismatch(op: IRDLOperation, values, var: str) -> str:
+    """Names every operand/result that type variable `var` types (given or not: the
+    rule is the op's), and the element types of those given."""
+    names: list[str] = []
+    types: set[str] = set()
+    for name, constraint, group in values:
+        elements = _element_constraint(constraint) if constraint is not None else None
+        if not (isinstance(elements, VarConstraint) and elements.name == var):
+            continue
+        names.append(onnx_name(op, name))
+        types |= {str(v.type.element_type) for v in group if isinstance(v.type, TensorType)}
+    return f"{_join(names)} must share one element type, got {sorted(types)}"
+
+
+@functools.cache
+def _onnx_formal_names(op_type: str) -> dict[str, str]:
+    """snake_case operand/result name -> the ONNX formal parameter name ("a" -> "A",
+    "inv_std_dev" -> "InvStdDev"), from the ONNX schema of `op_type` ({} if none)."""
+    try:
+        import onnx.defs
+    except ImportError:  # the dialect does not need onnx, only these messages do
+        return {}
+    try:
+        schema = onnx.defs.get_schema(op_type)
+    except onnx.defs.SchemaError:
+        return {}
+    names = [p.name for p in (*schema.inputs, *schema.outputs)]
+    return {re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", n).lower(): n for n in names}
+
+
+def onnx_name(op: Operation, def_name: str) -> str:
+    """How ONNX spells operand/result `def_name` of `op` (the def name for non-ONNX ops)."""
+    if not op.name.startswith("onnx."):
+        return def_name
+    return _onnx_formal_names(op.name.removeprefix("onnx.")).get(def_name, def_name)
+
+
 # ---- element-type categories ------------------------------------------------------
 #
-# Each op class declares, as ELEMENT_KINDS, which categories of element type its main
-# ONNX type variable ("T") admits: floats (f16/bf16/f32/f64/...), integers (signless
-# i8..i64; unsigned ONNX integers are represented as signless) and bools (i1).
+# `Kinds` name the same categories as plain sets, for code that asks of a type (passes
+# through `element_kind`) and for ops not yet declared with the IRDL sets above
+# (dialects/strata), which check by hand with `expect_kinds`.
 
 Kinds = frozenset[str]
 FLOAT: Kinds = frozenset({"float"})

@@ -4,8 +4,10 @@ comparisons and logic producing i1 (Equal, Less, ..., And, Or, Xor, Not), float
 classification (IsNaN, IsInf), bitwise integer ops (BitwiseAnd/Or/Xor/Not, BitShift),
 Where, Cast, CastLike, Clip and the variadic Max/Min/Sum/Mean. Families share a base class that holds the
 verifier; each op class only names its operands/results (ONNX input/output names, in
-ONNX order), its attributes (as properties with the ONNX defaults) and, as
-ELEMENT_KINDS, the categories of element type its ONNX type variable "T" admits."""
+ONNX order), its attributes (as properties with the ONNX defaults) and the element
+types of its ONNX type variables as IRDL constraints (`T: ClassVar = VarConstraint("T",
+FLOAT_TYPES)`, see dialects/onnx/base.py); an op whose T differs from its family's
+declares its own T and the operands and results it types."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import ClassVar
 from xdsl.dialects.builtin import StringAttr
 from xdsl.irdl import (
     AttrSizedOperandSegments,
+    VarConstraint,
     irdl_op_definition,
     operand_def,
     opt_operand_def,
@@ -25,21 +28,16 @@ from xdsl.irdl import (
 
 from dialects.onnx.base import (
     OnnxOp,
-    ANY,
-    BOOL,
-    FLOAT,
-    INT,
-    NUMERIC,
+    ANY_TYPES,
+    BOOL_TYPES,
+    FLOAT_TYPES,
+    INT_TYPES,
+    NUMERIC_TYPES,
     ONNX_DATA_TYPES,
-    Kinds,
-    TensorConstraint,
     element_kind,
-    expect_bool,
     expect_broadcast_result,
     expect_choice,
     expect_flag,
-    expect_kinds,
-    expect_same_element_type,
     expect_same_type,
     expect_scalar,
     fail,
@@ -50,6 +48,7 @@ from dialects.onnx.base import (
     shape_of,
     shapes_compatible,
     str_prop,
+    tensor_of,
     tensor_type,
     fmt_shape,
 )
@@ -59,37 +58,39 @@ from dialects.onnx.traits import Elementwise
 
 
 class ElementwiseUnaryBase(OnnxOp):
-    """Verifier of every one-input elementwise op: the input's element type is in
-    ELEMENT_KINDS and the result has the input's type."""
+    """Verifier of every one-input elementwise op: the result has the input's shape
+    (its element type is the input's by the shared type variable T)."""
 
     traits = traits_def(Elementwise())
 
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
-
     def verify_(self) -> None:
         (x,), (y,) = self.operands, self.results
-        expect_kinds(self, x, "input", self.ELEMENT_KINDS)
         expect_same_type(self, x, y, "input and result")
 
 
 class UnaryElementwiseOp(ElementwiseUnaryBase):
-    """X -> Y of the same type (ops whose ONNX signature names them X and Y)."""
+    """X -> Y of the same type (ops whose ONNX signature names them X and Y); T is a
+    float unless the op says otherwise."""
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
 
 class UnaryInputOutputOp(ElementwiseUnaryBase):
     """input -> output of the same type (ops whose ONNX signature names them so)."""
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class ReluOp(UnaryElementwiseOp):
     name = "onnx.Relu"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
 
 @irdl_op_definition
@@ -100,13 +101,17 @@ class SqrtOp(UnaryElementwiseOp):
 @irdl_op_definition
 class NegOp(UnaryElementwiseOp):
     name = "onnx.Neg"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class AbsOp(UnaryElementwiseOp):
     name = "onnx.Abs"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
 
 @irdl_op_definition
@@ -187,7 +192,9 @@ class GeluOp(UnaryElementwiseOp):
 @irdl_op_definition
 class NotOp(UnaryElementwiseOp):
     name = "onnx.Not"
-    ELEMENT_KINDS: ClassVar[Kinds] = BOOL
+    T: ClassVar = VarConstraint("T", BOOL_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
 
 @irdl_op_definition
@@ -223,7 +230,9 @@ class CosOp(UnaryInputOutputOp):
 @irdl_op_definition
 class SignOp(UnaryInputOutputOp):
     name = "onnx.Sign"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
 
 # Inverse and hyperbolic trigonometry (input -> output, floats).
@@ -325,7 +334,9 @@ class ShrinkOp(UnaryInputOutputOp):
     """x + bias if x < -lambd, x - bias if x > lambd, else 0; integers too."""
 
     name = "onnx.Shrink"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
     bias = float_prop(0.0)
     lambd = float_prop(0.5)
 
@@ -336,14 +347,10 @@ class ShrinkOp(UnaryInputOutputOp):
 class FloatClassOp(OnnxOp):
     traits = traits_def(Elementwise())
 
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
-
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    x = operand_def(tensor_of(FLOAT_TYPES))
+    y = result_def(tensor_of(BOOL_TYPES))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
-        expect_bool(self, self.y, "Y")
         sx, sy = shape_of(self, self.x, "X"), shape_of(self, self.y, "Y")
         if not shapes_compatible(sx, sy):
             raise fail(self, f"X shape {fmt_shape(sx)} and Y shape {fmt_shape(sy)} differ")
@@ -376,15 +383,12 @@ class BinaryElementwiseOp(OnnxOp):
 
     traits = traits_def(Elementwise())
 
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
-
-    a = operand_def(TensorConstraint)
-    b = operand_def(TensorConstraint)
-    c = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [self.a, self.b, self.c], "A, B and C")
         expect_broadcast_result(self, [self.a, self.b], self.c, "result")
 
 
@@ -428,16 +432,14 @@ class PowOp(OnnxOp):
     traits = traits_def(Elementwise())
 
     name = "onnx.Pow"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    x = operand_def(TensorConstraint)
-    y = operand_def(TensorConstraint)
-    z = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    T1: ClassVar = VarConstraint("T1", NUMERIC_TYPES)
+    x = operand_def(tensor_of(T))
+    y = operand_def(tensor_of(T1))
+    z = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
-        expect_kinds(self, self.y, "Y", NUMERIC)
-        expect_same_element_type(self, [self.x, self.z], "X and Z")
         expect_broadcast_result(self, [self.x, self.y], self.z, "result")
 
 
@@ -449,29 +451,31 @@ class ComparisonOp(OnnxOp):
 
     traits = traits_def(Elementwise())
 
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
-
-    a = operand_def(TensorConstraint)
-    b = operand_def(TensorConstraint)
-    c = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = result_def(tensor_of(BOOL_TYPES))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [self.a, self.b], "A and B")
-        expect_bool(self, self.c, "result")
         expect_broadcast_result(self, [self.a, self.b], self.c, "result")
 
 
 class LogicalBinaryOp(ComparisonOp):
     """And/Or/Xor: i1, i1 -> i1 with broadcasting."""
 
-    ELEMENT_KINDS: ClassVar[Kinds] = BOOL
+    T: ClassVar = VarConstraint("T", BOOL_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = result_def(tensor_of(BOOL_TYPES))
 
 
 @irdl_op_definition
 class EqualOp(ComparisonOp):
     name = "onnx.Equal"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = result_def(tensor_of(BOOL_TYPES))
 
 
 @irdl_op_definition
@@ -515,25 +519,36 @@ class XorOp(LogicalBinaryOp):
 @irdl_op_definition
 class BitwiseAndOp(BinaryElementwiseOp):
     name = "onnx.BitwiseAnd"
-    ELEMENT_KINDS: ClassVar[Kinds] = INT
+    T: ClassVar = VarConstraint("T", INT_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class BitwiseOrOp(BinaryElementwiseOp):
     name = "onnx.BitwiseOr"
-    ELEMENT_KINDS: ClassVar[Kinds] = INT
+    T: ClassVar = VarConstraint("T", INT_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class BitwiseXorOp(BinaryElementwiseOp):
     name = "onnx.BitwiseXor"
-    ELEMENT_KINDS: ClassVar[Kinds] = INT
+    T: ClassVar = VarConstraint("T", INT_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class BitwiseNotOp(UnaryElementwiseOp):
     name = "onnx.BitwiseNot"
-    ELEMENT_KINDS: ClassVar[Kinds] = INT
+    T: ClassVar = VarConstraint("T", INT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
 
 @irdl_op_definition
@@ -545,17 +560,15 @@ class BitShiftOp(OnnxOp):
     traits = traits_def(Elementwise())
 
     name = "onnx.BitShift"
-    ELEMENT_KINDS: ClassVar[Kinds] = INT
 
-    x = operand_def(TensorConstraint)
-    y = operand_def(TensorConstraint)
-    z = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", INT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = operand_def(tensor_of(T))
+    z = result_def(tensor_of(T))
     direction = prop_def(StringAttr)
 
     def verify_(self) -> None:
         expect_choice(self, self.direction, "direction", ("LEFT", "RIGHT"))
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [self.x, self.y, self.z], "X, Y and Z")
         expect_broadcast_result(self, [self.x, self.y], self.z, "result")
 
 
@@ -569,16 +582,14 @@ class WhereOp(OnnxOp):
     traits = traits_def(Elementwise())
 
     name = "onnx.Where"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    condition = operand_def(TensorConstraint)
-    x = operand_def(TensorConstraint)
-    y = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    condition = operand_def(tensor_of(BOOL_TYPES))
+    x = operand_def(tensor_of(T))
+    y = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_bool(self, self.condition, "condition")
-        expect_same_element_type(self, [self.x, self.y, self.output], "X, Y and output")
         expect_broadcast_result(self, [self.condition, self.x, self.y], self.output, "result")
 
 
@@ -589,10 +600,9 @@ class CastOp(OnnxOp):
     traits = traits_def(Elementwise())
 
     name = "onnx.Cast"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    input = operand_def(tensor_of(ANY_TYPES))
+    output = result_def(tensor_of(ANY_TYPES))
     saturate = int_prop(1)
     to = required_int_prop()
 
@@ -623,21 +633,15 @@ class CastLikeOp(OnnxOp):
     traits = traits_def(Elementwise())
 
     name = "onnx.CastLike"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    target_type = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T2: ClassVar = VarConstraint("T2", ANY_TYPES)
+    input = operand_def(tensor_of(ANY_TYPES))
+    target_type = operand_def(tensor_of(T2))
+    output = result_def(tensor_of(T2))
     saturate = int_prop(1)
 
     def verify_(self) -> None:
         expect_flag(self, self.saturate, "saturate")
-        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
-        expect_kinds(self, self.target_type, "target_type", self.ELEMENT_KINDS)
-        want = tensor_type(self, self.target_type, "target_type").element_type
-        got = tensor_type(self, self.output, "output").element_type
-        if want != got:
-            raise fail(self, f"output element type {got} differs from target_type's {want}")
         sx = shape_of(self, self.input, "input")
         sy = shape_of(self, self.output, "output")
         if not shapes_compatible(sx, sy):
@@ -651,67 +655,66 @@ class ClipOp(OnnxOp):
     traits = traits_def(Elementwise())
 
     name = "onnx.Clip"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
 
-    input = operand_def(TensorConstraint)
-    min = opt_operand_def(TensorConstraint)
-    max = opt_operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    input = operand_def(tensor_of(T))
+    min = opt_operand_def(tensor_of(T))
+    max = opt_operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
         expect_same_type(self, self.input, self.output, "input and output")
         for bound, what in ((self.min, "min"), (self.max, "max")):
             if bound is not None:
                 expect_scalar(self, bound, what, allow_one_element=True)
-                expect_same_element_type(self, [self.input, bound], f"input and {what}")
 
 
 # ---- variadic -----------------------------------------------------------------------
 
 
 class VariadicElementwiseOp(OnnxOp):
-    """data_0, data_1, ... -> one result: at least one input, one element type,
-    multidirectional broadcasting. Subclasses name the result as ONNX does."""
+    """data_0, data_1, ... -> one result: at least one input, one element type T,
+    multidirectional broadcasting. Subclasses declare T and name the result as ONNX
+    does."""
 
     traits = traits_def(Elementwise())
 
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
-
-    data_0 = var_operand_def(TensorConstraint)
-
     def verify_(self) -> None:
-        inputs = list(self.data_0)
+        inputs = list(self.operands)
         if not inputs:
             raise fail(self, "needs at least one input")
         (result,) = self.results
-        expect_kinds(self, inputs[0], "input", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [*inputs, result], "inputs and result")
         expect_broadcast_result(self, inputs, result, "result")
 
 
 @irdl_op_definition
 class MaxOp(VariadicElementwiseOp):
     name = "onnx.Max"
-    max = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    data_0 = var_operand_def(tensor_of(T))
+    max = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class MinOp(VariadicElementwiseOp):
     name = "onnx.Min"
-    min = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    data_0 = var_operand_def(tensor_of(T))
+    min = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class SumOp(VariadicElementwiseOp):
     name = "onnx.Sum"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
-    sum = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    data_0 = var_operand_def(tensor_of(T))
+    sum = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class MeanOp(VariadicElementwiseOp):
     name = "onnx.Mean"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
-    mean = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    data_0 = var_operand_def(tensor_of(T))
+    mean = result_def(tensor_of(T))

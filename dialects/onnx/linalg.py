@@ -8,20 +8,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.irdl import irdl_op_definition, operand_def, opt_operand_def, result_def
+from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def
 
 from dialects.onnx.base import (
     OnnxOp,
-    NUMERIC,
-    Kinds,
-    TensorConstraint,
+    NUMERIC_TYPES,
     broadcast_shapes,
     dims_compatible,
     expect_flag,
-    expect_kinds,
     expect_min_rank,
     expect_rank,
-    expect_same_element_type,
     expect_shape,
     fail,
     float_prop,
@@ -29,6 +25,7 @@ from dialects.onnx.base import (
     int_attr_value,
     int_prop,
     shape_of,
+    tensor_of,
     unidirectional_broadcastable,
 )
 
@@ -38,15 +35,13 @@ class MatMulOp(OnnxOp):
     """numpy.matmul semantics: batch dims broadcast, 1-D operands promoted."""
 
     name = "onnx.MatMul"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    a = operand_def(TensorConstraint)
-    b = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [self.a, self.b, self.y], "A, B and Y")
         expect_min_rank(self, self.a, "A", 1)
         expect_min_rank(self, self.b, "B", 1)
         sa = shape_of(self, self.a, "A")
@@ -66,12 +61,12 @@ class GemmOp(OnnxOp):
     """Y = alpha * A' @ B' + beta * C, A' = transpose(A) if transA else A (same for B)."""
 
     name = "onnx.Gemm"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    a = operand_def(TensorConstraint)
-    b = operand_def(TensorConstraint)
-    c = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = opt_operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     alpha = float_prop(1.0)
     beta = float_prop(1.0)
@@ -81,9 +76,6 @@ class GemmOp(OnnxOp):
     def verify_(self) -> None:
         expect_flag(self, self.transA, "transA")
         expect_flag(self, self.transB, "transB")
-        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
-        operands = [self.a, self.b, self.y] + ([self.c] if self.c is not None else [])
-        expect_same_element_type(self, operands, "A, B, C and Y")
         expect_rank(self, self.a, "A", 2)
         expect_rank(self, self.b, "B", 2)
         sa = shape_of(self, self.a, "A")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.ir import SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     AttrSizedResultSegments,
     IRDLOperation,
+    VarConstraint,
     irdl_op_definition,
     operand_def,
     opt_operand_def,
@@ -26,21 +26,17 @@ from xdsl.irdl import (
 
 from dialects.onnx.base import (
     OnnxOp,
-    BOOL,
-    FLOAT,
-    NUMERIC,
+    BOOL_TYPES,
+    FLOAT_TYPES,
+    INDEX_TYPES,
+    NUMERIC_TYPES,
     DYNAMIC,
-    Kinds,
-    TensorConstraint,
     dims_compatible,
     expect_axis,
     expect_choice,
     expect_flag,
-    expect_index_type,
-    expect_kinds,
     expect_min_rank,
     expect_rank,
-    expect_same_element_type,
     expect_same_type,
     expect_scalar,
     expect_shape,
@@ -58,6 +54,7 @@ from dialects.onnx.base import (
     shape_of,
     str_attr_value,
     str_prop,
+    tensor_of,
     unidirectional_broadcastable,
 )
 from dialects.onnx.traits import Elementwise
@@ -70,9 +67,8 @@ AUTO_PAD_MODES = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 
 class WindowOp(OnnxOp):
     """Shared part of Conv, ConvTranspose, MaxPool and AveragePool: the first operand is
-    X (N, C, D1..Dn), the first result Y; `kernel_shape` is defined by each op."""
-
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+    X (N, C, D1..Dn), the first result Y; `kernel_shape` and the operands and results
+    (X and Y share the element type T) are defined by each op."""
 
     auto_pad = str_prop("NOTSET")
     dilations = ints_prop()
@@ -128,12 +124,10 @@ class WindowOp(OnnxOp):
     # -- verification --
 
     def verify_window(self) -> None:
-        """Checks X, Y ranks and element types and the window attributes."""
+        """Checks X, Y ranks and the window attributes."""
         x, y = self.operands[0], self.results[0]
-        expect_kinds(self, x, "X", self.ELEMENT_KINDS)
         expect_min_rank(self, x, "X", 3)
         expect_rank(self, y, "Y", rank_of(self, x, "X"))
-        expect_same_element_type(self, [x, y], "X and Y")
         n = self.spatial_rank()
         expect_choice(self, self.auto_pad, "auto_pad", AUTO_PAD_MODES)
         kernel = ints_value(self.kernel_shape)  # pyright: ignore[reportAttributeAccessIssue]
@@ -195,10 +189,11 @@ class WindowOp(OnnxOp):
 class ConvolutionOp(WindowOp):
     """Conv and ConvTranspose: X, W, optional B -> Y, with group and kernel_shape."""
 
-    x = operand_def(TensorConstraint)
-    w = operand_def(TensorConstraint)
-    b = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    w = operand_def(tensor_of(T))
+    b = opt_operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     group = int_prop(1)
     kernel_shape = ints_prop()
@@ -220,8 +215,6 @@ class ConvolutionOp(WindowOp):
         group = self.effective_group()
         if group < 1:
             raise fail(self, f"group must be >= 1, got {group}")
-        operands = [self.x, self.w, self.y] + ([self.b] if self.b is not None else [])
-        expect_same_element_type(self, operands, "X, W, B and Y")
         expect_rank(self, self.w, "W", rank_of(self, self.x, "X"))
         sw = shape_of(self, self.w, "W")
         kernel = ints_value(self.kernel_shape)
@@ -366,11 +359,11 @@ class MaxPoolOp(PoolOp):
     """Max over windows; the optional Indices (i64) are flat NCHW offsets."""
 
     name = "onnx.MaxPool"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
-    indices = opt_result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
+    indices = opt_result_def(tensor_of(INDEX_TYPES))
 
     storage_order = int_prop(0)
 
@@ -378,7 +371,6 @@ class MaxPoolOp(PoolOp):
         self.verify_pool()
         expect_flag(self, self.storage_order, "storage_order")
         if self.indices is not None:
-            expect_index_type(self, self.indices, "Indices")
             expect_shape(self, self.indices, "Indices", shape_of(self, self.y, "Y"))
 
 
@@ -386,8 +378,9 @@ class MaxPoolOp(PoolOp):
 class AveragePoolOp(PoolOp):
     name = "onnx.AveragePool"
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     count_include_pad = int_prop(0)
 
@@ -399,15 +392,12 @@ class AveragePoolOp(PoolOp):
 class GlobalPoolOp(OnnxOp):
     """X (N, C, D1..Dn) -> Y (N, C, 1, ..., 1)."""
 
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
-
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_min_rank(self, self.x, "X", 3)
-        expect_same_element_type(self, [self.x, self.y], "X and Y")
         sx = shape_of(self, self.x, "X")
         expect_shape(self, self.y, "Y", (sx[0], sx[1], *([1] * (len(sx) - 2))))
 
@@ -433,11 +423,6 @@ def _expect_stash_type(op: IRDLOperation, attr) -> None:
         raise fail(op, f"stash_type must be a floating-point data type (1, 10, 11 or 16), got {value}")
 
 
-def _expect_channel_vector(op: IRDLOperation, value: SSAValue, what: str, channels: int) -> None:
-    expect_kinds(op, value, what, FLOAT)
-    expect_shape(op, value, what, (channels,))
-
-
 @irdl_op_definition
 class BatchNormalizationOp(OnnxOp):
     """Y = scale * (X - mean) / sqrt(var + epsilon) + B over channel axis 1. Held in
@@ -445,24 +430,25 @@ class BatchNormalizationOp(OnnxOp):
     training_mode graphs."""
 
     name = "onnx.BatchNormalization"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
     irdl_options = (AttrSizedResultSegments(as_property=True),)
 
-    x = operand_def(TensorConstraint)
-    scale = operand_def(TensorConstraint)
-    b = operand_def(TensorConstraint)
-    input_mean = operand_def(TensorConstraint)
-    input_var = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
-    running_mean = opt_result_def(TensorConstraint)
-    running_var = opt_result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    T1: ClassVar = VarConstraint("T1", FLOAT_TYPES)
+    T2: ClassVar = VarConstraint("T2", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    scale = operand_def(tensor_of(T1))
+    b = operand_def(tensor_of(T1))
+    input_mean = operand_def(tensor_of(T2))
+    input_var = operand_def(tensor_of(T2))
+    y = result_def(tensor_of(T))
+    running_mean = opt_result_def(tensor_of(T2))
+    running_var = opt_result_def(tensor_of(T2))
 
     epsilon = float_prop(1e-5)
     momentum = float_prop(0.9)
     training_mode = int_prop(0)
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_min_rank(self, self.x, "X", 2)
         expect_same_type(self, self.x, self.y, "X and Y")
         expect_flag(self, self.training_mode, "training_mode")
@@ -472,13 +458,11 @@ class BatchNormalizationOp(OnnxOp):
             (self.b, "B"),
             (self.input_mean, "input_mean"),
             (self.input_var, "input_var"),
+            (self.running_mean, "running_mean"),
+            (self.running_var, "running_var"),
         ):
-            _expect_channel_vector(self, value, what, c)
-        expect_same_element_type(self, [self.scale, self.b], "scale and B")
-        expect_same_element_type(self, [self.input_mean, self.input_var], "input_mean and input_var")
-        for value, what in ((self.running_mean, "running_mean"), (self.running_var, "running_var")):
             if value is not None:
-                _expect_channel_vector(self, value, what, c)
+                expect_shape(self, value, what, (c,))
 
 
 @irdl_op_definition
@@ -486,23 +470,21 @@ class InstanceNormalizationOp(OnnxOp):
     """Per (sample, channel) normalization over the spatial dims, then scale and B."""
 
     name = "onnx.InstanceNormalization"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
-    input = operand_def(TensorConstraint)
-    scale = operand_def(TensorConstraint)
-    b = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    input = operand_def(tensor_of(T))
+    scale = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     epsilon = float_prop(1e-5)
 
     def verify_(self) -> None:
-        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
         expect_min_rank(self, self.input, "input", 2)
         expect_same_type(self, self.input, self.output, "input and output")
-        expect_same_element_type(self, [self.input, self.scale, self.b], "input, scale and B")
         c = shape_of(self, self.input, "input")[1]
-        _expect_channel_vector(self, self.scale, "scale", c)
-        _expect_channel_vector(self, self.b, "B", c)
+        expect_shape(self, self.scale, "scale", (c,))
+        expect_shape(self, self.b, "B", (c,))
 
 
 @irdl_op_definition
@@ -511,15 +493,16 @@ class LayerNormalizationOp(OnnxOp):
     dims). Mean and InvStdDev have X's rank with the normalized dims set to 1."""
 
     name = "onnx.LayerNormalization"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
     irdl_options = (AttrSizedResultSegments(as_property=True),)
 
-    x = operand_def(TensorConstraint)
-    scale = operand_def(TensorConstraint)
-    b = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
-    mean = opt_result_def(TensorConstraint)
-    inv_std_dev = opt_result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    U: ClassVar = VarConstraint("U", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    scale = operand_def(tensor_of(T))
+    b = opt_operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
+    mean = opt_result_def(tensor_of(U))
+    inv_std_dev = opt_result_def(tensor_of(U))
 
     axis = int_prop(-1)
     epsilon = float_prop(1e-5)
@@ -529,13 +512,11 @@ class LayerNormalizationOp(OnnxOp):
         return self.axis.value.data % rank_of(self, self.x, "X")
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_min_rank(self, self.x, "X", 1)
         expect_same_type(self, self.x, self.y, "X and Y")
         sx = shape_of(self, self.x, "X")
         axis = expect_axis(self, self.axis.value.data, len(sx))
         params = [self.scale] + ([self.b] if self.b is not None else [])
-        expect_same_element_type(self, [self.x, *params], "X, Scale and B")
         for value, what in zip(params, ("Scale", "B")):
             sp = shape_of(self, value, what)
             if not unidirectional_broadcastable(sp, sx[axis:]):
@@ -543,7 +524,6 @@ class LayerNormalizationOp(OnnxOp):
         stats_shape = (*sx[:axis], *([1] * (len(sx) - axis)))
         for value, what in ((self.mean, "Mean"), (self.inv_std_dev, "InvStdDev")):
             if value is not None:
-                expect_kinds(self, value, what, FLOAT)
                 expect_shape(self, value, what, stats_shape)
 
 
@@ -554,22 +534,20 @@ class GroupNormalizationOp(OnnxOp):
     (C,)."""
 
     name = "onnx.GroupNormalization"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
-    x = operand_def(TensorConstraint)
-    scale = operand_def(TensorConstraint)
-    bias = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    scale = operand_def(tensor_of(T))
+    bias = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     epsilon = float_prop(1e-5)
     num_groups = required_int_prop()
     stash_type = int_prop(1)
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_min_rank(self, self.x, "X", 2)
         expect_same_type(self, self.x, self.y, "X and Y")
-        expect_same_element_type(self, [self.x, self.scale, self.bias], "X, scale and bias")
         _expect_stash_type(self, self.stash_type)
         groups = self.num_groups.value.data
         c = shape_of(self, self.x, "X")[1]
@@ -577,8 +555,8 @@ class GroupNormalizationOp(OnnxOp):
             raise fail(self, f"num_groups must be >= 1, got {groups}")
         if not is_dynamic(c) and c % groups:
             raise fail(self, f"X has {c} channels, not divisible by num_groups={groups}")
-        _expect_channel_vector(self, self.scale, "scale", c)
-        _expect_channel_vector(self, self.bias, "bias", c)
+        expect_shape(self, self.scale, "scale", (c,))
+        expect_shape(self, self.bias, "bias", (c,))
 
 
 @irdl_op_definition
@@ -587,11 +565,11 @@ class RMSNormalizationOp(OnnxOp):
     epsilon) * scale; scale broadcasts unidirectionally to X and gives Y its type."""
 
     name = "onnx.RMSNormalization"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
-    x = operand_def(TensorConstraint)
-    scale = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    V: ClassVar = VarConstraint("V", FLOAT_TYPES)
+    x = operand_def(tensor_of(FLOAT_TYPES))
+    scale = operand_def(tensor_of(V))
+    y = result_def(tensor_of(V))
 
     axis = int_prop(-1)
     epsilon = float_prop(1e-5)
@@ -601,12 +579,9 @@ class RMSNormalizationOp(OnnxOp):
         return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "X"))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
-        expect_kinds(self, self.scale, "scale", FLOAT)
         expect_min_rank(self, self.x, "X", 1)
         self.normalized_axis()
         _expect_stash_type(self, self.stash_type)
-        expect_same_element_type(self, [self.scale, self.y], "scale and Y")
         sx, ss = shape_of(self, self.x, "X"), shape_of(self, self.scale, "scale")
         expect_shape(self, self.y, "Y", sx)
         if not unidirectional_broadcastable(ss, sx):
@@ -618,10 +593,10 @@ class LpNormalizationOp(OnnxOp):
     """output = input / ||input||_p along `axis` (p 1 or 2); a zero norm gives 0."""
 
     name = "onnx.LpNormalization"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     axis = int_prop(-1)
     p = int_prop(2)
@@ -630,7 +605,6 @@ class LpNormalizationOp(OnnxOp):
         return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
         expect_same_type(self, self.input, self.output, "input and output")
         self.normalized_axis()
         if self.p.value.data not in (1, 2):
@@ -643,10 +617,10 @@ class MeanVarianceNormalizationOp(OnnxOp):
     (default [0, 2, 3])."""
 
     name = "onnx.MeanVarianceNormalization"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     axes = ints_prop()
 
@@ -659,7 +633,6 @@ class MeanVarianceNormalizationOp(OnnxOp):
         return sorted({expect_axis(self, a, rank, "axes entry") for a in axes})
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_same_type(self, self.x, self.y, "X and Y")
         axes = ints_value(self.axes)
         effective = self.effective_axes()
@@ -673,10 +646,10 @@ class LRNOp(OnnxOp):
     Y = X / (bias + alpha / size * sum of X^2 over the `size` neighbouring channels)^beta."""
 
     name = "onnx.LRN"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     alpha = float_prop(1e-4)
     beta = float_prop(0.75)
@@ -684,7 +657,6 @@ class LRNOp(OnnxOp):
     size = required_int_prop()
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_min_rank(self, self.x, "X", 2)
         expect_same_type(self, self.x, self.y, "X and Y")
         if self.size.value.data < 1:
@@ -697,17 +669,15 @@ class LRNOp(OnnxOp):
 class SoftmaxBaseOp(OnnxOp):
     """input -> output of the same type, normalized along `axis` (default -1)."""
 
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
-
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
     axis = int_prop(-1)
 
     def normalized_axis(self) -> int:
         return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
         expect_same_type(self, self.input, self.output, "input and output")
         self.normalized_axis()
 
@@ -730,28 +700,24 @@ class DropoutOp(OnnxOp):
     """Identity in inference (training_mode absent or false); mask is i1."""
 
     name = "onnx.Dropout"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
 
-    data = operand_def(TensorConstraint)
-    ratio = opt_operand_def(TensorConstraint)
-    training_mode = opt_operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
-    mask = opt_result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    data = operand_def(tensor_of(T))
+    ratio = opt_operand_def(tensor_of(FLOAT_TYPES))
+    training_mode = opt_operand_def(tensor_of(BOOL_TYPES))
+    output = result_def(tensor_of(T))
+    mask = opt_result_def(tensor_of(BOOL_TYPES))
 
     seed = int_prop()
 
     def verify_(self) -> None:
-        expect_kinds(self, self.data, "data", self.ELEMENT_KINDS)
         expect_same_type(self, self.data, self.output, "data and output")
         if self.ratio is not None:
-            expect_kinds(self, self.ratio, "ratio", FLOAT)
             expect_scalar(self, self.ratio, "ratio", allow_one_element=True)
         if self.training_mode is not None:
-            expect_kinds(self, self.training_mode, "training_mode", BOOL)
             expect_scalar(self, self.training_mode, "training_mode", allow_one_element=True)
         if self.mask is not None:
-            expect_kinds(self, self.mask, "mask", BOOL)
             expect_shape(self, self.mask, "mask", shape_of(self, self.data, "data"))
 
 
@@ -761,16 +727,14 @@ class PReluOp(OnnxOp):
 
     name = "onnx.PRelu"
     traits = traits_def(Elementwise())
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    x = operand_def(TensorConstraint)
-    slope = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    x = operand_def(tensor_of(T))
+    slope = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_same_type(self, self.x, self.y, "X and Y")
-        expect_same_element_type(self, [self.x, self.slope], "X and slope")
         sx, ss = shape_of(self, self.x, "X"), shape_of(self, self.slope, "slope")
         if not unidirectional_broadcastable(ss, sx):
             raise fail(self, f"slope {fmt_shape(ss)} does not broadcast to X {fmt_shape(sx)}")

@@ -13,23 +13,19 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.dialects.builtin import i64
-from xdsl.irdl import irdl_op_definition, operand_def, opt_operand_def, result_def
+from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def
 
 from dialects.onnx.base import (
     OnnxOp,
-    ANY,
-    FLOAT,
-    NUMERIC,
-    Kinds,
-    TensorConstraint,
+    ANY_TYPES,
+    FLOAT_TYPES,
+    I64_TYPE,
+    INDEX_TYPES,
+    NUMERIC_TYPES,
     expect_1d_index,
     expect_axis,
     expect_flag,
-    expect_index_type,
-    expect_kinds,
     expect_rank,
-    expect_same_element_type,
     expect_same_type,
     expect_scalar,
     expect_shape,
@@ -40,18 +36,18 @@ from dialects.onnx.base import (
     is_dynamic,
     rank_of,
     shape_of,
-    tensor_type,
+    tensor_of,
 )
 
 
 class ReduceOp(OnnxOp):
-    """data, optional axes -> reduced (same element type)."""
+    """data, optional axes -> reduced (same element type T, numeric unless the op
+    says otherwise)."""
 
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
-
-    data = operand_def(TensorConstraint)
-    axes = opt_operand_def(TensorConstraint)
-    reduced = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    data = operand_def(tensor_of(T))
+    axes = opt_operand_def(tensor_of(INDEX_TYPES))
+    reduced = result_def(tensor_of(T))
 
     keepdims = int_prop(1)
     noop_with_empty_axes = int_prop(0)
@@ -60,8 +56,6 @@ class ReduceOp(OnnxOp):
         return bool(int_attr_value(self.keepdims))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.data, "data", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [self.data, self.reduced], "data and reduced")
         expect_flag(self, self.keepdims, "keepdims")
         expect_flag(self, self.noop_with_empty_axes, "noop_with_empty_axes")
         rank = rank_of(self, self.data, "data")
@@ -91,13 +85,19 @@ class ReduceMeanOp(ReduceOp):
 @irdl_op_definition
 class ReduceMaxOp(ReduceOp):
     name = "onnx.ReduceMax"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    axes = opt_operand_def(tensor_of(INDEX_TYPES))
+    reduced = result_def(tensor_of(T))
 
 
 @irdl_op_definition
 class ReduceMinOp(ReduceOp):
     name = "onnx.ReduceMin"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    axes = opt_operand_def(tensor_of(INDEX_TYPES))
+    reduced = result_def(tensor_of(T))
 
 
 @irdl_op_definition
@@ -131,7 +131,10 @@ class ReduceLogSumOp(ReduceOp):
     """log(sum(x)); an empty reduction gives -inf."""
 
     name = "onnx.ReduceLogSum"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    data = operand_def(tensor_of(T))
+    axes = opt_operand_def(tensor_of(INDEX_TYPES))
+    reduced = result_def(tensor_of(T))
 
 
 @irdl_op_definition
@@ -139,16 +142,17 @@ class ReduceLogSumExpOp(ReduceOp):
     """log(sum(exp(x))); an empty reduction gives -inf."""
 
     name = "onnx.ReduceLogSumExp"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    data = operand_def(tensor_of(T))
+    axes = opt_operand_def(tensor_of(INDEX_TYPES))
+    reduced = result_def(tensor_of(T))
 
 
 class ArgReduceOp(OnnxOp):
     """data -> i64 indices of the extreme value along `axis`."""
 
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
-
-    data = operand_def(TensorConstraint)
-    reduced = result_def(TensorConstraint)
+    data = operand_def(tensor_of(NUMERIC_TYPES))
+    reduced = result_def(tensor_of(I64_TYPE))
 
     axis = int_prop(0)
     keepdims = int_prop(1)
@@ -158,12 +162,8 @@ class ArgReduceOp(OnnxOp):
         return expect_axis(self, self.axis.value.data, rank_of(self, self.data, "data"))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.data, "data", self.ELEMENT_KINDS)
         expect_flag(self, self.keepdims, "keepdims")
         expect_flag(self, self.select_last_index, "select_last_index")
-        ty = tensor_type(self, self.reduced, "reduced").element_type
-        if ty != i64:
-            raise fail(self, f"reduced must have element type i64, got {ty}")
         axis = self.normalized_axis()
         shape = list(shape_of(self, self.data, "data"))
         if int_attr_value(self.keepdims):
@@ -192,19 +192,17 @@ class CumSumOp(OnnxOp):
     current element out, reverse=1 sums from the end."""
 
     name = "onnx.CumSum"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    x = operand_def(TensorConstraint)
-    axis = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    x = operand_def(tensor_of(T))
+    axis = operand_def(tensor_of(INDEX_TYPES))
+    y = result_def(tensor_of(T))
 
     exclusive = int_prop(0)
     reverse = int_prop(0)
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "x", self.ELEMENT_KINDS)
         expect_same_type(self, self.x, self.y, "x and y")
-        expect_index_type(self, self.axis, "axis")
         expect_scalar(self, self.axis, "axis", allow_one_element=True)
         expect_flag(self, self.exclusive, "exclusive")
         expect_flag(self, self.reverse, "reverse")
@@ -215,10 +213,10 @@ class HardmaxOp(OnnxOp):
     """1 at the first maximum along `axis`, 0 elsewhere (same type as the input)."""
 
     name = "onnx.Hardmax"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     axis = int_prop(-1)
 
@@ -226,7 +224,6 @@ class HardmaxOp(OnnxOp):
         return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.input, "input", self.ELEMENT_KINDS)
         expect_same_type(self, self.input, self.output, "input and output")
         self.normalized_axis()
 
@@ -238,12 +235,12 @@ class TopKOp(OnnxOp):
     with K along `axis`; equal values keep the lower index first."""
 
     name = "onnx.TopK"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    x = operand_def(TensorConstraint)
-    k = operand_def(TensorConstraint)
-    values = result_def(TensorConstraint)
-    indices = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    x = operand_def(tensor_of(T))
+    k = operand_def(tensor_of(INDEX_TYPES))
+    values = result_def(tensor_of(T))
+    indices = result_def(tensor_of(I64_TYPE))
 
     axis = int_prop(-1)
     largest = int_prop(1)
@@ -253,16 +250,11 @@ class TopKOp(OnnxOp):
         return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "X"))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.x, "X", self.ELEMENT_KINDS)
         expect_flag(self, self.largest, "largest")
         expect_flag(self, self.sorted, "sorted")
-        expect_same_element_type(self, [self.x, self.values], "X and Values")
         n = expect_1d_index(self, self.k, "K")
         if n is not None and n != 1:
             raise fail(self, f"K must hold one element, got {n}")
-        ty = tensor_type(self, self.indices, "Indices").element_type
-        if ty != i64:
-            raise fail(self, f"Indices must have element type i64, got {ty}")
         axis = self.normalized_axis()
         sx = shape_of(self, self.x, "X")
         sv = shape_of(self, self.values, "Values")

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.dialects.builtin import f32, i64
+from xdsl.dialects.builtin import f32
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
+    VarConstraint,
     irdl_op_definition,
     operand_def,
     opt_operand_def,
@@ -29,23 +30,20 @@ from xdsl.irdl import (
 
 from dialects.onnx.base import (
     OnnxOp,
-    ANY,
-    FLOAT,
-    NUMERIC,
+    ANY_TYPES,
+    FLOAT_TYPES,
+    I64_TYPE,
+    INDEX_TYPES,
+    NUMERIC_TYPES,
     DYNAMIC,
-    Kinds,
-    TensorConstraint,
     TensorDataAttr,
     dims_compatible,
     expect_1d_index,
     expect_axis,
     expect_choice,
     expect_flag,
-    expect_index_type,
-    expect_kinds,
     expect_min_rank,
     expect_rank,
-    expect_same_element_type,
     expect_same_type,
     expect_scalar,
     expect_shape,
@@ -64,17 +62,11 @@ from dialects.onnx.base import (
     shape_of,
     str_attr_value,
     str_prop,
+    tensor_of,
     tensor_type,
     unidirectional_broadcastable,
 )
 from dialects.onnx.traits import Elementwise
-
-
-def _expect_i64_result(op: IRDLOperation, value, what: str, shape: tuple[int, ...]) -> None:
-    ty = tensor_type(op, value, what).element_type
-    if ty != i64:
-        raise fail(op, f"{what} must have element type i64, got {ty}")
-    expect_shape(op, value, what, shape)
 
 
 # ---- constants and shape queries ----------------------------------------------------
@@ -86,10 +78,9 @@ class ConstantOp(OnnxOp):
     `dense_resource<handle>` whose data lives in the compile's weight table."""
 
     name = "onnx.Constant"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
     value = prop_def(TensorDataAttr)
-    output = result_def(TensorConstraint)
+    output = result_def(tensor_of(ANY_TYPES))
 
     def verify_(self) -> None:
         if self.value.get_type() != self.output.type:
@@ -102,10 +93,9 @@ class ConstantOfShapeOp(OnnxOp):
     f32 zero)."""
 
     name = "onnx.ConstantOfShape"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    input = operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(ANY_TYPES))
     value = opt_prop_def(TensorDataAttr)
 
     def verify_(self) -> None:
@@ -129,16 +119,14 @@ class RangeOp(OnnxOp):
     """[start, start + delta, ...) up to limit; scalars in, 1-D out."""
 
     name = "onnx.Range"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    start = operand_def(TensorConstraint)
-    limit = operand_def(TensorConstraint)
-    delta = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
+    start = operand_def(tensor_of(T))
+    limit = operand_def(tensor_of(T))
+    delta = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_kinds(self, self.start, "start", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [self.start, self.limit, self.delta, self.output], "start, limit, delta and output")
         for value, what in ((self.start, "start"), (self.limit, "limit"), (self.delta, "delta")):
             expect_scalar(self, value, what, allow_one_element=True)
         expect_rank(self, self.output, "output", 1)
@@ -149,10 +137,9 @@ class ShapeOp(OnnxOp):
     """The i64 shape of `data`, sliced to dims [start, end) (negative: from the back)."""
 
     name = "onnx.Shape"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    shape = result_def(TensorConstraint)
+    data = operand_def(tensor_of(ANY_TYPES))
+    shape = result_def(tensor_of(I64_TYPE))
 
     end = int_prop()
     start = int_prop(0)
@@ -171,7 +158,7 @@ class ShapeOp(OnnxOp):
 
     def verify_(self) -> None:
         start, end = self.dim_range()
-        _expect_i64_result(self, self.shape, "shape", (end - start,))
+        expect_shape(self, self.shape, "shape", (end - start,))
 
 
 @irdl_op_definition
@@ -179,23 +166,22 @@ class SizeOp(OnnxOp):
     """The element count of `data` as an i64 scalar."""
 
     name = "onnx.Size"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    size = result_def(TensorConstraint)
+    data = operand_def(tensor_of(ANY_TYPES))
+    size = result_def(tensor_of(I64_TYPE))
 
     def verify_(self) -> None:
-        _expect_i64_result(self, self.size, "size", ())
+        expect_shape(self, self.size, "size", ())
 
 
 @irdl_op_definition
 class IdentityOp(OnnxOp):
     name = "onnx.Identity"
     traits = traits_def(Elementwise())
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     def verify_(self) -> None:
         expect_same_type(self, self.input, self.output, "input and output")
@@ -209,17 +195,16 @@ class ReshapeOp(OnnxOp):
     """Reshape to the 1-D i64 `shape` (0 copies the input dim unless allowzero, -1 infers)."""
 
     name = "onnx.Reshape"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    shape = operand_def(TensorConstraint)
-    reshaped = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    shape = operand_def(tensor_of(INDEX_TYPES))
+    reshaped = result_def(tensor_of(T))
 
     allowzero = int_prop(0)
 
     def verify_(self) -> None:
         expect_flag(self, self.allowzero, "allowzero")
-        expect_same_element_type(self, [self.data, self.reshaped], "data and reshaped")
         n = expect_1d_index(self, self.shape, "shape")
         if n is not None:
             expect_rank(self, self.reshaped, "reshaped", n)
@@ -234,10 +219,10 @@ class FlattenOp(OnnxOp):
     """To 2-D: dims [0, axis) become the rows, [axis, rank) the columns."""
 
     name = "onnx.Flatten"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     axis = int_prop(1)
 
@@ -249,7 +234,6 @@ class FlattenOp(OnnxOp):
         return axis + rank if axis < 0 else axis
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.input, self.output], "input and output")
         axis = self.normalized_axis()
         shape = shape_of(self, self.input, "input")
         rows, cols = num_elements(shape[:axis]), num_elements(shape[axis:])
@@ -266,10 +250,10 @@ class TransposeOp(OnnxOp):
     """Permutes dims: transposed.shape[i] = data.shape[perm[i]] (default: reversed)."""
 
     name = "onnx.Transpose"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    transposed = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    transposed = result_def(tensor_of(T))
 
     perm = ints_prop()
 
@@ -280,7 +264,6 @@ class TransposeOp(OnnxOp):
         return perm
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.data, self.transposed], "data and transposed")
         shape = shape_of(self, self.data, "data")
         perm = self.effective_perm()
         if sorted(perm) != list(range(len(shape))):
@@ -293,14 +276,13 @@ class SqueezeOp(OnnxOp):
     """Removes the size-1 dims listed in `axes` (absent: all size-1 dims)."""
 
     name = "onnx.Squeeze"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    axes = opt_operand_def(TensorConstraint)
-    squeezed = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    axes = opt_operand_def(tensor_of(INDEX_TYPES))
+    squeezed = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.data, self.squeezed], "data and squeezed")
         shape = shape_of(self, self.data, "data")
         out_rank = rank_of(self, self.squeezed, "squeezed")
         if self.axes is not None:
@@ -318,14 +300,13 @@ class UnsqueezeOp(OnnxOp):
     """Inserts size-1 dims at `axes` (positions in the output)."""
 
     name = "onnx.Unsqueeze"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    axes = operand_def(TensorConstraint)
-    expanded = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    axes = operand_def(tensor_of(INDEX_TYPES))
+    expanded = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.data, self.expanded], "data and expanded")
         n = expect_1d_index(self, self.axes, "axes")
         if n is not None:
             expect_rank(self, self.expanded, "expanded", rank_of(self, self.data, "data") + n)
@@ -336,14 +317,13 @@ class ExpandOp(OnnxOp):
     """Broadcasts `input` against the 1-D i64 `shape`."""
 
     name = "onnx.Expand"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    shape = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    input = operand_def(tensor_of(T))
+    shape = operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.input, self.output], "input and output")
         n = expect_1d_index(self, self.shape, "shape")
         sx, sy = shape_of(self, self.input, "input"), shape_of(self, self.output, "output")
         if n is not None and len(sy) != max(n, len(sx)):
@@ -357,14 +337,13 @@ class TileOp(OnnxOp):
     """Repeats `input` repeats[i] times along dim i."""
 
     name = "onnx.Tile"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    repeats = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    input = operand_def(tensor_of(T))
+    repeats = operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.input, self.output], "input and output")
         rank = rank_of(self, self.input, "input")
         n = expect_1d_index(self, self.repeats, "repeats")
         if n is not None and n != rank:
@@ -383,10 +362,10 @@ class ConcatOp(OnnxOp):
     """Joins `inputs` along `axis`; all other dims must agree."""
 
     name = "onnx.Concat"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    inputs = var_operand_def(TensorConstraint)
-    concat_result = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    inputs = var_operand_def(tensor_of(T))
+    concat_result = result_def(tensor_of(T))
 
     axis = required_int_prop()
 
@@ -397,7 +376,6 @@ class ConcatOp(OnnxOp):
         inputs = list(self.inputs)
         if not inputs:
             raise fail(self, "needs at least one input")
-        expect_same_element_type(self, [*inputs, self.concat_result], "inputs and concat_result")
         out = shape_of(self, self.concat_result, "concat_result")
         expect_min_rank(self, self.concat_result, "concat_result", 1)
         axis = self.normalized_axis()
@@ -423,11 +401,11 @@ class SplitOp(OnnxOp):
     else num_outputs near-equal parts)."""
 
     name = "onnx.Split"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    split = opt_operand_def(TensorConstraint)
-    outputs = var_result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    input = operand_def(tensor_of(T))
+    split = opt_operand_def(tensor_of(INDEX_TYPES))
+    outputs = var_result_def(tensor_of(T))
 
     axis = int_prop(0)
     num_outputs = int_prop()
@@ -439,7 +417,6 @@ class SplitOp(OnnxOp):
         outputs = list(self.outputs)
         if not outputs:
             raise fail(self, "needs at least one output")
-        expect_same_element_type(self, [self.input, *outputs], "input and outputs")
         axis = self.normalized_axis()
         num = int_attr_value(self.num_outputs)
         if num is not None:
@@ -480,18 +457,17 @@ class SliceOp(OnnxOp):
     """numpy-style strided slice; starts/ends/axes/steps are 1-D index tensors."""
 
     name = "onnx.Slice"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
 
-    data = operand_def(TensorConstraint)
-    starts = operand_def(TensorConstraint)
-    ends = operand_def(TensorConstraint)
-    axes = opt_operand_def(TensorConstraint)
-    steps = opt_operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    starts = operand_def(tensor_of(INDEX_TYPES))
+    ends = operand_def(tensor_of(INDEX_TYPES))
+    axes = opt_operand_def(tensor_of(INDEX_TYPES))
+    steps = opt_operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.data, self.output], "data and output")
         rank = rank_of(self, self.data, "data")
         expect_rank(self, self.output, "output", rank)
         lengths = {}
@@ -516,11 +492,11 @@ class GatherOp(OnnxOp):
     """output = data indexed along `axis` by `indices` (i32/i64, negatives wrap)."""
 
     name = "onnx.Gather"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    indices = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    indices = operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(T))
 
     axis = int_prop(0)
 
@@ -528,9 +504,7 @@ class GatherOp(OnnxOp):
         return expect_axis(self, self.axis.value.data, rank_of(self, self.data, "data"))
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.data, self.output], "data and output")
         expect_min_rank(self, self.data, "data", 1)
-        expect_index_type(self, self.indices, "indices")
         axis = self.normalized_axis()
         sd, si = shape_of(self, self.data, "data"), shape_of(self, self.indices, "indices")
         expect_shape(self, self.output, "output", (*sd[:axis], *si, *sd[axis + 1 :]))
@@ -542,11 +516,11 @@ class GatherElementsOp(OnnxOp):
     rank and gives the output shape."""
 
     name = "onnx.GatherElements"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    indices = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    indices = operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(T))
 
     axis = int_prop(0)
 
@@ -554,9 +528,7 @@ class GatherElementsOp(OnnxOp):
         return expect_axis(self, self.axis.value.data, rank_of(self, self.data, "data"))
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.data, self.output], "data and output")
         expect_min_rank(self, self.data, "data", 1)
-        expect_index_type(self, self.indices, "indices")
         expect_rank(self, self.indices, "indices", rank_of(self, self.data, "data"))
         self.normalized_axis()
         expect_shape(self, self.output, "output", shape_of(self, self.indices, "indices"))
@@ -571,12 +543,12 @@ class ScatterElementsOp(OnnxOp):
     updates[i] (or combined with it by `reduction`)."""
 
     name = "onnx.ScatterElements"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    indices = operand_def(TensorConstraint)
-    updates = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    indices = operand_def(tensor_of(INDEX_TYPES))
+    updates = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     axis = int_prop(0)
     reduction = str_prop("none")
@@ -587,9 +559,7 @@ class ScatterElementsOp(OnnxOp):
     def verify_(self) -> None:
         expect_choice(self, self.reduction, "reduction", SCATTER_REDUCTIONS)
         expect_same_type(self, self.data, self.output, "data and output")
-        expect_same_element_type(self, [self.data, self.updates], "data and updates")
         expect_min_rank(self, self.data, "data", 1)
-        expect_index_type(self, self.indices, "indices")
         expect_rank(self, self.indices, "indices", rank_of(self, self.data, "data"))
         expect_shape(self, self.updates, "updates", shape_of(self, self.indices, "indices"))
         self.normalized_axis()
@@ -613,17 +583,15 @@ class GatherNDOp(OnnxOp):
     data[:b] + indices[b:-1] + data[b + q:]."""
 
     name = "onnx.GatherND"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    indices = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    indices = operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(T))
 
     batch_dims = int_prop(0)
 
     def verify_(self) -> None:
-        expect_same_element_type(self, [self.data, self.output], "data and output")
-        expect_index_type(self, self.indices, "indices")
         b = self.batch_dims.value.data
         sd, si = shape_of(self, self.data, "data"), shape_of(self, self.indices, "indices")
         if b < 0 or b >= min(len(sd), len(si)):
@@ -641,20 +609,18 @@ class ScatterNDOp(OnnxOp):
     `reduction`). updates has shape indices[:-1] + data[q:]."""
 
     name = "onnx.ScatterND"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    data = operand_def(TensorConstraint)
-    indices = operand_def(TensorConstraint)
-    updates = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    indices = operand_def(tensor_of(INDEX_TYPES))
+    updates = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     reduction = str_prop("none")
 
     def verify_(self) -> None:
         expect_choice(self, self.reduction, "reduction", SCATTER_REDUCTIONS)
         expect_same_type(self, self.data, self.output, "data and output")
-        expect_same_element_type(self, [self.data, self.updates], "data and updates")
-        expect_index_type(self, self.indices, "indices")
         sd, si = shape_of(self, self.data, "data"), shape_of(self, self.indices, "indices")
         q = _index_tuple_length(self, self.indices, len(sd), 0)
         if q is not None:
@@ -667,12 +633,12 @@ class OneHotOp(OnnxOp):
     values[1] where the (negative-wrapped) index matches, values[0] elsewhere."""
 
     name = "onnx.OneHot"
-    ELEMENT_KINDS: ClassVar[Kinds] = NUMERIC
 
-    indices = operand_def(TensorConstraint)
-    depth = operand_def(TensorConstraint)
-    values = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T3: ClassVar = VarConstraint("T3", ANY_TYPES)
+    indices = operand_def(tensor_of(NUMERIC_TYPES))
+    depth = operand_def(tensor_of(NUMERIC_TYPES))
+    values = operand_def(tensor_of(T3))
+    output = result_def(tensor_of(T3))
 
     axis = int_prop(-1)
 
@@ -680,11 +646,8 @@ class OneHotOp(OnnxOp):
         return expect_axis(self, self.axis.value.data, rank_of(self, self.indices, "indices") + 1)
 
     def verify_(self) -> None:
-        expect_kinds(self, self.indices, "indices", self.ELEMENT_KINDS)
-        expect_kinds(self, self.depth, "depth", NUMERIC)
         expect_scalar(self, self.depth, "depth", allow_one_element=True)
         expect_shape(self, self.values, "values", (2,))
-        expect_same_element_type(self, [self.values, self.output], "values and output")
         axis = self.normalized_axis()
         si, so = shape_of(self, self.indices, "indices"), shape_of(self, self.output, "output")
         expect_rank(self, self.output, "output", len(si) + 1)
@@ -697,11 +660,11 @@ class TriluOp(OnnxOp):
     two dims and zeroes the rest; k is an optional scalar i64 operand (default 0)."""
 
     name = "onnx.Trilu"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    k = opt_operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    input = operand_def(tensor_of(T))
+    k = opt_operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(T))
 
     upper = int_prop(1)
 
@@ -710,7 +673,6 @@ class TriluOp(OnnxOp):
         expect_min_rank(self, self.input, "input", 2)
         expect_same_type(self, self.input, self.output, "input and output")
         if self.k is not None:
-            expect_index_type(self, self.k, "k")
             expect_scalar(self, self.k, "k", allow_one_element=True)
 
 
@@ -720,10 +682,9 @@ class EyeLikeOp(OnnxOp):
     element type `dtype` (absent: input's)."""
 
     name = "onnx.EyeLike"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    input = operand_def(tensor_of(ANY_TYPES))
+    output = result_def(tensor_of(ANY_TYPES))
 
     dtype = int_prop()
     k = int_prop(0)
@@ -748,10 +709,10 @@ class SpaceDepthOp(OnnxOp):
     blocksize b; `mode` orders the channel index as (row, column, depth) or (depth, row,
     column)."""
 
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
 
-    input = operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    input = operand_def(tensor_of(T))
+    output = result_def(tensor_of(T))
 
     blocksize = required_int_prop()
     mode = str_prop("DCR")
@@ -762,7 +723,6 @@ class SpaceDepthOp(OnnxOp):
     def verify_space_depth(self, to_space: bool) -> None:
         expect_choice(self, self.mode, "mode", SPACE_DEPTH_MODES)
         expect_rank(self, self.input, "input", 4)
-        expect_same_element_type(self, [self.input, self.output], "input and output")
         b = self.blocksize.value.data
         if b < 1:
             raise fail(self, f"blocksize must be >= 1, got {b}")
@@ -809,20 +769,19 @@ class PadOp(OnnxOp):
     (default: all); negative pads crop."""
 
     name = "onnx.Pad"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
 
-    data = operand_def(TensorConstraint)
-    pads = operand_def(TensorConstraint)
-    constant_value = opt_operand_def(TensorConstraint)
-    axes = opt_operand_def(TensorConstraint)
-    output = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    data = operand_def(tensor_of(T))
+    pads = operand_def(tensor_of(INDEX_TYPES))
+    constant_value = opt_operand_def(tensor_of(T))
+    axes = opt_operand_def(tensor_of(INDEX_TYPES))
+    output = result_def(tensor_of(T))
 
     mode = str_prop("constant")
 
     def verify_(self) -> None:
         expect_choice(self, self.mode, "mode", PAD_MODES)
-        expect_same_element_type(self, [self.data, self.output], "data and output")
         rank = rank_of(self, self.data, "data")
         expect_rank(self, self.output, "output", rank)
         n_pads = expect_1d_index(self, self.pads, "pads")
@@ -833,7 +792,6 @@ class PadOp(OnnxOp):
             raise fail(self, f"pads has {n_pads} entries, expected {2 * n_axes}")
         if self.constant_value is not None:
             expect_scalar(self, self.constant_value, "constant_value", allow_one_element=True)
-            expect_same_element_type(self, [self.data, self.constant_value], "data and constant_value")
 
 
 RESIZE_MODES = ("nearest", "linear", "cubic")
@@ -855,14 +813,14 @@ class ResizeOp(OnnxOp):
     `roi` only matters for coordinate_transformation_mode=tf_crop_and_resize."""
 
     name = "onnx.Resize"
-    ELEMENT_KINDS: ClassVar[Kinds] = ANY
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
 
-    x = operand_def(TensorConstraint)
-    roi = opt_operand_def(TensorConstraint)
-    scales = opt_operand_def(TensorConstraint)
-    sizes = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T1: ClassVar = VarConstraint("T1", ANY_TYPES)
+    x = operand_def(tensor_of(T1))
+    roi = opt_operand_def(tensor_of(FLOAT_TYPES))
+    scales = opt_operand_def(tensor_of(FLOAT_TYPES))
+    sizes = opt_operand_def(tensor_of(INDEX_TYPES))
+    y = result_def(tensor_of(T1))
 
     antialias = int_prop(0)
     axes = ints_prop()
@@ -896,7 +854,6 @@ class ResizeOp(OnnxOp):
         expect_choice(self, self.keep_aspect_ratio_policy, "keep_aspect_ratio_policy", RESIZE_ASPECT_POLICIES)
         expect_flag(self, self.antialias, "antialias")
         expect_flag(self, self.exclude_outside, "exclude_outside")
-        expect_same_element_type(self, [self.x, self.y], "X and Y")
         rank = rank_of(self, self.x, "X")
         expect_rank(self, self.y, "Y", rank)
         axes = ints_value(self.axes)
@@ -907,10 +864,8 @@ class ResizeOp(OnnxOp):
                 raise fail(self, f"axes {axes} has duplicates")
         n_axes = len(self.effective_axes())
         if self.roi is not None:
-            expect_kinds(self, self.roi, "roi", FLOAT)
             expect_rank(self, self.roi, "roi", 1)
         if self.scales is not None:
-            expect_kinds(self, self.scales, "scales", FLOAT)
             expect_rank(self, self.scales, "scales", 1)
         if self.sizes is not None:
             expect_1d_index(self, self.sizes, "sizes")

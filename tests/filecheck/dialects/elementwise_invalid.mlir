@@ -48,7 +48,7 @@ func.func @sqrt_int(%x: tensor<4xi32>) -> tensor<4xi32> {
   %0 = "onnx.Sqrt"(%x) : (tensor<4xi32>) -> tensor<4xi32>
   func.return %0 : tensor<4xi32>
 }
-// CHECK: onnx.Sqrt: input must have a floating-point element type, got i32
+// CHECK: onnx.Sqrt: X must have a floating-point element type, got i32
 
 // -----
 
@@ -56,7 +56,7 @@ func.func @relu_bool(%x: tensor<4xi1>) -> tensor<4xi1> {
   %0 = "onnx.Relu"(%x) : (tensor<4xi1>) -> tensor<4xi1>
   func.return %0 : tensor<4xi1>
 }
-// CHECK: onnx.Relu: input must have a numeric (integer or floating-point) element type, got i1
+// CHECK: onnx.Relu: X must have a numeric (integer or floating-point) element type, got i1
 
 // -----
 
@@ -72,7 +72,7 @@ func.func @tanh_result_type(%x: tensor<4xf32>) -> tensor<4xf64> {
   %0 = "onnx.Tanh"(%x) : (tensor<4xf32>) -> tensor<4xf64>
   func.return %0 : tensor<4xf64>
 }
-// CHECK: onnx.Tanh: input and result must have the same type, got tensor<4xf32> and tensor<4xf64>
+// CHECK: onnx.Tanh: input and output must share one element type, got ['f32', 'f64']
 
 // -----
 
@@ -126,7 +126,7 @@ func.func @clip_bound_type(%x: tensor<4xf32>, %hi: tensor<f64>) -> tensor<4xf32>
   %0 = "onnx.Clip"(%x, %hi) <{operandSegmentSizes = array<i32: 1, 0, 1>}> : (tensor<4xf32>, tensor<f64>) -> tensor<4xf32>
   func.return %0 : tensor<4xf32>
 }
-// CHECK: onnx.Clip: input and max must share one element type, got ['f32', 'f64']
+// CHECK: onnx.Clip: input, min, max and output must share one element type, got ['f32', 'f64']
 
 // -----
 
@@ -134,7 +134,7 @@ func.func @equal_result_not_bool(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor
   %0 = "onnx.Equal"(%a, %b) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   func.return %0 : tensor<4xf32>
 }
-// CHECK: onnx.Equal: result must have element type i1 (bool), got f32
+// CHECK: onnx.Equal: C must have element type i1 (bool), got f32
 
 // -----
 
@@ -166,7 +166,7 @@ func.func @not_float(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = "onnx.Not"(%x) : (tensor<4xf32>) -> tensor<4xf32>
   func.return %0 : tensor<4xf32>
 }
-// CHECK: onnx.Not: input must have an i1 (bool) element type, got f32
+// CHECK: onnx.Not: X must have element type i1 (bool), got f32
 
 // -----
 

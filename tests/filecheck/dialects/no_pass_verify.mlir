@@ -16,4 +16,4 @@ func.func @main(%x: tensor<4xi32>) -> tensor<4xi32> {
   %0 = "onnx.Sqrt"(%x) : (tensor<4xi32>) -> tensor<4xi32>
   func.return %0 : tensor<4xi32>
 }
-// CHECK: onnx.Sqrt: input must have a floating-point element type, got i32
+// CHECK: onnx.Sqrt: X must have a floating-point element type, got i32

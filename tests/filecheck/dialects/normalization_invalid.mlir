@@ -94,4 +94,4 @@ func.func @dropout_mask(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0, %1 = "onnx.Dropout"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>)
   func.return %0 : tensor<2x3xf32>
 }
-// CHECK: onnx.Dropout: mask must have an i1 (bool) element type, got f32
+// CHECK: onnx.Dropout: mask must have element type i1 (bool), got f32

@@ -29,7 +29,7 @@ func.func @pad_constant_value(%x: tensor<2x3xf32>, %p: tensor<4xi64>, %c: tensor
   %0 = "onnx.Pad"(%x, %p, %c) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<2x3xf32>, tensor<4xi64>, tensor<f64>) -> tensor<4x5xf32>
   func.return %0 : tensor<4x5xf32>
 }
-// CHECK: onnx.Pad: data and constant_value must share one element type, got ['f32', 'f64']
+// CHECK: onnx.Pad: data, constant_value and output must share one element type, got ['f32', 'f64']
 
 // -----
 

@@ -110,7 +110,7 @@ func.func @identity_type(%x: tensor<2x3xf32>) -> tensor<2x3xf16> {
   %0 = "onnx.Identity"(%x) : (tensor<2x3xf32>) -> tensor<2x3xf16>
   func.return %0 : tensor<2x3xf16>
 }
-// CHECK: onnx.Identity: input and output must have the same type, got tensor<2x3xf32> and tensor<2x3xf16>
+// CHECK: onnx.Identity: input and output must share one element type, got ['f16', 'f32']
 
 // -----
 
