@@ -530,10 +530,7 @@ class _Importer:
         if name not in self.known:
             raise NodeImportError(f"value '{name}' is used before it is defined")
         array = self.known[name]
-        const = ConstantOp.build(
-            properties={"value": tensor_attr(array, self.weights, name)},
-            result_types=[TensorType(onnx_to_xdsl(helper.np_dtype_to_tensor_dtype(array.dtype)), array.shape)],
-        )
+        const = ConstantOp(tensor_attr(array, self.weights, name))
         const.location = NameLoc(StringAttr(name), NoneAttr())
         hint = _sanitize(name)
         if hint:

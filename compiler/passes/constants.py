@@ -50,7 +50,7 @@ def new_constant(
     """An `onnx.Constant` holding `array`, at the location (ONNX node name) of the op
     it replaces; its data goes to the weight table unless it is small."""
     attr = tensor_attr(array, weights, handle)  # type: ignore[arg-type]  # inline when weights is None
-    const = ConstantOp.build(properties={"value": attr}, result_types=[attr.get_type()])
+    const = ConstantOp(attr)
     const.location = replaced.location
     if hint is not None:
         const.output.name_hint = hint

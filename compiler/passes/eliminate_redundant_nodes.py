@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType, i64
+from xdsl.dialects.builtin import ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -58,7 +58,7 @@ from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import known_constant
 from dialects.weights import INLINE_LIMIT, WeightTable, tensor_attr
-from dialects.onnx.base import make_ints, node_name
+from dialects.onnx.base import node_name
 from dialects.onnx.elementwise import CastOp
 from dialects.onnx.nn import DropoutOp, LogSoftmaxOp, SoftmaxOp
 from dialects.onnx.reduction import HardmaxOp
@@ -207,11 +207,11 @@ class CollapseReshapeChain(RewritePattern):
         # Without a weight table only inline (<= INLINE_LIMIT elements) shapes get here,
         # so the throwaway table is never written.
         attr = tensor_attr(array, self.weights if self.weights is not None else WeightTable(), f"{name}_shape")
-        const = ConstantOp.build(properties={"value": attr}, result_types=[attr.get_type()])
+        const = ConstantOp(attr)
         const.location = NameLoc(StringAttr(f"{name}_shape"), NoneAttr())
         if result.name_hint:
             const.output.name_hint = f"{result.name_hint}_shape"
-        reshape = ReshapeOp.build(operands=[source, const.output], result_types=[res_ty])
+        reshape = ReshapeOp(source, const.output, res_ty)
         reshape.location = op.location
         rewriter.replace(op, [const, reshape], [reshape.reshaped])
 
@@ -236,7 +236,7 @@ class FoldTransposes(RewritePattern):
             return
         if src_ty.element_type != res_ty.element_type:
             return
-        new = TransposeOp.build(operands=[source], result_types=[res_ty], properties={"perm": make_ints(composed)})
+        new = TransposeOp(source, perm=composed)
         new.location = op.location
         rewriter.replace(op, [new], [new.transposed])
 
@@ -358,7 +358,7 @@ class SoftmaxThroughFlatten(RewritePattern):
         if len(big) > 1:
             return
         axis = big[0] if big else min(a, len(x_shape) - 1)
-        new = type(norm).build(operands=[x], result_types=[x.type], properties={"axis": IntegerAttr(axis, i64)})
+        new = type(norm)(x, axis=axis)
         new.location = op.location
         new.output.name_hint = op.results[0].name_hint
         rewriter.replace(op, [new], [new.output])

@@ -169,7 +169,7 @@ class FoldConstantOp(RewritePattern):
         for i, (result, value) in enumerate(zip(op.results, values)):
             handle = name if len(op.results) == 1 else f"{name}_{i}"
             attr = tensor_attr(value, self.weights, handle)  # type: ignore[arg-type]
-            const = ConstantOp.build(properties={"value": attr}, result_types=[result.type])
+            const = ConstantOp(attr)
             const.location = op.location
             const.output.name_hint = result.name_hint
             consts.append(const)

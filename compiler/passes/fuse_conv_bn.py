@@ -66,7 +66,7 @@ from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from dialects.weights import WeightTable
-from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, node_name
+from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, node_name, onnx_attributes
 from dialects.onnx.elementwise import AddOp, MulOp
 from dialects.onnx.nn import BatchNormalizationOp, ConvOp
 
@@ -165,19 +165,15 @@ def _replace_with_conv(
         w_const.output.name_hint = _fused_hint(conv.w.name_hint, "w")
         new_ops.append(w_const)
         w_value = w_const.output
-    b_operand: list[SSAValue] = []
+    b_operand: SSAValue | None = None
     if new_b is not None:
         b_const = new_constant(new_b, weights, f"{name}.fused_b", last)
         hint = conv.b.name_hint if conv.b is not None else None
         b_const.output.name_hint = _fused_hint(hint, "b")
         new_ops.append(b_const)
-        b_operand = [b_const.output]
+        b_operand = b_const.output
     (result,) = last.results
-    fused = ConvOp.build(
-        operands=[conv.x, w_value, b_operand],
-        result_types=[result.type],
-        properties=dict(conv.properties),
-    )
+    fused = ConvOp(conv.x, w_value, b_operand, result_type=result.type, **onnx_attributes(conv))
     fused.location = last.location
     fused.y.name_hint = result.name_hint
     new_ops.append(fused)
@@ -316,11 +312,7 @@ def _replace_bn_params(
     sc = new_constant(new_scale, weights, f"{name}.fused_scale", last, _fused_hint(bn.scale.name_hint, "scale"))
     bc = new_constant(new_bias, weights, f"{name}.fused_bias", last, _fused_hint(bn.b.name_hint, "bias"))
     (result,) = last.results
-    fused = BatchNormalizationOp.build(
-        operands=[bn.x, sc.output, bc.output, bn.input_mean, bn.input_var],
-        result_types=[result.type, [], []],
-        properties=dict(bn.properties),
-    )
+    fused = BatchNormalizationOp(bn.x, sc.output, bc.output, bn.input_mean, bn.input_var, **onnx_attributes(bn))
     fused.location = last.location
     fused.y.name_hint = result.name_hint
     rewriter.replace(last, [sc, bc, fused], [fused.y])

@@ -51,8 +51,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, TensorType, f32, i64
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.dialects.builtin import FloatAttr, ModuleOp, TensorType
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -135,20 +135,18 @@ def _gemm_parts(op: Operation | None) -> _GemmParts | None:
     return None
 
 
-def _build_gemm(parts: _GemmParts, replaced: Operation, result_type: Attribute) -> GemmOp:
+def _build_gemm(parts: _GemmParts, replaced: Operation) -> GemmOp:
     """The Gemm for `parts` at `replaced`'s location, named like its result. Properties
     equal to the ONNX default are left out."""
-    props: dict[str, Attribute] = {}
-    if parts.alpha != 1.0:
-        props["alpha"] = FloatAttr(parts.alpha, f32)
-    if parts.beta != 1.0 and parts.c is not None:
-        props["beta"] = FloatAttr(parts.beta, f32)
-    if parts.trans_a:
-        props["transA"] = IntegerAttr(1, i64)
-    if parts.trans_b:
-        props["transB"] = IntegerAttr(1, i64)
-    c = [parts.c] if parts.c is not None else []
-    gemm = GemmOp.build(operands=[parts.a, parts.b, c], result_types=[result_type], properties=props)
+    gemm = GemmOp(
+        parts.a,
+        parts.b,
+        parts.c,
+        alpha=parts.alpha if parts.alpha != 1.0 else None,
+        beta=parts.beta if parts.beta != 1.0 and parts.c is not None else None,
+        transA=1 if parts.trans_a else None,
+        transB=1 if parts.trans_b else None,
+    )
     gemm.location = replaced.location
     gemm.y.name_hint = replaced.results[0].name_hint
     return gemm
@@ -194,7 +192,7 @@ class FuseMatMulAdd(RewritePattern):
             if not unidirectional_broadcastable(bias_shape, tuple(y_ty.get_shape())):
                 continue
             parts.c, parts.beta = bias, 1.0
-            gemm = _build_gemm(parts, op, op.c.type)
+            gemm = _build_gemm(parts, op)
             rewriter.replace(op, [gemm], [gemm.y])
             rewriter.erase(parts.op)
             return
@@ -217,7 +215,7 @@ class FoldTransposeIntoGemm(RewritePattern):
             parts.a, parts.trans_a = xa, 1 - parts.trans_a
         if xb is not None:
             parts.b, parts.trans_b = xb, 1 - parts.trans_b
-        gemm = _build_gemm(parts, op, op.y.type)
+        gemm = _build_gemm(parts, op)
         rewriter.replace(op, [gemm], [gemm.y])
 
 
@@ -245,7 +243,7 @@ class FoldScaleIntoGemm(PatternWithWeights):
             if alpha is None or beta is None:
                 continue
             parts.alpha, parts.beta = alpha, beta
-            gemm = _build_gemm(parts, op, op.c.type)
+            gemm = _build_gemm(parts, op)
             rewriter.replace(op, [gemm], [gemm.y])
             rewriter.erase(parts.op)
             return

@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
@@ -183,8 +183,7 @@ class RecomposeGelu(PatternWithWeights):
             return
         if found is None:
             return
-        props = {"approximate": StringAttr("tanh")} if found.approximate == "tanh" else {}
-        gelu = GeluOp.build(operands=[found.x], result_types=[op.c.type], properties=props)
+        gelu = GeluOp(found.x, approximate="tanh" if found.approximate == "tanh" else None)
         gelu.location = op.location
         gelu.y.name_hint = op.c.name_hint
         rewriter.replace(op, gelu, [gelu.y])

@@ -249,11 +249,7 @@ class RecomposeLayerNorm(PatternWithWeights):
             ones = _ones(x, d, self.weights, last, "gamma")
             new_ops.append(ones)
             gamma = ones.output
-        ln = LayerNormalizationOp.build(
-            operands=[x, gamma, [beta] if beta is not None else []],
-            result_types=[last.results[0].type, [], []],
-            properties={"axis": IntegerAttr(-1, i64), "epsilon": FloatAttr(core.eps, f32)},
-        )
+        ln = LayerNormalizationOp(x, gamma, beta, axis=-1, epsilon=core.eps)
         ln.location = last.location
         ln.y.name_hint = last.results[0].name_hint
         rewriter.replace(last, [*new_ops, ln], [ln.y])
@@ -286,7 +282,7 @@ class RecomposeRmsNorm(PatternWithWeights):
             ones = _ones(x, d, self.weights, last, "scale")
             new_ops.append(ones)
             gamma = ones.output
-        rms = RMSNormalizationOp.build(
+        rms = RMSNormalizationOp.build(  # strata.RMSNormalization: its dialect is not onnx
             operands=[x, gamma],
             result_types=[last.results[0].type],
             properties={"axis": IntegerAttr(-1, i64), "epsilon": FloatAttr(core.eps, f32)},

@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import FloatAttr, ModuleOp, f32
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
@@ -204,10 +204,9 @@ class RecomposeSwish(PatternWithWeights):
         if found is None:
             return
         if found.kind == "Swish":
-            new = SwishOp.build(operands=[found.x], result_types=[found.x.type],
-                                properties={"alpha": FloatAttr(found.alpha, f32)})
+            new = SwishOp(found.x, alpha=found.alpha)
         else:
-            new = HardSwishOp.build(operands=[found.x], result_types=[found.x.type])
+            new = HardSwishOp(found.x)
         new.location = op.location
         new.y.name_hint = op.results[0].name_hint
         rewriter.replace(op, new, [new.y])

@@ -65,6 +65,7 @@ from xdsl.irdl import (
 )
 from xdsl.irdl.constraints import (
     AnyAttr,
+    IntSetConstraint,
     NotEqualIntConstraint,
     RangeLengthConstraint,
     RangeOf,
@@ -138,6 +139,43 @@ def required_int_prop():
 def required_ints_prop():
     """An ONNX INTS attribute that ONNX marks required (pooling kernel_shape)."""
     return prop_def(DenseArrayBase)
+
+
+def onnx_properties(op_cls: type[IRDLOperation], **values: object) -> dict[str, Attribute]:
+    """The properties a typed constructor of `op_cls` sets: None is left out (absent:
+    the op reads the ONNX default its property definition declares, so defaults are
+    written once), an Attribute is kept, and a Python int, float, str or list of ints
+    becomes the attribute kind that property is declared with."""
+    defs = op_cls.get_irdl_definition().properties
+    props: dict[str, Attribute] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, Attribute):
+            props[name] = value
+            continue
+        bases = defs[name].constr.get_bases() or set()
+        if IntegerAttr in bases:
+            props[name] = IntegerAttr(int(value), i64)  # pyright: ignore[reportArgumentType]
+        elif FloatAttr in bases:
+            props[name] = FloatAttr(float(value), f32)  # pyright: ignore[reportArgumentType]
+        elif StringAttr in bases:
+            props[name] = StringAttr(str(value))
+        elif DenseArrayBase in bases:
+            props[name] = make_ints(value)  # pyright: ignore[reportArgumentType]
+        else:
+            raise TypeError(f"{op_cls.name}: no conversion of {value!r} to property {name}")
+    return props
+
+
+SEGMENT_SIZES = ("operandSegmentSizes", "resultSegmentSizes")
+
+
+def onnx_attributes(op: Operation) -> dict[str, Attribute]:
+    """The ONNX attributes set on `op` (its properties without xDSL's segment sizes), as
+    keyword arguments for a typed constructor: `ConvOp(x, w, b, result_type=t,
+    **onnx_attributes(conv))` copies conv's attributes exactly."""
+    return {k: v for k, v in op.properties.items() if k not in SEGMENT_SIZES}
 
 
 def int_attr_value(attr: IntegerAttr | None) -> int | None:
@@ -219,8 +257,8 @@ def expect_min_rank(op: Operation, value: SSAValue, what: str, rank: int) -> Non
 # ---- element-type sets (ONNX type constraints) as IRDL constraints ----------------
 #
 # ONNX types an operand by a type variable (T, T1, I, Tind, ...) whose allowed types fall
-# into categories: floats (f16/bf16/f32/f64/...), integers (i8..i64; unsigned ONNX
-# integers are represented as signless) and bools (i1). Each set below is an IRDL
+# into categories: floats (f16/bf16/f32/f64/...), integers (i8..i64, signless or
+# unsigned, any width but 1) and bools (i1). Each set below is an IRDL
 # constraint on an element type; its message is the phrase verifier errors use.
 
 
@@ -237,7 +275,10 @@ INT_TYPES = element_types(_INTEGER, "an integer element type")
 BOOL_TYPES = element_types(_BOOL, "element type i1 (bool)")
 NUMERIC_TYPES = element_types(AnyFloatConstr | _INTEGER, "a numeric (integer or floating-point) element type")
 ANY_TYPES = element_types(AnyFloatConstr | base(IntegerType), "a numeric or bool element type")
-INDEX_TYPES = element_types(eq(i32) | eq(i64), "element type i32 or i64")
+INDEX_TYPES = element_types(
+    ParamAttrConstraint(IntegerType, (IntAttrConstraint(IntSetConstraint(frozenset({32, 64}))), AnyAttr())),
+    "element type i32 or i64",
+)
 I64_TYPE = element_types(eq(i64), "element type i64")
 
 
@@ -315,9 +356,11 @@ def explain_type_error(op: IRDLOperation) -> str | None:
         for value in group:
             ty = value.type
             if elements is None:
-                if constraint is not None and not _accepts(constraint, ty):
-                    return f"{what} must satisfy {constraint}, got {ty}"
-                continue
+                if constraint is None or _accepts(constraint, ty):
+                    continue
+                if constraint == base(TensorType) and not isinstance(ty, TensorType):
+                    return f"{what} must be a ranked tensor, got {ty}"
+                return None  # another kind of constraint: xDSL's message says it best
             if not isinstance(ty, TensorType):
                 return f"{what} must be a ranked tensor, got {ty}"
             elt = ty.element_type
@@ -558,6 +601,21 @@ def broadcast_shapes(op: Operation, shapes: Sequence[Sequence[int]]) -> tuple[in
             else:
                 raise fail(op, f"shapes {', '.join(fmt_shape(x) for x in shapes)} do not broadcast")
     return tuple(out)
+
+
+def element_type_of(value: SSAValue) -> Attribute:
+    """The element type of a tensor value (for typed constructors; verify names the op
+    when the value is no tensor)."""
+    ty = value.type
+    if not isinstance(ty, TensorType):
+        raise TypeError(f"expected a tensor value, got {ty}")
+    return ty.element_type
+
+
+def broadcast_type(op: Operation, inputs: Sequence[SSAValue], element_type: Attribute) -> TensorType:
+    """The tensor type of the multidirectional broadcast of `inputs` (typed
+    constructors of broadcasting ops)."""
+    return TensorType(element_type, broadcast_shapes(op, [shape_of(op, v, "input") for v in inputs]))
 
 
 def unidirectional_broadcastable(src: Sequence[int], dst: Sequence[int]) -> bool:

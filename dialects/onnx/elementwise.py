@@ -11,9 +11,11 @@ declares its own T and the operands and results it types."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from xdsl.dialects.builtin import StringAttr
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     VarConstraint,
@@ -38,12 +40,15 @@ from dialects.onnx.base import (
     expect_broadcast_result,
     expect_choice,
     expect_flag,
+    broadcast_type,
+    element_type_of,
     expect_same_type,
     expect_scalar,
     fail,
     float_prop,
     int_prop,
     onnx_element_type,
+    onnx_properties,
     required_int_prop,
     shape_of,
     shapes_compatible,
@@ -62,6 +67,11 @@ class ElementwiseUnaryBase(OnnxOp):
     (its element type is the input's by the shared type variable T)."""
 
     traits = traits_def(Elementwise())
+
+    def __init__(self, x: SSAValue, properties: Mapping[str, Attribute] | None = None) -> None:
+        """The op on `x`; the result has x's type. Ops with attributes take them as
+        keywords in their own constructors, which pass them on here."""
+        super().__init__(operands=[x], result_types=[x.type], properties=properties)
 
     def verify_(self) -> None:
         (x,), (y,) = self.operands, self.results
@@ -183,6 +193,9 @@ class SeluOp(UnaryElementwiseOp):
 class GeluOp(UnaryElementwiseOp):
     name = "onnx.Gelu"
     approximate = str_prop("none")
+
+    def __init__(self, x: SSAValue, *, approximate: str | None = None) -> None:
+        super().__init__(x, onnx_properties(GeluOp, approximate=approximate))
 
     def verify_(self) -> None:
         super().verify_()
@@ -328,6 +341,9 @@ class SwishOp(UnaryElementwiseOp):
     name = "onnx.Swish"
     alpha = float_prop(1.0)
 
+    def __init__(self, x: SSAValue, *, alpha: float | None = None) -> None:
+        super().__init__(x, onnx_properties(SwishOp, alpha=alpha))
+
 
 @irdl_op_definition
 class ShrinkOp(UnaryInputOutputOp):
@@ -387,6 +403,10 @@ class BinaryElementwiseOp(OnnxOp):
     a = operand_def(tensor_of(T))
     b = operand_def(tensor_of(T))
     c = result_def(tensor_of(T))
+
+    def __init__(self, a: SSAValue, b: SSAValue) -> None:
+        """A op B; the result has A's element type and the broadcast shape."""
+        super().__init__(operands=[a, b], result_types=[broadcast_type(self, [a, b], element_type_of(a))])
 
     def verify_(self) -> None:
         expect_broadcast_result(self, [self.a, self.b], self.c, "result")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import SSAValue
 from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def
 
 from dialects.onnx.base import (
@@ -15,6 +17,7 @@ from dialects.onnx.base import (
     NUMERIC_TYPES,
     broadcast_shapes,
     dims_compatible,
+    element_type_of,
     expect_flag,
     expect_min_rank,
     expect_rank,
@@ -24,6 +27,7 @@ from dialects.onnx.base import (
     fmt_shape,
     int_attr_value,
     int_prop,
+    onnx_properties,
     shape_of,
     tensor_of,
     unidirectional_broadcastable,
@@ -72,6 +76,24 @@ class GemmOp(OnnxOp):
     beta = float_prop(1.0)
     transA = int_prop(0)
     transB = int_prop(0)
+
+    def __init__(
+        self,
+        a: SSAValue,
+        b: SSAValue,
+        c: SSAValue | None = None,
+        *,
+        alpha: float | None = None,
+        beta: float | None = None,
+        transA: int | None = None,
+        transB: int | None = None,
+    ) -> None:
+        """Y (M, N) of A's element type, M and N read from A and B after the transposes."""
+        sa, sb = shape_of(self, a, "A"), shape_of(self, b, "B")
+        m = sa[1] if transA else sa[0]
+        n = sb[0] if transB else sb[1]
+        props = onnx_properties(GemmOp, alpha=alpha, beta=beta, transA=transA, transB=transB)
+        super().__init__(operands=[a, b, c], result_types=[TensorType(element_type_of(a), [m, n])], properties=props)
 
     def verify_(self) -> None:
         expect_flag(self, self.transA, "transA")

@@ -9,8 +9,11 @@ re-derive them). Data layout is ONNX's NCHW: X is (N, C, D1, ..., Dn)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     AttrSizedResultSegments,
@@ -32,6 +35,7 @@ from dialects.onnx.base import (
     NUMERIC_TYPES,
     DYNAMIC,
     dims_compatible,
+    element_type_of,
     expect_axis,
     expect_choice,
     expect_flag,
@@ -48,6 +52,7 @@ from dialects.onnx.base import (
     ints_prop,
     ints_value,
     is_dynamic,
+    onnx_properties,
     rank_of,
     required_int_prop,
     required_ints_prop,
@@ -235,6 +240,27 @@ class ConvOp(ConvolutionOp):
     """Y = conv(X, W) + B. W is (M, C/group, k1..kn), B is (M,), Y is (N, M, ...)."""
 
     name = "onnx.Conv"
+
+    def __init__(
+        self,
+        x: SSAValue,
+        w: SSAValue,
+        b: SSAValue | None = None,
+        *,
+        result_type: Attribute,
+        auto_pad: str | Attribute | None = None,
+        dilations: Sequence[int] | Attribute | None = None,
+        group: int | Attribute | None = None,
+        kernel_shape: Sequence[int] | Attribute | None = None,
+        pads: Sequence[int] | Attribute | None = None,
+        strides: Sequence[int] | Attribute | None = None,
+    ) -> None:
+        """Y = conv(X, W) + B of type `result_type` (passed: it follows from the window
+        attributes, which the verifier checks)."""
+        props = onnx_properties(
+            ConvOp, auto_pad=auto_pad, dilations=dilations, group=group, kernel_shape=kernel_shape, pads=pads, strides=strides
+        )
+        super().__init__(operands=[x, w, b], result_types=[result_type], properties=props)
 
     def verify_(self) -> None:
         self.verify_convolution()
@@ -448,6 +474,22 @@ class BatchNormalizationOp(OnnxOp):
     momentum = float_prop(0.9)
     training_mode = int_prop(0)
 
+    def __init__(
+        self,
+        x: SSAValue,
+        scale: SSAValue,
+        b: SSAValue,
+        input_mean: SSAValue,
+        input_var: SSAValue,
+        *,
+        epsilon: float | Attribute | None = None,
+        momentum: float | Attribute | None = None,
+        training_mode: int | Attribute | None = None,
+    ) -> None:
+        """The inference form (Y only); Y has X's type."""
+        props = onnx_properties(BatchNormalizationOp, epsilon=epsilon, momentum=momentum, training_mode=training_mode)
+        super().__init__(operands=[x, scale, b, input_mean, input_var], result_types=[x.type, [], []], properties=props)
+
     def verify_(self) -> None:
         expect_min_rank(self, self.x, "X", 2)
         expect_same_type(self, self.x, self.y, "X and Y")
@@ -507,6 +549,20 @@ class LayerNormalizationOp(OnnxOp):
     axis = int_prop(-1)
     epsilon = float_prop(1e-5)
     stash_type = int_prop(1)
+
+    def __init__(
+        self,
+        x: SSAValue,
+        scale: SSAValue,
+        b: SSAValue | None = None,
+        *,
+        axis: int | None = None,
+        epsilon: float | None = None,
+        stash_type: int | None = None,
+    ) -> None:
+        """Y only (no Mean / InvStdDev); Y has X's type."""
+        props = onnx_properties(LayerNormalizationOp, axis=axis, epsilon=epsilon, stash_type=stash_type)
+        super().__init__(operands=[x, scale, b], result_types=[x.type, [], []], properties=props)
 
     def normalized_axis(self) -> int:
         return self.axis.value.data % rank_of(self, self.x, "X")
@@ -574,6 +630,14 @@ class RMSNormalizationOp(OnnxOp):
     axis = int_prop(-1)
     epsilon = float_prop(1e-5)
     stash_type = int_prop(1)
+
+    def __init__(
+        self, x: SSAValue, scale: SSAValue, *, axis: int | None = None, epsilon: float | None = None, stash_type: int | None = None
+    ) -> None:
+        """Y has X's shape and scale's element type."""
+        result = TensorType(element_type_of(scale), shape_of(self, x, "X"))
+        props = onnx_properties(RMSNormalizationOp, axis=axis, epsilon=epsilon, stash_type=stash_type)
+        super().__init__(operands=[x, scale], result_types=[result], properties=props)
 
     def normalized_axis(self) -> int:
         return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "X"))
@@ -673,6 +737,9 @@ class SoftmaxBaseOp(OnnxOp):
     input = operand_def(tensor_of(T))
     output = result_def(tensor_of(T))
     axis = int_prop(-1)
+
+    def __init__(self, input: SSAValue, *, axis: int | None = None) -> None:
+        super().__init__(operands=[input], result_types=[input.type], properties=onnx_properties(type(self), axis=axis))
 
     def normalized_axis(self) -> int:
         return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from xdsl.ir import SSAValue
 from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def
 
 from dialects.onnx.base import (
@@ -34,6 +35,7 @@ from dialects.onnx.base import (
     int_attr_value,
     int_prop,
     is_dynamic,
+    onnx_properties,
     rank_of,
     shape_of,
     tensor_of,
@@ -219,6 +221,9 @@ class HardmaxOp(OnnxOp):
     output = result_def(tensor_of(T))
 
     axis = int_prop(-1)
+
+    def __init__(self, input: SSAValue, *, axis: int | None = None) -> None:
+        super().__init__(operands=[input], result_types=[input.type], properties=onnx_properties(HardmaxOp, axis=axis))
 
     def normalized_axis(self) -> int:
         return expect_axis(self, self.axis.value.data, rank_of(self, self.input, "input"))

@@ -10,9 +10,11 @@ attribute values, and result shapes where they follow from static input shapes."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
-from xdsl.dialects.builtin import f32
+from xdsl.dialects.builtin import TensorType, f32
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
@@ -38,6 +40,7 @@ from dialects.onnx.base import (
     DYNAMIC,
     TensorDataAttr,
     dims_compatible,
+    element_type_of,
     expect_1d_index,
     expect_axis,
     expect_choice,
@@ -57,6 +60,7 @@ from dialects.onnx.base import (
     is_dynamic,
     num_elements,
     onnx_element_type,
+    onnx_properties,
     rank_of,
     required_int_prop,
     shape_of,
@@ -81,6 +85,10 @@ class ConstantOp(OnnxOp):
 
     value = prop_def(TensorDataAttr)
     output = result_def(tensor_of(ANY_TYPES))
+
+    def __init__(self, value: TensorDataAttr) -> None:
+        """The constant `value`; the result has value's type."""
+        super().__init__(result_types=[value.get_type()], properties={"value": value})
 
     def verify_(self) -> None:
         if self.value.get_type() != self.output.type:
@@ -203,6 +211,13 @@ class ReshapeOp(OnnxOp):
 
     allowzero = int_prop(0)
 
+    def __init__(self, data: SSAValue, shape: SSAValue, result_type: Attribute, *, allowzero: int | None = None) -> None:
+        """data reshaped to `result_type` (the type the values of `shape` give, which
+        operand types alone do not determine)."""
+        super().__init__(
+            operands=[data, shape], result_types=[result_type], properties=onnx_properties(ReshapeOp, allowzero=allowzero)
+        )
+
     def verify_(self) -> None:
         expect_flag(self, self.allowzero, "allowzero")
         n = expect_1d_index(self, self.shape, "shape")
@@ -256,6 +271,14 @@ class TransposeOp(OnnxOp):
     transposed = result_def(tensor_of(T))
 
     perm = ints_prop()
+
+    def __init__(self, data: SSAValue, *, perm: Sequence[int] | None = None) -> None:
+        """data with its dims permuted by `perm` (None: reversed); the result type
+        follows."""
+        shape = shape_of(self, data, "data")
+        order = list(perm) if perm is not None else list(reversed(range(len(shape))))
+        result = TensorType(element_type_of(data), [shape[p] for p in order])
+        super().__init__(operands=[data], result_types=[result], properties=onnx_properties(TransposeOp, perm=perm))
 
     def effective_perm(self) -> list[int]:
         perm = ints_value(self.perm)
@@ -368,6 +391,17 @@ class ConcatOp(OnnxOp):
     concat_result = result_def(tensor_of(T))
 
     axis = required_int_prop()
+
+    def __init__(self, inputs: Sequence[SSAValue], *, axis: int) -> None:
+        """`inputs` joined along `axis`; the result type follows (a dynamic size along
+        the axis makes that dim dynamic)."""
+        shapes = [shape_of(self, v, "input") for v in inputs]
+        out = list(shapes[0])
+        axis_n = expect_axis(self, axis, len(out))
+        sizes = [sh[axis_n] for sh in shapes]
+        out[axis_n] = DYNAMIC if any(is_dynamic(d) for d in sizes) else sum(sizes)
+        result = TensorType(element_type_of(inputs[0]), out)
+        super().__init__(operands=[list(inputs)], result_types=[result], properties=onnx_properties(ConcatOp, axis=axis))
 
     def normalized_axis(self) -> int:
         return expect_axis(self, self.axis.value.data, rank_of(self, self.concat_result, "concat_result"))
