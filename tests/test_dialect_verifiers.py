@@ -39,7 +39,7 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
 from dialects.onnx import ONNX, ONNX_OPS
-from dialects.onnx.base import element_kinds_of, make_ints
+from dialects.onnx.base import element_kinds_of, make_ints, onnx_attributes
 from dialects.onnx.elementwise import (
     AddOp,
     CastOp,
@@ -845,3 +845,103 @@ def test_extra_tensor_ops():
     ok(SpaceToDepthOp, [wide], [T(1, 8, 2, 3)], blocksize=I(2))
     bad(SpaceToDepthOp, [wide], [T(1, 8, 2, 3)], "divisible", blocksize=I(4))
     bad(SpaceToDepthOp, [x], [T(3, 4)], "rank 4", blocksize=I(1))
+
+
+# ---- IRDL type constraints: messages ---------------------------------------------------
+
+
+def test_irdl_type_errors_name_the_op_and_the_onnx_operand():
+    """A failed IRDL element-type constraint reads like the hand-written checks: the op
+    name, the operand as ONNX spells it, what was wanted and what was given."""
+    x, xi, xb, xh = vals(T(2, 3), T(2, 3, elt=i32), T(2, 3, elt=i1), T(2, 3, elt=f16))
+    cases = [
+        (SqrtOp, [xi], [T(2, 3, elt=i32)], "onnx.Sqrt: X must have a floating-point element type, got i32"),
+        (AddOp, [x, xh], [T(2, 3)], "onnx.Add: A, B and C must share one element type, got ['f16', 'f32']"),
+        (AddOp, [x, x], [T(2, 3, elt=f16)], "onnx.Add: A, B and C must share one element type, got ['f16', 'f32']"),
+        (LessOp, [x, x], [T(2, 3)], "onnx.Less: C must have element type i1 (bool), got f32"),
+        (WhereOp, [x, x, x], [T(2, 3)], "onnx.Where: condition must have element type i1 (bool), got f32"),
+        (GatherOp, [x, x], [T(2, 3)], "onnx.Gather: indices must have element type i32 or i64, got f32"),
+        (ClipOp, [x, None, vals(T(elt=f64))[0]], [T(2, 3)], "onnx.Clip: input, min, max and output must share one element type, got ['f32', 'f64']"),
+        (NotOp, [x], [T(2, 3)], "onnx.Not: X must have element type i1 (bool), got f32"),
+        (ReluOp, [xb], [T(2, 3, elt=i1)], "onnx.Relu: X must have a numeric (integer or floating-point) element type, got i1"),
+    ]
+    for cls, operands, results, message in cases:
+        op = build(cls, operands, results)
+        with pytest.raises(VerifyException) as info:
+            op.verify()
+        assert info.value.args[0] == message
+    from xdsl.dialects.builtin import MemRefType
+
+    (m,) = vals(MemRefType(f32, [2, 3]))
+    with pytest.raises(VerifyException, match=r"^onnx\.Relu: X must be a ranked tensor, got memref<2x3xf32>"):
+        build(ReluOp, [m], [T(2, 3)]).verify()
+
+
+def test_irdl_errors_in_a_module_name_the_inner_op():
+    """Verifying the enclosing module rewrites the inner op's message the same way."""
+    block = Block(arg_types=[T(4, elt=i32)])
+    sqrt = SqrtOp.build(operands=[block.args[0]], result_types=[T(4, elt=i32)])
+    block.add_ops([sqrt, ReturnOp(sqrt.y)])
+    func = FuncOp("f", ([T(4, elt=i32)], [T(4, elt=i32)]), Region(block))
+    with pytest.raises(VerifyException) as info:
+        ModuleOp([func]).verify()
+    message = "onnx.Sqrt: X must have a floating-point element type, got i32"
+    assert info.value.args[0] == message
+    # the IR printed with the error carries the same words
+    assert f"Operation does not verify: {message}" in "".join(getattr(info.value, "__notes__", []))
+
+
+# ---- typed constructors ---------------------------------------------------------------
+
+
+def test_typed_constructors_compute_result_types_and_leave_defaults_out():
+    from dialects.onnx.elementwise import HardSwishOp, MulOp, SwishOp
+    from dialects.onnx.reduction import HardmaxOp
+
+    x, y, w, b, c4 = vals(T(2, 3), T(3), T(8, 3, 3, 3), T(8), T(4))
+    shape = vals(T(2, elt=i64))[0]
+
+    def checked(op):
+        op.verify()
+        return op
+
+    assert checked(SqrtOp(x)).y.type == T(2, 3)
+    assert checked(HardSwishOp(x)).properties == {}
+    swish = checked(SwishOp(x, alpha=2.0))
+    assert swish.alpha == F(2.0)
+    gelu = checked(GeluOp(x))
+    assert "approximate" not in gelu.properties and gelu.approximate == S("none")
+    assert checked(GeluOp(x, approximate="tanh")).approximate == S("tanh")
+    assert checked(AddOp(x, y)).c.type == T(2, 3)
+    assert checked(MulOp(vals(T(Q, 1))[0], y)).c.type == T(Q, 3)
+
+    value = DenseIntOrFPElementsAttr.from_list(T(2, elt=i64), [3, 2])
+    assert checked(ConstantOp(value)).output.type == T(2, elt=i64)
+    assert checked(ReshapeOp(x, shape, T(3, 2))).reshaped.type == T(3, 2)
+    t = checked(TransposeOp(vals(T(2, 3, 4))[0], perm=[2, 0, 1]))
+    assert t.transposed.type == T(4, 2, 3) and t.perm == make_ints([2, 0, 1])
+    assert checked(TransposeOp(x)).transposed.type == T(3, 2) and "perm" not in TransposeOp(x).properties
+    cat = checked(ConcatOp([x, vals(T(2, 5))[0]], axis=1))
+    assert cat.concat_result.type == T(2, 8) and cat.axis == I(1)
+    assert checked(ConcatOp([x, vals(T(2, Q))[0]], axis=-1)).concat_result.type == T(2, Q)
+
+    sm = checked(SoftmaxOp(x, axis=0))
+    assert sm.output.type == T(2, 3) and sm.axis == I(0)
+    assert checked(HardmaxOp(x)).properties == {}
+    ln = checked(LayerNormalizationOp(x, y, y, axis=-1, epsilon=1e-6))
+    assert ln.y.type == T(2, 3) and ln.mean is None and ln.epsilon == F(1e-6)
+    assert checked(LayerNormalizationOp(x, y)).b is None
+
+    (xc,) = vals(T(1, 3, 6, 6))
+    conv = checked(ConvOp(xc, w, b, result_type=T(1, 8, 4, 4), strides=[1, 1]))
+    assert conv.strides == make_ints([1, 1]) and "pads" not in conv.properties
+    again = checked(ConvOp(conv.x, conv.w, None, result_type=conv.y.type, **onnx_attributes(conv)))
+    assert again.properties == conv.properties and again.b is None
+    bn = checked(BatchNormalizationOp(vals(T(2, 4, 3))[0], c4, c4, c4, c4, epsilon=1e-3))
+    assert bn.y.type == T(2, 4, 3) and bn.running_mean is None and bn.epsilon == F(1e-3)
+    assert set(onnx_attributes(bn)) == {"epsilon"}
+
+    a, bt = vals(T(4, 2), T(5, 4))
+    gemm = checked(GemmOp(a, bt, None, transA=1, transB=1, alpha=0.5))
+    assert gemm.y.type == T(2, 5) and gemm.transA == I(1) and "beta" not in gemm.properties
+    assert checked(GemmOp(x, vals(T(3, 7))[0], vals(T(7))[0])).y.type == T(2, 7)

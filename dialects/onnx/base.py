@@ -7,7 +7,7 @@ Element types are declared the IRDL way: an ONNX type variable is a
 `operand_def(tensor_of(T))`, so "A, B and C share one element type" and "A is a
 float" are part of the op definition and checked by xDSL before the op's `verify_`
 (which is left with what IRDL cannot say: shapes, ranks, attribute values). When such a
-constraint fails, `OnnxOp.verify` rewrites xDSL's generic message into one that names
+constraint fails, `OnnxOp.emit_error` rewrites xDSL's generic message into one that names
 the op and the operand as ONNX does (`onnx.Add: A must have a numeric ...`).
 
 Every ONNX attribute becomes a property with the ONNX attribute name. The importer maps
@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from typing import NoReturn
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -84,18 +85,17 @@ class OnnxOp(IRDLOperation):
 
     traits = traits_def(Pure())
 
-    def verify(self, verify_nested_ops: bool = True) -> None:
-        try:
-            super().verify(verify_nested_ops)
-        except VerifyException as err:
-            # xDSL reports a failed operand/result constraint as "operand 'a' at
-            # position 0 does not verify: ..."; say it as ONNX would, naming the op.
-            message = str(err.args[0]) if err.args else ""
-            if message.startswith(("operand '", "result '")):
-                explained = explain_type_error(self)
-                if explained is not None:
-                    err.args = (f"{self.name}: {explained}", *err.args[1:])
-            raise
+    def emit_error(self, message: str, underlying_error: Exception) -> NoReturn:
+        # Operation.verify reports a failed verify_ of this op here. xDSL words a failed
+        # operand/result constraint "operand 'a' at position 0 does not verify: ...";
+        # say it as the op's own checks do, naming the op and the ONNX operand, both in
+        # the exception and in the annotated IR it prints.
+        if isinstance(underlying_error, VerifyException) and str(underlying_error).startswith(("operand '", "result '")):
+            explained = explain_type_error(self)
+            if explained is not None:
+                underlying_error.args = (f"{self.name}: {explained}",)
+                message = f"Operation does not verify: {underlying_error}"
+        super().emit_error(message, underlying_error)
 
 TensorDataAttr = DenseIntOrFPElementsAttr | DenseResourceAttr
 
