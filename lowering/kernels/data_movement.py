@@ -28,6 +28,7 @@ computes `start + i * delta` from its runtime scalars over the static output len
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, nullcontext
 
@@ -185,8 +186,6 @@ def _axes_guard(kc: KernelContext, rank: int, valid: list[tuple[int, ...]], what
 
 def _ones_removed(longer: Sequence[int], shorter: Sequence[int]) -> list[tuple[int, ...]]:
     """Every set of positions of 1-dims in `longer` whose removal leaves `shorter`."""
-    import itertools
-
     k = len(longer) - len(shorter)
     ones = [i for i, d in enumerate(longer) if d == 1]
     return [
