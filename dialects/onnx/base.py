@@ -40,6 +40,8 @@ from xdsl.irdl import IRDLOperation, opt_prop_def, prop_def, traits_def
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from dialects.onnx.traits import OnnxCanonicalization
+
 TensorConstraint = TensorType
 
 
@@ -48,7 +50,7 @@ class OnnxOp(IRDLOperation):
     the identity, there is no training state), so all are Pure: cse and dce may merge
     and remove them."""
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), OnnxCanonicalization())
 
 TensorDataAttr = DenseIntOrFPElementsAttr | DenseResourceAttr
 
