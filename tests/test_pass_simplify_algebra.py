@@ -1,6 +1,7 @@
 """onnx-simplify-algebra on imported ONNX models: the ops change as expected, and the
 rewritten graph (exported back to ONNX) gives onnxruntime's results on the original
-model, both under onnxruntime and compiled by Strata."""
+model, both under onnxruntime and compiled by Strata. Its exact identities are the onnx
+ops' canonicalization patterns: xDSL's canonicalize runs them too (last section)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ import onnx
 import pytest
 from xdsl.context import Context
 from xdsl.dialects import func
+from xdsl.passes import ModulePass
+from xdsl.transforms.canonicalize import CanonicalizePass
 
 import compiler
 from compiler.context import make_context
 from compiler.onnx_export import export_model
 from compiler.onnx_import import import_model
-from compiler.passes.simplify_algebra import SimplifyAlgebraPass
+from compiler.passes.simplify_algebra import SimplifyAlgebraPass, simplify_algebra_patterns
+from dialects.onnx import ONNX_OP_CLASSES
 from dialects.onnx.base import node_name
+from dialects.onnx.canonicalization import canonicalization_patterns, canonicalization_patterns_by_op
 from dialects.onnx.tensor import ConstantOp
+from dialects.onnx.traits import OnnxCanonicalization
 from tests.ort_check import chain_model, graph_ops, node, op_counts, run_ort
 
 RNG = np.random.default_rng(0)
@@ -32,14 +38,15 @@ RNG = np.random.default_rng(0)
 
 
 
-def simplify(model: onnx.ModelProto, ctx: Context | None = None):
-    """Imports `model`, runs the pass (with `ctx`, default a StrataContext) and checks
-    that the graph's signature did not change. Returns (weights, module)."""
+def simplify(model: onnx.ModelProto, ctx: Context | None = None, pass_: ModulePass | None = None):
+    """Imports `model`, runs `pass_` (default onnx-simplify-algebra; with `ctx`, default a
+    StrataContext) and checks that the graph's signature did not change. Returns
+    (weights, module)."""
     strata_ctx = make_context()
     module = import_model(model, strata_ctx.weights)
     (fn,) = [op for op in module.ops if isinstance(op, func.FuncOp)]
     signature = fn.function_type
-    SimplifyAlgebraPass().apply(ctx or strata_ctx, module)
+    (pass_ or SimplifyAlgebraPass()).apply(ctx or strata_ctx, module)
     module.verify()
     assert fn.function_type == signature
     return strata_ctx.weights, module
@@ -354,3 +361,56 @@ def test_constants_hoisted_right():
         assert any(isinstance(v.owner, ConstantOp) for v in op.operands), op.name
         assert node_name(op) == f"{op.results[0].name_hint}_node"
     check_numerics(model, module, weights, {"x": x, "b": b}, exact=True)
+
+
+# ---- the same identities under canonicalize ----------------------------------------------
+
+
+def test_canonicalize_runs_the_exact_identities_only():
+    # The float chain of test_float_identities_fold_to_the_input, integer zeros and a
+    # Relu(Relu) fold under canonicalize alone; the two inexact identities (Div by a
+    # constant, Pow by 0.5) are onnx-simplify-algebra's and stay.
+    x = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+    i = RNG.integers(-100, 100, (3, 4)).astype(np.int32)
+    model = chain_model(
+        [
+            node("Add", ["zero", "x"], "a"),
+            node("Mul", ["a", "one"], "m"),
+            node("Sub", ["m", "zero"], "s"),
+            node("Div", ["s", "ones"], "d"),
+            node("Pow", ["d", "one_i"], "p"),
+            node("Relu", ["p"], "r"),
+            node("Relu", ["r"], "y"),
+            node("Sub", ["i", "i"], "iz"),
+            node("Div", ["x", "four"], "q"),
+            node("Pow", ["x", "half"], "rt"),
+        ],
+        {"x": x, "i": i},
+        ["y", "iz", "q", "rt"],
+        {
+            "zero": np.array(0.0, np.float32),
+            "one": np.array([1.0], np.float32),
+            "ones": np.ones((3, 4), np.float32),
+            "one_i": np.array(1, np.int64),
+            "four": np.array([4.0], np.float32),
+            "half": np.array(0.5, np.float32),
+        },
+    )
+    weights, module = simplify(model, pass_=CanonicalizePass())
+    assert op_counts(module) == Counter({"Relu": 1, "Constant": 3, "Div": 1, "Pow": 1}), op_counts(module)
+    relu = [op for op in graph_ops(module) if op.name == "onnx.Relu"][0]
+    assert relu.x is relu.parent_block().args[0]  # Relu(x)
+    check_numerics(model, module, weights, {"x": x, "i": i}, exact=True)
+
+
+def test_canonicalization_patterns_are_the_pass_patterns():
+    # One definition: canonicalize gets each op class's patterns from its trait, and
+    # onnx-simplify-algebra runs the same pattern classes plus its two inexact ones.
+    table = canonicalization_patterns_by_op(None)
+    for cls in ONNX_OP_CLASSES:
+        trait = cls.get_trait(OnnxCanonicalization)
+        assert trait is not None, cls.name
+        assert [type(p) for p in trait.get_patterns(cls)] == [type(p) for p in table.get(cls, ())], cls.name
+    canonical = [type(p) for p in canonicalization_patterns(None)]
+    in_pass = [type(p).__name__ for p in simplify_algebra_patterns(None)]
+    assert in_pass == [c.__name__ for c in canonical] + ["DivByConstantToMul", "PowHalf"]

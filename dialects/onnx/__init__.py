@@ -1,7 +1,8 @@
 """The `onnx` dialect: one op per ONNX operator, named as in ONNX (`onnx.Conv`).
 
 `ONNX` is the xDSL Dialect; `ONNX_OPS` maps an ONNX op_type to its op class, which is
-what import and export use to move between NodeProtos and ops.
+what import and export use to move between NodeProtos and ops. Importing the package
+also registers the ops' canonicalization patterns (dialects/onnx/canonicalization.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from xdsl.ir import Dialect
 from xdsl.irdl import IRDLOperation
 
 from dialects.onnx import elementwise, linalg, nn, reduction, tensor
+from dialects.onnx import canonicalization  # noqa: F401  (registers the patterns with the op trait)
 from dialects.onnx.traits import Elementwise
 
 

@@ -75,6 +75,8 @@ from xdsl.irdl.constraints import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from dialects.onnx.traits import OnnxCanonicalization
+
 TensorConstraint = TensorType
 
 
@@ -83,7 +85,7 @@ class OnnxOp(IRDLOperation):
     the identity, there is no training state), so all are Pure: cse and dce may merge
     and remove them."""
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), OnnxCanonicalization())
 
     def emit_error(self, message: str, underlying_error: Exception) -> NoReturn:
         # Operation.verify reports a failed verify_ of this op here. xDSL words a failed

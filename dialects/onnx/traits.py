@@ -6,14 +6,22 @@ broadcasting), with no state and no other element read. fuse-kernels groups such
 the loop lowering gives each a scalar body (lowering/kernels/elementwise.py
 SCALAR_BODIES; a test keeps the two in step), to-triton fuses them as epilogues, and
 plan-memory lets such a kernel write its output over a dying input.
+
+`OnnxCanonicalization`: on every onnx op (the `OnnxOp` base class), so xDSL's
+`canonicalize` pass runs the op's canonicalization patterns. The patterns are listed per
+op class in dialects/onnx/canonicalization.py, which registers them here when the
+dialect package is imported (the patterns import the op classes, so the op classes
+cannot import them); most ops have none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xdsl.ir import Operation
-from xdsl.traits import OpTrait
+from xdsl.pattern_rewriter import RewritePattern
+from xdsl.traits import HasCanonicalizationPatternsTrait, OpTrait
 
 
 @dataclass(frozen=True)
@@ -27,3 +35,26 @@ def is_elementwise(op: Operation) -> bool:
     """The op has the Elementwise trait and one result (a second stored result, as
     Dropout's mask, would need its own loop)."""
     return op.has_trait(Elementwise) and len(op.results) == 1
+
+
+# op class -> its canonicalization patterns; filled once by dialects/onnx/canonicalization.py.
+_CANONICALIZATION_PATTERNS: dict[type[Operation], tuple[RewritePattern, ...]] = {}
+
+
+def register_canonicalization_patterns(table: Mapping[type[Operation], tuple[RewritePattern, ...]]) -> None:
+    """Makes `table[op class]` the patterns `canonicalize` runs on ops of that class."""
+    _CANONICALIZATION_PATTERNS.update(table)
+
+
+@dataclass(frozen=True)
+class OnnxCanonicalization(HasCanonicalizationPatternsTrait):
+    """The op's canonicalization patterns, looked up by its class (see the module
+    docstring); none for an op class without an entry."""
+
+    def get_patterns(self, op: type[Operation]) -> tuple[RewritePattern, ...]:
+        return _CANONICALIZATION_PATTERNS.get(op, ())
+
+    @classmethod
+    def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
+        # Patterns are per op class (get_patterns); the trait itself names none.
+        return ()
