@@ -34,10 +34,16 @@ from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 
-from compiler.context import StrataContext
+from compiler.context import StrataContext, make_context
 from compiler.graph_io import graph_specs, supported_op_types
+from compiler.onnx_import import expand_and_check, import_model, load_model
+from compiler.pipelines import graph_passes, graph_pipeline
 from dialects.errors import StrataError
+from dialects.strata.kernel_group import FusedKernelOp
+from lowering.fuse_kernels import FuseKernelsPass
+from lowering.to_triton import PRECISIONS, generate
 from runtime.compiled_model import TensorSpec
+from runtime.triton_launcher import TritonModel, interpreted
 
 
 # Graph passes that only make sense for the CPU kernels (blocked NCHWc layouts): the
@@ -47,8 +53,6 @@ CPU_ONLY_PASSES = ("onnx-layout-nchwc",)
 
 def cuda_disabled_passes(opt_level: int, disable_passes: Sequence[str] = ()) -> list[str]:
     """`disable_passes` plus the CPU-only passes of the -O level (for graph_pipeline)."""
-    from compiler.pipelines import graph_passes
-
     disabled = [disable_passes] if isinstance(disable_passes, str) else list(disable_passes)
     level = {p.name for p in graph_passes(opt_level)}
     return disabled + [n for n in CPU_ONLY_PASSES if n in level and n not in disabled]
@@ -57,14 +61,10 @@ def cuda_disabled_passes(opt_level: int, disable_passes: Sequence[str] = ()) -> 
 def cuda_fusion_pass():
     """The fuse-kernels pass of the cuda target (the same groups as the CPU's: the
     Triton generator has a kernel for every kind of group)."""
-    from lowering.fuse_kernels import FuseKernelsPass
-
     return FuseKernelsPass()
 
 
 def check_precision(precision: str) -> None:
-    from lowering.to_triton import PRECISIONS
-
     if precision not in PRECISIONS:
         raise StrataError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
 
@@ -82,8 +82,6 @@ def check_cuda_target(interpret: bool | None = None) -> bool:
         ) from e
     except Exception as e:  # a broken install (e.g. a driver library that fails to load)
         raise StrataError(f"target='cuda': importing triton/torch failed: {type(e).__name__}: {e}") from e
-    from runtime.triton_launcher import interpreted
-
     if interpret is None:
         interpret = interpreted()
     if not interpret and not torch.cuda.is_available():
@@ -95,8 +93,6 @@ def check_cuda_target(interpret: bool | None = None) -> bool:
 
 
 def _is_fused(module: ModuleOp) -> bool:
-    from dialects.strata.kernel_group import FusedKernelOp
-
     return any(isinstance(op, FusedKernelOp) for op in module.walk())
 
 
@@ -118,8 +114,6 @@ def compile_cuda(
     added, and the arena sizes."""
     interpret = check_cuda_target(interpret)
     check_precision(precision)
-    from lowering.to_triton import generate
-    from runtime.triton_launcher import TritonModel
     seconds: dict[str, float] = dict(stats.get("seconds", {}))
     if run_fusion and not _is_fused(module):
         t = time.perf_counter()
@@ -140,15 +134,10 @@ def compile_cuda(
     return model
 
 
-
 def fused_graph(model, opt_level: int = 3, input_shapes=None, disable_passes: Sequence[str] = (),
                 fuse: bool = True) -> tuple[ModuleOp, StrataContext, list[TensorSpec], list[TensorSpec]]:
     """Import + the -O pipeline (+ fuse-kernels): the module `compile_cuda` takes, with
     its context and graph input/output specs. Needs neither triton nor torch."""
-    from compiler.context import make_context
-    from compiler.onnx_import import expand_and_check, import_model, load_model
-    from compiler.pipelines import graph_pipeline
-
     proto = expand_and_check(load_model(model), supported_op_types())
     ctx = make_context()
     module = import_model(proto, ctx.weights, input_shapes)

@@ -20,8 +20,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import onnx
+from onnx import numpy_helper
 
 from compiler import backend
+from compiler.api import compile as compile_model
 from dialects.errors import UnsupportedOpsError
 
 EXPECTED_FAILURES_FILE = os.path.join(os.path.dirname(__file__), "conformance_expected_failures.txt")
@@ -107,9 +110,6 @@ def _compare(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> str
 
 def _array(value) -> np.ndarray:
     """Case data is numpy arrays, except some cases (Cast/CastLike) that store TensorProtos."""
-    import onnx
-    from onnx import numpy_helper
-
     if isinstance(value, onnx.TensorProto):
         return numpy_helper.to_array(value)
     return np.asarray(value)
@@ -125,8 +125,6 @@ def run_case(case, device: str = "CPU", path: str = "backend") -> CaseResult:
     """Compiles and runs one case on `device` ("CPU", or "CUDA": the Triton path, which
     needs a GPU or TRITON_INTERPRET=1) through `path` ("backend" or "compile", see the
     module docstring); any failure is reported as a one-line reason."""
-    from compiler.api import compile as compile_model
-
     op = case_op_type(case)
     folded = False
     try:

@@ -18,14 +18,14 @@ Initializers and large constants become `dense_resource` handles into the Weight
 
 from __future__ import annotations
 
+import heapq
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
-from compiler.onnx_source import ModelSource, initializer_array, read_file, read_model
-from onnx import AttributeProto, ModelProto, NodeProto, TensorProto, helper, numpy_helper
+from onnx import AttributeProto, ModelProto, NodeProto, TensorProto, helper, inliner, numpy_helper
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -43,13 +43,15 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.irdl import OptOperandDef, OptResultDef, VarOperandDef, VarResultDef
 from xdsl.utils.exceptions import VerifyException
 
+from compiler.function_expansion import expand_functions
+from compiler.memory_limits import check_tensor, resolve_limit
+from compiler.onnx_source import ModelSource, initializer_array, read_file, read_model
 from dialects.dtypes import is_supported_onnx_type, onnx_to_numpy, onnx_to_xdsl
 from dialects.errors import ModelError, NodeImportError, ShapeError, UnsupportedOpsError, UnsupportedOpsetError
-from compiler.memory_limits import check_tensor, resolve_limit
-from dialects.weights import WeightTable, tensor_attr
 from dialects.onnx import ONNX_OPS
 from dialects.onnx.base import make_floats, make_ints
 from dialects.onnx.tensor import ConstantOp
+from dialects.weights import WeightTable, tensor_attr
 
 TARGET_OPSET = 21
 # Opsets of the default domain Strata imports: older ones are upgraded to TARGET_OPSET
@@ -117,8 +119,6 @@ def _checked(proto: ModelProto) -> ModelProto:
     if proto.functions:
         # Model-local functions (how Strata's own optimized models carry `strata` ops)
         # are expanded into the graph; Strata's passes recompose what they fused.
-        from onnx import inliner
-
         try:
             proto = inliner.inline_local_functions(proto)
         except Exception as e:
@@ -224,8 +224,6 @@ def check_graph(model: ModelProto) -> ModelProto:
         if out.name not in defined and out.name not in producer:
             raise ModelError(f"graph output '{out.name}' is produced by no node and is not a graph input")
     # Kahn's algorithm over node indices, keeping the file's order among ready nodes.
-    import heapq
-
     waiting = [sum(1 for n in set(node.input) if n in producer) for node in graph.node]
     users: dict[int, list[int]] = {}
     for i, node in enumerate(graph.node):
@@ -260,8 +258,6 @@ def expand_and_check(model: ModelProto, supported: set[str] | None = None) -> Mo
     """check_supported after the opset check and function expansion: ONNX function ops
     outside `supported` become the ops of their schema bodies
     (compiler/function_expansion.py) before unsupported ops are refused."""
-    from compiler.function_expansion import expand_functions
-
     check_opset(model)
     model = expand_functions(model, set(ONNX_OPS) if supported is None else supported)
     check_supported(model, supported)
@@ -430,7 +426,7 @@ def _sanitize(name: str) -> str | None:
 
 def _evaluate(node: NodeProto, inputs: list[np.ndarray | None], opset: int) -> list[np.ndarray]:
     """Runs one node with onnx.reference (the ONNX spec's own evaluator)."""
-    from onnx.reference import ReferenceEvaluator
+    from onnx.reference import ReferenceEvaluator  # here: importing it costs ~1 s, and most models fold nothing
 
     names = [f"in{i}" if x is not None else "" for i, x in enumerate(inputs)]
     vis = [

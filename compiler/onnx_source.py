@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from onnx import ModelProto, TensorProto
+from onnx import ModelProto, TensorProto, numpy_helper
 
 IN_PLACE = "strata-in-place"
 STRIP_BYTES = 4096  # smaller tensors stay in the proto (shape inference may read them)
@@ -205,6 +205,4 @@ def initializer_array(source: ModelSource, init: TensorProto) -> np.ndarray:
     array = source.arrays.get(init.name)
     if array is not None:
         return array
-    from onnx import numpy_helper
-
     return numpy_helper.to_array(init)

@@ -14,6 +14,7 @@ from xdsl.transforms.common_subexpression_elimination import CommonSubexpression
 from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 from dialects.errors import StrataError
+from compiler.pass_registry import pass_class
 from compiler.pattern_log import pattern_log_of
 from compiler.pass_stats import PipelineStats, count_onnx_ops
 
@@ -58,8 +59,6 @@ def graph_passes(opt_level: int, disabled: Iterable[str] = ()) -> list[ModulePas
 
     Passes whose name is in `disabled` are left out; a name that is not a pass of this
     level raises StrataError."""
-    from compiler.pass_registry import pass_class
-
     xdsl_cleanup = {
         "canonicalize": CanonicalizePass,
         "cse": CommonSubexpressionElimination,

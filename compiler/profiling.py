@@ -19,6 +19,9 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import IndexType, MemRefType, ModuleOp
 from xdsl.ir import Attribute
 
+from lowering.kernel_timestamps import TIMESTAMPS_KIND, insert_kernel_timestamps
+from lowering.loops_to_llvm import ENTRY_SYMBOL
+from lowering.plan_memory import entry_function
 from runtime.profiler import KernelCall, ProfiledEntry
 
 
@@ -45,10 +48,6 @@ def build_profiled_entry(
     """Rewrites `module` (a planned loop-level module, used for nothing else afterwards)
     into the profiled variant and compiles it with `machine_code` (compile()'s own
     translation and JIT steps: loop module -> JitModule)."""
-    from lowering.kernel_timestamps import TIMESTAMPS_KIND, insert_kernel_timestamps
-    from lowering.loops_to_llvm import ENTRY_SYMBOL
-    from lowering.plan_memory import entry_function
-
     calls = insert_kernel_timestamps(module)
     kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
     records = []

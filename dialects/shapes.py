@@ -1,4 +1,5 @@
-"""Reading a tensor value's shape: the one helper every layer above uses.
+"""Reading a tensor value's shape, and the row-major strides of a shape: the one copy
+of each that every layer above uses.
 
 Here, at the bottom layer (it imports only xDSL), so that compiler/, lowering/ and the
 Triton text emitters share it instead of each keeping a copy.
@@ -6,10 +7,12 @@ Triton text emitters share it instead of each keeping a copy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
 
-__all__ = ["tensor_shape"]
+__all__ = ["contiguous_strides", "tensor_shape"]
 
 
 def tensor_shape(value: SSAValue) -> tuple[int, ...]:
@@ -20,3 +23,12 @@ def tensor_shape(value: SSAValue) -> tuple[int, ...]:
     bug in the caller and fails the assertion."""
     assert isinstance(value.type, TensorType), value.type
     return tuple(value.type.get_shape())
+
+
+def contiguous_strides(shape: Sequence[int]) -> list[int]:
+    """Row-major strides, in elements, of a contiguous tensor of `shape`."""
+    strides, acc = [], 1
+    for d in reversed(shape):
+        strides.append(acc)
+        acc *= d
+    return strides[::-1]

@@ -12,6 +12,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr, T
 from xdsl.ir import Attribute, SSAValue
 
 from dialects.dtypes import numpy_dtype, xdsl_element_type
+from dialects.onnx.tensor import ConstantOp
 
 # Constants up to this many elements are printed inline as `dense<...>`.
 INLINE_LIMIT = 16
@@ -85,8 +86,6 @@ def attr_array(attr: Attribute, weights: WeightTable | None) -> np.ndarray:
 
 def constant_value(value: SSAValue, weights: WeightTable | None) -> np.ndarray | None:
     """The compile-time value of an SSA value defined by `onnx.Constant`, else None."""
-    from dialects.onnx.tensor import ConstantOp
-
     owner = value.owner
     if isinstance(owner, ConstantOp):
         return attr_array(owner.value, weights)

@@ -46,10 +46,11 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from math import prod
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerType, ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType, UnitAttr
+from xdsl.dialects.builtin import ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType, UnitAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
@@ -58,6 +59,7 @@ from dialects.onnx.tensor import ConstantOp
 from dialects.onnx.traits import is_elementwise
 from dialects.shapes import tensor_shape as _shape
 from dialects.strata.kernel_group import FusedKernelOp, KernelYieldOp
+from lowering.plan_memory import element_bytes
 
 # Reduction-like anchors: their lowering stores each element of their first result
 # exactly once and never reads it back (an epilogue is applied at that store) and loads
@@ -105,12 +107,7 @@ def takes_prologue(anchor: Operation) -> bool:
 def _nbytes(v: SSAValue) -> int:
     ty = v.type
     assert isinstance(ty, TensorType)
-    elem = ty.element_type
-    width = elem.width.data if isinstance(elem, IntegerType) else elem.bitwidth
-    n = 1
-    for d in ty.get_shape():
-        n *= d
-    return n * max(1, width // 8)
+    return prod(ty.get_shape()) * element_bytes(ty.element_type)
 
 
 def _op_type(op: Operation) -> str:

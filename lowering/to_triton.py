@@ -55,7 +55,8 @@ from dialects.errors import StrataError
 from dialects.weights import WeightTable
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
-from dialects.onnx.traits import elementwise_op_names, is_elementwise
+from dialects.onnx import ELEMENTWISE_OP_NAMES
+from dialects.onnx.traits import is_elementwise
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.triton_kernels import conv as conv_k
 from lowering.triton_kernels import data_movement as dm
@@ -126,7 +127,7 @@ def _alias(gen: Generator, op: Operation) -> None:
 
 # graph op -> its kernel(s): the one table of what target="cuda" compiles
 CUDA_KERNELS: dict[str, OpKernel] = {
-    **{name: _single("pointwise") for name in elementwise_op_names() | {"onnx.Transpose"}},
+    **{name: _single("pointwise") for name in ELEMENTWISE_OP_NAMES | {"onnx.Transpose"}},
     **{name: _single("row") for name in ROW_OPS},
     **{name: _single("matmul") for name in MATMUL_OPS},
     **{name: _single("conv") for name in CONV_OPS},

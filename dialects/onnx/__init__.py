@@ -10,6 +10,7 @@ from xdsl.ir import Dialect
 from xdsl.irdl import IRDLOperation
 
 from dialects.onnx import elementwise, linalg, nn, reduction, tensor
+from dialects.onnx.traits import Elementwise
 
 
 def _collect() -> list[type[IRDLOperation]]:
@@ -29,5 +30,7 @@ def _collect() -> list[type[IRDLOperation]]:
 ONNX_OP_CLASSES = _collect()
 ONNX_OPS: dict[str, type[IRDLOperation]] = {op.name.removeprefix("onnx."): op for op in ONNX_OP_CLASSES}
 ONNX = Dialect("onnx", ONNX_OP_CLASSES, [])
+# The names ("onnx.Add", ...) of the op classes with the Elementwise trait.
+ELEMENTWISE_OP_NAMES = frozenset(cls.name for cls in ONNX_OP_CLASSES if cls.has_trait(Elementwise))
 
-__all__ = ["ONNX", "ONNX_OPS", "ONNX_OP_CLASSES"]
+__all__ = ["ELEMENTWISE_OP_NAMES", "ONNX", "ONNX_OPS", "ONNX_OP_CLASSES"]

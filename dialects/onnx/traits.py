@@ -27,10 +27,3 @@ def is_elementwise(op: Operation) -> bool:
     """The op has the Elementwise trait and one result (a second stored result, as
     Dropout's mask, would need its own loop)."""
     return op.has_trait(Elementwise) and len(op.results) == 1
-
-
-def elementwise_op_names() -> frozenset[str]:
-    """The names ("onnx.Add", ...) of the op classes with the Elementwise trait."""
-    from dialects.onnx import ONNX_OP_CLASSES  # the package imports this module
-
-    return frozenset(cls.name for cls in ONNX_OP_CLASSES if cls.has_trait(Elementwise))

@@ -28,6 +28,7 @@ computes `start + i * delta` from its runtime scalars over the static output len
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, nullcontext
 
@@ -36,6 +37,7 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import IntegerType, i64
 from xdsl.ir import SSAValue
 
+from dialects.shapes import contiguous_strides
 from dialects.weights import attr_array
 from dialects.onnx.base import int_attr_value, str_attr_value
 from lowering import scalar
@@ -54,18 +56,10 @@ def imul(a: Index, b: int) -> Index:
     return 0 if b == 0 else ix_mul(a, b)
 
 
-def _strides(shape: Sequence[int]) -> list[int]:
-    strides, acc = [], 1
-    for d in reversed(shape):
-        strides.append(acc)
-        acc *= d
-    return strides[::-1]
-
-
 def linearize(ivs: Sequence[SSAValue | int], shape: Sequence[int]) -> SSAValue | int:
     """The row-major offset of position `ivs` in `shape`."""
     flat: SSAValue | int = 0
-    for iv, st, d in zip(ivs, _strides(shape), shape):
+    for iv, st, d in zip(ivs, contiguous_strides(shape), shape):
         if d != 1:
             flat = ix_add(flat, imul(iv, st))
     return flat
@@ -74,7 +68,7 @@ def linearize(ivs: Sequence[SSAValue | int], shape: Sequence[int]) -> SSAValue |
 def delinearize(flat: SSAValue | int, shape: Sequence[int]) -> list[SSAValue | int]:
     """The position in `shape` of row-major offset `flat` (divui/remui on index)."""
     out: list[SSAValue | int] = []
-    strides = _strides(shape)
+    strides = contiguous_strides(shape)
     for k, (d, st) in enumerate(zip(shape, strides)):
         if d == 1:
             out.append(0)
@@ -185,8 +179,6 @@ def _axes_guard(kc: KernelContext, rank: int, valid: list[tuple[int, ...]], what
 
 def _ones_removed(longer: Sequence[int], shorter: Sequence[int]) -> list[tuple[int, ...]]:
     """Every set of positions of 1-dims in `longer` whose removal leaves `shorter`."""
-    import itertools
-
     k = len(longer) - len(shorter)
     ones = [i for i, d in enumerate(longer) if d == 1]
     return [

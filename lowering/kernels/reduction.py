@@ -34,9 +34,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects import arith, math, memref
+from xdsl.builder import ImplicitBuilder
+from xdsl.dialects import arith, math, memref, scf
 from xdsl.dialects.builtin import AnyFloat, IndexType, IntegerType, f64, i1, i64
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from dialects.onnx.base import int_attr_value
 from lowering import scalar
@@ -350,9 +351,6 @@ def lower_cumsum(kc: KernelContext) -> None:
             raise kc.fail(f"axis {raw.tolist()} is not one axis of a rank-{rank} input")
         scan(axis % rank, parallel)
         return
-    from xdsl.builder import ImplicitBuilder
-    from xdsl.dialects import scf
-    from xdsl.ir import Block, Region
 
     fed = scalar.convert(load(kc.input("axis"), [0] * len(kc.shape("axis"))), i64, src_unsigned=kc.unsigned("axis"))
     neg = arith.CmpiOp(fed, scalar.const(0, i64), "slt").result

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from xdsl.ir import Operation
 
+from dialects.weights import attr_array
 from dialects.onnx.base import float_attr_value, int_attr_value, node_name, str_attr_value
 from lowering.kernels.data_movement import slice_params
 from lowering.kernels.pad import pad_widths
@@ -494,8 +495,6 @@ def constant_of_shape(gen: Generator, op: Operation) -> None:
     dt = dtype_of(op.results[0])
     value: float | int = 0
     if op.properties.get("value") is not None:
-        from dialects.weights import attr_array
-
         v = attr_array(op.properties["value"], gen.weights).reshape(-1)[0]
         value = float(v) if np.asarray(v).dtype.kind == "f" else int(v)
     if numel(shape_of(op.results[0])):

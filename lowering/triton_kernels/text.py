@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from dialects.shapes import contiguous_strides  # noqa: F401 - the emitters import it from here
 from dialects.shapes import tensor_shape as shape_of  # noqa: F401 - the emitters import it from here
 
 # numpy dtype -> Triton pointer element type (signature) and tl dtype (casts).
@@ -77,14 +78,6 @@ def extreme(dtype: np.dtype, largest: bool) -> str:
 
 def numel(shape) -> int:
     return int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
-
-
-def contiguous_strides(shape) -> list[int]:
-    strides, acc = [], 1
-    for d in reversed(shape):
-        strides.append(acc)
-        acc *= d
-    return strides[::-1]
 
 
 def broadcast_strides(in_shape, out_shape) -> list[int]:
