@@ -105,7 +105,8 @@ def _use_problem(value: SSAValue) -> str | None:
 
 
 def _f32_exact(value: float) -> bool:
-    return bool(np.isfinite(value)) and float(np.float32(value)) == value
+    with np.errstate(over="ignore"):  # a float64 bound past f32's range is the answer "no"
+        return bool(np.isfinite(value)) and float(np.float32(value)) == value
 
 
 @dataclass
