@@ -930,3 +930,34 @@ def test_function_names_clashing_with_libm():
     o = np.zeros((), np.float32)
     run(src, a, o)
     assert abs(float(o) - pymath.erf(pymath.erf(pymath.exp(0.3)))) < 1e-6
+
+
+def test_unrolled_loads_share_their_address_arithmetic():
+    """A register tile's loads at constant lanes of one row: the variable part of the
+    linear index (i * 8) is computed once per block and each load adds its constant;
+    results equal numpy's."""
+    loads = "\n".join(
+        f"          %x{k} = memref.load %a[%i, %c{k}] : memref<4x8xf32>\n"
+        f"          memref.store %x{k}, %o[%i, %c{7 - k}] : memref<4x8xf32>"
+        for k in range(8)
+    )
+    consts = "\n".join(f"      %c{k} = arith.constant {k} : index" for k in range(9) if k != 1)
+    src = f"""
+    func.func @reverse_rows(%a: memref<4x8xf32>, %o: memref<4x8xf32>) attributes {{strata.entry}} {{
+{consts}
+      %c1 = arith.constant 1 : index
+      scf.for %i = %c0 to %c4 step %c1 {{
+{loads}
+      }}
+      func.return
+    }}
+    """
+    text = to_llvm_ir(parse(src))
+    start = text.index('@"reverse_rows"(')
+    body = text[start:text.index("\n}\n", start)]
+    assert body.count("mul nsw i64") == 1, body  # i * 8, once for all 16 accesses
+    assert body.count("getelementptr") == 16  # one per load and store (lane 0 has no add)
+    a = RNG.standard_normal((4, 8)).astype(np.float32)
+    o = np.zeros_like(a)
+    run(src, a, o)
+    np.testing.assert_array_equal(o, a[:, ::-1])
