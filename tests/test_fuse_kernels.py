@@ -563,3 +563,16 @@ def test_elementwise_trait_matches_scalar_bodies():
     assert sorted(traited - set(SCALAR_BODIES)) == [], "Elementwise ops without a scalar body"
     assert sorted(set(SCALAR_BODIES) - traited) == [], "scalar bodies of ops without the Elementwise trait"
     assert len(traited) > 60
+
+
+def test_single_op_lowerings_come_from_the_scalar_bodies():
+    """Every op with a scalar body lowers alone through that body (one loop nest), but
+    the few listed in SPECIAL_LOWERINGS: adding an elementwise op is one table entry."""
+    from lowering.kernels import KERNEL_LOWERINGS
+    from lowering.kernels.elementwise import LOWERINGS, SPECIAL_LOWERINGS, lower_with_scalar_body
+
+    assert set(LOWERINGS) == set(SCALAR_BODIES) | set(SPECIAL_LOWERINGS)
+    assert sorted(SPECIAL_LOWERINGS) == ["onnx.Clip", "onnx.Dropout"]
+    derived = {name for name, lower in LOWERINGS.items() if lower is lower_with_scalar_body}
+    assert derived == set(SCALAR_BODIES) - set(SPECIAL_LOWERINGS)
+    assert all(KERNEL_LOWERINGS[name] is LOWERINGS[name] for name in LOWERINGS)

@@ -21,7 +21,8 @@ from compiler.onnx_export import export_model
 from compiler.onnx_import import import_model
 from compiler.passes.fuse_activation import FuseActivationPass
 from dialects.onnx.base import float_attr_value, node_name
-from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp, activation_of
+from dialects.strata.activation import activation_of
+from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp
 from tests.ort_check import chain_model, checked_optimize, graph_ops, node, op_counts, run_ort
 
 RNG = np.random.default_rng(0)

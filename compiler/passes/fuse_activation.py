@@ -2,9 +2,9 @@
 bias add, scalar scale, activation) into one strata.FusedConv / FusedGemm /
 FusedMatMul, whose kernel applies it in registers as it stores the result.
 
-Activations (ONNX op -> `activation`, `activation_params`): Relu, Clip (constant
-bounds -> min, max; an absent bound is the f32 lowest/highest value, as ONNX defines
-it), LeakyRelu (alpha), Sigmoid, HardSigmoid (alpha, beta), HardSwish, Tanh,
+Activations (ONNX op -> `activation`, `activation_params`, read from the table of
+dialects/strata/activation.py): Relu, Clip (constant bounds -> min, max; an absent bound
+is the f32 lowest/highest value, as ONNX defines it), LeakyRelu (alpha), Sigmoid, HardSigmoid (alpha, beta), HardSwish, Tanh,
 Gelu (approximate="none" -> Gelu, "tanh" -> GeluTanh), Swish (alpha; what
 onnx-recompose-swish makes of x * Sigmoid(x)).
 
@@ -49,11 +49,12 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FloatAttr, ModuleOp, StringAttr, TensorType, f32
+from xdsl.dialects.builtin import FloatAttr, ModuleOp, TensorType, f32
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
+from dialects.dtypes import numpy_dtype
 from dialects.weights import weights_of
 from compiler.passes.constants import PatternWithWeights, finite_float_scalar, known_constant
 from compiler.pattern_log import LoggedPattern, apply_patterns
@@ -61,29 +62,28 @@ from dialects.weights import WeightTable
 from dialects.onnx.base import (
     element_kind,
     float_attr_value,
-    make_floats,
-    str_attr_value,
     unidirectional_broadcastable,
 )
 from dialects.onnx.elementwise import (
     AddOp,
-    ClipOp,
     DivOp,
-    GeluOp,
-    HardSigmoidOp,
-    HardSwishOp,
-    LeakyReluOp,
     MulOp,
-    ReluOp,
-    SigmoidOp,
     SumOp,
-    SwishOp,
-    TanhOp,
 )
 from dialects.onnx.linalg import GemmOp, MatMulOp
 from dialects.onnx.nn import ConvOp
 from dialects.onnx.tensor import ConstantOp
-from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp, activation_of
+from dialects.strata.activation import (
+    ACTIVATIONS,
+    Activation,
+    ActivationInfo,
+    Param,
+    activation_for,
+    activation_of,
+    activation_props,
+    attribute_param,
+)
+from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp
 
 _EPILOGUE_PROPS = ("activation", "activation_params", "operandSegmentSizes")
 
@@ -105,68 +105,55 @@ def _use_problem(value: SSAValue) -> str | None:
 
 
 def _f32_exact(value: float) -> bool:
-    return bool(np.isfinite(value)) and float(np.float32(value)) == value
+    with np.errstate(over="ignore"):  # a float64 bound past f32's range is the answer "no"
+        return bool(np.isfinite(value)) and float(np.float32(value)) == value
 
 
 @dataclass
 class _Activation:
-    name: str
+    act: Activation
     params: list[float]
     input: SSAValue
 
 
-def _clip_bound(op: ClipOp, bound: SSAValue | None, lowest: bool, weights: WeightTable | None) -> float | str:
-    """A Clip bound as a float, or the reason it cannot be an activation parameter."""
+def _operand_param(op: Operation, info: ActivationInfo, param: Param, weights: WeightTable | None) -> float | str:
+    """A parameter held by an input of the ONNX op (Clip's bounds) as a float, or the
+    reason it cannot be an activation parameter. An absent input means ONNX's default
+    (the element type's lowest / highest value, as onnxruntime does)."""
+    bound = getattr(op, param.name)
     if bound is None:
-        ty = op.input.type
+        ty = op.operands[0].type
         assert isinstance(ty, TensorType)
-        from dialects.dtypes import numpy_dtype
-
-        info = np.finfo(numpy_dtype(ty.element_type))
-        value = float(info.min if lowest else info.max)
+        info_f = np.finfo(numpy_dtype(ty.element_type))
+        value = float(info_f.min if param.default == "lowest" else info_f.max)
     else:
         array = known_constant(bound, weights)
         if array is None or array.size != 1:
-            return "Clip bounds not constant"
+            return f"{info.onnx_op} bounds not constant"
         value = float(array.reshape(()))
     if not _f32_exact(value):
-        return "Clip bound does not fit f32 exactly"
+        return f"{info.onnx_op} bound does not fit f32 exactly"
     return value
 
 
 def _activation(op: Operation, weights: WeightTable | None) -> _Activation | str | None:
-    """The fusable activation `op` computes; a reason string when it is an activation
-    that cannot be expressed; None when it is not an activation."""
-    if isinstance(op, ReluOp):
-        return _Activation("Relu", [], op.x)
-    if isinstance(op, SigmoidOp):
-        return _Activation("Sigmoid", [], op.x)
-    if isinstance(op, HardSwishOp):
-        return _Activation("HardSwish", [], op.x)
-    if isinstance(op, TanhOp):
-        return _Activation("Tanh", [], op.input)
-    if isinstance(op, SwishOp):
-        alpha = float_attr_value(op.alpha)
-        return _Activation("Swish", [1.0 if alpha is None else alpha], op.x)
-    if isinstance(op, LeakyReluOp):
-        alpha = float_attr_value(op.alpha)
-        return _Activation("LeakyRelu", [0.01 if alpha is None else alpha], op.x)
-    if isinstance(op, HardSigmoidOp):
-        alpha, beta = float_attr_value(op.alpha), float_attr_value(op.beta)
-        return _Activation("HardSigmoid", [0.2 if alpha is None else alpha, 0.5 if beta is None else beta], op.x)
-    if isinstance(op, GeluOp):
-        approximate = str_attr_value(op.approximate) or "none"
-        return _Activation("GeluTanh" if approximate == "tanh" else "Gelu", [], op.x)
-    if isinstance(op, ClipOp):
-        if not _is_float(op.input):
-            return None
-        lo = _clip_bound(op, op.min, True, weights)
-        hi = _clip_bound(op, op.max, False, weights)
-        for bound in (lo, hi):
-            if isinstance(bound, str):
-                return bound
-        return _Activation("Clip", [lo, hi], op.input)  # type: ignore[list-item]
-    return None
+    """The fusable activation `op` computes (from the table of
+    dialects/strata/activation.py); a reason string when it is an activation that cannot
+    be expressed; None when it is not an activation."""
+    act = activation_for(op)
+    if act is None:
+        return None
+    info = ACTIVATIONS[act]
+    x = op.operands[0]
+    if any(p.operand for p in info.params) and not _is_float(x):
+        return None  # an integer Clip: its limits are no f32 parameters
+    params: list[float] = []
+    for param in info.params:
+        value = _operand_param(op, info, param, weights) if param.operand else attribute_param(op, param)
+        if isinstance(value, str):
+            return value
+        params.append(value)
+    return _Activation(act, params, x)
 
 
 def _epilogue_props(op: Operation, act: _Activation | None) -> dict[str, Attribute]:
@@ -177,9 +164,7 @@ def _epilogue_props(op: Operation, act: _Activation | None) -> dict[str, Attribu
             if k in op.properties:
                 props[k] = op.properties[k]
     if act is not None:
-        props["activation"] = StringAttr(act.name)
-        if act.params:
-            props["activation_params"] = make_floats(act.params)
+        props.update(activation_props(act.act, act.params))
     return props
 
 
@@ -192,7 +177,7 @@ def _finish(rewriter: PatternRewriter, root: Operation, producer: Operation, fus
 
 
 def _has_activation(op: Operation) -> bool:
-    return isinstance(op, (FusedConvOp, FusedGemmOp, FusedMatMulOp)) and activation_of(op)[0] != ""
+    return isinstance(op, (FusedConvOp, FusedGemmOp, FusedMatMulOp)) and activation_of(op)[0] is not Activation.NONE
 
 
 # ---- activation patterns -----------------------------------------------------------------

@@ -67,6 +67,7 @@ blocked kernel, MaxPool with an Indices output.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,25 +81,26 @@ from dialects.weights import weights_of
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.pattern_log import LoggedPattern, apply_patterns
 from dialects.weights import WeightTable
-from dialects.onnx.base import float_attr_value, int_attr_value, make_floats, make_ints, node_name
+from dialects.onnx.base import float_attr_value, int_attr_value, make_ints, node_name
 from dialects.onnx.elementwise import (
     AddOp,
-    HardSigmoidOp,
-    HardSwishOp,
-    LeakyReluOp,
     MulOp,
-    ReluOp,
-    SigmoidOp,
-    SwishOp,
-    TanhOp,
 )
 from dialects.onnx.nn import AveragePoolOp, BatchNormalizationOp, ConvOp, GlobalAveragePoolOp, MaxPoolOp
 from dialects.onnx.reduction import ReduceMeanOp
 from dialects.onnx.tensor import ConcatOp, ReshapeOp, TransposeOp
-from dialects.strata.fused import FusedConvOp, activation_of
+from dialects.strata.activation import (
+    ACTIVATIONS,
+    Activation,
+    activation_for,
+    activation_of,
+    activation_props,
+    attribute_param,
+    is_blocked,
+)
+from dialects.strata.fused import FusedConvOp
 from dialects.strata.layout import (
     BLOCK,
-    BLOCKED_ACTIVATIONS,
     AveragePoolNCHWcOp,
     ChannelShuffleNCHWcOp,
     ConvNCHWcOp,
@@ -245,9 +247,9 @@ class BlockConv(PatternWithWeights):
         if m < MIN_OUT_CHANNELS and not _small_conv_in_region(op):
             self.missed(op, f"fewer than {MIN_OUT_CHANNELS} output channels")
             return
-        act, params = activation_of(op) if isinstance(op, FusedConvOp) else ("", [])
-        if act not in BLOCKED_ACTIVATIONS:
-            self.missed(op, f"activation {act} has no blocked kernel")
+        act, params = activation_of(op) if isinstance(op, FusedConvOp) else (Activation.NONE, [])
+        if not is_blocked(act):
+            self.missed(op, f"activation {act.value} has no blocked kernel")
             return
         w = known_constant(op.w, self.weights)
         b = known_constant(op.b, self.weights) if op.b is not None else None
@@ -291,10 +293,7 @@ class BlockConv(PatternWithWeights):
         }
         if grouped:
             props["group_channels"] = make_ints([c // group, m // group])
-        if act:
-            props["activation"] = op.activation
-            if params:
-                props["activation_params"] = make_floats(params)
+        props.update(activation_props(act, params))
         conv_cls = DepthwiseConvNCHWcOp if depthwise else ConvNCHWcOp
         conv = conv_cls.build(operands=operands, result_types=[blocked_type(op.y.type)], properties=props)
         conv.location = op.location
@@ -454,19 +453,14 @@ class BlockChannelShuffle(LoggedPattern):
 
 # ---- elementwise --------------------------------------------------------------------------
 
-# onnx op class -> activation name of ConvNCHWc
-_UNARY = {ReluOp: "Relu", LeakyReluOp: "LeakyRelu", SigmoidOp: "Sigmoid", HardSigmoidOp: "HardSigmoid",
-          HardSwishOp: "HardSwish", TanhOp: "Tanh", SwishOp: "Swish"}
-
-
-def _activation_params(op: Operation) -> list[float]:
-    if isinstance(op, LeakyReluOp):
-        return [float_attr_value(op.alpha)]  # type: ignore[list-item]
-    if isinstance(op, HardSigmoidOp):
-        return [float_attr_value(op.alpha), float_attr_value(op.beta)]  # type: ignore[list-item]
-    if isinstance(op, SwishOp):
-        return [float_attr_value(op.alpha)]  # type: ignore[list-item]
-    return []
+def _blocked_activation(op: Operation) -> tuple[Activation, list[float]] | None:
+    """The activation an onnx op computes when the blocked conv kernels implement it and
+    the op's attributes hold all its parameters (a unary op, so it also runs on a
+    blocked value as it is); None otherwise."""
+    act = activation_for(op)
+    if act is None or not is_blocked(act) or any(p.operand for p in ACTIVATIONS[act].params):
+        return None
+    return act, [attribute_param(op, p) for p in ACTIVATIONS[act].params]
 
 
 def _fusable_conv(src: ReorderFromBlockedOp) -> ConvNCHWcOp | DepthwiseConvNCHWcOp | None:
@@ -475,20 +469,18 @@ def _fusable_conv(src: ReorderFromBlockedOp) -> ConvNCHWcOp | DepthwiseConvNCHWc
     conv = src.x.owner
     if not isinstance(conv, (ConvNCHWcOp, DepthwiseConvNCHWcOp)) or not conv.y.has_one_use() or not src.y.has_one_use():
         return None
-    if activation_of(conv)[0] != "":
+    if activation_of(conv)[0] is not Activation.NONE:
         return None
     return conv
 
 
 def _rebuild_conv(
-    conv: ConvNCHWcOp | DepthwiseConvNCHWcOp, z: SSAValue | None = None, act: str = "", params: list[float] = ()
+    conv: ConvNCHWcOp | DepthwiseConvNCHWcOp, z: SSAValue | None = None,
+    act: Activation = Activation.NONE, params: Sequence[float] = (),
 ) -> ConvNCHWcOp | DepthwiseConvNCHWcOp:
     props = dict(conv.properties)
     props.pop("operandSegmentSizes", None)
-    if act:
-        props["activation"] = StringAttr(act)
-        if params:
-            props["activation_params"] = make_floats(params)
+    props.update(activation_props(act, params))
     zs = [z] if z is not None else ([conv.z] if conv.z is not None else [])
     new = type(conv).build(
         operands=[conv.x, conv.w, [conv.b] if conv.b is not None else [], zs],
@@ -532,19 +524,19 @@ class BlockElementwise(PatternWithWeights):
     """Unary activations and Add/Mul on blocked values (see the module docstring)."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        if type(op) in _UNARY:
-            self._unary(op, rewriter)
+        if (blocked := _blocked_activation(op)) is not None:
+            self._unary(op, blocked, rewriter)
         elif isinstance(op, (AddOp, MulOp)):
             self._binary(op, rewriter)
 
-    def _unary(self, op: Operation, rewriter: PatternRewriter) -> None:
+    def _unary(self, op: Operation, activation: tuple[Activation, list[float]], rewriter: PatternRewriter) -> None:
         (x,), (y,) = op.operands, op.results
         src = _from_blocked(x)
         if src is None or not _is_f32(y) or y.type != x.type:
             return
         conv = _fusable_conv(src)
         if conv is not None:
-            new = _rebuild_conv(conv, act=_UNARY[type(op)], params=_activation_params(op))
+            new = _rebuild_conv(conv, act=activation[0], params=activation[1])
             _replace_blocked(rewriter, op, [new], new.y)
             rewriter.erase(src)
             rewriter.erase(conv)

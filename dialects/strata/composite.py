@@ -12,18 +12,15 @@ scaled/masked softmax, attention), formed by the `onnx-recompose-*` passes.
         all three, batch dims broadcasting like MatMul's; mask broadcasts
         unidirectionally to the scores [..., Sq, Sk].
 
-Each op's `decompose` is the standard opset-21 chain it replaced (scale and epsilon
-baked in as Constant nodes), so an exported model still loads in onnxruntime.
+compiler/onnx_export.py writes each op as the standard opset-21 chain it replaced (scale
+and epsilon baked in as Constant nodes), so an exported model still loads in onnxruntime.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import onnx
-from onnx import helper, numpy_helper
 from xdsl.irdl import irdl_op_definition, operand_def, opt_operand_def, result_def
 
-from dialects.dtypes import numpy_dtype
 from dialects.onnx.base import (
     FLOAT,
     TensorConstraint,
@@ -33,7 +30,6 @@ from dialects.onnx.base import (
     expect_same_element_type,
     expect_same_type,
     fail,
-    float_attr_value,
     float_prop,
     fmt_shape,
     int_prop,
@@ -42,14 +38,6 @@ from dialects.onnx.base import (
     unidirectional_broadcastable,
 )
 from dialects.strata.base import StrataOp
-
-
-def _np_dtype(op: StrataOp) -> np.dtype:
-    return np.dtype(numpy_dtype(op.results[0].type.element_type))
-
-
-def _const_node(name: str, array: np.ndarray) -> onnx.NodeProto:
-    return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.asarray(array), name))
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -84,22 +72,6 @@ class RMSNormalizationOp(StrataOp):
         if not unidirectional_broadcastable(ss, sx):
             raise fail(self, f"scale {fmt_shape(ss)} does not broadcast to x {fmt_shape(sx)}")
 
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        x, scale = inputs
-        rank = rank_of(self, self.x, "x")
-        axes = list(range(self.normalized_axis(), rank))
-        eps = np.array(float_attr_value(self.epsilon), _np_dtype(self))
-        return [
-            _const_node("_t_axes", np.array(axes, np.int64)),
-            _const_node("_t_eps", eps),
-            helper.make_node("Mul", [x, x], ["_t_sq"]),
-            helper.make_node("ReduceMean", ["_t_sq", "_t_axes"], ["_t_ms"], keepdims=1),
-            helper.make_node("Add", ["_t_ms", "_t_eps"], ["_t_mse"]),
-            helper.make_node("Sqrt", ["_t_mse"], ["_t_rms"]),
-            helper.make_node("Div", [x, "_t_rms"], ["_t_n"]),
-            helper.make_node("Mul", ["_t_n", scale], [outputs[0]]),
-        ]
-
 
 @irdl_op_definition
 class ScaledMaskedSoftmaxOp(StrataOp):
@@ -125,17 +97,6 @@ class ScaledMaskedSoftmaxOp(StrataOp):
             sx, sm = shape_of(self, self.x, "x"), shape_of(self, self.mask, "mask")
             if not unidirectional_broadcastable(sm, sx):
                 raise fail(self, f"mask {fmt_shape(sm)} does not broadcast to x {fmt_shape(sx)}")
-
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        x, mask = inputs[0], inputs[1] if len(inputs) > 1 else ""
-        scale = np.array(float_attr_value(self.scale), _np_dtype(self))
-        nodes = [_const_node("_t_scale", scale), helper.make_node("Mul", [x, "_t_scale"], ["_t_scaled"])]
-        s = "_t_scaled"
-        if mask:
-            nodes.append(helper.make_node("Add", [s, mask], ["_t_masked"]))
-            s = "_t_masked"
-        nodes.append(helper.make_node("Softmax", [s], [outputs[0]], axis=self.normalized_axis()))
-        return nodes
 
 
 @irdl_op_definition
@@ -179,20 +140,3 @@ class AttentionOp(StrataOp):
             sm = shape_of(self, self.mask, "mask")
             if not unidirectional_broadcastable(sm, scores):
                 raise fail(self, f"mask {fmt_shape(sm)} does not broadcast to the scores {fmt_shape(scores)}")
-
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        q, k_t, v = inputs[:3]
-        mask = inputs[3] if len(inputs) > 3 else ""
-        scale = np.array(float_attr_value(self.scale), _np_dtype(self))
-        nodes = [
-            _const_node("_t_scale", scale),
-            helper.make_node("MatMul", [q, k_t], ["_t_scores"]),
-            helper.make_node("Mul", ["_t_scores", "_t_scale"], ["_t_scaled"]),
-        ]
-        s = "_t_scaled"
-        if mask:
-            nodes.append(helper.make_node("Add", [s, mask], ["_t_masked"]))
-            s = "_t_masked"
-        nodes.append(helper.make_node("Softmax", [s], ["_t_probs"], axis=-1))
-        nodes.append(helper.make_node("MatMul", ["_t_probs", v], [outputs[0]]))
-        return nodes

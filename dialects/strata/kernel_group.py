@@ -25,8 +25,6 @@ elementwise groups with the unit attribute `strata.elementwise`.
 
 from __future__ import annotations
 
-import onnx
-from onnx import helper
 from xdsl.dialects.builtin import StringAttr, TensorType, UnitAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import (
@@ -40,7 +38,7 @@ from xdsl.irdl import (
 from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
-from dialects.onnx.base import node_name, onnx_attribute
+from dialects.onnx.base import node_name
 from dialects.strata.base import StrataOp
 
 
@@ -92,37 +90,6 @@ class FusedKernelOp(StrataOp):
             if not graph_op or op.name == "onnx.Constant":
                 raise VerifyException(f"strata.FusedKernel: {op.name} cannot be part of a kernel group")
 
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        """The grouped ops themselves, as standard ONNX nodes (a strata member as its own
-        decomposition, its intermediates renamed apart)."""
-        names: dict[SSAValue, str] = dict(zip(self.body.block.args, inputs))
-        names.update(zip(self.yield_op().operands, outputs))
-        counter = 0
-
-        def name_of(v: SSAValue) -> str:
-            nonlocal counter
-            if v not in names:
-                names[v] = f"_t{counter}"
-                counter += 1
-            return names[v]
-
-        nodes: list[onnx.NodeProto] = []
-        for position, op in enumerate(self.inner_ops()):
-            assert isinstance(op, IRDLOperation)
-            defs = op.get_irdl_definition()
-            ins = _slots(op, defs.operands, name_of)
-            outs = _slots(op, defs.results, name_of)
-            if isinstance(op, StrataOp):
-                padded = ins + [""] * (len(defs.operands) - len(ins))
-                nodes.extend(_renamed(op.decompose(padded, outs), set(ins) | set(outs), f"_tm{position}"))
-                continue
-            node = helper.make_node(op.name.removeprefix("onnx."), ins, outs, name=node_name(op))
-            node.attribute.extend(
-                onnx_attribute(k, v) for k, v in sorted(op.properties.items()) if k not in ("operandSegmentSizes", "resultSegmentSizes")
-            )
-            nodes.append(node)
-        return nodes
-
 
 @irdl_op_definition
 class KernelYieldOp(IRDLOperation):
@@ -136,32 +103,3 @@ class KernelYieldOp(IRDLOperation):
 
     def __init__(self, values: list[SSAValue]):
         super().__init__(operands=[values])
-
-
-def _slots(op: IRDLOperation, slots, name_of) -> list[str]:
-    """ONNX input/output names: "" for an absent optional, trailing "" dropped."""
-    out: list[str] = []
-    for slot, _ in slots:
-        v = getattr(op, slot)
-        if v is None:
-            out.append("")
-        elif isinstance(v, SSAValue):
-            out.append(name_of(v))
-        else:
-            out.extend(name_of(x) for x in v)
-    while out and out[-1] == "":
-        out.pop()
-    return out
-
-
-def _renamed(nodes: list[onnx.NodeProto], keep: set[str], prefix: str) -> list[onnx.NodeProto]:
-    """A member's decomposition with its own intermediates ("_t...", not one of `keep`)
-    prefixed, so two members' intermediates cannot share a name."""
-
-    def rename(n: str) -> str:
-        return f"{prefix}{n}" if n.startswith("_t") and n not in keep else n
-
-    for node in nodes:
-        node.input[:] = [rename(n) for n in node.input]
-        node.output[:] = [rename(n) for n in node.output]
-    return nodes

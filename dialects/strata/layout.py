@@ -9,8 +9,8 @@ channel. Elementwise ops need no blocked form: an `onnx.Relu`/`onnx.Add` on two 
 blocked the same way is already correct on the 5-D tensors (a per-channel constant is
 reordered to [Cb, 1, 1, 8]).
 
-Ops (each with `decompose()` into standard ONNX nodes, exact: the same arithmetic on the
-padded channels, then the padding is sliced off):
+Ops (compiler/onnx_export.py writes each as standard ONNX nodes, exactly: the same
+arithmetic on the padded channels, then the padding is sliced off):
 
     strata.ReorderToBlocked    x [N, C, d...]           -> y [N, Cb, d..., 8] (zero padded)
     strata.ReorderFromBlocked  x [N, Cb, d..., 8]       -> y [N, C, d...] (padding dropped)
@@ -28,16 +28,14 @@ padded channels, then the padding is sliced off):
     strata.MaxPoolNCHWc / strata.AveragePoolNCHWc / strata.GlobalAveragePoolNCHWc
                                2-D pooling on blocked tensors, explicit pads
 
-`activation`/`activation_params` are those of strata.FusedConv (dialects/strata/fused.py).
+`activation`/`activation_params` are those of strata.FusedConv (dialects/strata/fused.py);
+the blocked conv kernels implement the activations whose table entry says `blocked`
+(dialects/strata/activation.py).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
 
-import numpy as np
-import onnx
-from onnx import helper, numpy_helper
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr
 from xdsl.irdl import AttrSizedOperandSegments, irdl_op_definition, operand_def, opt_operand_def, prop_def, result_def
 
@@ -54,77 +52,13 @@ from dialects.onnx.base import (
     str_prop,
 )
 from dialects.strata.base import StrataOp
-from dialects.strata.fused import activation_nodes, activation_of, verify_activation
+from dialects.strata.activation import verify_activation
 
 BLOCK = 8
-# FusedConv activations the blocked conv kernel implements.
-BLOCKED_ACTIVATIONS = ("", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Swish")
 
 
 def blocks(channels: int) -> int:
     return -(-channels // BLOCK)
-
-
-# ---- decomposition helpers --------------------------------------------------------------
-
-
-class _Nodes:
-    """Builds a node list with fresh "_t" intermediate names."""
-
-    def __init__(self, prefix: str):
-        self.nodes: list[onnx.NodeProto] = []
-        self.prefix = prefix
-        self.count = 0
-
-    def fresh(self) -> str:
-        self.count += 1
-        return f"_t{self.prefix}{self.count}"
-
-    def add(self, op_type: str, inputs: list[str], output: str | None = None, **attrs) -> str:
-        out = output or self.fresh()
-        self.nodes.append(helper.make_node(op_type, inputs, [out], **attrs))
-        return out
-
-    def const(self, values: list[int]) -> str:
-        out = self.fresh()
-        self.nodes.append(
-            helper.make_node("Constant", [], [out], value=numpy_helper.from_array(np.array(values, np.int64)))
-        )
-        return out
-
-
-def _to_blocked(nodes: _Nodes, x: str, shape: tuple[int, ...], out: str | None = None) -> str:
-    """NCHW (any spatial rank) -> blocked, padding channels with zeros."""
-    n, c, spatial = shape[0], shape[1], list(shape[2:])
-    cb = blocks(c)
-    if cb * BLOCK != c:
-        pads = [0] * (2 * len(shape))
-        pads[len(shape) + 1] = cb * BLOCK - c
-        x = nodes.add("Pad", [x, nodes.const(pads)])
-    x = nodes.add("Reshape", [x, nodes.const([n, cb, BLOCK, *spatial])])
-    rank = len(shape) + 1
-    return nodes.add("Transpose", [x], out, perm=[0, 1, *range(3, rank), 2])
-
-
-def _from_blocked(nodes: _Nodes, x: str, shape: tuple[int, ...], channels: int | None, out: str | None = None) -> str:
-    """Blocked [N, Cb, d..., 8] -> NCHW with `channels` channels (None: keep padding)."""
-    n, cb, spatial = shape[0], shape[1], list(shape[2:-1])
-    rank = len(shape)
-    keep = channels is None or channels == cb * BLOCK
-    x = nodes.add("Transpose", [x], perm=[0, 1, rank - 1, *range(2, rank - 1)])
-    x = nodes.add("Reshape", [x, nodes.const([n, cb * BLOCK, *spatial])], out if keep else None)
-    if keep:
-        return x
-    return nodes.add("Slice", [x, nodes.const([0]), nodes.const([channels]), nodes.const([1])], out)
-
-
-def _window_attrs(op) -> dict:
-    return {
-        "kernel_shape": ints_value(op.kernel_shape),
-        "strides": ints_value(op.strides),
-        "pads": ints_value(op.pads),
-        "dilations": ints_value(op.dilations),
-    }
 
 
 def _expect_blocked(op, value, what: str, rank: int) -> tuple[int, ...]:
@@ -155,11 +89,6 @@ class ReorderToBlockedOp(StrataOp):
         if shape_of(self, self.y, "Y") != want:
             raise fail(self, f"Y must have shape {list(want)} for X {list(sx)}, got {self.y.type}")
 
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        nodes = _Nodes("rtb")
-        _to_blocked(nodes, inputs[0], shape_of(self, self.x, "X"), outputs[0])
-        return nodes.nodes
-
 
 @irdl_op_definition
 class ReorderFromBlockedOp(StrataOp):
@@ -177,11 +106,6 @@ class ReorderFromBlockedOp(StrataOp):
         sy = shape_of(self, self.y, "Y")
         if len(sy) != len(sx) - 1 or sy[0] != sx[0] or tuple(sy[2:]) != tuple(sx[2:-1]) or blocks(sy[1]) != sx[1]:
             raise fail(self, f"Y {self.y.type} does not match blocked X {self.x.type}")
-
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        nodes = _Nodes("rfb")
-        _from_blocked(nodes, inputs[0], shape_of(self, self.x, "X"), shape_of(self, self.y, "Y")[1], outputs[0])
-        return nodes.nodes
 
 
 # ---- convolution --------------------------------------------------------------------------
@@ -243,26 +167,6 @@ class ConvNCHWcOp(StrataOp):
             raise fail(self, f"group_channels must be [Cg, Mg] >= 1, got {gc}")
         verify_activation(self)
 
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        nodes = _Nodes("conv")
-        sx, sw, sy = shape_of(self, self.x, "X"), shape_of(self, self.w, "W"), shape_of(self, self.y, "Y")
-        x = _from_blocked(nodes, inputs[0], sx, None) if len(sx) == 5 else inputs[0]
-        mb, icb, kh, kw, icl, _ = sw
-        w = nodes.add("Transpose", [inputs[1]], perm=[0, 5, 1, 4, 2, 3])
-        w = nodes.add("Reshape", [w, nodes.const([mb * BLOCK, icb * icl, kh, kw])])
-        conv_in = [x, w] + ([inputs[2]] if inputs[2] else [])
-        y = nodes.add("Conv", conv_in, **_window_attrs(self))
-        final = outputs[0]
-        act, params = activation_of(self)
-        has_z = len(inputs) > 3 and inputs[3]
-        y = _to_blocked(nodes, y, (sy[0], mb * BLOCK, sy[2], sy[3]), None if (has_z or act) else final)
-        if has_z:
-            y = nodes.add("Add", [y, inputs[3]], None if act else final)
-        if act:
-            nodes.nodes += activation_nodes(act, params, y, final, np.dtype(np.float32))
-        return nodes.nodes
-
-
 
 @irdl_op_definition
 class DepthwiseConvNCHWcOp(StrataOp):
@@ -305,27 +209,6 @@ class DepthwiseConvNCHWcOp(StrataOp):
             raise fail(self, f"Z must have Y's type {self.y.type}, got {self.z.type}")
         verify_activation(self)
 
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        # A grouped ONNX Conv over all padded channels (padding lanes have zero weights).
-        nodes = _Nodes("dwconv")
-        sx, sw, sy = shape_of(self, self.x, "X"), shape_of(self, self.w, "W"), shape_of(self, self.y, "Y")
-        cb, kh, kw, _ = sw
-        channels = cb * BLOCK
-        x = _from_blocked(nodes, inputs[0], sx, None)
-        w = nodes.add("Transpose", [inputs[1]], perm=[0, 3, 1, 2])
-        w = nodes.add("Reshape", [w, nodes.const([channels, 1, kh, kw])])
-        conv_in = [x, w] + ([inputs[2]] if inputs[2] else [])
-        y = nodes.add("Conv", conv_in, group=channels, **_window_attrs(self))
-        final = outputs[0]
-        act, params = activation_of(self)
-        has_z = len(inputs) > 3 and inputs[3]
-        y = _to_blocked(nodes, y, (sy[0], channels, sy[2], sy[3]), None if (has_z or act) else final)
-        if has_z:
-            y = nodes.add("Add", [y, inputs[3]], None if act else final)
-        if act:
-            nodes.nodes += activation_nodes(act, params, y, final, np.dtype(np.float32))
-        return nodes.nodes
-
 
 @irdl_op_definition
 class ChannelShuffleNCHWcOp(StrataOp):
@@ -349,18 +232,6 @@ class ChannelShuffleNCHWcOp(StrataOp):
         if g < 1 or c % g or c % BLOCK or c != sx[1] * BLOCK:
             raise fail(self, f"channels {c} must be a multiple of group {g} and of {BLOCK}, = {sx[1]} blocks")
 
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        nodes = _Nodes("shuffle")
-        sx = shape_of(self, self.x, "X")
-        c, g = self.channels.value.data, self.group.value.data
-        n, spatial = sx[0], list(sx[2:4])
-        x = _from_blocked(nodes, inputs[0], sx, c)
-        x = nodes.add("Reshape", [x, nodes.const([n, g, c // g, *spatial])])
-        x = nodes.add("Transpose", [x], perm=[0, 2, 1, 3, 4])
-        x = nodes.add("Reshape", [x, nodes.const([n, c, *spatial])])
-        _to_blocked(nodes, x, (n, c, *spatial), outputs[0])
-        return nodes.nodes
-
 
 # ---- pooling ------------------------------------------------------------------------------
 
@@ -377,8 +248,6 @@ class _BlockedPool(StrataOp):
     dilations = prop_def(DenseArrayBase)
     ceil_mode = int_prop(0)
 
-    ONNX_OP: ClassVar[str] = ""
-
     def verify_(self) -> None:
         expect_float(self, self.y, "Y")
         sx = _expect_blocked(self, self.x, "X", 5)
@@ -390,34 +259,17 @@ class _BlockedPool(StrataOp):
             if len(ints_value(v) or []) != n:
                 raise fail(self, f"{what} must have {n} values")
 
-    def extra_attrs(self) -> dict:
-        return {}
-
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        nodes = _Nodes("pool")
-        sx, sy = shape_of(self, self.x, "X"), shape_of(self, self.y, "Y")
-        x = _from_blocked(nodes, inputs[0], sx, None)
-        attrs = _window_attrs(self) | {"ceil_mode": int(self.ceil_mode.value.data)} | self.extra_attrs()
-        y = nodes.add(self.ONNX_OP, [x], **attrs)
-        _to_blocked(nodes, y, (sy[0], sy[1] * BLOCK, sy[2], sy[3]), outputs[0])
-        return nodes.nodes
-
 
 @irdl_op_definition
 class MaxPoolNCHWcOp(_BlockedPool):
     name = "strata.MaxPoolNCHWc"
-    ONNX_OP: ClassVar[str] = "MaxPool"
 
 
 @irdl_op_definition
 class AveragePoolNCHWcOp(_BlockedPool):
     name = "strata.AveragePoolNCHWc"
-    ONNX_OP: ClassVar[str] = "AveragePool"
 
     count_include_pad = int_prop(0)
-
-    def extra_attrs(self) -> dict:
-        return {"count_include_pad": int(self.count_include_pad.value.data)}
 
 
 @irdl_op_definition
@@ -434,9 +286,3 @@ class GlobalAveragePoolNCHWcOp(StrataOp):
         sx = _expect_blocked(self, self.x, "X", 5)
         if shape_of(self, self.y, "Y") != (sx[0], sx[1], 1, 1, BLOCK):
             raise fail(self, f"Y must be [{sx[0]}, {sx[1]}, 1, 1, {BLOCK}], got {self.y.type}")
-
-    def decompose(self, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
-        # Averaging each lane over H and W is the same on the blocked tensor.
-        nodes = _Nodes("gap")
-        nodes.add("ReduceMean", [inputs[0], nodes.const([2, 3])], outputs[0], keepdims=1)
-        return nodes.nodes

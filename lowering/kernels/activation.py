@@ -1,9 +1,11 @@
 """Scalar bodies of the activations a fused op applies to its result before storing it
-(the epilogue of strata.FusedConv / FusedGemm / FusedMatMul, and of any later fused
-kernel that calls `apply_activation`).
+(the epilogue of strata.FusedConv / FusedGemm / FusedMatMul and strata.ConvNCHWc, and of
+any later fused kernel that calls `apply_activation`): `SCALAR_ACTIVATIONS`, keyed by
+the `Activation` enum of dialects/strata/activation.py (tests/test_activation_table.py
+checks that it covers every member).
 
-Each body computes what the ONNX op of the same name computes, with the same formulas
-as the standalone elementwise kernels (`lowering/kernels/elementwise.py`):
+Each body computes what the ONNX op it stands for computes, with the same helpers as
+the standalone elementwise kernels (`lowering/kernels/elementwise.py`):
 
     Relu         max(x, 0)
     Clip         min(max(x, min), max)            params: min, max
@@ -25,57 +27,47 @@ the whole store loop of a vectorized GEMM scalar (measured: a FusedMatMul + Gelu
 
 from __future__ import annotations
 
-import math as pymath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from xdsl.dialects import math
 from xdsl.ir import SSAValue
 
-from dialects.strata.fused import ACTIVATION_PARAM_COUNTS
+from dialects.strata.activation import Activation, param_count
 from lowering import scalar
-from lowering.kernels.elementwise import _clamp01, _hard_swish, _sigmoid, swish
+from lowering.kernels.elementwise import gelu, hard_sigmoid, hard_swish, leaky_relu, sigmoid, swish
 
-ACTIVATIONS: tuple[str, ...] = tuple(name for name in ACTIVATION_PARAM_COUNTS if name)
+# activation -> fn(params, x): its scalar body on a float value x
+ActivationBody = Callable[[Sequence[float], SSAValue], SSAValue]
 
 
 def _c(value: float, like: SSAValue) -> SSAValue:
     return scalar.const(value, like.type)
 
 
-def _gelu(x: SSAValue, tanh_form: bool) -> SSAValue:
-    if tanh_form:
-        x3 = scalar.mul(scalar.mul(x, x), x)
-        inner = scalar.mul(_c(pymath.sqrt(2.0 / pymath.pi), x), scalar.add(x, scalar.mul(x3, _c(0.044715, x))))
-        t = math.TanhOp(inner).result
-    else:
-        u = scalar.mul(x, _c(1.0 / pymath.sqrt(2.0), x))
-        t = math.ErfOp(u).result
-    return scalar.mul(scalar.mul(x, _c(0.5, x)), scalar.add(_c(1, x), t))
+SCALAR_ACTIVATIONS: dict[Activation, ActivationBody] = {
+    Activation.RELU: lambda p, x: scalar.maximum(x, _c(0, x)),
+    Activation.CLIP: lambda p, x: scalar.minimum(scalar.maximum(x, _c(p[0], x)), _c(p[1], x)),
+    Activation.LEAKY_RELU: lambda p, x: leaky_relu(x, p[0]),
+    Activation.SIGMOID: lambda p, x: sigmoid(x),
+    Activation.HARD_SIGMOID: lambda p, x: hard_sigmoid(x, p[0], p[1]),
+    Activation.HARD_SWISH: lambda p, x: hard_swish(x),
+    Activation.TANH: lambda p, x: math.TanhOp(x).result,
+    Activation.GELU: lambda p, x: gelu(x, tanh_form=False),
+    Activation.GELU_TANH: lambda p, x: gelu(x, tanh_form=True),
+    Activation.SWISH: lambda p, x: swish(x, p[0]),
+}
 
 
-def apply_activation(name: str, params: Sequence[float], x: SSAValue) -> SSAValue:
-    """activation(x) for a float scalar x; "" returns x unchanged. Raises ValueError for
-    an unknown name or a wrong number of parameters."""
-    if name not in ACTIVATION_PARAM_COUNTS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
-    if len(params) != ACTIVATION_PARAM_COUNTS[name]:
-        raise ValueError(f"activation {name!r} takes {ACTIVATION_PARAM_COUNTS[name]} parameters, got {len(params)}")
-    if name == "":
+def apply_activation(act: Activation | str, params: Sequence[float], x: SSAValue) -> SSAValue:
+    """act(x) for a float scalar x; Activation.NONE returns x unchanged. Raises
+    ValueError for an unknown name or a wrong number of parameters."""
+    try:
+        act = Activation(act)
+    except ValueError:
+        known = ", ".join(a.value for a in SCALAR_ACTIVATIONS)
+        raise ValueError(f"unknown activation {act!r}; expected one of {known}") from None
+    if len(params) != param_count(act):
+        raise ValueError(f"activation {act.value!r} takes {param_count(act)} parameters, got {len(params)}")
+    if act is Activation.NONE:
         return x
-    if name == "Relu":
-        return scalar.maximum(x, _c(0, x))
-    if name == "Clip":
-        return scalar.minimum(scalar.maximum(x, _c(params[0], x)), _c(params[1], x))
-    if name == "LeakyRelu":
-        return scalar.select(scalar.compare("lt", x, _c(0, x)), scalar.mul(x, _c(params[0], x)), x)
-    if name == "Sigmoid":
-        return _sigmoid(x)
-    if name == "HardSigmoid":
-        return _clamp01(scalar.add(scalar.mul(x, _c(params[0], x)), _c(params[1], x)))
-    if name == "HardSwish":
-        return _hard_swish(x)
-    if name == "Tanh":
-        return math.TanhOp(x).result
-    if name == "Swish":
-        return swish(x, params[0])
-    return _gelu(x, tanh_form=name == "GeluTanh")
+    return SCALAR_ACTIVATIONS[act](params, x)

@@ -47,8 +47,8 @@ from xdsl.ir import SSAValue
 from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, MemRefType, i64
 
 from dialects.onnx.base import int_attr_value, ints_value
-from dialects.strata.fused import activation_of
-from dialects.strata.layout import BLOCK, BLOCKED_ACTIVATIONS
+from dialects.strata.activation import activation_of, is_blocked
+from dialects.strata.layout import BLOCK
 from lowering import scalar
 from lowering.kernels.conv import (
     Index,
@@ -272,9 +272,9 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
         z = _pixels_as_rows(z, rows, length) if z is not None else None
         x_shape = [x_shape[0], x_shape[1], rows, length, *x_shape[4:]]
         y_shape = [y_shape[0], y_shape[1], rows, length, *y_shape[4:]]
-    act, params = activation_of(kc.op)  # type: ignore[arg-type]
-    if act not in BLOCKED_ACTIVATIONS:
-        raise kc.fail(f"activation {act!r} has no blocked kernel")
+    act, params = activation_of(kc.op)
+    if not is_blocked(act):
+        raise kc.fail(f"activation {act.value!r} has no blocked kernel")
     batch, in_h, in_w = x_shape[0], x_shape[2], x_shape[3]
     m_blocks, icb_count, kh_size, kw_size, icl_count = w_shape[:5]
     out_h, out_w = y_shape[2], y_shape[3]
@@ -385,9 +385,9 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
     bias, z = kc.input("b"), kc.input("z")
     x_shape, w_shape, y_shape = kc.shape("x"), kc.shape("w"), kc.shape("y")
     win = _window(kc)
-    act, params = activation_of(kc.op)  # type: ignore[arg-type]
-    if act not in BLOCKED_ACTIVATIONS:
-        raise kc.fail(f"activation {act!r} has no blocked kernel")
+    act, params = activation_of(kc.op)
+    if not is_blocked(act):
+        raise kc.fail(f"activation {act.value!r} has no blocked kernel")
     batch, c_blocks, in_h, in_w = x_shape[:4]
     kh_size, kw_size = w_shape[1], w_shape[2]
     out_h, out_w = y_shape[2], y_shape[3]

@@ -54,7 +54,7 @@ from dialects.weights import constant_value
 from dialects.shapes import tensor_shape as _shape
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.kernels.conv import Epilogue, Index, lower_conv
-from lowering.kernels.elementwise import SCALAR_BODIES
+from lowering.kernels.elementwise import SCALAR_BODIES, read_operands
 from lowering.kernels.fused_ops import lower_fused_conv, lower_fused_gemm, lower_fused_matmul
 from lowering.kernels.matmul import lower_gemm, lower_matmul
 from lowering.loop_builder import broadcast_indices, load, memref_type, parallel_nest, store
@@ -74,16 +74,10 @@ class _InnerContext(KernelContext):
         return None if v is None else constant_value(self.outer.get(v, v), self.weights)
 
 
-def _read_operands(op: Operation) -> Sequence[SSAValue]:
-    """The operands whose elements an op reads (CastLike only takes the element type of
-    its second operand, whose shape need not broadcast)."""
-    return op.operands[:1] if op.name == "onnx.CastLike" else op.operands
-
-
 def _apply(ops: Sequence[Operation], values: dict[SSAValue, SSAValue]) -> None:
     """Runs each op's scalar body on `values` (graph value -> loop-level value)."""
     for op in ops:
-        values[op.results[0]] = SCALAR_BODIES[op.name](op, [values[v] for v in _read_operands(op)])
+        values[op.results[0]] = SCALAR_BODIES[op.name](op, [values[v] for v in read_operands(op)])
 
 
 def _load_inputs(
@@ -99,7 +93,7 @@ def _load_inputs(
 
 
 def _used_args(ops: Sequence[Operation], args: Sequence[SSAValue]) -> list[SSAValue]:
-    used = {v for op in ops for v in _read_operands(op)}
+    used = {v for op in ops for v in read_operands(op)}
     return [a for a in args if a in used]
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from xdsl.ir import SSAValue
 
 from dialects.onnx.base import float_attr_value
-from dialects.strata.fused import activation_of
+from dialects.strata.activation import activation_of
 from lowering import scalar
 from lowering.kernels.activation import apply_activation
 from lowering.kernels.conv import Epilogue, Index, lower_conv
@@ -39,14 +39,14 @@ def _then(epilogue: Epilogue | None, value: SSAValue, out_idx: Sequence[Index]) 
 def gemm_epilogue(kc: KernelContext, then: Epilogue | None = None) -> Epilogue:
     """A FusedGemm's own epilogue (its activation), followed by `then` (e.g. the ops of
     a kernel group the FusedGemm anchors)."""
-    act, params = activation_of(kc.op)  # type: ignore[arg-type]
+    act, params = activation_of(kc.op)
     return lambda value, out_idx: _then(then, apply_activation(act, params, value), out_idx)
 
 
 def matmul_epilogue(kc: KernelContext, then: Epilogue | None = None) -> Epilogue:
     """A FusedMatMul's own epilogue (alpha * value + bias[broadcast], activation),
     followed by `then`."""
-    act, params = activation_of(kc.op)  # type: ignore[arg-type]
+    act, params = activation_of(kc.op)
     alpha = float_attr_value(kc.op.alpha)  # type: ignore[attr-defined]
     alpha = 1.0 if alpha is None else alpha
     bias = kc.input("bias")
@@ -65,7 +65,7 @@ def matmul_epilogue(kc: KernelContext, then: Epilogue | None = None) -> Epilogue
 
 def conv_epilogue(kc: KernelContext, then: Epilogue | None = None) -> Epilogue:
     """A FusedConv's own epilogue (+ residual z, activation), followed by `then`."""
-    act, params = activation_of(kc.op)  # type: ignore[arg-type]
+    act, params = activation_of(kc.op)
     z = kc.input("z")
 
     def epilogue(value: SSAValue, out_idx: Sequence[Index]) -> SSAValue:

@@ -21,6 +21,7 @@ from xdsl.ir import Operation, SSAValue
 
 from dialects.dtypes import numpy_dtype
 from dialects.onnx.base import float_attr_value, int_attr_value, node_name, str_attr_value
+from dialects.strata.activation import Activation, activation_of
 from lowering.triton_kernels.program import UnsupportedOnCuda
 from lowering.triton_kernels.text import KernelText, TRITON_TYPES, compute_dtype, float_lit, lit, tl_dtype
 
@@ -256,32 +257,34 @@ _NAMES = frozenset(
 )
 
 
+def _gelu_tanh(x: str, kt: KernelText) -> str:
+    inner = f"0.7978845608028654 * ({x} + 0.044715 * {x} * {x} * {x})"
+    return f"(0.5 * {x} * (1.0 + {tanh(inner, kt)}))"
+
+
+# activation -> fn(x, params, kt): its Triton expression over the expression x (the
+# matmul / conv accumulator tile). Keyed by the enum of dialects/strata/activation.py;
+# tests/test_activation_table.py checks it covers every member but TRITON_UNSUPPORTED.
+TRITON_ACTIVATIONS: dict[Activation, Callable[[str, list[float], KernelText], str]] = {
+    Activation.RELU: lambda x, p, kt: f"tl.maximum({x}, 0.0)",
+    Activation.CLIP: lambda x, p, kt: f"tl.minimum(tl.maximum({x}, {float_lit(p[0])}), {float_lit(p[1])})",
+    Activation.LEAKY_RELU: lambda x, p, kt: f"tl.where({x} >= 0.0, {x}, {x} * {p[0]!r})",
+    Activation.SIGMOID: lambda x, p, kt: f"tl.sigmoid({x})",
+    Activation.HARD_SIGMOID: lambda x, p, kt: f"tl.minimum(tl.maximum({p[0]!r} * {x} + {p[1]!r}, 0.0), 1.0)",
+    Activation.HARD_SWISH: lambda x, p, kt: f"({x} * tl.minimum(tl.maximum({x} / 6.0 + 0.5, 0.0), 1.0))",
+    Activation.TANH: lambda x, p, kt: tanh(x, kt),
+    Activation.SWISH: lambda x, p, kt: f"({x} * tl.sigmoid({float_lit(p[0])} * {x}))",
+    Activation.GELU: lambda x, p, kt: f"(0.5 * {x} * (1.0 + tl.erf({x} * 0.7071067811865476)))",
+    Activation.GELU_TANH: lambda x, p, kt: _gelu_tanh(x, kt),
+}
+TRITON_UNSUPPORTED: frozenset[Activation] = frozenset()  # activations without a Triton form
+
+
 def activation(op: Operation, x: str, kt: KernelText) -> str | None:
     """The activation epilogue of a strata.Fused* op applied to `x` (None: none)."""
-    name = str_attr_value(op.properties.get("activation")) or ""
-    attr = op.properties.get("activation_params")
-    params = [float(v) for v in attr.get_values()] if attr is not None else []  # type: ignore[attr-defined]
-    if name == "":
+    act, params = activation_of(op)
+    if act is Activation.NONE:
         return None
-    if name == "Relu":
-        return f"tl.maximum({x}, 0.0)"
-    if name == "Clip":
-        return f"tl.minimum(tl.maximum({x}, {float_lit(params[0])}), {float_lit(params[1])})"
-    if name == "LeakyRelu":
-        return f"tl.where({x} >= 0.0, {x}, {x} * {params[0]!r})"
-    if name == "Sigmoid":
-        return f"tl.sigmoid({x})"
-    if name == "HardSigmoid":
-        return f"tl.minimum(tl.maximum({params[0]!r} * {x} + {params[1]!r}, 0.0), 1.0)"
-    if name == "HardSwish":
-        return f"({x} * tl.minimum(tl.maximum({x} / 6.0 + 0.5, 0.0), 1.0))"
-    if name == "Tanh":
-        return tanh(x, kt)
-    if name == "Swish":
-        return f"({x} * tl.sigmoid({float_lit(params[0])} * {x}))"
-    if name == "Gelu":
-        return f"(0.5 * {x} * (1.0 + tl.erf({x} * 0.7071067811865476)))"
-    if name == "GeluTanh":
-        inner = f"0.7978845608028654 * ({x} + 0.044715 * {x} * {x} * {x})"
-        return f"(0.5 * {x} * (1.0 + {tanh(inner, kt)}))"
-    raise UnsupportedOnCuda(f"activation {name!r} of '{node_name(op)}' has no Triton form")
+    if act not in TRITON_ACTIVATIONS:
+        raise UnsupportedOnCuda(f"activation {act.value!r} of '{node_name(op)}' has no Triton form")
+    return TRITON_ACTIVATIONS[act](x, params, kt)
