@@ -891,6 +891,35 @@ def test_irdl_errors_in_a_module_name_the_inner_op():
     assert f"Operation does not verify: {message}" in "".join(getattr(info.value, "__notes__", []))
 
 
+def test_strata_irdl_type_errors_read_like_the_onnx_ones():
+    """`strata` ops declare element types with the same IRDL sets, and a failed one is
+    reported in the same words, with the operand names the op's own messages use."""
+    from dialects.strata.composite import AttentionOp, RMSNormalizationOp
+    from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp
+    from dialects.strata.layout import ChannelShuffleNCHWcOp, GlobalAveragePoolNCHWcOp
+
+    a, ai, ah = vals(T(2, 3), T(2, 3, elt=i32), T(2, 3, elt=f16))
+    b, s = vals(T(3, 4), T(3))
+    q, kt, v = vals(T(1, 2, 4), T(1, 4, 5), T(1, 5, 4, elt=f16))
+    xc, wc = vals(T(1, 3, 6, 6, elt=i32), T(8, 3, 3, 3, elt=i32))
+    xb = vals(T(1, 2, 4, 4, 8, elt=i8))[0]
+    cases = [
+        (FusedGemmOp, [ai, ai, None], [T(2, 3, elt=i32)], "strata.FusedGemm: A must have a floating-point element type, got i32"),
+        (FusedGemmOp, [a, b, None], [T(2, 4, elt=f16)], "strata.FusedGemm: A, B, C and Y must share one element type, got ['f16', 'f32']"),
+        (FusedMatMulOp, [a, b, vals(T(4, elt=f16))[0]], [T(2, 4)], "strata.FusedMatMul: A, B, bias and Y must share one element type, got ['f16', 'f32']"),
+        (FusedConvOp, [xc, wc, None, None], [T(1, 8, 4, 4, elt=i32)], "strata.FusedConv: X must have a floating-point element type, got i32"),
+        (RMSNormalizationOp, [ah, s], [T(2, 3, elt=f16)], "strata.RMSNormalization: x, scale and y must share one element type, got ['f16', 'f32']"),
+        (AttentionOp, [q, kt, v, None], [T(1, 2, 4)], "strata.Attention: q, k_t, v, mask and y must share one element type, got ['f16', 'f32']"),
+        (GlobalAveragePoolNCHWcOp, [xb], [T(1, 2, 1, 1, 8, elt=i8)], "strata.GlobalAveragePoolNCHWc: X must have a floating-point element type, got i8"),
+        (ChannelShuffleNCHWcOp, [xb], [T(1, 2, 4, 4, 8)], "strata.ChannelShuffleNCHWc: X and Y must share one element type, got ['f32', 'i8']"),
+    ]
+    for cls, operands, results, message in cases:
+        op = build(cls, operands, results, **({"channels": I(16), "group": I(2)} if cls is ChannelShuffleNCHWcOp else {}))
+        with pytest.raises(VerifyException) as info:
+            op.verify()
+        assert info.value.args[0] == message
+
+
 # ---- typed constructors ---------------------------------------------------------------
 
 

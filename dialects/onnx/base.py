@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, NoReturn
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -77,8 +77,6 @@ from xdsl.utils.exceptions import VerifyException
 
 from dialects.onnx.traits import OnnxCanonicalization
 
-TensorConstraint = TensorType
-
 
 class OnnxOp(IRDLOperation):
     """Base of every `onnx` op. ONNX ops are side-effect free at inference (Dropout is
@@ -86,6 +84,11 @@ class OnnxOp(IRDLOperation):
     and remove them."""
 
     traits = traits_def(Pure(), OnnxCanonicalization())
+
+    # How type-error messages spell each operand/result (def name -> name), for ops
+    # without an ONNX schema to take the formal names from (the `strata` ops); None:
+    # the ONNX schema's names, or the def names.
+    FORMAL_NAMES: ClassVar[Mapping[str, str] | None] = None
 
     def emit_error(self, message: str, underlying_error: Exception) -> NoReturn:
         # Operation.verify reports a failed verify_ of this op here. xDSL words a failed
@@ -411,7 +414,11 @@ def _onnx_formal_names(op_type: str) -> dict[str, str]:
 
 
 def onnx_name(op: Operation, def_name: str) -> str:
-    """How ONNX spells operand/result `def_name` of `op` (the def name for non-ONNX ops)."""
+    """How ONNX spells operand/result `def_name` of `op`: the op's FORMAL_NAMES when it
+    declares them, else its ONNX schema's (the def name for other ops)."""
+    names = getattr(type(op), "FORMAL_NAMES", None)
+    if names is not None:
+        return names.get(def_name, def_name)
     if not op.name.startswith("onnx."):
         return def_name
     return _onnx_formal_names(op.name.removeprefix("onnx.")).get(def_name, def_name)
@@ -419,24 +426,8 @@ def onnx_name(op: Operation, def_name: str) -> str:
 
 # ---- element-type categories ------------------------------------------------------
 #
-# `Kinds` name the same categories as plain sets, for code that asks of a type (passes
-# through `element_kind`) and for ops not yet declared with the IRDL sets above
-# (dialects/strata), which check by hand with `expect_kinds`.
-
-Kinds = frozenset[str]
-FLOAT: Kinds = frozenset({"float"})
-INT: Kinds = frozenset({"int"})
-BOOL: Kinds = frozenset({"bool"})
-NUMERIC: Kinds = frozenset({"float", "int"})
-ANY: Kinds = frozenset({"float", "int", "bool"})
-
-_KIND_WORDS = {
-    FLOAT: "a floating-point",
-    INT: "an integer",
-    BOOL: "an i1 (bool)",
-    NUMERIC: "a numeric (integer or floating-point)",
-    ANY: "a numeric or bool",
-}
+# The same categories as the sets above, for code that asks of a type (passes deciding
+# whether a rewrite applies); op definitions use the IRDL sets.
 
 
 def element_kind(ty: Attribute) -> str | None:
@@ -448,14 +439,6 @@ def element_kind(ty: Attribute) -> str | None:
     if is_integer(ty):
         return "int"
     return None
-
-
-def expect_kinds(op: Operation, value: SSAValue, what: str, kinds: Kinds) -> None:
-    """Fails unless the element type of `value` is in one of the categories `kinds`."""
-    ty = tensor_type(op, value, what).element_type
-    if element_kind(ty) not in kinds:
-        words = _KIND_WORDS.get(kinds, "/".join(sorted(kinds)))
-        raise fail(op, f"{what} must have {words} element type, got {ty}")
 
 
 def is_float(ty: Attribute) -> bool:
@@ -472,28 +455,10 @@ def is_bool(ty: Attribute) -> bool:
     return isinstance(ty, IntegerType) and ty.width.data == 1
 
 
-def expect_float(op: Operation, value: SSAValue, what: str) -> None:
-    ty = tensor_type(op, value, what).element_type
-    if not is_float(ty):
-        raise fail(op, f"{what} must have a floating-point element type, got {ty}")
-
-
-def expect_bool(op: Operation, value: SSAValue, what: str) -> None:
-    ty = tensor_type(op, value, what).element_type
-    if not is_bool(ty):
-        raise fail(op, f"{what} must have element type i1 (bool), got {ty}")
-
-
 def expect_index_type(op: Operation, value: SSAValue, what: str) -> None:
     ty = tensor_type(op, value, what).element_type
     if not (isinstance(ty, IntegerType) and ty.width.data in (32, 64)):
         raise fail(op, f"{what} must have element type i32 or i64, got {ty}")
-
-
-def expect_same_element_type(op: Operation, values: Sequence[SSAValue], what: str) -> None:
-    types = {tensor_type(op, v, what).element_type for v in values}
-    if len(types) > 1:
-        raise fail(op, f"{what} must share one element type, got {sorted(map(str, types))}")
 
 
 def expect_axis(op: Operation, axis: int, rank: int, what: str = "axis") -> int:

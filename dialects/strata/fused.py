@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from xdsl.irdl import (
     AttrSizedOperandSegments,
+    VarConstraint,
     irdl_op_definition,
     operand_def,
     opt_operand_def,
@@ -30,9 +31,7 @@ from xdsl.irdl import (
 )
 
 from dialects.onnx.base import (
-    FLOAT,
-    Kinds,
-    TensorConstraint,
+    FLOAT_TYPES,
     broadcast_shapes,
     dims_compatible,
     expect_flag,
@@ -41,8 +40,6 @@ from dialects.onnx.base import (
     expect_shape,
     int_attr_value,
     is_dynamic,
-    expect_kinds,
-    expect_same_element_type,
     expect_same_type,
     fail,
     float_prop,
@@ -52,11 +49,12 @@ from dialects.onnx.base import (
     ints_prop,
     shape_of,
     str_prop,
+    tensor_of,
     unidirectional_broadcastable,
 )
 from dialects.onnx.nn import ConvolutionOp
 from dialects.strata.activation import verify_activation
-from dialects.strata.base import StrataOp
+from dialects.strata.base import StrataOp, upper_names
 
 
 @irdl_op_definition
@@ -65,15 +63,16 @@ class FusedConvOp(StrataOp, ConvolutionOp):
     residual z (the output's type) and the activation epilogue."""
 
     name = "strata.FusedConv"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
+    FORMAL_NAMES: ClassVar = upper_names("x", "w", "b", "z", "y")
 
     # Redeclared so the operand order is x, w, b, z (the parent's fields come after).
-    x = operand_def(TensorConstraint)
-    w = operand_def(TensorConstraint)
-    b = opt_operand_def(TensorConstraint)
-    z = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    w = operand_def(tensor_of(T))
+    b = opt_operand_def(tensor_of(T))
+    z = opt_operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     group = int_prop(1)
     kernel_shape = ints_prop()
@@ -100,12 +99,13 @@ class FusedGemmOp(StrataOp):
     """y = act(Gemm(a, b, c)): onnx.Gemm's operands and properties plus the activation."""
 
     name = "strata.FusedGemm"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+    FORMAL_NAMES: ClassVar = upper_names("a", "b", "c", "y")
 
-    a = operand_def(TensorConstraint)
-    b = operand_def(TensorConstraint)
-    c = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    c = opt_operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     alpha = float_prop(1.0)
     beta = float_prop(1.0)
@@ -117,8 +117,6 @@ class FusedGemmOp(StrataOp):
     def verify_(self) -> None:
         expect_flag(self, self.transA, "transA")
         expect_flag(self, self.transB, "transB")
-        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [self.a, self.b, self.y] + ([self.c] if self.c else []), "A, B, C and Y")
         expect_rank(self, self.a, "A", 2)
         expect_rank(self, self.b, "B", 2)
         sa, sb = shape_of(self, self.a, "A"), shape_of(self, self.b, "B")
@@ -137,20 +135,19 @@ class FusedMatMulOp(StrataOp):
     """y = act(alpha * matmul(a, b) + bias); bias broadcasts to the MatMul result shape."""
 
     name = "strata.FusedMatMul"
-    ELEMENT_KINDS: ClassVar[Kinds] = FLOAT
+    FORMAL_NAMES: ClassVar = upper_names("a", "b", "y")
 
-    a = operand_def(TensorConstraint)
-    b = operand_def(TensorConstraint)
-    bias = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    a = operand_def(tensor_of(T))
+    b = operand_def(tensor_of(T))
+    bias = opt_operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     alpha = float_prop(1.0)
     activation = str_prop("")
     activation_params = floats_prop()
 
     def verify_(self) -> None:
-        expect_kinds(self, self.a, "A", self.ELEMENT_KINDS)
-        expect_same_element_type(self, [self.a, self.b, self.y], "A, B and Y")
         expect_min_rank(self, self.a, "A", 1)
         expect_min_rank(self, self.b, "B", 1)
         sa, sb = shape_of(self, self.a, "A"), shape_of(self, self.b, "B")
@@ -161,7 +158,6 @@ class FusedMatMulOp(StrataOp):
         cols = (sb[-1],) if len(sb) >= 2 else ()
         expect_shape(self, self.y, "Y", (*batch, *rows, *cols))
         if self.bias is not None:
-            expect_same_element_type(self, [self.bias, self.y], "bias and Y")
             sb, sy = shape_of(self, self.bias, "bias"), shape_of(self, self.y, "Y")
             if not unidirectional_broadcastable(sb, sy):
                 raise fail(self, f"bias {fmt_shape(sb)} does not broadcast to Y {fmt_shape(sy)}")

@@ -35,13 +35,22 @@ the blocked conv kernels implement the activations whose table entry says `block
 
 from __future__ import annotations
 
+from typing import ClassVar
 
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr
-from xdsl.irdl import AttrSizedOperandSegments, irdl_op_definition, operand_def, opt_operand_def, prop_def, result_def
+from xdsl.irdl import (
+    AttrSizedOperandSegments,
+    VarConstraint,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    prop_def,
+    result_def,
+)
 
 from dialects.onnx.base import (
-    TensorConstraint,
-    expect_float,
+    ANY_TYPES,
+    FLOAT_TYPES,
     expect_rank,
     fail,
     floats_prop,
@@ -50,8 +59,9 @@ from dialects.onnx.base import (
     ints_value,
     shape_of,
     str_prop,
+    tensor_of,
 )
-from dialects.strata.base import StrataOp
+from dialects.strata.base import StrataOp, upper_names
 from dialects.strata.activation import verify_activation
 
 BLOCK = 8
@@ -78,8 +88,11 @@ class ReorderToBlockedOp(StrataOp):
 
     name = "strata.ReorderToBlocked"
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    FORMAL_NAMES: ClassVar = upper_names("x", "y")
+
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     def verify_(self) -> None:
         sx = shape_of(self, self.x, "X")
@@ -96,8 +109,11 @@ class ReorderFromBlockedOp(StrataOp):
 
     name = "strata.ReorderFromBlocked"
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    FORMAL_NAMES: ClassVar = upper_names("x", "y")
+
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     def verify_(self) -> None:
         sx = shape_of(self, self.x, "X")
@@ -117,11 +133,14 @@ class ConvNCHWcOp(StrataOp):
 
     name = "strata.ConvNCHWc"
 
-    x = operand_def(TensorConstraint)
-    w = operand_def(TensorConstraint)
-    b = opt_operand_def(TensorConstraint)
-    z = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    FORMAL_NAMES: ClassVar = upper_names("x", "w", "b", "z", "y")
+
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    w = operand_def(tensor_of(T))
+    b = opt_operand_def(tensor_of(T))
+    z = opt_operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
 
@@ -140,7 +159,6 @@ class ConvNCHWcOp(StrataOp):
         return len(shape_of(self, self.x, "X")) == 5
 
     def verify_(self) -> None:
-        expect_float(self, self.y, "Y")
         sy = _expect_blocked(self, self.y, "Y", 5)
         sw = shape_of(self, self.w, "W")
         if len(sw) != 6 or sw[0] != sy[1] or sw[5] != BLOCK:
@@ -175,11 +193,14 @@ class DepthwiseConvNCHWcOp(StrataOp):
 
     name = "strata.DepthwiseConvNCHWc"
 
-    x = operand_def(TensorConstraint)
-    w = operand_def(TensorConstraint)
-    b = opt_operand_def(TensorConstraint)
-    z = opt_operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    FORMAL_NAMES: ClassVar = upper_names("x", "w", "b", "z", "y")
+
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    w = operand_def(tensor_of(T))
+    b = opt_operand_def(tensor_of(T))
+    z = opt_operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
 
@@ -191,7 +212,6 @@ class DepthwiseConvNCHWcOp(StrataOp):
     activation_params = floats_prop()
 
     def verify_(self) -> None:
-        expect_float(self, self.y, "Y")
         sy = _expect_blocked(self, self.y, "Y", 5)
         sx = _expect_blocked(self, self.x, "X", 5)
         sw = shape_of(self, self.w, "W")
@@ -218,8 +238,11 @@ class ChannelShuffleNCHWcOp(StrataOp):
 
     name = "strata.ChannelShuffleNCHWc"
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    FORMAL_NAMES: ClassVar = upper_names("x", "y")
+
+    T: ClassVar = VarConstraint("T", ANY_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     channels = prop_def(IntegerAttr)
     group = prop_def(IntegerAttr)
@@ -239,8 +262,11 @@ class ChannelShuffleNCHWcOp(StrataOp):
 class _BlockedPool(StrataOp):
     """2-D pooling of a blocked x [N, Cb, H, W, 8] -> y [N, Cb, OH, OW, 8]."""
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    FORMAL_NAMES: ClassVar = upper_names("x", "y")
+
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     kernel_shape = prop_def(DenseArrayBase)
     strides = prop_def(DenseArrayBase)
@@ -249,7 +275,6 @@ class _BlockedPool(StrataOp):
     ceil_mode = int_prop(0)
 
     def verify_(self) -> None:
-        expect_float(self, self.y, "Y")
         sx = _expect_blocked(self, self.x, "X", 5)
         sy = _expect_blocked(self, self.y, "Y", 5)
         if sx[:2] != sy[:2]:
@@ -278,11 +303,13 @@ class GlobalAveragePoolNCHWcOp(StrataOp):
 
     name = "strata.GlobalAveragePoolNCHWc"
 
-    x = operand_def(TensorConstraint)
-    y = result_def(TensorConstraint)
+    FORMAL_NAMES: ClassVar = upper_names("x", "y")
+
+    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
+    x = operand_def(tensor_of(T))
+    y = result_def(tensor_of(T))
 
     def verify_(self) -> None:
-        expect_float(self, self.y, "Y")
         sx = _expect_blocked(self, self.x, "X", 5)
         if shape_of(self, self.y, "Y") != (sx[0], sx[1], 1, 1, BLOCK):
             raise fail(self, f"Y must be [{sx[0]}, {sx[1]}, 1, 1, {BLOCK}], got {self.y.type}")
