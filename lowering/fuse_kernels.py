@@ -319,9 +319,7 @@ def build_group(block: Block, ops: list[Operation]) -> FusedKernelOp:
     body = Block(arg_types=[v.type for v in inputs])
     for arg, v in zip(body.args, inputs):
         arg.name_hint = v.name_hint
-    group = FusedKernelOp.build(
-        operands=[inputs], result_types=[[r.type for r in outputs]], regions=[Region(body)]
-    )
+    group = FusedKernelOp(inputs, [r.type for r in outputs], Region(body))
     names = [node_name(op) for op in ops if node_name(op) != "<unnamed>"]
     if names:
         group.location = NameLoc(StringAttr(",".join(names)), NoneAttr())

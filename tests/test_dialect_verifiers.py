@@ -974,3 +974,56 @@ def test_typed_constructors_compute_result_types_and_leave_defaults_out():
     gemm = checked(GemmOp(a, bt, None, transA=1, transB=1, alpha=0.5))
     assert gemm.y.type == T(2, 5) and gemm.transA == I(1) and "beta" not in gemm.properties
     assert checked(GemmOp(x, vals(T(3, 7))[0], vals(T(7))[0])).y.type == T(2, 7)
+
+
+def test_strata_typed_constructors():
+    """The strata ops passes build: result types follow from the operands where they
+    can, ONNX attributes are keywords (None: absent), activations are table entries."""
+    from dialects.strata.activation import Activation
+    from dialects.strata.composite import AttentionOp, RMSNormalizationOp, ScaledMaskedSoftmaxOp
+    from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp
+    from dialects.strata.layout import (
+        ChannelShuffleNCHWcOp,
+        ConvNCHWcOp,
+        GlobalAveragePoolNCHWcOp,
+        MaxPoolNCHWcOp,
+        ReorderFromBlockedOp,
+        ReorderToBlockedOp,
+    )
+
+    def checked(op):
+        op.verify()
+        return op
+
+    x, s = vals(T(2, 3), T(3))
+    rms = checked(RMSNormalizationOp(x, s, epsilon=1e-6))
+    assert rms.y.type == T(2, 3) and "axis" not in rms.properties and rms.epsilon == F(1e-6)
+    assert checked(ScaledMaskedSoftmaxOp(x, None, scale=0.5)).y.type == T(2, 3)
+    q, kt, v = vals(T(1, 2, 4), T(1, 4, 5), T(1, 5, 4))
+    assert checked(AttentionOp(q, kt, v, result_type=T(1, 2, 4), scale=0.5)).scale == F(0.5)
+
+    a, b = vals(T(4, 2), T(5, 4))
+    gemm = checked(FusedGemmOp(a, b, transA=1, transB=1, activation=Activation.LEAKY_RELU, activation_params=[0.1]))
+    assert gemm.y.type == T(2, 5) and gemm.activation == S("LeakyRelu") and "beta" not in gemm.properties
+    again = checked(FusedGemmOp(gemm.a, gemm.b, **onnx_attributes(gemm)))
+    assert again.properties == gemm.properties
+    mm = checked(FusedMatMulOp(x, vals(T(3, 7))[0], result_type=T(2, 7), alpha=2.0, activation=Activation.RELU))
+    assert mm.alpha == F(2.0) and "activation_params" not in mm.properties and mm.bias is None
+
+    xc, w = vals(T(1, 3, 6, 6), T(8, 3, 3, 3))
+    conv = checked(FusedConvOp(xc, w, None, None, result_type=T(1, 8, 4, 4), strides=[1, 1], activation=Activation.NONE))
+    assert conv.strides == make_ints([1, 1]) and "activation" not in conv.properties and conv.z is None
+
+    blocked = checked(ReorderToBlockedOp(vals(T(1, 12, 4, 4))[0]))
+    assert blocked.y.type == T(1, 2, 4, 4, 8)
+    assert checked(ReorderFromBlockedOp(blocked.y, T(1, 12, 4, 4))).y.type == T(1, 12, 4, 4)
+    assert checked(GlobalAveragePoolNCHWcOp(blocked.y)).y.type == T(1, 2, 1, 1, 8)
+    pool = checked(MaxPoolNCHWcOp(blocked.y, result_type=T(1, 2, 2, 2, 8), kernel_shape=[2, 2], strides=[2, 2],
+                                  pads=[0, 0, 0, 0], dilations=[1, 1]))
+    assert "ceil_mode" not in pool.properties
+    shuffle = checked(ChannelShuffleNCHWcOp(vals(T(1, 2, 4, 4, 8))[0], channels=16, group=2))
+    assert shuffle.group == I(2) and shuffle.y.type == T(1, 2, 4, 4, 8)
+    wb = vals(T(2, 2, 3, 3, 8, 8))[0]
+    cb = checked(ConvNCHWcOp(blocked.y, wb, result_type=T(1, 2, 2, 2, 8), kernel_shape=[3, 3], strides=[1, 1],
+                             pads=[0, 0, 0, 0], dilations=[1, 1], activation=Activation.CLIP, activation_params=[0.0, 6.0]))
+    assert cb.activation == S("Clip") and cb.group_channels is None and cb.b is None

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FloatAttr, ModuleOp, TensorType, f32
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
@@ -62,6 +62,8 @@ from dialects.weights import WeightTable
 from dialects.onnx.base import (
     element_kind,
     float_attr_value,
+    keep_attribute_order,
+    onnx_attributes,
     unidirectional_broadcastable,
 )
 from dialects.onnx.elementwise import (
@@ -80,12 +82,9 @@ from dialects.strata.activation import (
     Param,
     activation_for,
     activation_of,
-    activation_props,
     attribute_param,
 )
 from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp
-
-_EPILOGUE_PROPS = ("activation", "activation_params", "operandSegmentSizes")
 
 # ---- helpers ----------------------------------------------------------------------------
 
@@ -156,20 +155,19 @@ def _activation(op: Operation, weights: WeightTable | None) -> _Activation | str
     return _Activation(act, params, x)
 
 
-def _epilogue_props(op: Operation, act: _Activation | None) -> dict[str, Attribute]:
-    """`op`'s properties (without segment sizes) plus the activation, if any."""
-    props = {k: v for k, v in op.properties.items() if k not in _EPILOGUE_PROPS}
-    if isinstance(op, (FusedConvOp, FusedGemmOp, FusedMatMulOp)):
-        for k in ("activation", "activation_params"):
-            if k in op.properties:
-                props[k] = op.properties[k]
+def _epilogue_props(op: Operation, act: _Activation | None) -> dict[str, Attribute | Activation | list[float]]:
+    """`op`'s ONNX attributes (its epilogue too, for a fused op), with `act` as the
+    activation when given: keyword arguments for the fused op's typed constructor."""
+    props: dict[str, Attribute | Activation | list[float]] = dict(onnx_attributes(op))
     if act is not None:
-        props.update(activation_props(act.act, act.params))
+        props.pop("activation_params", None)
+        props["activation"], props["activation_params"] = act.act, act.params
     return props
 
 
 def _finish(rewriter: PatternRewriter, root: Operation, producer: Operation, fused: Operation) -> None:
     """Replaces `root` (the last op of the chain) by `fused` and removes `producer`."""
+    keep_attribute_order(fused, producer)
     fused.location = root.location
     fused.results[0].name_hint = root.results[0].name_hint
     rewriter.replace(root, [fused], [fused.results[0]])
@@ -217,10 +215,12 @@ class _FuseActivation(PatternWithWeights):
         _finish(rewriter, op, producer, self.build(producer, act, op.results[0].type))
 
 
-def _conv_operands(conv: ConvOp | FusedConvOp, z: SSAValue | None = None) -> list:
-    old_z = conv.z if isinstance(conv, FusedConvOp) else None
-    z = z if z is not None else old_z
-    return [conv.x, conv.w, [conv.b] if conv.b is not None else [], [z] if z is not None else []]
+def _fused_conv(conv: ConvOp | FusedConvOp, act: _Activation | None, result_type: Attribute, z: SSAValue | None = None) -> FusedConvOp:
+    """`conv` as a FusedConv with its attributes and epilogue, `act` and the residual `z`
+    (a FusedConv's own z when None)."""
+    if z is None and isinstance(conv, FusedConvOp):
+        z = conv.z
+    return FusedConvOp(conv.x, conv.w, conv.b, z, result_type=result_type, **_epilogue_props(conv, act))  # pyright: ignore[reportArgumentType]
 
 
 class FuseConvActivation(_FuseActivation):
@@ -230,9 +230,7 @@ class FuseConvActivation(_FuseActivation):
 
     def build(self, producer: Operation, act: _Activation, result_type: Attribute) -> Operation:
         assert isinstance(producer, (ConvOp, FusedConvOp))
-        return FusedConvOp.build(
-            operands=_conv_operands(producer), result_types=[result_type], properties=_epilogue_props(producer, act)
-        )
+        return _fused_conv(producer, act, result_type)
 
 
 class FuseGemmActivation(_FuseActivation):
@@ -242,20 +240,14 @@ class FuseGemmActivation(_FuseActivation):
 
     def build(self, producer: Operation, act: _Activation, result_type: Attribute) -> Operation:
         assert isinstance(producer, (GemmOp, FusedGemmOp))
-        c = [producer.c] if producer.c is not None else []
-        return FusedGemmOp.build(
-            operands=[producer.a, producer.b, c], result_types=[result_type], properties=_epilogue_props(producer, act)
-        )
+        props = _epilogue_props(producer, act)
+        return FusedGemmOp(producer.a, producer.b, producer.c, result_type=result_type, **props)  # pyright: ignore[reportArgumentType]
 
 
-def _matmul_op(producer: MatMulOp | FusedMatMulOp, props: dict[str, Attribute], bias: SSAValue | None, result_type: Attribute) -> FusedMatMulOp:
+def _matmul_op(producer: MatMulOp | FusedMatMulOp, props: dict, bias: SSAValue | None, result_type: Attribute) -> FusedMatMulOp:
     if bias is None and isinstance(producer, FusedMatMulOp):
         bias = producer.bias
-    return FusedMatMulOp.build(
-        operands=[producer.a, producer.b, [bias] if bias is not None else []],
-        result_types=[result_type],
-        properties=props,
-    )
+    return FusedMatMulOp(producer.a, producer.b, bias, result_type=result_type, **props)
 
 
 class FuseMatMulActivation(_FuseActivation):
@@ -300,9 +292,7 @@ class FuseConvResidual(LoggedPattern):
             elif (problem := _use_problem(y)) is not None:
                 reasons.append(problem)
             else:
-                fused = FusedConvOp.build(
-                    operands=_conv_operands(conv, z=r), result_types=[result.type], properties=_epilogue_props(conv, None)
-                )
+                fused = _fused_conv(conv, None, result.type, z=r)
                 _finish(rewriter, op, conv, fused)
                 return
         if reasons:
@@ -392,7 +382,7 @@ class FuseMatMulScale(PatternWithWeights):
                 reasons.append("new alpha is not finite")
                 continue
             props = _epilogue_props(mm, None)
-            props["alpha"] = FloatAttr(rounded, f32)
+            props["alpha"] = rounded
             _finish(rewriter, op, mm, _matmul_op(mm, props, None, op.results[0].type))
             return
         if reasons:

@@ -72,7 +72,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import Float32Type, IntegerAttr, ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType
+from xdsl.dialects.builtin import Float32Type, ModuleOp, NameLoc, NoneAttr, StringAttr, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
@@ -81,7 +81,7 @@ from dialects.weights import weights_of
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.pattern_log import LoggedPattern, apply_patterns
 from dialects.weights import WeightTable
-from dialects.onnx.base import float_attr_value, int_attr_value, make_ints, node_name
+from dialects.onnx.base import float_attr_value, int_attr_value, keep_attribute_order, node_name, onnx_attributes
 from dialects.onnx.elementwise import (
     AddOp,
     MulOp,
@@ -94,7 +94,6 @@ from dialects.strata.activation import (
     Activation,
     activation_for,
     activation_of,
-    activation_props,
     attribute_param,
     is_blocked,
 )
@@ -109,15 +108,11 @@ from dialects.strata.layout import (
     MaxPoolNCHWcOp,
     ReorderFromBlockedOp,
     ReorderToBlockedOp,
+    blocked_type,
     blocks,
 )
 
 MIN_OUT_CHANNELS = BLOCK
-
-
-def blocked_type(ty: TensorType) -> TensorType:
-    shape = list(ty.get_shape())
-    return TensorType(ty.element_type, [shape[0], blocks(shape[1]), *shape[2:], BLOCK])
 
 
 def _is_f32(value: SSAValue) -> bool:
@@ -147,7 +142,7 @@ def _blocked_operand(value: SSAValue, new_ops: list[Operation], at: Operation) -
         user = use.operation
         if isinstance(user, ReorderToBlockedOp) and user.parent is at.parent and user.is_before_in_block(at):
             return user.y
-    to = ReorderToBlockedOp.build(operands=[value], result_types=[blocked_type(value.type)])
+    to = ReorderToBlockedOp(value)
     to.location = _suffixed(value.owner if isinstance(value.owner, Operation) else None, value.name_hint, "to_nchwc")
     to.y.name_hint = f"{value.name_hint or 'x'}_nchwc"
     new_ops.append(to)
@@ -157,7 +152,7 @@ def _blocked_operand(value: SSAValue, new_ops: list[Operation], at: Operation) -
 def _replace_blocked(rewriter: PatternRewriter, op: Operation, new_ops: list[Operation], blocked: SSAValue) -> None:
     """Replaces op's single result by ReorderFromBlocked(blocked)."""
     (result,) = op.results
-    back = ReorderFromBlockedOp.build(operands=[blocked], result_types=[result.type])
+    back = ReorderFromBlockedOp(blocked, result.type)
     back.location = _suffixed(op, None, "from_nchwc")
     back.y.name_hint = result.name_hint
     rewriter.replace(op, [*new_ops, back], [back.y])
@@ -278,24 +273,27 @@ class BlockConv(PatternWithWeights):
         x = _blocked_operand(op.x, new_ops, op) if blocked_input else op.x
         w_const = new_constant(w_blk, self.weights, f"{name}.w_nchwc", op, hint=f"{op.w.name_hint or 'w'}_nchwc")
         new_ops.append(w_const)
-        operands: list = [x, w_const.output, [], []]
+        b_value = z_value = None
         if b_blk is not None:
             b_const = new_constant(b_blk, self.weights, f"{name}.b_nchwc", op, hint=f"{op.b.name_hint or 'b'}_nchwc")
             new_ops.append(b_const)
-            operands[2] = [b_const.output]
+            b_value = b_const.output
         if isinstance(op, FusedConvOp) and op.z is not None:
-            operands[3] = [_blocked_operand(op.z, new_ops, op)]
-        props = {
-            "kernel_shape": make_ints(w.shape[2:]),
-            "strides": make_ints(op.effective_strides()),
-            "pads": make_ints(pads),
-            "dilations": make_ints(op.effective_dilations()),
+            z_value = _blocked_operand(op.z, new_ops, op)
+        window = {
+            "result_type": blocked_type(op.y.type),
+            "kernel_shape": w.shape[2:],
+            "strides": op.effective_strides(),
+            "pads": pads,
+            "dilations": op.effective_dilations(),
+            "activation": act,
+            "activation_params": params,
         }
-        if grouped:
-            props["group_channels"] = make_ints([c // group, m // group])
-        props.update(activation_props(act, params))
-        conv_cls = DepthwiseConvNCHWcOp if depthwise else ConvNCHWcOp
-        conv = conv_cls.build(operands=operands, result_types=[blocked_type(op.y.type)], properties=props)
+        if depthwise:
+            conv = DepthwiseConvNCHWcOp(x, w_const.output, b_value, z_value, **window)
+        else:
+            group_channels = [c // group, m // group] if grouped else None
+            conv = ConvNCHWcOp(x, w_const.output, b_value, z_value, group_channels=group_channels, **window)
         conv.location = op.location
         conv.y.name_hint = (op.y.name_hint or "y") + "_nchwc"
         new_ops.append(conv)
@@ -337,7 +335,7 @@ class BlockPool(PatternWithWeights):
             src = _from_blocked(op.data)
             if src is None or not _is_f32(op.reduced) or not _is_spatial_mean(op, self.weights):
                 return
-            pool = GlobalAveragePoolNCHWcOp.build(operands=[src.x], result_types=[blocked_type(op.reduced.type)])
+            pool = GlobalAveragePoolNCHWcOp(src.x)
             pool.location = op.location
             pool.y.name_hint = (op.reduced.name_hint or "y") + "_nchwc"
             _replace_blocked(rewriter, op, [pool], pool.y)
@@ -349,7 +347,7 @@ class BlockPool(PatternWithWeights):
             return
         result_type = blocked_type(op.y.type)
         if isinstance(op, GlobalAveragePoolOp):
-            pool = GlobalAveragePoolNCHWcOp.build(operands=[src.x], result_types=[result_type])
+            pool = GlobalAveragePoolNCHWcOp(src.x)
         else:
             if isinstance(op, MaxPoolOp) and op.indices is not None:
                 self.missed(op, "MaxPool with Indices is not blocked")
@@ -358,18 +356,18 @@ class BlockPool(PatternWithWeights):
                 pads = op.effective_pads()
             except ValueError:
                 return
-            props = {
-                "kernel_shape": make_ints(op.effective_kernel_shape()),
-                "strides": make_ints(op.effective_strides()),
-                "pads": make_ints(pads),
-                "dilations": make_ints(op.effective_dilations()),
+            window = {
+                "result_type": result_type,
+                "kernel_shape": op.effective_kernel_shape(),
+                "strides": op.effective_strides(),
+                "pads": pads,
+                "dilations": op.effective_dilations(),
                 "ceil_mode": op.ceil_mode,
             }
             if isinstance(op, AveragePoolOp):
-                props["count_include_pad"] = op.count_include_pad
-                pool = AveragePoolNCHWcOp.build(operands=[src.x], result_types=[result_type], properties=props)
+                pool = AveragePoolNCHWcOp(src.x, **window, count_include_pad=op.count_include_pad)
             else:
-                pool = MaxPoolNCHWcOp.build(operands=[src.x], result_types=[result_type], properties=props)
+                pool = MaxPoolNCHWcOp(src.x, **window)
         pool.location = op.location
         pool.y.name_hint = (op.y.name_hint or "y") + "_nchwc"
         _replace_blocked(rewriter, op, [pool], pool.y)
@@ -398,9 +396,7 @@ class BlockConcat(LoggedPattern):
             return
         new_ops: list[Operation] = []
         blocked = [_blocked_operand(v, new_ops, op) for v in inputs]
-        cat = ConcatOp.build(
-            operands=[blocked], result_types=[blocked_type(op.concat_result.type)], properties={"axis": op.axis}
-        )
+        cat = ConcatOp(blocked, axis=1)  # the block axis (op.axis may count from the end)
         cat.location = op.location
         cat.concat_result.name_hint = (op.concat_result.name_hint or "concat") + "_nchwc"
         new_ops.append(cat)
@@ -438,10 +434,7 @@ class BlockChannelShuffle(LoggedPattern):
         if c % BLOCK:
             self.missed(op, "channel shuffle of a channel count that is not a multiple of 8")
             return
-        shuffle = ChannelShuffleNCHWcOp.build(
-            operands=[src.x], result_types=[src.x.type],
-            properties={"channels": IntegerAttr(c, 64), "group": IntegerAttr(group, 64)},
-        )
+        shuffle = ChannelShuffleNCHWcOp(src.x, channels=c, group=group)
         shuffle.location = op.location
         shuffle.y.name_hint = (op.reshaped.name_hint or "shuffle") + "_nchwc"
         _replace_blocked(rewriter, op, [shuffle], shuffle.y)
@@ -478,15 +471,12 @@ def _rebuild_conv(
     conv: ConvNCHWcOp | DepthwiseConvNCHWcOp, z: SSAValue | None = None,
     act: Activation = Activation.NONE, params: Sequence[float] = (),
 ) -> ConvNCHWcOp | DepthwiseConvNCHWcOp:
-    props = dict(conv.properties)
-    props.pop("operandSegmentSizes", None)
-    props.update(activation_props(act, params))
-    zs = [z] if z is not None else ([conv.z] if conv.z is not None else [])
-    new = type(conv).build(
-        operands=[conv.x, conv.w, [conv.b] if conv.b is not None else [], zs],
-        result_types=[conv.y.type],
-        properties=props,
-    )
+    props: dict = dict(onnx_attributes(conv))
+    if act is not Activation.NONE:
+        props.pop("activation_params", None)
+        props["activation"], props["activation_params"] = act, params
+    new = type(conv)(conv.x, conv.w, conv.b, z if z is not None else conv.z, result_type=conv.y.type, **props)
+    keep_attribute_order(new, conv)
     new.location = conv.location
     new.y.name_hint = conv.y.name_hint
     return new
@@ -541,7 +531,7 @@ class BlockElementwise(PatternWithWeights):
             rewriter.erase(src)
             rewriter.erase(conv)
             return
-        blocked = type(op).build(operands=[src.x], result_types=[src.x.type], properties=dict(op.properties))
+        blocked = type(op)(src.x, **onnx_attributes(op))
         blocked.location = op.location
         _replace_blocked(rewriter, op, [blocked], blocked.results[0])
 
@@ -559,7 +549,7 @@ class BlockElementwise(PatternWithWeights):
                     self.missed(op, "constant operand is not per-channel")
                     return
                 c = new_constant(blk, self.weights, f"{node_name(op)}.nchwc", op, hint=f"{other.name_hint or 'c'}_nchwc")
-                new = type(op).build(operands=[src.x, c.output], result_types=[src.x.type])
+                new = type(op)(src.x, c.output)
                 new.location = op.location
                 _replace_blocked(rewriter, op, [c, new], new.c)
                 return
@@ -575,7 +565,7 @@ class BlockElementwise(PatternWithWeights):
                     rewriter.erase(src)
                     rewriter.erase(conv)
                     return
-            new = type(op).build(operands=[src.x, other_blk], result_types=[src.x.type])
+            new = type(op)(src.x, other_blk)
             new.location = op.location
             _replace_blocked(rewriter, op, [*new_ops, new], new.c)
             return
@@ -615,9 +605,9 @@ class BlockBatchNorm(PatternWithWeights):
         name = node_name(op)
         c_f = new_constant(f_blk, self.weights, f"{name}.nchwc_scale", op, hint="bn_scale_nchwc")
         c_s = new_constant(shift_blk, self.weights, f"{name}.nchwc_shift", op, hint="bn_shift_nchwc")
-        mul = MulOp.build(operands=[src.x, c_f.output], result_types=[src.x.type])
+        mul = MulOp(src.x, c_f.output)
         mul.location = _suffixed(op, None, "scale")
-        add = AddOp.build(operands=[mul.c, c_s.output], result_types=[src.x.type])
+        add = AddOp(mul.c, c_s.output)
         add.location = op.location
         _replace_blocked(rewriter, op, [c_f, c_s, mul, add], add.c)
 

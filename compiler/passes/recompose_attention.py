@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, f32, i64
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
@@ -131,12 +131,7 @@ class RecomposeScaledMaskedSoftmax(PatternWithWeights):
             return
         if len(found.ops) == 1:
             return  # a plain Softmax
-        props = {"scale": FloatAttr(found.scale, f32), "axis": IntegerAttr(-1, i64)}
-        sms = ScaledMaskedSoftmaxOp.build(
-            operands=[found.x, [found.mask] if found.mask is not None else []],
-            result_types=[op.output.type],
-            properties=props,
-        )
+        sms = ScaledMaskedSoftmaxOp(found.x, found.mask, scale=found.scale, axis=-1)
         sms.location = op.location
         sms.y.name_hint = op.output.name_hint
         rewriter.replace(op, sms, [sms.y])
@@ -169,11 +164,7 @@ class RecomposeAttention(PatternWithWeights):
         if not used_only_by(found.x, [found.ops[0]]) or not used_only_by(op.a, [op]):
             self.missed(op, "an intermediate has another use or is a graph output")
             return
-        att = AttentionOp.build(
-            operands=[q, k_t, v, [found.mask] if found.mask is not None else []],
-            result_types=[op.y.type],
-            properties={"scale": FloatAttr(found.scale, f32)},
-        )
+        att = AttentionOp(q, k_t, v, found.mask, result_type=op.y.type, scale=found.scale)
         att.location = op.location
         att.y.name_hint = op.y.name_hint
         rewriter.replace(op, att, [att.y])

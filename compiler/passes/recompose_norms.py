@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, TensorType, f32, i64
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
@@ -282,11 +282,9 @@ class RecomposeRmsNorm(PatternWithWeights):
             ones = _ones(x, d, self.weights, last, "scale")
             new_ops.append(ones)
             gamma = ones.output
-        rms = RMSNormalizationOp.build(  # strata.RMSNormalization: its dialect is not onnx
-            operands=[x, gamma],
-            result_types=[last.results[0].type],
-            properties={"axis": IntegerAttr(-1, i64), "epsilon": FloatAttr(core.eps, f32)},
-        )
+        # strata.RMSNormalization: its dialect is not onnx. `last` has x's type (_absorb
+        # and _rms_core keep it), which the op gives its result.
+        rms = RMSNormalizationOp(x, gamma, axis=-1, epsilon=core.eps)
         rms.location = last.location
         rms.y.name_hint = last.results[0].name_hint
         rewriter.replace(last, [*new_ops, rms], [rms.y])

@@ -77,7 +77,7 @@ class DivByConstantToMul(PatternWithWeights):
         const = new_constant(
             r, self.weights, f"{node_name(op)}_reciprocal", op, f"{hint}_reciprocal" if hint else None
         )
-        mul = MulOp.build(operands=[op.a, const.output], result_types=[op.c.type])
+        mul = MulOp(op.a, const.output, result_type=op.c.type)
         mul.location = op.location
         rewriter.replace(op, [const, mul])
 
@@ -91,7 +91,7 @@ class PowHalf(PatternWithWeights):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: PowOp, rewriter: PatternRewriter) -> None:
         if kind_of(op.x) == "float" and pow_exponent_is(op, self.weights, 0.5):
-            sqrt = SqrtOp.build(operands=[op.x], result_types=[op.z.type])
+            sqrt = SqrtOp(op.x, result_type=op.z.type)
             sqrt.location = op.location
             rewriter.replace(op, sqrt)
 

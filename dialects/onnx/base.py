@@ -183,6 +183,17 @@ def onnx_attributes(op: Operation) -> dict[str, Attribute]:
     return {k: v for k, v in op.properties.items() if k not in SEGMENT_SIZES}
 
 
+def keep_attribute_order(new: Operation, old: Operation) -> None:
+    """Orders the properties of `new`, built from `old` by a typed constructor, as
+    `old` has them (then its own, then the segment sizes, which xDSL's builder adds
+    last), so a rewritten op prints its attributes as the op it replaces did; a
+    constructor sets them in its parameter order."""
+    props = new.properties
+    first = [k for k in old.properties if k in props and k not in SEGMENT_SIZES]
+    rest = [k for k in props if k not in first and k not in SEGMENT_SIZES]
+    new.properties = {k: props[k] for k in (*first, *rest, *(k for k in SEGMENT_SIZES if k in props))}
+
+
 def int_attr_value(attr: IntegerAttr | None) -> int | None:
     """The Python int of an INT property, or None when it is absent (and has no default)."""
     return None if attr is None else int(attr.value.data)

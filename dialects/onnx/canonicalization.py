@@ -140,12 +140,11 @@ class HoistConstantRight(RewritePattern):
         reordered = others + consts
         if reordered == operands:
             return
-        # Broadcasting is symmetric, so the reordered op has the same result type.
-        (result,) = op.results
-        new_operands = reordered if isinstance(op, _COMMUTATIVE_BINARY) else [reordered]
-        new = type(op).build(operands=new_operands, result_types=[result.type], properties=dict(op.properties))
-        new.location = op.location
-        rewriter.replace(op, new)
+        # Broadcasting is symmetric, so the op keeps its result type and attributes:
+        # its operands are reordered in place (no new op for a different order).
+        for i, value in enumerate(reordered):
+            op.operands[i] = value
+        rewriter.notify_op_modified(op)
 
 
 # ---- identity elements -------------------------------------------------------------------
@@ -238,7 +237,7 @@ class PowTwo(ConstantReadingPattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: PowOp, rewriter: PatternRewriter) -> None:
         if kind_of(op.x) == "float" and pow_exponent_is(op, self.weights, 2):
-            mul = MulOp.build(operands=[op.x, op.x], result_types=[op.z.type])
+            mul = MulOp(op.x, op.x, result_type=op.z.type)
             mul.location = op.location
             rewriter.replace(op, mul)
 

@@ -11,7 +11,6 @@ declares its own T and the operands and results it types."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
 from xdsl.dialects.builtin import StringAttr
@@ -68,10 +67,13 @@ class ElementwiseUnaryBase(OnnxOp):
 
     traits = traits_def(Elementwise())
 
-    def __init__(self, x: SSAValue, properties: Mapping[str, Attribute] | None = None) -> None:
-        """The op on `x`; the result has x's type. Ops with attributes take them as
-        keywords in their own constructors, which pass them on here."""
-        super().__init__(operands=[x], result_types=[x.type], properties=properties)
+    def __init__(self, x: SSAValue, *, result_type: Attribute | None = None, **attributes: object) -> None:
+        """The op on `x` with ONNX attributes as keywords (None: absent; an Attribute is
+        kept, so `type(op)(x, **onnx_attributes(op))` copies any unary op); the result
+        has x's type, or `result_type` (a replaced op's, which may know more dims). Ops
+        with attributes name them in their own constructors."""
+        props = onnx_properties(type(self), **attributes)
+        super().__init__(operands=[x], result_types=[result_type or x.type], properties=props)
 
     def verify_(self) -> None:
         (x,), (y,) = self.operands, self.results
@@ -195,7 +197,7 @@ class GeluOp(UnaryElementwiseOp):
     approximate = str_prop("none")
 
     def __init__(self, x: SSAValue, *, approximate: str | None = None) -> None:
-        super().__init__(x, onnx_properties(GeluOp, approximate=approximate))
+        super().__init__(x, approximate=approximate)
 
     def verify_(self) -> None:
         super().verify_()
@@ -342,7 +344,7 @@ class SwishOp(UnaryElementwiseOp):
     alpha = float_prop(1.0)
 
     def __init__(self, x: SSAValue, *, alpha: float | None = None) -> None:
-        super().__init__(x, onnx_properties(SwishOp, alpha=alpha))
+        super().__init__(x, alpha=alpha)
 
 
 @irdl_op_definition
@@ -404,9 +406,11 @@ class BinaryElementwiseOp(OnnxOp):
     b = operand_def(tensor_of(T))
     c = result_def(tensor_of(T))
 
-    def __init__(self, a: SSAValue, b: SSAValue) -> None:
-        """A op B; the result has A's element type and the broadcast shape."""
-        super().__init__(operands=[a, b], result_types=[broadcast_type(self, [a, b], element_type_of(a))])
+    def __init__(self, a: SSAValue, b: SSAValue, *, result_type: Attribute | None = None) -> None:
+        """A op B; the result has A's element type and the broadcast shape, or is
+        `result_type` (a replaced op's, which may know dims the broadcast leaves dynamic)."""
+        result_type = result_type or broadcast_type(self, [a, b], element_type_of(a))
+        super().__init__(operands=[a, b], result_types=[result_type])
 
     def verify_(self) -> None:
         expect_broadcast_result(self, [self.a, self.b], self.c, "result")

@@ -144,6 +144,24 @@ def activation_props(act: Activation, params: Sequence[float]) -> dict[str, Attr
     return props
 
 
+def epilogue_props(
+    activation: Activation | Attribute | None, activation_params: Sequence[float] | Attribute | None
+) -> dict[str, Attribute]:
+    """The epilogue properties a typed constructor of a fused op sets: an `Activation`
+    with its parameters (as `activation_props`), or the attributes of another op's
+    epilogue copied as they are (None: absent)."""
+    if isinstance(activation, Activation):
+        assert not isinstance(activation_params, Attribute)
+        return activation_props(activation, list(activation_params or ()))
+    props: dict[str, Attribute] = {}
+    if activation is not None:
+        props["activation"] = activation
+    if activation_params is not None:
+        assert isinstance(activation_params, Attribute)
+        props["activation_params"] = activation_params
+    return props
+
+
 def activation_of(op: Operation) -> tuple[Activation, list[float]]:
     """(activation, its parameters) of a fused op; call after the op verified."""
     return Activation(str_attr_value(op.properties.get("activation")) or ""), floats_value(op.properties.get("activation_params")) or []

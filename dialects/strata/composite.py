@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def
 
 from dialects.onnx.base import (
@@ -32,6 +33,7 @@ from dialects.onnx.base import (
     float_prop,
     fmt_shape,
     int_prop,
+    onnx_properties,
     rank_of,
     shape_of,
     tensor_of,
@@ -60,6 +62,11 @@ class RMSNormalizationOp(StrataOp):
     axis = int_prop(-1)
     epsilon = float_prop(1e-5)
 
+    def __init__(self, x: SSAValue, scale: SSAValue, *, axis: int | None = None, epsilon: float | None = None) -> None:
+        """RMS normalization of x over [axis, rank); y has x's type."""
+        props = onnx_properties(RMSNormalizationOp, axis=axis, epsilon=epsilon)
+        super().__init__(operands=[x, scale], result_types=[x.type], properties=props)
+
     def normalized_axis(self) -> int:
         return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "x"))
 
@@ -83,6 +90,11 @@ class ScaledMaskedSoftmaxOp(StrataOp):
 
     scale = float_prop(1.0)
     axis = int_prop(-1)
+
+    def __init__(self, x: SSAValue, mask: SSAValue | None = None, *, scale: float | None = None, axis: int | None = None) -> None:
+        """softmax(x * scale + mask) along axis; y has x's type."""
+        props = onnx_properties(ScaledMaskedSoftmaxOp, scale=scale, axis=axis)
+        super().__init__(operands=[x, mask], result_types=[x.type], properties=props)
 
     def normalized_axis(self) -> int:
         return expect_axis(self, self.axis.value.data, rank_of(self, self.x, "x"))
@@ -109,6 +121,13 @@ class AttentionOp(StrataOp):
     y = result_def(tensor_of(T))
 
     scale = float_prop(1.0)
+
+    def __init__(
+        self, q: SSAValue, k_t: SSAValue, v: SSAValue, mask: SSAValue | None = None, *, result_type: Attribute, scale: float | None = None
+    ) -> None:
+        """softmax(q @ k_t * scale + mask) @ v of type `result_type` (the replaced chain's)."""
+        props = onnx_properties(AttentionOp, scale=scale)
+        super().__init__(operands=[q, k_t, v, mask], result_types=[result_type], properties=props)
 
     def scores_shape(self) -> tuple[int, ...]:
         """[batch..., Sq, Sk]: q's and k_t's batch dims broadcast."""

@@ -19,7 +19,11 @@ compiler/onnx_export.py writes each op as the standard opset-21 nodes it stands 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
+
+from xdsl.dialects.builtin import IntegerAttr, TensorType
+from xdsl.ir import Attribute, SSAValue
 
 from xdsl.irdl import (
     AttrSizedOperandSegments,
@@ -41,9 +45,11 @@ from dialects.onnx.base import (
     int_attr_value,
     is_dynamic,
     expect_same_type,
+    onnx_properties,
     fail,
     float_prop,
     floats_prop,
+    element_type_of,
     fmt_shape,
     int_prop,
     ints_prop,
@@ -53,8 +59,14 @@ from dialects.onnx.base import (
     unidirectional_broadcastable,
 )
 from dialects.onnx.nn import ConvolutionOp
-from dialects.strata.activation import verify_activation
+from dialects.strata.activation import Activation, epilogue_props, verify_activation
 from dialects.strata.base import StrataOp, upper_names
+
+
+def _flag(value: int | Attribute | None) -> bool:
+    """A transA/transB argument of a typed constructor (an int, an IntegerAttr copied
+    from another op, or None: absent, 0)."""
+    return bool(int_attr_value(value)) if isinstance(value, IntegerAttr) else bool(value)
 
 
 @irdl_op_definition
@@ -78,6 +90,32 @@ class FusedConvOp(StrataOp, ConvolutionOp):
     kernel_shape = ints_prop()
     activation = str_prop("")
     activation_params = floats_prop()
+
+    def __init__(
+        self,
+        x: SSAValue,
+        w: SSAValue,
+        b: SSAValue | None = None,
+        z: SSAValue | None = None,
+        *,
+        result_type: Attribute,
+        auto_pad: str | Attribute | None = None,
+        dilations: Sequence[int] | Attribute | None = None,
+        group: int | Attribute | None = None,
+        kernel_shape: Sequence[int] | Attribute | None = None,
+        pads: Sequence[int] | Attribute | None = None,
+        strides: Sequence[int] | Attribute | None = None,
+        activation: Activation | Attribute | None = None,
+        activation_params: Sequence[float] | Attribute | None = None,
+    ) -> None:
+        """act(conv(x, w) + b + z) of type `result_type` (onnx.Conv's, see ConvOp);
+        `activation` an Activation with its parameters, or a fused op's epilogue
+        attributes copied."""
+        props = onnx_properties(
+            FusedConvOp, auto_pad=auto_pad, dilations=dilations, group=group, kernel_shape=kernel_shape, pads=pads, strides=strides
+        )
+        props.update(epilogue_props(activation, activation_params))
+        super().__init__(operands=[x, w, b, z], result_types=[result_type], properties=props)
 
     def verify_(self) -> None:
         self.verify_convolution()
@@ -114,6 +152,31 @@ class FusedGemmOp(StrataOp):
     activation = str_prop("")
     activation_params = floats_prop()
 
+    def __init__(
+        self,
+        a: SSAValue,
+        b: SSAValue,
+        c: SSAValue | None = None,
+        *,
+        result_type: Attribute | None = None,
+        alpha: float | Attribute | None = None,
+        beta: float | Attribute | None = None,
+        transA: int | Attribute | None = None,
+        transB: int | Attribute | None = None,
+        activation: Activation | Attribute | None = None,
+        activation_params: Sequence[float] | Attribute | None = None,
+    ) -> None:
+        """act(Gemm(a, b, c)); Y is `result_type` (a replaced op's, which may know more
+        dims), else (M, N) of A's element type as onnx.Gemm's."""
+        if result_type is None:
+            sa, sb = shape_of(self, a, "A"), shape_of(self, b, "B")
+            m = sa[1] if _flag(transA) else sa[0]
+            n = sb[0] if _flag(transB) else sb[1]
+            result_type = TensorType(element_type_of(a), [m, n])
+        props = onnx_properties(FusedGemmOp, alpha=alpha, beta=beta, transA=transA, transB=transB)
+        props.update(epilogue_props(activation, activation_params))
+        super().__init__(operands=[a, b, c], result_types=[result_type], properties=props)
+
     def verify_(self) -> None:
         expect_flag(self, self.transA, "transA")
         expect_flag(self, self.transB, "transB")
@@ -146,6 +209,22 @@ class FusedMatMulOp(StrataOp):
     alpha = float_prop(1.0)
     activation = str_prop("")
     activation_params = floats_prop()
+
+    def __init__(
+        self,
+        a: SSAValue,
+        b: SSAValue,
+        bias: SSAValue | None = None,
+        *,
+        result_type: Attribute,
+        alpha: float | Attribute | None = None,
+        activation: Activation | Attribute | None = None,
+        activation_params: Sequence[float] | Attribute | None = None,
+    ) -> None:
+        """act(alpha * matmul(a, b) + bias) of type `result_type` (the MatMul's)."""
+        props = onnx_properties(FusedMatMulOp, alpha=alpha)
+        props.update(epilogue_props(activation, activation_params))
+        super().__init__(operands=[a, b, bias], result_types=[result_type], properties=props)
 
     def verify_(self) -> None:
         expect_min_rank(self, self.a, "A", 1)

@@ -25,8 +25,10 @@ elementwise groups with the unit attribute `strata.elementwise`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from xdsl.dialects.builtin import StringAttr, TensorType, UnitAttr
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_op_definition,
@@ -51,6 +53,11 @@ class FusedKernelOp(StrataOp):
     inputs = var_operand_def(TensorType)
     outputs = var_result_def(TensorType)
     body = region_def("single_block")
+
+    def __init__(self, inputs: Sequence[SSAValue], result_types: Sequence[Attribute], body: Region) -> None:
+        """The group over `body` (its block's arguments stand for `inputs`; it ends
+        with a KernelYield of values of `result_types`)."""
+        super().__init__(operands=[list(inputs)], result_types=[list(result_types)], regions=[body])
 
     def inner_ops(self) -> list[Operation]:
         """The grouped ops in order, without the terminator."""

@@ -35,9 +35,11 @@ the blocked conv kernels implement the activations whose table entry says `block
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     VarConstraint,
@@ -57,18 +59,26 @@ from dialects.onnx.base import (
     int_prop,
     ints_prop,
     ints_value,
+    onnx_properties,
     shape_of,
     str_prop,
     tensor_of,
 )
 from dialects.strata.base import StrataOp, upper_names
-from dialects.strata.activation import verify_activation
+from dialects.strata.activation import Activation, epilogue_props, verify_activation
 
 BLOCK = 8
 
 
 def blocks(channels: int) -> int:
     return -(-channels // BLOCK)
+
+
+def blocked_type(ty: Attribute) -> TensorType:
+    """The blocked type [N, ceil(C/8), d..., 8] of an NCHW tensor type [N, C, d...]."""
+    assert isinstance(ty, TensorType), ty
+    shape = list(ty.get_shape())
+    return TensorType(ty.element_type, [shape[0], blocks(shape[1]), *shape[2:], BLOCK])
 
 
 def _expect_blocked(op, value, what: str, rank: int) -> tuple[int, ...]:
@@ -87,6 +97,9 @@ class ReorderToBlockedOp(StrataOp):
     """[N, C, d...] -> [N, ceil(C/8), d..., 8], padding lanes zero."""
 
     name = "strata.ReorderToBlocked"
+
+    def __init__(self, x: SSAValue) -> None:
+        super().__init__(operands=[x], result_types=[blocked_type(x.type)])
 
     FORMAL_NAMES: ClassVar = upper_names("x", "y")
 
@@ -115,6 +128,10 @@ class ReorderFromBlockedOp(StrataOp):
     x = operand_def(tensor_of(T))
     y = result_def(tensor_of(T))
 
+    def __init__(self, x: SSAValue, result_type: Attribute) -> None:
+        """`result_type` is the NCHW type (its C is not in the blocked type)."""
+        super().__init__(operands=[x], result_types=[result_type])
+
     def verify_(self) -> None:
         sx = shape_of(self, self.x, "X")
         if len(sx) < 4 or sx[-1] != BLOCK:
@@ -127,11 +144,8 @@ class ReorderFromBlockedOp(StrataOp):
 # ---- convolution --------------------------------------------------------------------------
 
 
-@irdl_op_definition
-class ConvNCHWcOp(StrataOp):
-    """y = act(conv(x, w) + b + z) on blocked tensors (x may also be plain NCHW)."""
-
-    name = "strata.ConvNCHWc"
+class _BlockedConv(StrataOp):
+    """Operands, properties and constructor of the blocked convolutions."""
 
     FORMAL_NAMES: ClassVar = upper_names("x", "w", "b", "z", "y")
 
@@ -150,13 +164,53 @@ class ConvNCHWcOp(StrataOp):
     dilations = prop_def(DenseArrayBase)
     activation = str_prop("")
     activation_params = floats_prop()
+
+    def __init__(
+        self,
+        x: SSAValue,
+        w: SSAValue,
+        b: SSAValue | None = None,
+        z: SSAValue | None = None,
+        *,
+        result_type: Attribute,
+        kernel_shape: Sequence[int] | Attribute,
+        strides: Sequence[int] | Attribute,
+        pads: Sequence[int] | Attribute,
+        dilations: Sequence[int] | Attribute,
+        activation: Activation | Attribute | None = None,
+        activation_params: Sequence[float] | Attribute | None = None,
+        **attributes: Sequence[int] | Attribute | None,
+    ) -> None:
+        """act(conv(x, w) + b + z) of the blocked type `result_type`; `attributes` are
+        the op's further ones (ConvNCHWc's group_channels)."""
+        props = onnx_properties(
+            type(self), kernel_shape=kernel_shape, strides=strides, pads=pads, dilations=dilations, **attributes
+        )
+        props.update(epilogue_props(activation, activation_params))
+        super().__init__(operands=[x, w, b, z], result_types=[result_type], properties=props)
+
+    def verify_window_and_epilogue(self, sy: tuple[int, ...]) -> None:
+        """The 2-D window lengths, B [Mb*8] and Z of Y's type `sy` (the activation is
+        checked by the op, last)."""
+        for what, v, n in (("strides", self.strides, 2), ("dilations", self.dilations, 2), ("pads", self.pads, 4)):
+            if len(ints_value(v) or []) != n:
+                raise fail(self, f"{what} must have {n} values")
+        if self.b is not None and shape_of(self, self.b, "B") != (sy[1] * BLOCK,):
+            raise fail(self, f"B must be [{sy[1] * BLOCK}], got {self.b.type}")
+        if self.z is not None and self.z.type != self.y.type:
+            raise fail(self, f"Z must have Y's type {self.y.type}, got {self.z.type}")
+
+
+@irdl_op_definition
+class ConvNCHWcOp(_BlockedConv):
+    """y = act(conv(x, w) + b + z) on blocked tensors (x may also be plain NCHW)."""
+
+    name = "strata.ConvNCHWc"
+
     # [Cg, Mg] of a grouped conv stored as a dense one (W zero between groups): a
     # kernel hint only, the kernel skips each output block's input blocks outside its
     # groups; the op computes conv(x, W) either way.
     group_channels = ints_prop()
-
-    def blocked_input(self) -> bool:
-        return len(shape_of(self, self.x, "X")) == 5
 
     def verify_(self) -> None:
         sy = _expect_blocked(self, self.y, "Y", 5)
@@ -173,13 +227,7 @@ class ConvNCHWcOp(StrataOp):
         kernel = ints_value(self.kernel_shape)
         if kernel != list(sw[2:4]):
             raise fail(self, f"kernel_shape {kernel} differs from W {self.w.type}")
-        for what, v, n in (("strides", self.strides, 2), ("dilations", self.dilations, 2), ("pads", self.pads, 4)):
-            if len(ints_value(v) or []) != n:
-                raise fail(self, f"{what} must have {n} values")
-        if self.b is not None and shape_of(self, self.b, "B") != (sy[1] * BLOCK,):
-            raise fail(self, f"B must be [{sy[1] * BLOCK}], got {self.b.type}")
-        if self.z is not None and self.z.type != self.y.type:
-            raise fail(self, f"Z must have Y's type {self.y.type}, got {self.z.type}")
+        self.verify_window_and_epilogue(sy)
         gc = ints_value(self.group_channels) if self.group_channels is not None else None
         if gc is not None and (len(gc) != 2 or min(gc) < 1):
             raise fail(self, f"group_channels must be [Cg, Mg] >= 1, got {gc}")
@@ -187,29 +235,11 @@ class ConvNCHWcOp(StrataOp):
 
 
 @irdl_op_definition
-class DepthwiseConvNCHWcOp(StrataOp):
+class DepthwiseConvNCHWcOp(_BlockedConv):
     """Depthwise conv (group = C = M) on blocked tensors: each lane its own channel,
     y[n, cb, oh, ow, l] = act(sum_{kh,kw} x[n, cb, ih, iw, l] * w[cb, kh, kw, l] + b + z)."""
 
     name = "strata.DepthwiseConvNCHWc"
-
-    FORMAL_NAMES: ClassVar = upper_names("x", "w", "b", "z", "y")
-
-    T: ClassVar = VarConstraint("T", FLOAT_TYPES)
-    x = operand_def(tensor_of(T))
-    w = operand_def(tensor_of(T))
-    b = opt_operand_def(tensor_of(T))
-    z = opt_operand_def(tensor_of(T))
-    y = result_def(tensor_of(T))
-
-    irdl_options = (AttrSizedOperandSegments(as_property=True),)
-
-    kernel_shape = prop_def(DenseArrayBase)
-    strides = prop_def(DenseArrayBase)
-    pads = prop_def(DenseArrayBase)
-    dilations = prop_def(DenseArrayBase)
-    activation = str_prop("")
-    activation_params = floats_prop()
 
     def verify_(self) -> None:
         sy = _expect_blocked(self, self.y, "Y", 5)
@@ -220,13 +250,7 @@ class DepthwiseConvNCHWcOp(StrataOp):
         kernel = ints_value(self.kernel_shape)
         if kernel != list(sw[1:3]):
             raise fail(self, f"kernel_shape {kernel} differs from W {self.w.type}")
-        for what, v, n in (("strides", self.strides, 2), ("dilations", self.dilations, 2), ("pads", self.pads, 4)):
-            if len(ints_value(v) or []) != n:
-                raise fail(self, f"{what} must have {n} values")
-        if self.b is not None and shape_of(self, self.b, "B") != (sy[1] * BLOCK,):
-            raise fail(self, f"B must be [{sy[1] * BLOCK}], got {self.b.type}")
-        if self.z is not None and self.z.type != self.y.type:
-            raise fail(self, f"Z must have Y's type {self.y.type}, got {self.z.type}")
+        self.verify_window_and_epilogue(sy)
         verify_activation(self)
 
 
@@ -246,6 +270,11 @@ class ChannelShuffleNCHWcOp(StrataOp):
 
     channels = prop_def(IntegerAttr)
     group = prop_def(IntegerAttr)
+
+    def __init__(self, x: SSAValue, *, channels: int, group: int) -> None:
+        """The shuffle of the `channels` channels of blocked x in `group` groups; y has x's type."""
+        props = onnx_properties(ChannelShuffleNCHWcOp, channels=channels, group=group)
+        super().__init__(operands=[x], result_types=[x.type], properties=props)
 
     def verify_(self) -> None:
         sx = _expect_blocked(self, self.x, "X", 5)
@@ -273,6 +302,24 @@ class _BlockedPool(StrataOp):
     pads = prop_def(DenseArrayBase)
     dilations = prop_def(DenseArrayBase)
     ceil_mode = int_prop(0)
+
+    def __init__(
+        self,
+        x: SSAValue,
+        *,
+        result_type: Attribute,
+        kernel_shape: Sequence[int] | Attribute,
+        strides: Sequence[int] | Attribute,
+        pads: Sequence[int] | Attribute,
+        dilations: Sequence[int] | Attribute,
+        **attributes: int | Attribute | None,
+    ) -> None:
+        """Pooling of blocked x to the blocked type `result_type`; `attributes` are the
+        op's further ONNX attributes (ceil_mode, AveragePool's count_include_pad)."""
+        props = onnx_properties(
+            type(self), kernel_shape=kernel_shape, strides=strides, pads=pads, dilations=dilations, **attributes
+        )
+        super().__init__(operands=[x], result_types=[result_type], properties=props)
 
     def verify_(self) -> None:
         sx = _expect_blocked(self, self.x, "X", 5)
@@ -308,6 +355,10 @@ class GlobalAveragePoolNCHWcOp(StrataOp):
     T: ClassVar = VarConstraint("T", FLOAT_TYPES)
     x = operand_def(tensor_of(T))
     y = result_def(tensor_of(T))
+
+    def __init__(self, x: SSAValue) -> None:
+        sx = shape_of(self, x, "X")
+        super().__init__(operands=[x], result_types=[TensorType(x.type.element_type, [sx[0], sx[1], 1, 1, BLOCK])])  # pyright: ignore[reportAttributeAccessIssue]
 
     def verify_(self) -> None:
         sx = _expect_blocked(self, self.x, "X", 5)
