@@ -25,6 +25,7 @@ from dialects.onnx.base import node_name
 from dialects.onnx.canonicalization import canonicalization_patterns, canonicalization_patterns_by_op
 from dialects.onnx.tensor import ConstantOp
 from dialects.onnx.traits import OnnxCanonicalization
+from dialects.strata import STRATA_OP_CLASSES
 from tests.ort_check import chain_model, graph_ops, node, op_counts, run_ort
 
 RNG = np.random.default_rng(0)
@@ -406,11 +407,15 @@ def test_canonicalize_runs_the_exact_identities_only():
 def test_canonicalization_patterns_are_the_pass_patterns():
     # One definition: canonicalize gets each op class's patterns from its trait, and
     # onnx-simplify-algebra runs the same pattern classes plus its two inexact ones.
+    # Only the op classes with patterns carry the trait (canonicalize pays for every op
+    # that has it), and every one of them does.
     table = canonicalization_patterns_by_op(None)
-    for cls in ONNX_OP_CLASSES:
+    with_trait = {cls for cls in (*ONNX_OP_CLASSES, *STRATA_OP_CLASSES) if cls.has_trait(OnnxCanonicalization)}
+    assert with_trait == set(table), sorted(c.name for c in with_trait ^ set(table))
+    for cls in table:
         trait = cls.get_trait(OnnxCanonicalization)
         assert trait is not None, cls.name
-        assert [type(p) for p in trait.get_patterns(cls)] == [type(p) for p in table.get(cls, ())], cls.name
+        assert [type(p) for p in trait.get_patterns(cls)] == [type(p) for p in table[cls]], cls.name
     canonical = [type(p) for p in canonicalization_patterns(None)]
     in_pass = [type(p).__name__ for p in simplify_algebra_patterns(None)]
     assert in_pass == [c.__name__ for c in canonical] + ["DivByConstantToMul", "PowHalf"]

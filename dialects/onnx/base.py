@@ -75,15 +75,15 @@ from xdsl.irdl.constraints import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from dialects.onnx.traits import OnnxCanonicalization
-
 
 class OnnxOp(IRDLOperation):
     """Base of every `onnx` op. ONNX ops are side-effect free at inference (Dropout is
     the identity, there is no training state), so all are Pure: cse and dce may merge
-    and remove them."""
+    and remove them. The op classes with canonicalization patterns add the
+    OnnxCanonicalization trait themselves (dialects/onnx/traits.py): canonicalize asks
+    every op with the trait for its patterns, a cost per op and run."""
 
-    traits = traits_def(Pure(), OnnxCanonicalization())
+    traits = traits_def(Pure())
 
     # How type-error messages spell each operand/result (def name -> name), for ops
     # without an ONNX schema to take the formal names from (the `strata` ops); None:

@@ -56,7 +56,7 @@ from dialects.onnx.base import (
     tensor_type,
     fmt_shape,
 )
-from dialects.onnx.traits import Elementwise
+from dialects.onnx.traits import Elementwise, OnnxCanonicalization
 
 # ---- unary --------------------------------------------------------------------------
 
@@ -100,6 +100,7 @@ class UnaryInputOutputOp(ElementwiseUnaryBase):
 @irdl_op_definition
 class ReluOp(UnaryElementwiseOp):
     name = "onnx.Relu"
+    traits = traits_def(OnnxCanonicalization())
     T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
     x = operand_def(tensor_of(T))
     y = result_def(tensor_of(T))
@@ -113,6 +114,7 @@ class SqrtOp(UnaryElementwiseOp):
 @irdl_op_definition
 class NegOp(UnaryElementwiseOp):
     name = "onnx.Neg"
+    traits = traits_def(OnnxCanonicalization())
     T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
     x = operand_def(tensor_of(T))
     y = result_def(tensor_of(T))
@@ -121,6 +123,7 @@ class NegOp(UnaryElementwiseOp):
 @irdl_op_definition
 class AbsOp(UnaryElementwiseOp):
     name = "onnx.Abs"
+    traits = traits_def(OnnxCanonicalization())
     T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
     x = operand_def(tensor_of(T))
     y = result_def(tensor_of(T))
@@ -419,21 +422,25 @@ class BinaryElementwiseOp(OnnxOp):
 @irdl_op_definition
 class AddOp(BinaryElementwiseOp):
     name = "onnx.Add"
+    traits = traits_def(OnnxCanonicalization())
 
 
 @irdl_op_definition
 class SubOp(BinaryElementwiseOp):
     name = "onnx.Sub"
+    traits = traits_def(OnnxCanonicalization())
 
 
 @irdl_op_definition
 class MulOp(BinaryElementwiseOp):
     name = "onnx.Mul"
+    traits = traits_def(OnnxCanonicalization())
 
 
 @irdl_op_definition
 class DivOp(BinaryElementwiseOp):
     name = "onnx.Div"
+    traits = traits_def(OnnxCanonicalization())
 
 
 @irdl_op_definition
@@ -453,7 +460,7 @@ class ModOp(BinaryElementwiseOp):
 class PowOp(OnnxOp):
     """Z = X ** Y; the exponent may have a different element type than the base."""
 
-    traits = traits_def(Elementwise())
+    traits = traits_def(Elementwise(), OnnxCanonicalization())
 
     name = "onnx.Pow"
 
@@ -496,6 +503,7 @@ class LogicalBinaryOp(ComparisonOp):
 @irdl_op_definition
 class EqualOp(ComparisonOp):
     name = "onnx.Equal"
+    traits = traits_def(OnnxCanonicalization())
     T: ClassVar = VarConstraint("T", ANY_TYPES)
     a = operand_def(tensor_of(T))
     b = operand_def(tensor_of(T))
@@ -525,16 +533,19 @@ class GreaterOrEqualOp(ComparisonOp):
 @irdl_op_definition
 class AndOp(LogicalBinaryOp):
     name = "onnx.And"
+    traits = traits_def(OnnxCanonicalization())
 
 
 @irdl_op_definition
 class OrOp(LogicalBinaryOp):
     name = "onnx.Or"
+    traits = traits_def(OnnxCanonicalization())
 
 
 @irdl_op_definition
 class XorOp(LogicalBinaryOp):
     name = "onnx.Xor"
+    traits = traits_def(OnnxCanonicalization())
 
 
 # ---- bitwise (integers) -------------------------------------------------------------
@@ -715,6 +726,7 @@ class VariadicElementwiseOp(OnnxOp):
 @irdl_op_definition
 class MaxOp(VariadicElementwiseOp):
     name = "onnx.Max"
+    traits = traits_def(OnnxCanonicalization())
     T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
     data_0 = var_operand_def(tensor_of(T))
     max = result_def(tensor_of(T))
@@ -723,6 +735,7 @@ class MaxOp(VariadicElementwiseOp):
 @irdl_op_definition
 class MinOp(VariadicElementwiseOp):
     name = "onnx.Min"
+    traits = traits_def(OnnxCanonicalization())
     T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
     data_0 = var_operand_def(tensor_of(T))
     min = result_def(tensor_of(T))
