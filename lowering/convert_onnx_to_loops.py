@@ -302,7 +302,7 @@ def lower_graph(
         reads = shared.recorder()
 
         def build(kbuf, checks, op=op, lowering=lowering, reads=reads):
-            lowering(KernelContext(op, kbuf, reads, checks, target))
+            lowering(KernelContext(op, kbuf, reads, checks, target, table))
 
         attrs = {"strata.onnx_node": StringAttr(node_name(op)), "strata.onnx_op": StringAttr(op.name.removeprefix("onnx."))}
         if is_elementwise(op):

@@ -41,6 +41,9 @@ class KernelContext:
     weights: WeightTable | None
     checks: KernelChecks | None = None  # run-time checks (status arguments) of the kernel
     target: CpuTarget = field(default_factory=host_target)  # the CPU the kernels are for
+    # op name -> lowering: the table this kernel was lowered by, for lowerings that lower
+    # inner ops (a fused group's anchor) by the same table.
+    lowerings: dict[str, KernelLowering] = field(default_factory=dict)
     # Inside a fused group the stores to the result buffer are rewritten into the
     # group's epilogue at the same indices: the lowering must store through that buffer
     # itself, never through a view of it.

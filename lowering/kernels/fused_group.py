@@ -183,8 +183,6 @@ def _lower_with_epilogue(
     buffers: dict[SSAValue, SSAValue],
     yielded: list[SSAValue],
 ) -> None:
-    from lowering.kernels import KERNEL_LOWERINGS  # the table includes this module
-
     block = group.body.block
     prologue = _ancestors_in_group(anchor, ops)
     epilogue = [op for op in ops if op is not anchor and op not in prologue]
@@ -208,8 +206,12 @@ def _lower_with_epilogue(
             raise LoweringError(f"{describe(group)}: only the data input of {anchor.name} may be computed in the group")
         data_placeholder = memref.AllocaOp.get(memref_type(data.type).element_type, None, _shape(data))
         buffers[data] = data_placeholder.memref
-    akc = _InnerContext(anchor, buffers, kc.weights, kc.checks, kc.target, outer=dict(zip(block.args, group.operands)))
-    KERNEL_LOWERINGS[anchor.name](akc)
+    akc = _InnerContext(anchor, buffers, kc.weights, kc.checks, kc.target, kc.lowerings,
+                        outer=dict(zip(block.args, group.operands)))
+    lowering = kc.lowerings.get(anchor.name)
+    if lowering is None:
+        raise LoweringError(f"{describe(group)}: no loop lowering for its anchor {anchor.name}")
+    lowering(akc)
     if data_placeholder is not None:
         _recompute_at_loads(data_placeholder, data, [op for op in ops if op in prologue], block.args, buffers)
     target = buffers[result]

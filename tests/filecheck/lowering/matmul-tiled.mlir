@@ -5,8 +5,10 @@
 // each tile of 4 rows runs a K loop (4 k steps per body) whose inner lane loop over the
 // 16 columns does 4 x 4 math.fma (LLVM's loop vectorizer makes them vector FMAs);
 // the last k steps' body stores Y directly. Tails (M % 4, N % 16) reuse the same body
-// with fewer rows / lanes, so nothing is read or written out of bounds.
-// RUN: opt-tool %s --split-input-file -p convert-onnx-to-loops | filecheck %s
+// with fewer rows / lanes, so nothing is read or written out of bounds. Built for a
+// 32-register CPU (znver4), whatever the host: an AVX2 target takes 2 k steps per body
+// (matmul-tiled-avx2.mlir).
+// RUN: opt-tool %s --split-input-file -p 'convert-onnx-to-loops{cpu=znver4}' | filecheck %s
 
 func.func @main(%a: tensor<20x8xf32>, %b: tensor<8x16xf32>) -> tensor<20x16xf32> attributes {strata.input_names = ["a", "b"], strata.output_names = ["y"]} {
   %y = "onnx.MatMul"(%a, %b) : (tensor<20x8xf32>, tensor<8x16xf32>) -> tensor<20x16xf32>
