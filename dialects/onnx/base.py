@@ -27,8 +27,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import ClassVar, NoReturn
 
+from xdsl.dialects import builtin
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    AnyFloat,
+    NameLoc,
     BFloat16Type,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
@@ -230,8 +233,6 @@ def make_floats(values: Sequence[float]) -> DenseArrayBase:
 
 def node_name(op: Operation) -> str:
     """The ONNX node name an op was imported from (kept as its NameLoc location)."""
-    from xdsl.dialects.builtin import NameLoc
-
     loc = op.location
     if isinstance(loc, NameLoc):
         return loc.desc.data
@@ -453,8 +454,6 @@ def element_kind(ty: Attribute) -> str | None:
 
 
 def is_float(ty: Attribute) -> bool:
-    from xdsl.dialects.builtin import AnyFloat
-
     return isinstance(ty, AnyFloat)
 
 
@@ -620,8 +619,7 @@ def expect_broadcast_result(op: Operation, inputs: Sequence[SSAValue], result: S
 def onnx_element_type(dtype: int) -> Attribute | None:
     """The element type that represents ONNX data type `dtype` (unsigned -> signless),
     None for a valid type without an xDSL counterpart (STRING, COMPLEX*)."""
-    from xdsl.dialects import builtin as b
-
+    b = builtin
     table: dict[int, Attribute] = {
         1: f32, 2: i8, 3: i8, 4: i16, 5: i16, 6: i32, 7: i64, 9: i1, 10: f16, 11: f64,
         12: i32, 13: i64, 16: BFloat16Type(), 17: b.Float8E4M3FNType(),
