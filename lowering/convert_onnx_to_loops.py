@@ -12,7 +12,8 @@ at its end; the memory planner replaces that. Each kernel records what it runs:
 `strata.onnx_node` (node names), `strata.onnx_op` (the op type, a display name such as
 "Fused(Add,Relu)" for a group) and the unit attribute `strata.elementwise` when it is
 one loop nest of elementwise ops (an op with the Elementwise trait, or a group that
-`fuse-kernels` marked so), which `plan-memory` reads.
+`fuse-kernels` marked so), and `strata.view` when the op has the ShapeView trait (a
+copy in the same element order): `plan-memory` reads both.
 
 How one op becomes loops is decided by a table from op name to a lowering function
 (`lowering/kernels/`), so a later lowering (a tiled GEMM, a fused group) replaces one
@@ -43,7 +44,7 @@ from xdsl.printer import Printer
 from dialects.weights import WeightTable, attr_array, weights_of
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
-from dialects.onnx.traits import is_elementwise
+from dialects.onnx.traits import ShapeView, is_elementwise
 from lowering.loop_builder import memref_type
 from lowering.runtime_checks import SITES_ATTR, KernelChecks, StatusBuffer
 from lowering.target import CpuTarget, host_target, target_for
@@ -307,6 +308,8 @@ def lower_graph(
         attrs = {"strata.onnx_node": StringAttr(node_name(op)), "strata.onnx_op": StringAttr(op.name.removeprefix("onnx."))}
         if is_elementwise(op):
             attrs["strata.elementwise"] = UnitAttr()
+        if op.has_trait(ShapeView):
+            attrs["strata.view"] = UnitAttr()
         # Ops that stand for several graph ops (kernel groups) name them themselves.
         attrs.update(getattr(op, "kernel_attributes", dict)())
         keys = operands + list(op.results)

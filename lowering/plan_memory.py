@@ -73,10 +73,11 @@ from dialects.errors import StrataError
 
 ALIGN = 64
 
-# Kernels that copy their data input to their output in the same row-major order (only
-# the shape changes): an output that is an intermediate can be the input's buffer seen
-# with another shape, and the call dropped (alias_reshapes).
-RESHAPE_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze"})
+# Kernels marked `strata.view` (ops with the ShapeView trait) copy their data input to
+# their output in the same row-major order (only the shape changes): an output that is
+# an intermediate can be the input's buffer seen with another shape, and the call
+# dropped (alias_reshapes).
+VIEW_KERNEL = "strata.view"
 
 class MemoryPlanError(StrataError):
     """The entry cannot be planned (an unexpected use of a buffer, or a bad plan)."""
@@ -366,7 +367,7 @@ def _reshaped_view(data: SSAValue, shape: Sequence[int]) -> list[Operation]:
 
 
 def alias_reshapes(module: ModuleOp, entry: func.FuncOp) -> int:
-    """Drops each call of a RESHAPE_OPS kernel whose data input and output are both
+    """Drops each call of a `strata.view` kernel whose data input and output are both
     buffers the entry allocates (never a graph input, output or weight) and that checks
     nothing at run time (no status argument): its output becomes a view of the input's
     buffer with the output's shape, so the two share bytes and nothing is copied (on
@@ -386,8 +387,7 @@ def alias_reshapes(module: ModuleOp, entry: func.FuncOp) -> int:
         if not isinstance(op, func.CallOp):
             continue
         kernel = kernels.get(op.callee.root_reference.data)
-        kind = kernel.attributes.get("strata.onnx_op") if kernel is not None else None
-        if not isinstance(kind, StringAttr) or kind.data not in RESHAPE_OPS:
+        if kernel is None or VIEW_KERNEL not in kernel.attributes:
             continue
         args = list(op.arguments)
         data, out = args[0], args[-1]
@@ -411,8 +411,7 @@ def alias_reshapes(module: ModuleOp, entry: func.FuncOp) -> int:
     if dropped:
         called = {c.callee.root_reference.data for c in block.ops if isinstance(c, func.CallOp)}
         for name, fn in kernels.items():
-            kind = fn.attributes.get("strata.onnx_op")
-            if isinstance(kind, StringAttr) and kind.data in RESHAPE_OPS and name not in called:
+            if VIEW_KERNEL in fn.attributes and name not in called:
                 module.body.block.erase_op(fn)
     return dropped
 

@@ -55,7 +55,7 @@ from dialects.errors import StrataError
 from dialects.weights import WeightTable
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
-from dialects.onnx import ELEMENTWISE_OP_NAMES
+from dialects.onnx import ELEMENTWISE_OP_NAMES, SHAPE_VIEW_OP_NAMES
 from dialects.onnx.traits import is_elementwise
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.triton_kernels import conv as conv_k
@@ -96,7 +96,7 @@ from lowering.triton_kernels.text import shape_of
 MATMUL_OPS = frozenset({"onnx.MatMul", "onnx.Gemm", "strata.FusedGemm", "strata.FusedMatMul"})
 CONV_OPS = frozenset({"onnx.Conv", "strata.FusedConv"})
 POOL_OPS = frozenset({"onnx.MaxPool", "onnx.AveragePool"})
-ALIAS_OPS = frozenset({"onnx.Reshape", "onnx.Flatten", "onnx.Squeeze", "onnx.Unsqueeze"})
+ALIAS_OPS = SHAPE_VIEW_OP_NAMES
 
 OpKernel = Callable[[Generator, Operation], None]
 

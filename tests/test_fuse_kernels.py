@@ -576,3 +576,13 @@ def test_single_op_lowerings_come_from_the_scalar_bodies():
     derived = {name for name, lower in LOWERINGS.items() if lower is lower_with_scalar_body}
     assert derived == set(SCALAR_BODIES) - set(SPECIAL_LOWERINGS)
     assert all(KERNEL_LOWERINGS[name] is LOWERINGS[name] for name in LOWERINGS)
+
+
+def test_shape_view_trait_names_the_reshapes():
+    """ShapeView is what plan-memory (the `strata.view` kernel mark) and to-triton (its
+    aliases) read: exactly the four ops that only reshape."""
+    from dialects.onnx import SHAPE_VIEW_OP_NAMES
+    from lowering.to_triton import ALIAS_OPS
+
+    assert SHAPE_VIEW_OP_NAMES == {"onnx.Reshape", "onnx.Flatten", "onnx.Squeeze", "onnx.Unsqueeze"}
+    assert ALIAS_OPS == SHAPE_VIEW_OP_NAMES

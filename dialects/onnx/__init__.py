@@ -12,7 +12,7 @@ from xdsl.irdl import IRDLOperation
 
 from dialects.onnx import elementwise, linalg, nn, reduction, tensor
 from dialects.onnx import canonicalization  # noqa: F401  (registers the patterns with the op trait)
-from dialects.onnx.traits import Elementwise
+from dialects.onnx.traits import Elementwise, ShapeView
 
 
 def _collect() -> list[type[IRDLOperation]]:
@@ -34,5 +34,7 @@ ONNX_OPS: dict[str, type[IRDLOperation]] = {op.name.removeprefix("onnx."): op fo
 ONNX = Dialect("onnx", ONNX_OP_CLASSES, [])
 # The names ("onnx.Add", ...) of the op classes with the Elementwise trait.
 ELEMENTWISE_OP_NAMES = frozenset(cls.name for cls in ONNX_OP_CLASSES if cls.has_trait(Elementwise))
+# ... and of those with the ShapeView trait (Reshape, Flatten, Squeeze, Unsqueeze).
+SHAPE_VIEW_OP_NAMES = frozenset(cls.name for cls in ONNX_OP_CLASSES if cls.has_trait(ShapeView))
 
-__all__ = ["ELEMENTWISE_OP_NAMES", "ONNX", "ONNX_OPS", "ONNX_OP_CLASSES"]
+__all__ = ["ELEMENTWISE_OP_NAMES", "SHAPE_VIEW_OP_NAMES", "ONNX", "ONNX_OPS", "ONNX_OP_CLASSES"]

@@ -70,7 +70,7 @@ from dialects.onnx.base import (
     tensor_type,
     unidirectional_broadcastable,
 )
-from dialects.onnx.traits import Elementwise
+from dialects.onnx.traits import Elementwise, ShapeView
 
 
 # ---- constants and shape queries ----------------------------------------------------
@@ -203,6 +203,7 @@ class ReshapeOp(OnnxOp):
     """Reshape to the 1-D i64 `shape` (0 copies the input dim unless allowzero, -1 infers)."""
 
     name = "onnx.Reshape"
+    traits = traits_def(ShapeView())
 
     T: ClassVar = VarConstraint("T", ANY_TYPES)
     data = operand_def(tensor_of(T))
@@ -234,6 +235,7 @@ class FlattenOp(OnnxOp):
     """To 2-D: dims [0, axis) become the rows, [axis, rank) the columns."""
 
     name = "onnx.Flatten"
+    traits = traits_def(ShapeView())
 
     T: ClassVar = VarConstraint("T", ANY_TYPES)
     input = operand_def(tensor_of(T))
@@ -299,6 +301,7 @@ class SqueezeOp(OnnxOp):
     """Removes the size-1 dims listed in `axes` (absent: all size-1 dims)."""
 
     name = "onnx.Squeeze"
+    traits = traits_def(ShapeView())
 
     T: ClassVar = VarConstraint("T", ANY_TYPES)
     data = operand_def(tensor_of(T))
@@ -323,6 +326,7 @@ class UnsqueezeOp(OnnxOp):
     """Inserts size-1 dims at `axes` (positions in the output)."""
 
     name = "onnx.Unsqueeze"
+    traits = traits_def(ShapeView())
 
     T: ClassVar = VarConstraint("T", ANY_TYPES)
     data = operand_def(tensor_of(T))

@@ -7,6 +7,11 @@ the loop lowering gives each a scalar body (lowering/kernels/elementwise.py
 SCALAR_BODIES; a test keeps the two in step), to-triton fuses them as epilogues, and
 plan-memory lets such a kernel write its output over a dying input.
 
+`ShapeView`: the result is the data input's elements in the same row-major order under
+another shape (Reshape, Flatten, Squeeze, Unsqueeze): the loop lowering marks such a
+kernel `strata.view`, plan-memory then makes the output a view of the input's buffer,
+and to-triton aliases the two.
+
 `OnnxCanonicalization`: on the onnx op classes that have canonicalization patterns (and
 only those: canonicalize asks every op with the trait for its patterns, about 15 us per
 op and run), so xDSL's `canonicalize` pass runs them. The patterns are listed per op
@@ -31,6 +36,11 @@ class Elementwise(OpTrait):
     """The op is elementwise (see the module docstring); attached to the op classes in
     dialects/onnx/elementwise.py (mostly through their family base classes), PRelu and
     Identity."""
+
+
+@dataclass(frozen=True)
+class ShapeView(OpTrait):
+    """The op only reshapes its data input (see the module docstring)."""
 
 
 def is_elementwise(op: Operation) -> bool:
