@@ -226,6 +226,23 @@ class ConvolutionOp(WindowOp):
         if kernel is not None and not all(dims_compatible(k, d) for k, d in zip(kernel, sw[2:])):
             raise fail(self, f"kernel_shape {kernel} differs from W spatial dims {fmt_shape(sw[2:])}")
 
+    def verify_forward_conv(self) -> None:
+        """A (non-transposed) Conv's checks, shared by onnx.Conv and strata.FusedConv: W is
+        (M, C/group, k1..kn), group divides M, Y is (N, M, ...) with the window's size."""
+        self.verify_convolution()
+        group = self.effective_group()
+        sx, sw = shape_of(self, self.x, "X"), shape_of(self, self.w, "W")
+        m, c_per_group = sw[0], sw[1]
+        if not (is_dynamic(sx[1]) or is_dynamic(c_per_group)) and sx[1] != c_per_group * group:
+            raise fail(
+                self,
+                f"X has {sx[1]} channels but W {fmt_shape(sw)} with group={group} expects {c_per_group * group}",
+            )
+        if not is_dynamic(m) and m % group:
+            raise fail(self, f"W output channels {m} are not divisible by group={group}")
+        self.verify_batch_and_channels(m)
+        self.verify_output_spatial()
+
     def verify_batch_and_channels(self, m: int) -> None:
         """B is (M,) and Y is (N, M, ...)."""
         sx, sy = shape_of(self, self.x, "X"), shape_of(self, self.y, "Y")
@@ -263,19 +280,7 @@ class ConvOp(ConvolutionOp):
         super().__init__(operands=[x, w, b], result_types=[result_type], properties=props)
 
     def verify_(self) -> None:
-        self.verify_convolution()
-        group = self.effective_group()
-        sx, sw = shape_of(self, self.x, "X"), shape_of(self, self.w, "W")
-        m, c_per_group = sw[0], sw[1]
-        if not (is_dynamic(sx[1]) or is_dynamic(c_per_group)) and sx[1] != c_per_group * group:
-            raise fail(
-                self,
-                f"X has {sx[1]} channels but W {fmt_shape(sw)} with group={group} expects {c_per_group * group}",
-            )
-        if not is_dynamic(m) and m % group:
-            raise fail(self, f"W output channels {m} are not divisible by group={group}")
-        self.verify_batch_and_channels(m)
-        self.verify_output_spatial()
+        self.verify_forward_conv()
 
 
 @irdl_op_definition

@@ -43,7 +43,6 @@ from dialects.onnx.base import (
     expect_rank,
     expect_shape,
     int_attr_value,
-    is_dynamic,
     expect_same_type,
     onnx_properties,
     fail,
@@ -118,15 +117,7 @@ class FusedConvOp(StrataOp, ConvolutionOp):
         super().__init__(operands=[x, w, b, z], result_types=[result_type], properties=props)
 
     def verify_(self) -> None:
-        self.verify_convolution()
-        group = self.effective_group()
-        sx, sw = shape_of(self, self.x, "X"), shape_of(self, self.w, "W")
-        if not (is_dynamic(sx[1]) or is_dynamic(sw[1])) and sx[1] != sw[1] * group:
-            raise fail(self, f"X has {sx[1]} channels but W {fmt_shape(sw)} with group={group} expects {sw[1] * group}")
-        if not is_dynamic(sw[0]) and sw[0] % group:
-            raise fail(self, f"W output channels {sw[0]} are not divisible by group={group}")
-        self.verify_batch_and_channels(sw[0])
-        self.verify_output_spatial()
+        self.verify_forward_conv()
         if self.z is not None:
             expect_same_type(self, self.z, self.y, "Z and Y")
         verify_activation(self)
