@@ -20,7 +20,9 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FloatAttr,
     IntegerAttr,
+    IntegerType,
     ModuleOp,
+    Signedness,
     StringAttr,
     TensorType,
     f16,
@@ -281,7 +283,9 @@ def test_where_cast_clip():
     bad(WhereOp, [cf, x, y], [T(2, 3)], "condition")
 
     ok(CastOp, [y], [T(2, 3, elt=i64)], to=I(7))
-    ok(CastOp, [y], [T(2, 3, elt=i8)], to=I(2))  # uint8 is signless i8
+    ok(CastOp, [y], [T(2, 3, elt=IntegerType(8, Signedness.UNSIGNED))], to=I(2))  # uint8 is ui8, as imported
+    ok(CastOp, [y], [T(2, 3, elt=i8)], to=I(2))  # and a signless i8 of its width is accepted too
+    bad(CastOp, [y], [T(2, 3)], "to = 2 means element type ui8", to=I(2))
     ok(CastOp, [y], [T(2, 3, elt=f16)], to=I(10))
     bad(CastOp, [y], [T(2, 3)], "to = 7", to=I(7))
     bad(CastOp, [y], [T(2, 3)], "not an ONNX data type", to=I(0))
@@ -831,6 +835,9 @@ def test_extra_tensor_ops():
     ok(EyeLikeOp, [x], [T(3, 4)], k=I(-1))
     ok(EyeLikeOp, [x], [T(3, 4, elt=i64)], dtype=I(7))
     ok(EyeLikeOp, [x], [T(3, 4, elt=i1)], dtype=I(9))
+    ok(EyeLikeOp, [x], [T(3, 4, elt=IntegerType(8, Signedness.UNSIGNED))], dtype=I(2))  # unsigned, as imported
+    bad(EyeLikeOp, [x], [T(3, 4, elt=i8)], "differs from ui8", dtype=I(2))
+    bad(EyeLikeOp, [x], [T(3, 4)], "not a supported data type", dtype=I(8))
     bad(EyeLikeOp, [x], [T(3, 4)], "differs", dtype=I(7))
     bad(EyeLikeOp, [v], [T(4)], "rank 2")
     bad(EyeLikeOp, [x], [T(4, 3)], "output has shape")

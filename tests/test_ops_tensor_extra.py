@@ -235,6 +235,13 @@ def test_eye_like_dtype(in_dtype, dtype):
     (check_reference if dtype == 9 else check)("EyeLike", {"x": rand((3, 4), in_dtype)}, k=1, **attrs)
 
 
+
+@pytest.mark.parametrize("dtype", [2, 4, 12])
+def test_eye_like_unsigned_dtype(dtype):
+    """An unsigned dtype (UINT8/16/32) types the result unsigned, as the importer types
+    it (EyeLike's verifier once wanted a signless result and rejected these models)."""
+    check_reference("EyeLike", {"x": rand((3, 4))}, k=-1, dtype=dtype)
+
 # ---- DepthToSpace / SpaceToDepth ----------------------------------------------------
 
 

@@ -27,7 +27,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import ClassVar, NoReturn
 
-from xdsl.dialects import builtin
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AnyFloat,
@@ -77,6 +76,9 @@ from xdsl.irdl.constraints import (
 )
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
+
+# Cast's `to` and EyeLike's `dtype` are read through the one ONNX data type table.
+from dialects.dtypes import ONNX_DATA_TYPES, onnx_element_type  # noqa: F401  (re-exported)
 
 
 class OnnxOp(IRDLOperation):
@@ -611,28 +613,6 @@ def expect_broadcast_result(op: Operation, inputs: Sequence[SSAValue], result: S
     got = shape_of(op, result, what)
     if not shapes_compatible(got, shape):
         raise fail(op, f"{what} shape {fmt_shape(got)} is not the broadcast shape {fmt_shape(shape)}")
-
-
-# ---- ONNX data types (TensorProto.DataType) ----------------------------------------------
-
-
-def onnx_element_type(dtype: int) -> Attribute | None:
-    """The element type that represents ONNX data type `dtype` (unsigned -> signless),
-    None for a valid type without an xDSL counterpart (STRING, COMPLEX*)."""
-    b = builtin
-    table: dict[int, Attribute] = {
-        1: f32, 2: i8, 3: i8, 4: i16, 5: i16, 6: i32, 7: i64, 9: i1, 10: f16, 11: f64,
-        12: i32, 13: i64, 16: BFloat16Type(), 17: b.Float8E4M3FNType(),
-        18: b.Float8E4M3FNUZType(), 19: b.Float8E5M2Type(), 20: b.Float8E5M2FNUZType(),
-        21: IntegerType(4), 22: IntegerType(4), 23: b.Float4E2M1FNType(),
-        24: b.Float8E8M0FNUType(), 25: IntegerType(2), 26: IntegerType(2),
-        27: b.Float6E2M3FNType(), 28: b.Float6E3M2FNType(),
-    }
-    return table.get(dtype)
-
-
-ONNX_DATA_TYPES = frozenset(range(1, 29))
-"""TensorProto.DataType values other than UNDEFINED (0), as of onnx 1.18+."""
 
 
 def onnx_attribute(name: str, attr: Attribute):
