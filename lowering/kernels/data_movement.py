@@ -244,33 +244,33 @@ def lower_transpose(kc: KernelContext) -> None:
 # ---- joining and splitting ----------------------------------------------------------
 
 
-def lower_concat(kc: KernelContext) -> None:
-    """One loop nest per input, writing at the running offset along the axis."""
-    axis = kc.op.normalized_axis()
-    out = kc.output("concat_result")
+def _copy_parts(axis: int, whole: SSAValue, parts, into_whole: bool) -> None:
+    """One loop nest per (value, buffer) part, copying it into `whole` (or out of it) at
+    the running offset along `axis`: Concat's and Split's one loop."""
     offset = 0
-    for value, buf in zip(kc.op.inputs, kc.variadic("inputs")):
+    for value, buf in parts:
         shape = tuple(value.type.get_shape())
         with loop_nest(shape) as ivs:
-            dst = list(ivs)
-            dst[axis] = ix_add(ivs[axis], offset)
-            store(load(buf, ivs), out, dst)
+            at = list(ivs)
+            at[axis] = ix_add(ivs[axis], offset)
+            if into_whole:
+                store(load(buf, ivs), whole, at)
+            else:
+                store(load(whole, at), buf, ivs)
         offset += shape[axis]
+
+
+def lower_concat(kc: KernelContext) -> None:
+    """One loop nest per input, writing at the running offset along the axis."""
+    parts = zip(kc.op.inputs, kc.variadic("inputs"))
+    _copy_parts(kc.op.normalized_axis(), kc.output("concat_result"), parts, into_whole=True)
 
 
 def lower_split(kc: KernelContext) -> None:
     """One loop nest per output reading at the running offset; the part sizes are the
     static output dims (equal to `split` or the num_outputs rule by verification)."""
-    axis = kc.op.normalized_axis()
-    src = kc.input("input")
-    offset = 0
-    for value, buf in zip(kc.op.outputs, kc.variadic("outputs")):
-        shape = tuple(value.type.get_shape())
-        with loop_nest(shape) as ivs:
-            at = list(ivs)
-            at[axis] = ix_add(ivs[axis], offset)
-            store(load(src, at), buf, ivs)
-        offset += shape[axis]
+    parts = zip(kc.op.outputs, kc.variadic("outputs"))
+    _copy_parts(kc.op.normalized_axis(), kc.input("input"), parts, into_whole=False)
 
 
 # ---- indexing -----------------------------------------------------------------------

@@ -69,16 +69,28 @@ def conv(gen: Generator, op: Operation, epilogue: list[Operation], outputs: list
          first: Operation) -> None:
     """Conv / strata.FusedConv with `epilogue` (the group's elementwise consumers)."""
     win = window(gen, op)
-    x, w = op.operands[0], op.operands[1]
-    b, z = getattr(op, "b", None), getattr(op, "z", None)
-    xs, ws, ys = shape_of(x), shape_of(w), shape_of(op.results[0])
     group = op.effective_group()  # type: ignore[attr-defined]
-    k = len(xs) - 2
-    N, C, M = xs[0], xs[1], ys[1]
+    C, M = shape_of(op.operands[0])[1], shape_of(op.results[0])[1]
     Cg, Mg = C // group, M // group
     if Cg == 1 and group > 1:
         _depthwise(gen, op, win, epilogue, outputs, leaf, first)
         return
+    _implicit_gemm(gen, op, win, leaf, first, Cg, Mg, getattr(op, "z", None), epilogue, outputs, transposed=False)
+
+
+def _implicit_gemm(gen: Generator, op: Operation, win: Window, leaf: Leaf, first: Operation, Cg: int, Mg: int,
+                   z: SSAValue | None, epilogue: list[Operation], outputs: list[SSAValue], transposed: bool) -> None:
+    """The implicit-GEMM kernel of Conv/FusedConv and (`transposed`) ConvTranspose:
+    [N * output pixels x Cg * taps] @ [Cg * taps x Mg] per group, grid (M tiles, N
+    tiles, G). The two differ only in which input position a (pixel, tap) pair reads
+    (`o * stride - pad + k * dilation`, or the `i` with `i * stride - pad + k *
+    dilation = o`) and in W's layout ([M, C/G, k...] or [C, M/G, k...])."""
+    x, w = op.operands[0], op.operands[1]
+    b = getattr(op, "b", None)
+    xs, ws, ys = shape_of(x), shape_of(w), shape_of(op.results[0])
+    group = op.effective_group()  # type: ignore[attr-defined]
+    k = len(xs) - 2
+    N, C, M = xs[0], xs[1], ys[1]
     s_in, s_out, kernel = xs[2:], ys[2:], ws[2:]
     KK = numel(kernel)
     Kg = Cg * KK
@@ -95,7 +107,8 @@ def conv(gen: Generator, op: Operation, epilogue: list[Operation], outputs: list
     out_st = contiguous_strides(s_out)
     for d in range(k):
         L.append(f"    o{d} = (rm // {out_st[d]}) % {s_out[d]}" if out_st[d] != 1 else f"    o{d} = rm % {s_out[d]}")
-        L.append(f"    p{d} = {lin(f'o{d}', win.strides[d], -win.pads_begin[d])}")
+        if not transposed:
+            L.append(f"    p{d} = {lin(f'o{d}', win.strides[d], -win.pads_begin[d])}")
     L += [f"    xrow = pn * {C * in_sp} + g * {Cg * in_sp}", f"    co = g * {Mg} + rn",
           "    acc = tl.zeros((BM, BN), dtype=tl.float32)",
           f"    for k0 in range(0, {Kg}, BK):", "        rk = k0 + tl.arange(0, BK)",
@@ -105,16 +118,31 @@ def conv(gen: Generator, op: Operation, epilogue: list[Operation], outputs: list
     amask = [f"(rm[:, None] < {Mpix})", f"(rk[None, :] < {Kg})"]
     a_off = ["xrow[:, None]", f"ci[None, :] * {in_sp}"]
     for d in range(k):
-        if kernel[d] == 1:
-            L.append(f"        i{d} = p{d}[:, None]")
+        t = f"(rk // {k_st[d]}) % {kernel[d]}" if k_st[d] != 1 else f"rk % {kernel[d]}"
+        if transposed:
+            L.append(f"        q{d} = o{d}[:, None] + {win.pads_begin[d]} - ({t})[None, :] * {win.dilations[d]}")
+            s = win.strides[d]
+            if s == 1:
+                L.append(f"        i{d} = q{d}")
+                amask.append(f"(q{d} >= 0) & (q{d} < {s_in[d]})")
+            else:
+                # C division truncates: a negative q is rejected by q >= 0 before i counts
+                L.append(f"        i{d} = q{d} // {s}")
+                amask.append(f"(q{d} >= 0) & (q{d} % {s} == 0) & (i{d} < {s_in[d]})")
         else:
-            t = f"(rk // {k_st[d]}) % {kernel[d]}" if k_st[d] != 1 else f"rk % {kernel[d]}"
-            L.append(f"        i{d} = p{d}[:, None] + {lin(f'({t})[None, :]', win.dilations[d])}")
-        if _needs_mask(win, d, s_out[d], s_in[d]):
-            amask.append(f"(i{d} >= 0) & (i{d} < {s_in[d]})")
+            if kernel[d] == 1:
+                L.append(f"        i{d} = p{d}[:, None]")
+            else:
+                L.append(f"        i{d} = p{d}[:, None] + {lin(f'({t})[None, :]', win.dilations[d])}")
+            if _needs_mask(win, d, s_out[d], s_in[d]):
+                amask.append(f"(i{d} >= 0) & (i{d} < {s_in[d]})")
         a_off.append(f"i{d}" if in_st[d] == 1 else f"i{d} * {in_st[d]}")
     L.append(f"        a = tl.load({px} + {' + '.join(a_off)}, mask={' & '.join(amask)}, other=0.0)")
-    L.append(f"        b = tl.load({pw} + co[None, :] * {Kg} + rk[:, None], mask=(rk[:, None] < {Kg}) & (rn[None, :] < {Mg}), other=0.0)")
+    if transposed:
+        w_off = f"(g * {Cg} + ci[:, None]) * {Mg * KK} + rn[None, :] * {KK} + (rk % {KK})[:, None]"
+    else:
+        w_off = f"co[None, :] * {Kg} + rk[:, None]"
+    L.append(f"        b = tl.load({pw} + {w_off}, mask=(rk[:, None] < {Kg}) & (rn[None, :] < {Mg}), other=0.0)")
     L.append(f"        acc += {gen.dot('a', 'b', dt)}")
     L.append(f"    omask = (rm[:, None] < {Mpix}) & (rn[None, :] < {Mg})")
     given: dict[int, object] = {0: "pn[:, None]", 1: "co[None, :]"}
@@ -125,8 +153,10 @@ def conv(gen: Generator, op: Operation, epilogue: list[Operation], outputs: list
     _epilogue(gen, kt, op, b, z, epilogue, outputs, leaf, coords, "omask", "co[None, :]", "o")
     nodes = [node_name(o) for o in [op] + epilogue]
     epi = f", epilogue: {', '.join(o.name.removeprefix('onnx.') for o in epilogue)}" if epilogue else ""
+    what = "ConvTranspose" if transposed else "Conv"
+    form = " (gather form)" if transposed else ""
     gen.finish(kt, gen.kernel_name("conv", first), "conv", nodes,
-               [f"Conv {list(xs)} * W {list(ws)} group {group} -> {list(ys)}: implicit GEMM "
+               [f"{what} {list(xs)} * W {list(ws)} group {group} -> {list(ys)}: implicit GEMM{form} "
                 f"[{Mpix} pixels x {Kg}] @ [{Kg} x {Mg}] per group{epi}"],
                matmul_configs(Mpix, Mg, group))
 
@@ -203,60 +233,11 @@ def _depthwise(gen: Generator, op: Operation, win: Window, epilogue: list[Operat
 
 def conv_transpose(gen: Generator, op: Operation) -> None:
     win = window(gen, op)
-    x, w = op.operands[0], op.operands[1]
-    b = getattr(op, "b", None)
-    xs, ws, ys = shape_of(x), shape_of(w), shape_of(op.results[0])
+    xs, ws, ys = shape_of(op.operands[0]), shape_of(op.operands[1]), shape_of(op.results[0])
     group = op.effective_group()  # type: ignore[attr-defined]
-    k = len(xs) - 2
-    N, C, M = xs[0], xs[1], ys[1]
+    C, M = xs[1], ys[1]
     Cg, Mg = C // group, ws[1]
     if ws[0] != C or Mg * group != M:
         raise UnsupportedOnCuda(f"ConvTranspose '{node_name(op)}': X {list(xs)}, W {list(ws)} and Y {list(ys)} "
                                 f"do not fit group={group}")
-    s_in, s_out, kernel = xs[2:], ys[2:], ws[2:]
-    KK = numel(kernel)
-    Kg = Cg * KK
-    P = numel(s_out)
-    Mpix = N * P
-    in_sp = numel(s_in)
-    dt = dtype_of(x)
-    kt = KernelText()
-    px, pw = gen.new_param(kt, gen.name(x), "in"), gen.new_param(kt, gen.name(w), "in")
-    L = kt.lines
-    L += ["    pid_m = tl.program_id(0)", "    pid_n = tl.program_id(1)", "    g = tl.program_id(2)",
-          "    rm = pid_m * BM + tl.arange(0, BM)", "    rn = pid_n * BN + tl.arange(0, BN)", f"    pn = rm // {P}"]
-    out_st = contiguous_strides(s_out)
-    for d in range(k):
-        L.append(f"    o{d} = (rm // {out_st[d]}) % {s_out[d]}" if out_st[d] != 1 else f"    o{d} = rm % {s_out[d]}")
-    L += [f"    xrow = pn * {C * in_sp} + g * {Cg * in_sp}", f"    co = g * {Mg} + rn",
-          "    acc = tl.zeros((BM, BN), dtype=tl.float32)",
-          f"    for k0 in range(0, {Kg}, BK):", "        rk = k0 + tl.arange(0, BK)", f"        ci = rk // {KK}"]
-    k_st = contiguous_strides(kernel)
-    in_st = contiguous_strides(s_in)
-    amask = [f"(rm[:, None] < {Mpix})", f"(rk[None, :] < {Kg})"]
-    a_off = ["xrow[:, None]", f"ci[None, :] * {in_sp}"]
-    for d in range(k):
-        t = f"(rk // {k_st[d]}) % {kernel[d]}" if k_st[d] != 1 else f"rk % {kernel[d]}"
-        L.append(f"        q{d} = o{d}[:, None] + {win.pads_begin[d]} - ({t})[None, :] * {win.dilations[d]}")
-        s = win.strides[d]
-        if s == 1:
-            L.append(f"        i{d} = q{d}")
-            amask.append(f"(q{d} >= 0) & (q{d} < {s_in[d]})")
-        else:
-            # C division truncates: a negative q is rejected by q >= 0 before i counts
-            L.append(f"        i{d} = q{d} // {s}")
-            amask.append(f"(q{d} >= 0) & (q{d} % {s} == 0) & (i{d} < {s_in[d]})")
-        a_off.append(f"i{d}" if in_st[d] == 1 else f"i{d} * {in_st[d]}")
-    L.append(f"        a = tl.load({px} + {' + '.join(a_off)}, mask={' & '.join(amask)}, other=0.0)")
-    L.append(f"        b = tl.load({pw} + (g * {Cg} + ci[:, None]) * {Mg * KK} + rn[None, :] * {KK} + (rk % {KK})[:, None], "
-             f"mask=(rk[:, None] < {Kg}) & (rn[None, :] < {Mg}), other=0.0)")
-    L.append(f"        acc += {gen.dot('a', 'b', dt)}")
-    L.append(f"    omask = (rm[:, None] < {Mpix}) & (rn[None, :] < {Mg})")
-    coords = Coords(L, "    ", ys, given={0: "pn[:, None]", 1: "co[None, :]"}, prefix="e")
-    L.append(f"    o = pn[:, None] * {M * P} + co[None, :] * {P} + (rm % {P})[:, None]")
-    _epilogue(gen, kt, op, b, None, [], [op.results[0]], gen.name, coords, "omask", "co[None, :]", "o")
-    gen.finish(kt, gen.kernel_name("conv", op), "conv", [node_name(op)],
-               [f"ConvTranspose {list(xs)} * W {list(ws)} group {group} -> {list(ys)}: implicit GEMM (gather form) "
-                f"[{Mpix} pixels x {Kg}] @ [{Kg} x {Mg}] per group"],
-               matmul_configs(Mpix, Mg, group))
-
+    _implicit_gemm(gen, op, win, gen.name, op, Cg, Mg, None, [], [op.results[0]], transposed=True)

@@ -71,6 +71,19 @@ PRECISIONS = ("ieee", "tf32", "fp16", "bf16")
 Leaf = Callable[[SSAValue], str]
 
 
+def split_prologue(value: SSAValue, others: list[Operation]) -> tuple[list[Operation], list[Operation]]:
+    """The ops of `others` that `value` depends on (an anchor's prologue, recomputed at
+    each load of its input) and the rest (its epilogue), each in `others`' order."""
+    needed: set[Operation] = set()
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if v.owner in others and v.owner not in needed:
+            needed.add(v.owner)  # type: ignore[arg-type]
+            todo.extend(v.owner.operands)  # type: ignore[union-attr]
+    return [o for o in others if o in needed], [o for o in others if o not in needed]
+
+
 class Generator:
     def __init__(self, weights: WeightTable | None, max_row_block: int, precision: str = "ieee"):
         if precision not in PRECISIONS:

@@ -20,7 +20,7 @@ from xdsl.ir import Operation, SSAValue
 from dialects.onnx.base import int_attr_value, node_name
 from lowering.triton_kernels.bodies import dtype_of
 from lowering.triton_kernels.conv import _needs_mask, _taps_loop, lin, window
-from lowering.triton_kernels.generator import Generator, Leaf
+from lowering.triton_kernels.generator import Generator, Leaf, split_prologue
 from lowering.triton_kernels.program import UnsupportedOnCuda, pointwise_configs
 from lowering.triton_kernels.text import Coords, KernelText, contiguous_strides, extreme, numel, shape_of, tl_dtype
 
@@ -30,15 +30,7 @@ def pool(gen: Generator, anchor: Operation, others: list[Operation], outputs: li
     """`others`: the group's elementwise ops; the producers of the pooled input are its
     prologue, the rest its epilogue."""
     maxpool = anchor.name == "onnx.MaxPool"
-    needed: set[Operation] = set()
-    todo = [anchor.operands[0]]
-    while todo:
-        v = todo.pop()
-        if v.owner in others and v.owner not in needed:
-            needed.add(v.owner)  # type: ignore[arg-type]
-            todo.extend(v.owner.operands)  # type: ignore[union-attr]
-    prologue = [o for o in others if o in needed]
-    epilogue = [o for o in others if o not in needed]
+    prologue, epilogue = split_prologue(anchor.operands[0], others)
     win = window(gen, anchor)
     x = anchor.operands[0]
     xs, ys = shape_of(x), shape_of(anchor.results[0])

@@ -30,7 +30,7 @@ from xdsl.ir import Operation, SSAValue
 
 from dialects.onnx.base import int_attr_value, ints_value, node_name
 from lowering.triton_kernels.bodies import dtype_of, prop_f, prop_i
-from lowering.triton_kernels.generator import Generator, Leaf
+from lowering.triton_kernels.generator import Generator, Leaf, split_prologue
 from lowering.triton_kernels.program import UnsupportedOnCuda, row_configs
 from lowering.triton_kernels.text import (
     Coords,
@@ -142,15 +142,7 @@ def row(gen: Generator, anchor: Operation, others: list[Operation], outputs: lis
     """`others`: the group's elementwise ops; those the anchor's data input depends on
     are its prologue (recomputed at each load of a row chunk), the rest its epilogue."""
     kind = anchor.name.split(".", 1)[1]
-    needed: set[Operation] = set()
-    todo = [anchor.operands[0]]
-    while todo:
-        v = todo.pop()
-        if v.owner in others and v.owner not in needed:
-            needed.add(v.owner)  # type: ignore[arg-type]
-            todo.extend(v.owner.operands)  # type: ignore[union-attr]
-    prologue = [o for o in others if o in needed]
-    epilogue = [o for o in others if o not in needed]
+    prologue, epilogue = split_prologue(anchor.operands[0], others)
     x = anchor.operands[0]
     xs = shape_of(x)
     rank = len(xs)
