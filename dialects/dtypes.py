@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 from xdsl.dialects import builtin as b
-from xdsl.ir import Attribute
+from xdsl.ir import Attribute, SSAValue
 
 
 class OnnxDataType(NamedTuple):
@@ -126,3 +126,9 @@ def numpy_dtype(ty: Attribute) -> np.dtype:
 
 def xdsl_to_onnx(ty: Attribute) -> int:
     return numpy_to_onnx(numpy_dtype(ty))
+
+
+def is_float_tensor(value: SSAValue) -> bool:
+    """Whether `value` is a tensor of a floating-point element type (f16, bf16, f32, ...)."""
+    ty = value.type
+    return isinstance(ty, b.TensorType) and isinstance(ty.element_type, b.AnyFloat)

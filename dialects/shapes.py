@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
 
-__all__ = ["contiguous_strides", "tensor_shape"]
+__all__ = ["contiguous_strides", "static_shape", "tensor_shape"]
 
 
 def tensor_shape(value: SSAValue) -> tuple[int, ...]:
@@ -23,6 +23,16 @@ def tensor_shape(value: SSAValue) -> tuple[int, ...]:
     bug in the caller and fails the assertion."""
     assert isinstance(value.type, TensorType), value.type
     return tuple(value.type.get_shape())
+
+
+def static_shape(value: SSAValue) -> tuple[int, ...] | None:
+    """The shape of a tensor value when every dimension is known; None for a dynamic
+    dimension or a value that is not a tensor (for patterns that must not fire then)."""
+    ty = value.type
+    if not isinstance(ty, TensorType):
+        return None
+    shape = tuple(ty.get_shape())
+    return None if any(d < 0 for d in shape) else shape
 
 
 def contiguous_strides(shape: Sequence[int]) -> list[int]:

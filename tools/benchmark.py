@@ -33,10 +33,9 @@ import compiler
 from tools.example_models import EXAMPLES, example_inputs
 
 
-def cpu_description() -> str:
-    """The host CPU as LLVM and /proc/cpuinfo name it, its vector ISA and usable cores."""
-    import llvmlite.binding as llvm
-
+def cpuinfo() -> dict[str, str]:
+    """The first processor's fields in /proc/cpuinfo ("model name", "cpu family", ...);
+    empty where there is no such file."""
     info: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as f:
@@ -47,6 +46,14 @@ def cpu_description() -> str:
                 info[key.strip()] = value.strip()
     except OSError:
         pass
+    return info
+
+
+def cpu_description() -> str:
+    """The host CPU as LLVM and /proc/cpuinfo name it, its vector ISA and usable cores."""
+    import llvmlite.binding as llvm
+
+    info = cpuinfo()
     features = llvm.get_host_cpu_features()
     isa = "AVX-512F" if features.get("avx512f") else "AVX2+FMA" if features.get("avx2") and features.get("fma") else "no AVX2"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

@@ -25,6 +25,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import compiler
+from tools.benchmark import cpuinfo
 from tools.example_models import gpt_style
 
 
@@ -97,14 +98,7 @@ def measure(name: str, model: onnx.ModelProto, feeds: dict, rounds: int, calls: 
 
 def cpu_name() -> str:
     """`model name (family N)` from /proc/cpuinfo, else what platform knows."""
-    fields: dict[str, str] = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        pass
+    fields = cpuinfo()
     if "model name" in fields:
         return f"{fields['model name']} (family {fields.get('cpu family', '?')})"
     return platform.processor() or platform.machine()

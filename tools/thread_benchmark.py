@@ -25,6 +25,7 @@ from lowering.parallel_cost import MIN_PARALLEL_WORK, WORK_PER_THREAD
 from lowering.thread_pool import TASK_TYPE, ThreadPoolEmitter
 from runtime.jit import JitModule
 from runtime.thread_pool import POOL_START, POOL_STOP, available_cores
+from tools.benchmark import cpuinfo
 
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
@@ -33,14 +34,7 @@ _I64 = ir.IntType(64)
 def cpu_description() -> str:
     import llvmlite.binding as llvm
 
-    fields = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        pass
+    fields = cpuinfo()
     return f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, LLVM: {llvm.get_host_cpu_name()})"
 
 

@@ -54,6 +54,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
+from dialects.shapes import static_shape
 from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import known_constant
@@ -103,14 +104,6 @@ def _const_ints(value: SSAValue | None, weights: WeightTable | None) -> list[int
     if array is None:
         return None
     return [int(v) for v in np.asarray(array).reshape(-1)]
-
-
-def _static_shape(value: SSAValue) -> tuple[int, ...] | None:
-    ty = value.type
-    if not isinstance(ty, TensorType):
-        return None
-    shape = tuple(ty.get_shape())
-    return None if any(d < 0 for d in shape) else shape
 
 
 def _shape_read_at_run_time(op) -> bool:
@@ -192,7 +185,7 @@ class CollapseReshapeChain(RewritePattern):
         result = op.results[0]
         if _forward(rewriter, op, source):
             return
-        shape = _static_shape(result)
+        shape = static_shape(result)
         if shape is None or 0 in shape:
             return
         if self.weights is None and len(shape) > INLINE_LIMIT:
@@ -292,7 +285,7 @@ class EliminateFullSlice(RewritePattern):
         if steps is None or any(s != 1 for s in steps):
             return
         axes: Sequence[int] | None = range(len(starts)) if op.axes is None else _const_ints(op.axes, self.weights)
-        shape = _static_shape(op.data)
+        shape = static_shape(op.data)
         for i, start in enumerate(starts):
             if start == 0:
                 continue
@@ -344,7 +337,7 @@ class SoftmaxThroughFlatten(RewritePattern):
         if not isinstance(flat, RESHAPE_LIKE) or not norm.input.has_one_use() or _shape_read_at_run_time(flat):
             return
         x = _reshape_input(flat)
-        x_shape, mid = _static_shape(x), _static_shape(norm.input)
+        x_shape, mid = static_shape(x), static_shape(norm.input)
         if x_shape is None or mid is None or op.results[0].type != x.type or len(mid) != 2:
             return
         if norm.normalized_axis() != 1:

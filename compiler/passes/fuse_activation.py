@@ -54,13 +54,13 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
+from dialects.dtypes import is_float_tensor
 from dialects.dtypes import numpy_dtype
 from dialects.weights import weights_of
-from compiler.passes.constants import PatternWithWeights, finite_float_scalar, known_constant
+from compiler.passes.constants import PatternWithWeights, finite_float_scalar, known_constant, scale_candidates
 from compiler.pattern_log import LoggedPattern, apply_patterns
 from dialects.weights import WeightTable
 from dialects.onnx.base import (
-    element_kind,
     float_attr_value,
     keep_attribute_order,
     onnx_attributes,
@@ -68,7 +68,6 @@ from dialects.onnx.base import (
 )
 from dialects.onnx.elementwise import (
     AddOp,
-    DivOp,
     MulOp,
     SumOp,
 )
@@ -87,11 +86,6 @@ from dialects.strata.activation import (
 from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp
 
 # ---- helpers ----------------------------------------------------------------------------
-
-
-def _is_float(value: SSAValue) -> bool:
-    ty = value.type
-    return isinstance(ty, TensorType) and element_kind(ty.element_type) == "float"
 
 
 def _use_problem(value: SSAValue) -> str | None:
@@ -144,7 +138,7 @@ def _activation(op: Operation, weights: WeightTable | None) -> _Activation | str
         return None
     info = ACTIVATIONS[act]
     x = op.operands[0]
-    if any(p.operand for p in info.params) and not _is_float(x):
+    if any(p.operand for p in info.params) and not is_float_tensor(x):
         return None  # an integer Clip: its limits are no f32 parameters
     params: list[float] = []
     for param in info.params:
@@ -200,7 +194,7 @@ class _FuseActivation(PatternWithWeights):
         if isinstance(act, str):
             self.missed(op, act)
             return
-        if not _is_float(value):
+        if not is_float_tensor(value):
             self.missed(op, "non-float type")
             return
         if _has_activation(producer):
@@ -279,7 +273,7 @@ class FuseConvResidual(LoggedPattern):
             conv = y.owner
             if not isinstance(conv, (ConvOp, FusedConvOp)):
                 continue
-            if not _is_float(y):
+            if not is_float_tensor(y):
                 reasons.append("non-float type")
             elif isinstance(conv, FusedConvOp) and (conv.z is not None or _has_activation(conv)):
                 reasons.append("residual or activation already present")
@@ -306,7 +300,7 @@ def _matmul_producer(value: SSAValue) -> MatMulOp | FusedMatMulOp | None:
 
 def _matmul_problem(mm: MatMulOp | FusedMatMulOp, value: SSAValue, what: str) -> str | None:
     """Why a bias or scale cannot be folded into `mm` (None: it can)."""
-    if not _is_float(value):
+    if not is_float_tensor(value):
         return "non-float type"
     if isinstance(mm, FusedMatMulOp):
         if _has_activation(mm):
@@ -352,12 +346,7 @@ class FuseMatMulScale(PatternWithWeights):
     constant => FusedMatMul(alpha * s or alpha / s)."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        if isinstance(op, MulOp):
-            candidates = ((op.a, op.b), (op.b, op.a))
-        elif isinstance(op, DivOp):
-            candidates = ((op.a, op.b),)
-        else:
-            return
+        candidates = scale_candidates(op)
         reasons: list[str] = []
         for y, s_value in candidates:
             mm = _matmul_producer(y)

@@ -62,20 +62,16 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
+from dialects.dtypes import is_float_tensor
 from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from dialects.weights import WeightTable
-from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, node_name, onnx_attributes
+from dialects.onnx.base import float_attr_value, int_attr_value, node_name, onnx_attributes
 from dialects.onnx.elementwise import AddOp, MulOp
 from dialects.onnx.nn import BatchNormalizationOp, ConvOp
 
 # ---- helpers ----------------------------------------------------------------------------
-
-
-def _is_float(value: SSAValue) -> bool:
-    ty = value.type
-    return isinstance(ty, TensorType) and element_kind(ty.element_type) == "float"
 
 
 @dataclass
@@ -101,7 +97,7 @@ def _fusable_conv(value: SSAValue, weights: WeightTable | None) -> _ConvParts | 
         return None
     if not value.has_one_use():
         return "the Conv result has other uses"
-    if not (_is_float(conv.y) and _is_float(conv.w)):
+    if not (is_float_tensor(conv.y) and is_float_tensor(conv.w)):
         return "not a float Conv"
     w = known_constant(conv.w, weights)
     if w is None or w.dtype.kind != "f" or w.ndim < 1:

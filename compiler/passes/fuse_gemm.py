@@ -60,29 +60,22 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
+from dialects.shapes import static_shape
 from dialects.weights import weights_of
 from compiler.pattern_log import apply_patterns
-from compiler.passes.constants import PatternWithWeights, finite_float_scalar
+from compiler.passes.constants import PatternWithWeights, finite_float_scalar, scale_candidates
 from dialects.weights import WeightTable
 from dialects.onnx.base import element_kind, float_attr_value, int_attr_value, unidirectional_broadcastable
-from dialects.onnx.elementwise import AddOp, DivOp, MulOp
+from dialects.onnx.elementwise import AddOp, MulOp
 from dialects.onnx.linalg import GemmOp, MatMulOp
 from dialects.onnx.tensor import TransposeOp
 
 # ---- helpers ----------------------------------------------------------------------------
 
 
-def _static_shape(value: SSAValue) -> tuple[int, ...] | None:
-    ty = value.type
-    if not isinstance(ty, TensorType):
-        return None
-    shape = tuple(ty.get_shape())
-    return None if any(d < 0 for d in shape) else shape
-
-
 def _is_float_2d(value: SSAValue) -> bool:
     ty = value.type
-    shape = _static_shape(value)
+    shape = static_shape(value)
     if not isinstance(ty, TensorType) or shape is None or len(shape) != 2:
         return False
     return element_kind(ty.element_type) == "float"
@@ -157,7 +150,7 @@ def _transposed_2d(value: SSAValue) -> SSAValue | None:
     op = value.owner
     if not isinstance(op, TransposeOp):
         return None
-    shape = _static_shape(op.data)
+    shape = static_shape(op.data)
     if shape is None or len(shape) != 2 or op.effective_perm() != [1, 0]:
         return None
     return op.data
@@ -183,7 +176,7 @@ class FuseMatMulAdd(RewritePattern):
             parts = _gemm_parts(y.owner)
             if parts is None or parts.c is not None or not y.has_one_use() or op.c.type != y.type:
                 continue
-            bias_shape = _static_shape(bias)
+            bias_shape = static_shape(bias)
             bias_ty = bias.type
             y_ty = y.type
             assert isinstance(y_ty, TensorType)
@@ -224,12 +217,7 @@ class FoldScaleIntoGemm(PatternWithWeights):
     alpha * s (and beta * s when C is present)."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        if isinstance(op, MulOp):
-            candidates = ((op.a, op.b), (op.b, op.a))
-        elif isinstance(op, DivOp):
-            candidates = ((op.a, op.b),)
-        else:
-            return
+        candidates = scale_candidates(op)
         for y, s_value in candidates:
             parts = _gemm_parts(y.owner)
             if parts is None or not y.has_one_use() or op.c.type != y.type:

@@ -41,12 +41,13 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
+from dialects.shapes import tensor_shape as shape
 from dialects.weights import weights_of
-from dialects.dtypes import numpy_dtype
+from dialects.dtypes import is_float_tensor, numpy_dtype
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.pattern_log import apply_patterns
 from dialects.weights import WeightTable
-from dialects.onnx.base import element_kind, int_attr_value, node_name, unidirectional_broadcastable
+from dialects.onnx.base import int_attr_value, node_name, unidirectional_broadcastable
 from dialects.onnx.elementwise import AddOp, DivOp, MulOp, PowOp, ReciprocalOp, SqrtOp, SubOp
 from dialects.onnx.nn import LayerNormalizationOp
 from dialects.onnx.reduction import ReduceMeanOp
@@ -55,17 +56,6 @@ from dialects.strata.composite import RMSNormalizationOp
 # ---- matching helpers (shared by the recompose passes) ---------------------------------
 
 REL_TOL = 1e-4
-
-
-def shape(value: SSAValue) -> tuple[int, ...]:
-    ty = value.type
-    assert isinstance(ty, TensorType)
-    return tuple(ty.get_shape())
-
-
-def is_float_tensor(value: SSAValue) -> bool:
-    ty = value.type
-    return isinstance(ty, TensorType) and element_kind(ty.element_type) == "float"
 
 
 def scalar_constant(value: SSAValue, weights: WeightTable | None, kinds: str = "f") -> float | None:

@@ -65,7 +65,7 @@ from lowering.kernels.conv import (
     valid_range,
 )
 from lowering.kernels.activation import apply_activation
-from lowering.kernels.pooling import count_of
+from lowering.kernels.pooling import average_divisor
 from lowering.target import CpuTarget
 from lowering.loop_builder import as_index, load, loop, loop_nest, parallel, parallel_nest, store
 from lowering.kernel_context import KernelContext, KernelLowering
@@ -165,6 +165,16 @@ def tiled_columns(lo: int, hi: int, widest: int, body) -> None:
             continue
         with loop(first + tiles * width, first, width) as lp:
             body(lp.iv, width)
+
+
+def interior_columns(out_w: int, in_w: int, kw: int, sw: int, dw: int, pw: int) -> tuple[int, int]:
+    """The output columns [ow_lo, ow_hi) whose whole window (kw taps, stride sw,
+    dilation dw, left pad pw) lies inside the input's in_w columns: those need no
+    padding checks."""
+    ow_lo = min(out_w, -(-pw // sw))
+    last_ok = in_w - 1 + pw - (kw - 1) * dw
+    ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
+    return ow_lo, ow_hi
 
 
 def masked_column_tiles(out_w: int, ow_lo: int, ow_hi: int, widest: int) -> list[tuple[list[int], int, bool]]:
@@ -281,10 +291,7 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     (sh, sw), (dh, dw), (ph, pw) = win.strides, win.dilations, win.pads_begin
     elem = y.type.element_type
 
-    # Output columns whose whole window lies inside the input: [ow_lo, ow_hi).
-    ow_lo = min(out_w, -(-pw // sw))
-    last_ok = in_w - 1 + pw - (kw_size - 1) * dw
-    ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
+    ow_lo, ow_hi = interior_columns(out_w, in_w, kw_size, sw, dw, pw)
 
     # Several output blocks per tile when they divide evenly (each x value loaded feeds
     # 8 lanes per block) and the registers allow it.
@@ -394,9 +401,7 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
     (sh, sw), (dh, dw), (ph, pw) = win.strides, win.dilations, win.pads_begin
     elem = y.type.element_type
 
-    ow_lo = min(out_w, -(-pw // sw))
-    last_ok = in_w - 1 + pw - (kw_size - 1) * dw
-    ow_hi = max(ow_lo, min(out_w, last_ok // sw + 1 if last_ok >= 0 else 0))
+    ow_lo, ow_hi = interior_columns(out_w, in_w, kw_size, sw, dw, pw)
 
     zero = scalar.const(0.0, elem)
     with parallel([batch, c_blocks, out_h]) as (n, cb, oh):
@@ -575,19 +580,7 @@ def _pool(kc: KernelContext, average: bool) -> None:
                     store(combine(load(acc, [lp.iv]), load(x, [n, cb, *pos, lp.iv])), acc, [lp.iv])
             total = [load(acc, [lane]) for lane in range(BLOCK)]
         if average:
-            if include_pad:
-                counted = [
-                    valid_range(win.kernel[d], win.dilations[d], outs[d], out_sizes[d], win.strides[d], 0,
-                                in_sizes[d] + win.pads_begin[d] + win.pads_end[d])
-                    for d in range(2)
-                ]
-            else:
-                counted = ranges
-            count = count_of(counted)
-            if isinstance(count, int):
-                divisor = scalar.const(max(count, 1), elem)
-            else:
-                divisor = scalar.from_index(arith.MaxSIOp(count, as_index(1)).result, elem)
+            divisor = average_divisor(win, outs, out_sizes, in_sizes, ranges, include_pad, elem)
             total = [scalar.div(t, divisor) for t in total]
         for lane in range(BLOCK):
             store(total[lane], y, [n, cb, *outs, lane])

@@ -11,6 +11,7 @@ and those taps are not counted, as in onnxruntime).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
 
 from xdsl.dialects import arith
@@ -21,6 +22,7 @@ from dialects.onnx.base import int_attr_value
 from lowering import scalar
 from lowering.kernels.conv import (
     Index,
+    Window,
     input_position,
     ix_add,
     ix_mul,
@@ -55,6 +57,27 @@ def count_of(ranges: list[tuple[Index, Index]]) -> Index:
         else:
             total = arith.MuliOp(as_index(total), as_index(extent)).result
     return total
+
+
+def average_divisor(win: Window, outs: Sequence[SSAValue], out_sizes: Sequence[int], in_sizes: Sequence[int],
+                    ranges: list[tuple[Index, Index]], include_pad: bool, elem: Attribute) -> SSAValue:
+    """AveragePool's divisor at output position `outs`, as an `elem` scalar: the number
+    of taps inside the input (`ranges`, the window's valid tap ranges), or with
+    count_include_pad inside the padded input [-pad_begin, size + pad_end); at least 1."""
+    if include_pad:
+        counted = [
+            valid_range(
+                win.kernel[d], win.dilations[d], outs[d], out_sizes[d], win.strides[d], 0,
+                in_sizes[d] + win.pads_begin[d] + win.pads_end[d],
+            )
+            for d in range(win.rank)
+        ]
+    else:
+        counted = ranges
+    count = count_of(counted)
+    if isinstance(count, int):
+        return scalar.const(max(count, 1), elem)
+    return scalar.from_index(arith.MaxSIOp(count, as_index(1)).result, elem)
 
 
 def _flat_offset(positions: list[Index], sizes: tuple[int, ...], column_major: bool) -> Index:
@@ -128,22 +151,7 @@ def lower_average_pool(kc: KernelContext) -> None:
             return [scalar.add(acc[0], load(x, [n, c, *pos]))]
 
         (total,) = reduce_loops(ranges, [scalar.const(0, elem)], body)
-        if include_pad:
-            # Taps inside the padded input [-pad_begin, size + pad_end).
-            counted = [
-                valid_range(
-                    win.kernel[d], win.dilations[d], outs[d], out_sizes[d], win.strides[d], 0,
-                    in_sizes[d] + win.pads_begin[d] + win.pads_end[d],
-                )
-                for d in range(win.rank)
-            ]
-        else:
-            counted = ranges
-        count = count_of(counted)
-        if isinstance(count, int):
-            divisor = scalar.const(max(count, 1), elem)
-        else:
-            divisor = scalar.from_index(arith.MaxSIOp(count, as_index(1)).result, elem)
+        divisor = average_divisor(win, outs, out_sizes, in_sizes, ranges, include_pad, elem)
         store(scalar.div(total, divisor), y, [n, c, *outs])
 
 

@@ -71,6 +71,16 @@ PRECISIONS = ("ieee", "tf32", "fp16", "bf16")
 Leaf = Callable[[SSAValue], str]
 
 
+def batch_offset(bcoords: Coords, batch, shape) -> str:
+    """The element offset of the matrix at batch coordinates `bcoords` (over the
+    broadcast batch dims `batch`) in a tensor of `shape` [..., rows, cols] whose batch
+    dims broadcast to `batch`."""
+    if not batch:
+        return "0"
+    strides = [s * shape[-2] * shape[-1] for s in broadcast_strides(shape[:-2], batch)]
+    return bcoords.offset(strides)
+
+
 def split_prologue(value: SSAValue, others: list[Operation]) -> tuple[list[Operation], list[Operation]]:
     """The ops of `others` that `value` depends on (an anchor's prologue, recomputed at
     each load of its input) and the rest (its epilogue), each in `others`' order."""
@@ -304,13 +314,7 @@ class Generator:
               "    rm = pid_m * BM + tl.arange(0, BM)", "    rn = pid_n * BN + tl.arange(0, BN)"]
         bcoords = Coords(L, "    ", batch, flat="pid_b", prefix="b")
 
-        def batch_off(shape) -> str:
-            if not batch:
-                return "0"
-            strides = [s * shape[-2] * shape[-1] for s in broadcast_strides(shape[:-2], batch)]
-            return bcoords.offset(strides)
-
-        oa, ob = batch_off(sa2), batch_off(sb2)
+        oa, ob = batch_offset(bcoords, batch, sa2), batch_offset(bcoords, batch, sb2)
         sam, sak = (1, M) if ta else (K, 1)
         sbk, sbn = (1, K) if tb else (N, 1)
         L.append(f"    acc = tl.zeros((BM, BN), dtype={'tl.float32' if dt.kind == 'f' and dt != np.float64 else tl_dtype(dt)})")
@@ -393,13 +397,7 @@ class Generator:
               "    rm = pid_m * BM + tl.arange(0, BM)", "    rd = tl.arange(0, BD)", "    rdv = tl.arange(0, BDV)"]
         bcoords = Coords(L, "    ", batch, flat="pid_b", prefix="b")
 
-        def batch_off(shape) -> str:
-            if not batch:
-                return "0"
-            strides = [s * shape[-2] * shape[-1] for s in broadcast_strides(shape[:-2], batch)]
-            return bcoords.offset(strides)
-
-        oq, ok, ov = batch_off(sq), batch_off(sk), batch_off(sv)
+        oq, ok, ov = batch_offset(bcoords, batch, sq), batch_offset(bcoords, batch, sk), batch_offset(bcoords, batch, sv)
         scale = prop_f(op, "scale", 1.0)
         L.append(f"    q = tl.load({pq} + {oq} + rm[:, None] * {D} + rd[None, :], mask=(rm[:, None] < {Sq}) & (rd[None, :] < {D}), other=0.0)")
         at = "tl.float64" if dt == np.float64 else "tl.float32"  # the running statistics' type
