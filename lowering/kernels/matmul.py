@@ -72,7 +72,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from xdsl.dialects import arith, math, memref
+from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import ArrayAttr, Float32Type, IntegerAttr, MemRefType, i64
 from xdsl.ir import Attribute, SSAValue
 
@@ -190,7 +190,7 @@ def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index,
             for t, kk in enumerate(ks):
                 bv = b_at(kk, lp.iv)
                 for r in range(rows):
-                    sums[r] = math.FmaOp(avs[t][r], bv, sums[r]).result
+                    sums[r] = scalar.fma(avs[t][r], bv, sums[r])
             for r in range(rows):
                 if final:
                     i, j = as_index(ix_add(i0, r)), as_index(ix_add(j0, lp.iv))
@@ -277,7 +277,7 @@ def _small_m_dots(ops: GemmOperands, elem: Attribute) -> None:
                         bv = ops.b_at(kk, ix_add(j0, c))
                         for r in range(m):
                             sl = slot(r, c, lp.iv)
-                            store(math.FmaOp(avs[r], bv, load(acc, [sl])).result, acc, [sl])
+                            store(scalar.fma(avs[r], bv, load(acc, [sl])), acc, [sl])
         for r in range(m):
             for c in range(cols):
                 total = zero
@@ -288,7 +288,7 @@ def _small_m_dots(ops: GemmOperands, elem: Attribute) -> None:
                 j = ix_add(j0, c)
                 if k != k_full:
                     with loop(k, k_full, carried=[total]) as t:
-                        t.yield_(math.FmaOp(ops.a_at(r, t.iv), ops.b_at(t.iv, j), t.carried[0]).result)
+                        t.yield_(scalar.fma(ops.a_at(r, t.iv), ops.b_at(t.iv, j), t.carried[0]))
                     total = t.results[0]
                 i, jx = as_index(r), as_index(j)
                 ops.store(ops.finish(total, i, jx), i, jx)
