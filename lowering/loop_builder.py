@@ -15,7 +15,7 @@ folds the ints, so kernels with static shapes emit no arith op for constant offs
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -162,6 +162,23 @@ def loop(
         if len(lp.yielded) != len(carried):
             raise ValueError(f"loop carries {len(carried)} values but yielded {len(lp.yielded)}")
         scf.YieldOp(*lp.yielded)
+
+
+def carried_loops(
+    ranges: Sequence[tuple[int | SSAValue, int | SSAValue]],
+    inits: Sequence[SSAValue],
+    body: Callable[[list[SSAValue], list[SSAValue]], Sequence[SSAValue]],
+) -> list[SSAValue]:
+    """Nested loops over `ranges` ((lower, upper) each, step 1) carrying `inits` through
+    all of them: body(ivs, carried) returns the next carried values; the results of the
+    outermost loop are returned (`inits` when there are no ranges, after one body)."""
+    if not ranges:
+        return list(body([], list(inits)))
+    lo, hi = ranges[0]
+    with loop(hi, lo, carried=inits) as lp:
+        outer = lp.iv
+        lp.yield_(*carried_loops(ranges[1:], list(lp.carried), lambda ivs, values: body([outer, *ivs], values)))
+    return list(lp.results)
 
 
 @contextmanager

@@ -1029,9 +1029,12 @@ def _vector_broadcast(tr: _FunctionTranslator, op: Operation) -> None:
     if isinstance(x.type, ir.VectorType):
         raise LoweringError("vector.broadcast of a vector", op)
     b = tr.builder
-    undef = ir.Constant(rt, ir.Undefined)
-    one = b.insert_element(undef, x, ir.Constant(_I32, 0))
-    tr.set(op.results[0], b.shuffle_vector(one, undef, ir.Constant(ir.VectorType(_I32, rt.count), [0] * rt.count)))
+    # As a <1 x T> bitcast shuffled by an all-zero mask: llvmlite writes an undef
+    # <N x T> element by element, and a broadcast per x value of the conv tiles made
+    # ResNet-50's IR text 50 % longer with insertelement into one.
+    one = b.bitcast(x, ir.VectorType(x.type, 1))
+    mask = ir.Constant(ir.VectorType(_I32, rt.count), [0] * rt.count)
+    tr.set(op.results[0], b.shuffle_vector(one, ir.Constant(one.type, ir.Undefined), mask))
 
 
 @_handles(vector.FMAOp)

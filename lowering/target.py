@@ -29,6 +29,16 @@ class CpuTarget:
     def f32_lanes(self) -> int:
         return self.vector_bits // 32
 
+    @property
+    def explicit_vector_tiles(self) -> bool:
+        """Whether the GEMM and NCHWc conv register tiles are written as explicit
+        vector<f32_lanes> accumulators (lowering/kernels/matmul.py, conv_nchwc.py)
+        instead of lane loops for LLVM's loop vectorizer: with 16 registers of 8 floats
+        (AVX2) the tiles that fill the register file spilled as lane loops (LLVM
+        vectorizes after its register-pressure heuristics ran); with 32 the lane loops
+        reach onnxruntime's MLAS already."""
+        return self.vector_bits == 256 and self.vector_registers < 32
+
     def describe(self) -> str:
         isa = {512: "AVX-512", 256: "AVX2+FMA"}.get(self.vector_bits, f"{self.vector_bits}-bit vectors")
         return f"{self.name} ({isa}, {self.vector_registers} vector registers)"

@@ -116,11 +116,10 @@ MR_VECTOR = 6
 
 def tiled_vector_lanes(target: CpuTarget) -> int:
     """Lanes of the explicit-vector register tile of the tiled kernel, 0 for none (the
-    lane loops LLVM vectorizes). With 16 registers of 8 floats (AVX2): 8, a 6 x 16 tile
-    in 12 accumulators, the B row in 2 and A's broadcast in 1, as MLAS tiles SGEMM on
-    AVX2 (a 6-row tile of lane loops spilled: LLVM vectorizes those after its register
-    pressure heuristics have run). With 32 registers the lane loops reach MLAS already."""
-    return 8 if target.vector_bits == 256 and target.vector_registers < 32 else 0
+    lane loops LLVM vectorizes; CpuTarget.explicit_vector_tiles). With 16 registers of
+    8 floats (AVX2): 8, a 6 x 16 tile in 12 accumulators, the B row in 2 and A's
+    broadcast in 1, as MLAS tiles SGEMM on AVX2."""
+    return target.f32_lanes if target.explicit_vector_tiles else 0
 
 
 def tiled_options(target: CpuTarget) -> dict[str, int]:

@@ -1,7 +1,7 @@
 // 1-D vectors (the AVX2 GEMM tile's accumulators, lowering/kernels/matmul.py): a
 // vector.load / vector.store is one LLVM load / store of <8 x float> at the first
-// element's address (element alignment), vector.broadcast an insertelement into undef
-// plus a shufflevector with an all-zero mask, vector.fma a call of llvm.fma.v8f32; vectors carried by an
+// element's address (element alignment), vector.broadcast a bitcast to <1 x float>
+// shuffled by an all-zero mask, vector.fma a call of llvm.fma.v8f32; vectors carried by an
 // scf.for are phis of <8 x float>.
 // RUN: opt-tool %s --emit=llvm | filecheck %s
 // RUN: opt-tool %s --emit=llvm | python3 -c "import sys, llvmlite.binding as l; l.parse_assembly(sys.stdin.read()).verify(); print('LLVM IR OK')" | filecheck %s --check-prefix=VERIFY
@@ -28,8 +28,8 @@ func.func @main(%x: memref<4x16xf32>, %y: memref<16xf32>) attributes {strata.ent
 }
 // CHECK-LABEL: define internal void @"axpy"(
 // CHECK-SAME:    ptr [[X:%.*]], ptr [[Y:%.*]], float [[A:%.*]]) nounwind
-// CHECK:         [[ONE:%.*]] = insertelement <8 x float> {{<(float undef, ){7}float undef>}}, float [[A]], i32 0
-// CHECK-NEXT:    [[AV:%.*]] = shufflevector <8 x float> [[ONE]], <8 x float> {{<.*>}}, <8 x i32> {{<(i32 0, ){7}i32 0>}}
+// CHECK:         [[ONE:%.*]] = bitcast float [[A]] to <1 x float>
+// CHECK-NEXT:    [[AV:%.*]] = shufflevector <1 x float> [[ONE]], <1 x float> <float undef>, <8 x i32> {{<(i32 0, ){7}i32 0>}}
 // CHECK-NEXT:    [[YP:%.*]] = getelementptr inbounds float, ptr [[Y]], i64 8
 // CHECK-NEXT:    [[INIT:%.*]] = load <8 x float>, ptr [[YP]], align 4
 // CHECK:         [[ACC:%.*]] = phi {{ *}}<8 x float> {{\[}}[[INIT]], {{.*}}]
