@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from runtime.artifact import ArtifactError, digest, check_target, read_manifest
+from runtime.artifact import ArtifactError, check_target, digest, read_manifest
 from runtime.compiled_model import CompiledModel, TensorSpec
 from runtime.llvm_objects import ObjectEngine
 
