@@ -42,7 +42,7 @@ as lowering/kernels/pooling.py).
 
 from __future__ import annotations
 
-from xdsl.dialects import arith, math, memref
+from xdsl.dialects import arith, memref
 from xdsl.ir import SSAValue
 from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, MemRefType, i64
 
@@ -350,7 +350,7 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                             w_index = [mbs[o], icb, kh, t, 0, lane_iv] if fold_kw else [mbs[o], icb, kh, kw, t, lane_iv]
                             wv = load(w, w_index)
                             for p in range(pixels):
-                                sums[o][p] = math.FmaOp(xs[p][t], wv, sums[o][p]).result
+                                sums[o][p] = scalar.fma(xs[p][t], wv, sums[o][p])
                     for o in range(oc_tile):
                         for p in range(pixels):
                             store(sums[o][p], acc, [ix_add(slot(o, p, pixels), lane_iv)])
@@ -426,7 +426,7 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                         wv = load(w, [cb, kh, kw, lane])
                         for p in range(pixels):
                             iw = ix_add(iw0[p], ix_mul(kw, dw))
-                            sums[p] = math.FmaOp(load(x, [n, cb, ih, iw, lane]), wv, sums[p]).result
+                            sums[p] = scalar.fma(load(x, [n, cb, ih, iw, lane]), wv, sums[p])
                     for p in range(pixels):
                         store(sums[p], acc, slots[p])
             with loop(BLOCK) as lp:
