@@ -272,11 +272,6 @@ def _handles(*ops: type[Operation] | str) -> Callable[[Handler], Handler]:
     return register
 
 
-def supported_ops() -> list[str]:
-    """Names of all ops the translator handles."""
-    return sorted(set(_HANDLERS) | {"func.func", "func.return", "scf.yield", "scf.condition", "scf.reduce"})
-
-
 # --------------------------------------------------------------------------
 # Module / function translation
 # --------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import llvmlite.binding as llvm
+
 from dialects.errors import StrataError
 
 __all__ = ["CpuTarget", "host_target", "target_for", "unrunnable_reason", "KNOWN_CPUS"]
@@ -53,8 +55,6 @@ def _from_features(name: str, features: dict[str, bool]) -> CpuTarget:
 
 
 def host_target() -> CpuTarget:
-    import llvmlite.binding as llvm
-
     return _from_features(llvm.get_host_cpu_name(), dict(llvm.get_host_cpu_features().items()))
 
 

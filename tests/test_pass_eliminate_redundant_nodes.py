@@ -119,7 +119,7 @@ def test_reshape_chain_keeps_name_and_shape_constant():
     ctx = make_context()
     module = import_model(model, ctx.weights)
     EliminateRedundantNodesPass().apply(ctx, module)
-    from dialects.weights import constant_value
+    from dialects.onnx.constants import constant_value
     from dialects.onnx.base import node_name
     from dialects.onnx.tensor import ReshapeOp
 
