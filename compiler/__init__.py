@@ -8,17 +8,20 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from typing import Any
 
 from dialects.errors import ModelError, ShapeError, StrataError, UnsupportedOpsError
-from runtime.artifact import ArtifactError, load
-from runtime.compiled_model import CompiledModel
 
-# Imported on first use: they pull in xDSL, which a serving process that only runs
-# `load(path)` on a saved model never needs (runtime/artifact.py).
+# Imported on first use. compile/optimize pull in xDSL and onnx, which a serving process
+# that only runs `load(path)` on a saved model never needs (runtime/loader.py); load
+# pulls in numpy and llvmlite, which `import compiler` for the error classes does not.
 _LAZY = {
+    "ArtifactError": "runtime.artifact",
+    "CompiledModel": "runtime.compiled_model",
+    "load": "runtime.loader",
     "compile": "compiler.api",
     "supported_op_types": "compiler.graph_io",
     "optimize": "compiler.optimize",
@@ -43,8 +46,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'compiler' has no attribute '{name}'")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

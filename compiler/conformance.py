@@ -37,6 +37,8 @@ CUDA_EXPECTED_FAILURES_FILE = os.path.join(os.path.dirname(__file__), "conforman
 
 def node_cases():
     """Every ONNX node test case that has a model, sorted by name."""
+    # Start-up time: onnx's test-case package imports every case generator; only a
+    # conformance run needs it, not `import compiler.conformance` for the expected lists.
     from onnx.backend.test.case.node import collect_testcases
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):

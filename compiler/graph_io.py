@@ -1,5 +1,5 @@
 """What the driver reads off an imported graph for both targets: the op types that compile
-(from the kernel table) and the graph's input/output specs. compiler/api.py (CPU) and
+(from the kernel table) and the graph's input/output specs. compiler/driver.py (CPU) and
 compiler/compile_cuda.py (GPU) both import it, so neither imports the other for it."""
 
 from __future__ import annotations

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr, TensorType
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute
 
 from dialects.dtypes import numpy_dtype, xdsl_element_type
-from dialects.onnx.tensor import ConstantOp
 
 # Constants up to this many elements are printed inline as `dense<...>`.
 INLINE_LIMIT = 16
@@ -82,14 +81,6 @@ def attr_array(attr: Attribute, weights: WeightTable | None) -> np.ndarray:
     if len(values) == 1 and int(np.prod(shape)) != 1:  # a splat
         return np.full(shape, values[0], dtype=dtype)
     return np.asarray(values, dtype=dtype).reshape(shape)
-
-
-def constant_value(value: SSAValue, weights: WeightTable | None) -> np.ndarray | None:
-    """The compile-time value of an SSA value defined by `onnx.Constant`, else None."""
-    owner = value.owner
-    if isinstance(owner, ConstantOp):
-        return attr_array(owner.value, weights)
-    return None
 
 
 def weights_of(ctx: object) -> WeightTable | None:

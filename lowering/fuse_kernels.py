@@ -8,18 +8,20 @@ Legal groups:
   whose outputs all have the same shape, the group's iteration shape; inputs may be
   smaller and are read with broadcast indices;
 - one reduction-like anchor (Softmax, LogSoftmax, LayerNormalization, ReduceX) or pooling
-  anchor (MaxPool without Indices, AveragePool, GlobalAveragePool, GlobalMaxPool) with
+  anchor (MaxPool without Indices, AveragePool, GlobalAveragePool, GlobalMaxPool): the
+  ops with the trait `FusionAnchor(prologue=True)` of dialects/onnx/traits.py; with
   elementwise consumers of its first result whose outputs have that result's shape
   (an epilogue, run at the anchor's store), and elementwise producers of its data input
   with that input's shape (a prologue, recomputed at each load of the anchor: once per
   window covering an element for a pooling op; only when none of their values is needed
   outside the group, since they are never stored);
 - one compute anchor (Conv, MatMul, Gemm, strata.FusedConv / FusedMatMul / FusedGemm,
-  strata.ConvNCHWc) with an epilogue only: elementwise consumers of its result with its
-  shape and element type (the epilogue's values are stored where the anchor stores, and
-  a Gemm may accumulate in that buffer), other operands read broadcast at the output
-  position (constants, graph inputs, values computed outside: a residual add). Its
-  inputs are read many times, so producers never join it.
+  strata.ConvNCHWc: `FusionAnchor(prologue=False)`) with an epilogue only: elementwise
+  consumers of its result with its shape and element type (the epilogue's values are
+  stored where the anchor stores, and a Gemm may accumulate in that buffer), other
+  operands read broadcast at the output position (constants, graph inputs, values
+  computed outside: a residual add). Its inputs are read many times, so producers
+  never join it.
 
 Candidates are producer -> consumer edges, scored by the bytes of memory traffic fusing
 them saves (the intermediate's write and read when every use is the consumer, its read
@@ -30,8 +32,8 @@ take a producer or an epilogue that changes the element type, or it would not be
 (a path leaves the group and comes back: the group could not run as one kernel). A value
 used outside its group becomes an extra group output, computed once.
 
-`window-anchors=false` leaves out the sliding-window anchors (Conv, strata.FusedConv,
-strata.ConvNCHWc, MaxPool, AveragePool) and keeps MatMul/Gemm and reduction groups. No
+`window-anchors=false` leaves out the sliding-window anchors (the `SlidingWindow` trait:
+Conv, strata.FusedConv, strata.ConvNCHWc, MaxPool, AveragePool) and keeps MatMul/Gemm and reduction groups. No
 target needs it now (the Triton generator has kernels for conv and pooling groups too);
 it stays as an option for comparing schedules.
 
@@ -56,35 +58,18 @@ from xdsl.passes import ModulePass
 
 from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
-from dialects.onnx.traits import is_elementwise
+from dialects.onnx.traits import FusionAnchor, is_elementwise
+from dialects.op_kinds import FUSION_ANCHOR_OP_NAMES, WINDOW_ANCHOR_OP_NAMES
 from dialects.shapes import tensor_shape as _shape
 from dialects.strata.kernel_group import FusedKernelOp, KernelYieldOp
 from lowering.plan_memory import element_bytes
 
-# Reduction-like anchors: their lowering stores each element of their first result
-# exactly once and never reads it back (an epilogue is applied at that store) and loads
-# their data input (a prologue is recomputed at each load).
-REDUCTION_ANCHORS = frozenset(
-    {
-        "onnx.Softmax",
-        "onnx.LogSoftmax",
-        "onnx.LayerNormalization",
-        *(
-            f"onnx.Reduce{k}"
-            for k in ("Sum", "Mean", "Max", "Min", "Prod", "L1", "L2", "SumSquare", "LogSum", "LogSumExp")
-        ),
-    }
-)
-# Pooling anchors: the same contract as the reductions (MaxPool only without Indices).
-POOL_ANCHORS = frozenset({"onnx.MaxPool", "onnx.AveragePool", "onnx.GlobalAveragePool", "onnx.GlobalMaxPool"})
-# Compute anchors: epilogue only (lowered with the kernel's epilogue callback, or at the
-# blocked conv's single store).
-COMPUTE_ANCHORS = frozenset(
-    {"onnx.Conv", "onnx.MatMul", "onnx.Gemm", "strata.FusedConv", "strata.FusedMatMul", "strata.FusedGemm", "strata.ConvNCHWc"}
-)
-ANCHORS = REDUCTION_ANCHORS | POOL_ANCHORS | COMPUTE_ANCHORS
-# Sliding-window anchors (left out with window_anchors=False).
-WINDOW_ANCHORS = frozenset({"onnx.Conv", "strata.FusedConv", "strata.ConvNCHWc", "onnx.MaxPool", "onnx.AveragePool"})
+# The anchors are the ops with the FusionAnchor trait (dialects/onnx/traits.py): the
+# reduction-likes and pools take prologues, the compute anchors (convolutions, matrix
+# products) an epilogue only. The sliding-window ones among them are left out with
+# window_anchors=False.
+ANCHORS = FUSION_ANCHOR_OP_NAMES
+WINDOW_ANCHORS = WINDOW_ANCHOR_OP_NAMES
 
 DEFAULT_MAX_OPS = 24
 
@@ -101,7 +86,9 @@ def fusion_kind(op: Operation, anchors: frozenset[str] = ANCHORS) -> str | None:
 
 
 def takes_prologue(anchor: Operation) -> bool:
-    return anchor.name in REDUCTION_ANCHORS or anchor.name in POOL_ANCHORS
+    """The anchor's kernel loads its data input where it needs each element, so
+    elementwise producers can be recomputed there (FusionAnchor's `prologue`)."""
+    return anchor.has_trait(FusionAnchor(prologue=True))
 
 
 def _nbytes(v: SSAValue) -> int:

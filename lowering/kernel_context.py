@@ -17,7 +17,8 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Operation, SSAValue
 from xdsl.irdl import IRDLOperation
 
-from dialects.weights import WeightTable, constant_value
+from dialects.onnx.constants import constant_value
+from dialects.weights import WeightTable
 from dialects.onnx.base import node_name
 from lowering.errors import LoweringError
 from lowering.loop_builder import loop_nest, load, store

@@ -136,10 +136,6 @@ class KernelChecks:
             scf.YieldOp()
         scf.IfOp(ok, [], Region(then_block), Region(else_block))
 
-    def extra_args(self) -> list[BlockArgument]:
-        """The status arguments added to the kernel, in block order."""
-        return ([self.summary] if self.summary is not None else []) + [a for a, _ in self.sites]
-
 
 @dataclass
 class StatusBuffer:

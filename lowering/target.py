@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import llvmlite.binding as llvm
+
 from dialects.errors import StrataError
 
 __all__ = ["CpuTarget", "host_target", "target_for", "unrunnable_reason", "KNOWN_CPUS"]
@@ -29,6 +31,16 @@ class CpuTarget:
     def f32_lanes(self) -> int:
         return self.vector_bits // 32
 
+    @property
+    def explicit_vector_tiles(self) -> bool:
+        """Whether the GEMM and NCHWc conv register tiles are written as explicit
+        vector<f32_lanes> accumulators (lowering/kernels/matmul.py, conv_nchwc.py)
+        instead of lane loops for LLVM's loop vectorizer: with 16 registers of 8 floats
+        (AVX2) the tiles that fill the register file spilled as lane loops (LLVM
+        vectorizes after its register-pressure heuristics ran); with 32 the lane loops
+        reach onnxruntime's MLAS already."""
+        return self.vector_bits == 256 and self.vector_registers < 32
+
     def describe(self) -> str:
         isa = {512: "AVX-512", 256: "AVX2+FMA"}.get(self.vector_bits, f"{self.vector_bits}-bit vectors")
         return f"{self.name} ({isa}, {self.vector_registers} vector registers)"
@@ -43,8 +55,6 @@ def _from_features(name: str, features: dict[str, bool]) -> CpuTarget:
 
 
 def host_target() -> CpuTarget:
-    import llvmlite.binding as llvm
-
     return _from_features(llvm.get_host_cpu_name(), dict(llvm.get_host_cpu_features().items()))
 
 

@@ -57,6 +57,7 @@ from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
 from dialects.onnx import ELEMENTWISE_OP_NAMES, SHAPE_VIEW_OP_NAMES
 from dialects.onnx.traits import is_elementwise
+from dialects.op_kinds import MATRIX_PRODUCT_OP_NAMES, NCHW_CONV_OP_NAMES, NCHW_WINDOW_POOL_OP_NAMES
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.triton_kernels import conv as conv_k
 from lowering.triton_kernels import data_movement as dm
@@ -93,9 +94,11 @@ from lowering.triton_kernels.row import ROW_OPS, row
 from lowering.triton_kernels.select import topk
 from lowering.triton_kernels.text import shape_of
 
-MATMUL_OPS = frozenset({"onnx.MatMul", "onnx.Gemm", "strata.FusedGemm", "strata.FusedMatMul"})
-CONV_OPS = frozenset({"onnx.Conv", "strata.FusedConv"})
-POOL_OPS = frozenset({"onnx.MaxPool", "onnx.AveragePool"})
+# Kernel families by op trait (dialects/op_kinds.py): MatMul/Gemm and their fused forms;
+# Conv and strata.FusedConv; MaxPool and AveragePool.
+MATMUL_OPS = MATRIX_PRODUCT_OP_NAMES
+CONV_OPS = NCHW_CONV_OP_NAMES
+POOL_OPS = NCHW_WINDOW_POOL_OP_NAMES
 ALIAS_OPS = SHAPE_VIEW_OP_NAMES
 
 OpKernel = Callable[[Generator, Operation], None]

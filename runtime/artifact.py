@@ -1,4 +1,6 @@
-"""Saved models: `CompiledModel.save(path)` writes a folder, `load(path)` runs it.
+"""Saved models, the format: `CompiledModel.save(path)` writes a folder (`save` here),
+`runtime/loader.py`'s `load(path)` runs it (it reads the folder with `read_manifest` and
+`check_target` here).
 
 A serving process should not compile: one build step compiles, every replica loads. The
 folder holds what the machine code needs and nothing else:
@@ -11,8 +13,8 @@ folder holds what the machine code needs and nothing else:
     weights.bin     every weight in the layout the kernels read it (packed/blocked
                     where compile time packed it), each 64-byte aligned
 
-`load` imports neither xDSL nor the compiler's passes and runs no LLVM optimizer or code
-generator: it links the object code into one MCJIT engine (runtime/llvm_objects.py) and
+`load` (runtime/loader.py) imports neither xDSL nor the compiler's passes and runs no
+LLVM optimizer or code generator: it links the object code into one MCJIT engine (runtime/llvm_objects.py) and
 memory-maps the weights (copy-on-write: pages are read from the file when first
 touched, several replicas on one host share them in the page cache). It refuses a
 folder written for another CPU (name or features) or by another Strata or LLVM version,
@@ -41,7 +43,7 @@ class ArtifactError(StrataError):
 
 def strata_version() -> str:
     try:
-        from importlib.metadata import version
+        from importlib.metadata import version  # start-up time: only a save or load asks
 
         return version("strata")
     except Exception:
@@ -51,6 +53,8 @@ def strata_version() -> str:
 def _target(cpu: str | None = None) -> dict[str, str]:
     """The CPU, features, LLVM and triple object code is made for: this host's, or
     those of a compile(cpu=...) build (runtime.jit.machine_cpu)."""
+    # Start-up time: llvmlite (~50 ms) loads when a manifest is written or checked, not
+    # when runtime/compiled_model.py imports this module for CompiledModel.save.
     import llvmlite.binding as llvm
 
     from runtime.jit import cache_version, machine_cpu
@@ -64,7 +68,7 @@ def _target(cpu: str | None = None) -> dict[str, str]:
     }
 
 
-def _digest(data: Any) -> str:
+def digest(data: Any) -> str:
     return hashlib.sha256(memoryview(data).cast("B")).hexdigest()[:32]
 
 
@@ -78,7 +82,7 @@ def save(model: Any, path: str) -> str:
     os.makedirs(path, exist_ok=True)
     code_entries, offset = [], 0
     for obj in objects:
-        code_entries.append({"offset": offset, "bytes": len(obj), "sha256": _digest(obj)})
+        code_entries.append({"offset": offset, "bytes": len(obj), "sha256": digest(obj)})
         offset += len(obj)
     weight_entries, offset = [], 0
     for slot, array in model._weight_slots:
@@ -157,54 +161,3 @@ def check_target(manifest: dict[str, Any], path: str) -> None:
         detail = f"; this CPU lacks {', '.join(missing[:8])}" if missing else ""
         raise ArtifactError(f"'{path}' was compiled for CPU {saved['cpu']}, this host is {here['cpu']}"
                             f"{detail}: compile the model again on (or for) this CPU")
-
-
-class _Weights:
-    """What CompiledModel reads weights from: slot -> array (views into weights.bin)."""
-
-    def __init__(self, arrays: dict[str, np.ndarray]):
-        self._arrays = arrays
-
-    def get(self, name: str) -> np.ndarray:
-        return self._arrays[name]
-
-
-def load(path: str, num_threads: int | None = None) -> Any:
-    """The saved model at `path` as a CompiledModel, ready to run (see the module text).
-    `num_threads` defaults to the thread count it was compiled with."""
-    from runtime.compiled_model import CompiledModel, TensorSpec
-    from runtime.llvm_objects import ObjectEngine
-
-    manifest = read_manifest(path)
-    check_target(manifest, path)
-    with open(os.path.join(path, "code.bin"), "rb") as f:
-        code = f.read()
-    objects = []
-    for entry in manifest["code"]:
-        obj = code[entry["offset"] : entry["offset"] + entry["bytes"]]
-        if len(obj) != entry["bytes"] or _digest(obj) != entry["sha256"]:
-            raise ArtifactError(f"'{path}': code.bin is damaged (an object file does not match its digest)")
-        objects.append(obj)
-    kinds = list(manifest["arg_kinds"])
-    arrays: dict[str, np.ndarray] = {}
-    weights_file = os.path.join(path, "weights.bin")
-    if manifest["weights"]:
-        blob = np.memmap(weights_file, dtype=np.uint8, mode="c") if os.path.getsize(weights_file) else np.zeros(0, np.uint8)
-        for entry in manifest["weights"]:
-            end = entry["offset"] + entry["bytes"]
-            if end > blob.size:
-                raise ArtifactError(f"'{path}': weights.bin is shorter than its manifest says")
-            dtype = np.dtype(entry["dtype"])
-            view = blob[entry["offset"] : end].view(dtype).reshape(entry["shape"]) if entry["bytes"] else np.empty(entry["shape"], dtype)
-            slot = entry["slot"]
-            # The slot's kind names the weight; CompiledModel reads it by that name.
-            arrays[kinds[slot].partition(":")[2]] = view
-    engine = ObjectEngine(objects, manifest.get("opt_level", 3), "saved")
-    spec = lambda d: TensorSpec(d["name"], np.dtype(d["dtype"]), tuple(d["shape"]))  # noqa: E731
-    stats = dict(manifest["stats"])
-    stats["loaded_from"] = path
-    return CompiledModel(
-        engine, manifest["entry"], kinds, [spec(d) for d in manifest["inputs"]], [spec(d) for d in manifest["outputs"]],
-        _Weights(arrays), stats, num_threads or manifest["num_threads"],
-        status_sites=[tuple(s) for s in manifest["status_sites"]],
-    )

@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dialects.errors import InputError, OutOfRangeError, StrataError
+from runtime import artifact
+from runtime.profiler import run_profiled
 from runtime.thread_pool import ModelThreads
 
-if TYPE_CHECKING:  # dialects.weights imports xDSL; a loaded model (runtime/artifact.py) must not
+if TYPE_CHECKING:  # dialects.weights imports xDSL; a loaded model (runtime/loader.py) must not
     from dialects.weights import WeightTable
 
 
@@ -206,10 +208,9 @@ class CompiledModel:
     def save(self, path: str) -> str:
         """Writes the model to the folder `path`: object code for this CPU, the weights
         in the layout the kernels read, a manifest (runtime/artifact.py).
-        `compiler.load(path)` runs it in another process without compiling."""
-        from runtime.artifact import save
-
-        return save(self, path)
+        `compiler.load(path)` (runtime/loader.py) runs it in another process without
+        compiling."""
+        return artifact.save(self, path)
 
     def profile(self, feeds: Mapping[str, Any], runs: int = 10) -> Any:
         """Times every kernel call over `runs` runs on `feeds` (runtime/profiler.py): a
@@ -217,8 +218,6 @@ class CompiledModel:
         `.table()` and `.chrome_trace()`. The first call JIT-compiles the profiled entry
         (the same kernels with a clock read between calls), which takes as long as
         compiling the model's kernels did unless the object cache has them."""
-        from runtime.profiler import run_profiled
-
         self.run(feeds)  # checks the feeds
         arrays = [self._check(s, feeds[s.name]) for s in self.inputs]
         with self._lock:

@@ -39,10 +39,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import llvmlite.binding as llvm
+from llvmlite import ir
 
 from runtime import object_cache
 from runtime.jit import FunctionAddresses, JitError, _ensure_llvm, cache_version, host_target_machine, machine_cpu, optimized_text
 from runtime.llvm_worker import compile_object, read_message, write_message
+from runtime.thread_pool import available_cores
 
 __all__ = ["Part", "split_module", "compile_objects", "ObjectEngine", "prestart_workers"]
 
@@ -75,8 +77,6 @@ def _rename(text: str, names: dict[str, str]) -> str:
 
 def _declaration(fn: Any, name: str) -> str:
     """`declare` text of `fn` under `name` (a function defined in another part)."""
-    from llvmlite import ir
-
     scratch = ir.Module()
     return str(ir.Function(scratch, fn.function_type, name=name))
 
@@ -228,8 +228,6 @@ _workers_lock = threading.Lock()
 
 def worker_count() -> int:
     """Worker processes to use: $STRATA_LLVM_WORKERS, else one per core (0 or 1: none)."""
-    from runtime.thread_pool import available_cores
-
     value = os.environ.get("STRATA_LLVM_WORKERS")
     if value is not None:
         try:

@@ -20,16 +20,16 @@ import struct
 import sys
 from typing import BinaryIO
 
+import llvmlite.binding as llvm
+
+from runtime.jit import JitError, host_target_machine, pipeline_tuning
+
 _LEN = struct.Struct("<I")
 
 
 def compile_object(llvm_ir: str, opt_level: int, cpu: str | None = None) -> bytes:
     """Parses, verifies, optimises (default<O{opt_level}> + SLP) and emits an object for
     the host, or for the CPU named `cpu` (runtime.jit.machine_cpu)."""
-    import llvmlite.binding as llvm
-
-    from runtime.jit import JitError, host_target_machine, pipeline_tuning
-
     tm = host_target_machine(opt_level, cpu)
     try:
         mod = llvm.parse_assembly(llvm_ir)
@@ -65,8 +65,6 @@ def main() -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the reply stream
     # Started while the parent runs its Python stages: be ready when the first kernel comes.
-    from runtime.jit import host_target_machine
-
     host_target_machine(3)
     while True:
         request = read_message(stdin)

@@ -3,7 +3,8 @@
 The per-kernel object cache (runtime/object_cache.py) skips LLVM, but the Python
 stages (import, graph passes, lowering, translation) still run on a warm compile. With
 `model_cache=True` a compile first looks for a saved model (runtime/artifact.py) under
-`$STRATA_CACHE_DIR/models/<key>/` and loads it; otherwise it compiles and saves one.
+`$STRATA_CACHE_DIR/models/<key>/` and loads it (runtime/loader.py); otherwise it compiles
+and saves one.
 
 The key is a SHA-256 of everything that decides the compiled model: the model's bytes
 (a file's content, not its name; ONNX external-data files are not part of the key),
@@ -21,6 +22,11 @@ import shutil
 import tempfile
 from typing import Any
 
+import llvmlite.binding as llvm
+
+from runtime.artifact import ArtifactError, strata_version
+from runtime.jit import cache_version
+from runtime.loader import load
 from runtime.object_cache import cache_dir
 
 _PACKAGES = ("compiler", "dialects", "lowering", "runtime")
@@ -53,11 +59,6 @@ def _model_digest(model: Any) -> str:
 
 
 def model_key(model: Any, options: dict[str, Any]) -> str:
-    import llvmlite.binding as llvm
-
-    from runtime.artifact import strata_version
-    from runtime.jit import cache_version
-
     h = hashlib.sha256()
     for part in (
         _model_digest(model),
@@ -79,8 +80,6 @@ def model_path(key: str) -> str:
 
 def lookup(key: str, num_threads: int) -> Any | None:
     """The cached model for `key`, loaded, or None (absent, damaged or for another host)."""
-    from runtime.artifact import ArtifactError, load
-
     path = model_path(key)
     if not os.path.exists(os.path.join(path, "manifest.json")):
         return None

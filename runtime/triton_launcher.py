@@ -69,6 +69,10 @@ from runtime.triton_program import KernelConfig, TritonKernel, TritonProgram, va
 from runtime.compiled_model import TensorSpec
 from runtime.object_cache import cache_dir
 
+# triton and torch (optional: pip install '.[gpu]') are imported inside the functions
+# that use them: a CPU-only install has neither, and compiler/compile_cuda.py imports this
+# module before check_cuda_target can say so.
+
 CUDA_TARGET = ("cuda", 90, 32)  # backend, compute capability (sm_90), warp size
 
 

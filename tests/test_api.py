@@ -179,7 +179,7 @@ def test_shape_from_run_time_value_is_a_clear_error():
 
 
 def test_progress_lines_and_bar(capsys, monkeypatch):
-    from compiler.api import _Stages
+    from compiler.driver import _Stages
 
     compiler.compile(_add_model((2, 3)), verbose=True)
     err = capsys.readouterr().err

@@ -34,7 +34,7 @@ def test_split_model_matches_onnxruntime(monkeypatch, workers, threads):
 
 def _split(model):
     """The parts of `model`'s LLVM module."""
-    from compiler.api import lower_to_loops
+    from compiler.driver import lower_to_loops
     from compiler.context import make_context
     from compiler.onnx_import import import_model
     from compiler.pipelines import graph_pipeline

@@ -214,3 +214,45 @@ def test_average_pool_f16():
 def test_global_pool(op, x_shape):
     x = rand(x_shape)
     assert_matches_ort(single_node_model(op, {"x": x}), {"x": x})
+
+
+# ---- the AVX2 explicit-vector conv tile -------------------------------------------------
+
+
+@pytest.mark.parametrize("channels,stride,pad", [(16, 1, 1), (24, 2, 1), (8, 1, 0)], ids=case_id)
+def test_conv_nchwc_avx2_vector_tile_equals_lane_loops(monkeypatch, channels, stride, pad):
+    # Built for znver3 the NCHWc conv tiles carry explicit vector<8xf32> accumulators
+    # (CpuTarget.explicit_vector_tiles); with the lane-loop tile instead, the same FMAs
+    # in the same order: bitwise equal outputs. Bias, a residual Add and Relu fuse into
+    # the conv; 24 channels = 3 blocks (the 1-block tiles), stride 2 and padding (masked
+    # border tiles), and an NCHW first conv (C = 3: the kw taps unrolled).
+    from onnx import TensorProto, helper, numpy_helper
+
+    from lowering.target import CpuTarget, host_target
+
+    if host_target().vector_bits < 256:
+        pytest.skip("the host has no AVX2")
+    w1, b1 = rand((channels, 3, 3, 3)), rand((channels,))
+    w2, b2 = rand((channels, channels, 3, 3)), rand((channels,))
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1] * 4),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], pads=[pad] * 4, strides=[stride] * 2),
+        helper.make_node("Conv", ["r1", "w2"], ["c3"], pads=[pad] * 4, strides=[stride] * 2),
+        helper.make_node("Add", ["c2", "c3"], ["s"]),
+        helper.make_node("Relu", ["s"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 13, 11])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(v, n) for n, v in {"w1": w1, "b1": b1, "w2": w2, "b2": b2}.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    feeds = {"x": rand((1, 3, 13, 11))}
+    vector_model = compiler.compile(model, num_threads=1, cpu="znver3")
+    assert "strata.ConvNCHWc" in vector_model.stats["graph_passes"]["ops_after"]
+    got = vector_model.run(feeds)[0]
+    monkeypatch.setattr(CpuTarget, "explicit_vector_tiles", property(lambda self: False))
+    lanes = compiler.compile(model, num_threads=1, cpu="znver3").run(feeds)[0]
+    np.testing.assert_array_equal(got, lanes)
+    assert_matches_ort(model, feeds, rtol=1e-4, atol=1e-4)

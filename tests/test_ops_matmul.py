@@ -383,3 +383,65 @@ def test_fused_matmul_bias_small_m(a_shape):
         {"x": x}, ["y"], {"w": w, "bias": bias},
     )
     _fused("FusedGemm" if len(a_shape) == 2 else "FusedMatMul", model, {"x": x})
+
+
+# ---- the AVX2 explicit-vector tile ------------------------------------------------------
+# Built for znver3 (runs on any AVX2 host, and CI's AVX-512 one): 6-row tiles carrying 12
+# vector<8xf32> accumulators (matmul.tiled_vector_lanes). The same FMAs in the same k order
+# as the lane-loop tile, so the results equal, bit for bit, those of the same model built
+# for x86-64 (128-bit vectors: lane loops, the same 2 k steps per body).
+AVX2_TILE_MNK = [
+    (6, 8, 16),  # one tile, K - 2 k steps in the vector loop
+    (6, 2, 16),  # K = 2: the whole K in the final body, no vector loop
+    (6, 3, 32),  # K = 3: one vector step, then two (K % 2 + 2)
+    (13, 37, 48),  # two 6-row tiles (a loop) + 1 row left
+    (23, 64, 40),  # three tiles + a 4-row tile + 1 row; a 8-wide column tail (lane loops)
+    (40, 129, 16),  # 6 tiles, + 4 rows; odd K
+]
+
+
+@pytest.mark.parametrize("m,k,n", AVX2_TILE_MNK, ids=lambda v: str(v))
+def test_matmul_avx2_vector_tile(m, k, n):
+    from lowering.target import host_target
+
+    if host_target().vector_bits < 256:
+        pytest.skip("the host has no AVX2")
+    a, b = rand((m, k)), rand((k, n))
+    model = single_node_model("MatMul", {"a": a, "b": b})
+    got = compiler.compile(model, num_threads=1, cpu="znver3").run({"a": a, "b": b})[0]
+    lanes = compiler.compile(model, num_threads=1, cpu="x86-64").run({"a": a, "b": b})[0]
+    np.testing.assert_array_equal(got, lanes)
+    np.testing.assert_allclose(got, run_ort(model, {"a": a, "b": b})[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("trans_b", [0, 1])
+def test_gemm_avx2_vector_tile_epilogue(trans_b):
+    # alpha, beta * C and a fused Relu are applied in the final lane loop after the vector
+    # k loop (FusedGemm from the -O3 pipeline).
+    from lowering.target import host_target
+
+    if host_target().vector_bits < 256:
+        pytest.skip("the host has no AVX2")
+    from onnx import TensorProto, helper
+
+    m, k, n = 19, 70, 48
+    a, w, c = rand((m, k)), rand((n, k) if trans_b else (k, n)), rand((n,))
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["a", "w", "c"], ["g"], transB=trans_b, alpha=0.5, beta=2.0),
+         helper.make_node("Relu", ["g"], ["y"])],
+        "g", [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
+        [onnx_tensor(w, "w"), onnx_tensor(c, "c")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    avx2 = compiler.compile(model, num_threads=1, cpu="znver3")
+    assert avx2.stats["graph_passes"]["ops_after"] == {"Constant": 2, "strata.FusedGemm": 1}
+    got = avx2.run({"a": a})[0]
+    np.testing.assert_array_equal(got, compiler.compile(model, num_threads=1, cpu="x86-64").run({"a": a})[0])
+    np.testing.assert_allclose(got, run_ort(model, {"a": a})[0], rtol=1e-5, atol=1e-5)
+
+
+def onnx_tensor(value: np.ndarray, name: str):
+    from onnx import numpy_helper
+
+    return numpy_helper.from_array(value, name)

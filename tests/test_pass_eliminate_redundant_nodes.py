@@ -119,7 +119,7 @@ def test_reshape_chain_keeps_name_and_shape_constant():
     ctx = make_context()
     module = import_model(model, ctx.weights)
     EliminateRedundantNodesPass().apply(ctx, module)
-    from dialects.weights import constant_value
+    from dialects.onnx.constants import constant_value
     from dialects.onnx.base import node_name
     from dialects.onnx.tensor import ReshapeOp
 
@@ -269,6 +269,28 @@ def test_identical_constants_merge_then_cse_merges_their_users():
     expected = run_ort(model, feeds)
     np.testing.assert_allclose(run_ort(export_model(module, ctx.weights), feeds)[0], expected[0], rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(compiler.compile(model).run(feeds)[0], expected[0], rtol=1e-5, atol=1e-5)
+
+
+def test_constants_equal_at_both_ends_merge_only_when_all_bytes_agree():
+    # merge_identical_constants compares a sample from each end first: weights that agree
+    # there but differ in the middle stay apart; -0.0 and 0.0 are different bytes.
+    from compiler.passes.eliminate_redundant_nodes import merge_identical_constants
+
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((64, 8)).astype(np.float32)
+    w_mid = w.copy()
+    w_mid[32, 4] += 1.0
+    zeros, neg_zeros = np.zeros((64, 8), np.float32), np.full((64, 8), -0.0, np.float32)
+    names = {"w": w, "w_same": w.copy(), "w_mid": w_mid, "z": zeros, "nz": neg_zeros}
+    nodes = [helper.make_node("Add", ["x", n], [f"y_{n}"], name=f"add_{n}") for n in names]
+    model = _model(nodes, {"x": w}, [f"y_{n}" for n in names], names)
+    ctx = make_context()
+    module = import_model(model, ctx.weights)
+    assert merge_identical_constants(module, ctx.weights) == 1  # only w_same into w
+    assert sum(op.name == "onnx.Constant" for op in module.walk()) == 4
+    feeds = {"x": w}
+    for got, want in zip(run_ort(export_model(module, ctx.weights), feeds), run_ort(model, feeds)):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_softmax_through_flatten():

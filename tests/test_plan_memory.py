@@ -224,7 +224,7 @@ def test_random_graphs_plans_are_sound():
         # compile()'s own lowering (kernel fusion first: in-place into fused groups)
         ctx = make_context()
         module = import_model(model, ctx.weights)
-        from compiler.api import lower_to_loops
+        from compiler.driver import lower_to_loops
 
         lower_to_loops(module, ctx)
         module.verify()
@@ -342,7 +342,7 @@ def test_planned_entry_allocates_nothing(name, parallel):
     model, shapes = ALLOCATION_MODELS[name]
     ctx = make_context()
     module = import_model(model, ctx.weights, shapes)
-    from compiler.api import lower_to_loops
+    from compiler.driver import lower_to_loops
 
     lower_to_loops(module, ctx)
     entry = entry_function(module)
@@ -356,7 +356,7 @@ def test_second_run_changes_nothing():
     build, shapes = EXAMPLES["small_cnn"]
     ctx = make_context()
     module = import_model(build(), ctx.weights, shapes)
-    from compiler.api import lower_to_loops
+    from compiler.driver import lower_to_loops
 
     lower_to_loops(module, ctx)
     before, report = str(module), dict(ctx.report)

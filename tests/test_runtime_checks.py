@@ -161,7 +161,7 @@ def _compile_graph_ir(text: str, inputs: list[tuple[str, np.dtype, tuple[int, ..
     from xdsl.dialects import func
     from xdsl.parser import Parser
 
-    from compiler.api import lower_to_loops
+    from compiler.driver import lower_to_loops
     from compiler.context import make_context
     from lowering.loops_to_llvm import to_llvm_ir
     from lowering.runtime_checks import SITES_ATTR

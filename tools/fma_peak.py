@@ -90,12 +90,6 @@ def peak_table() -> list[dict]:
     return [{"lanes": w, "chains": chains, "gflops": measure(w, chains)} for w in widths]
 
 
-def peak_gflops() -> float:
-    """The host's single-core FP32 peak at its own vector width (GFLOP/s)."""
-    target = host_target()
-    return measure(target.f32_lanes, 24 if target.vector_registers >= 32 else 12)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -28,7 +28,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import compiler
-import compiler.api as api
+import compiler.driver as driver
 from compiler.pipelines import GraphPipeline, graph_passes
 
 LAYOUT_PASS = "onnx-layout-nchwc"
@@ -72,7 +72,7 @@ def compile_model(model: onnx.ModelProto, layout: bool, input_shapes=None, noinl
     def pipeline(opt_level, disabled=(), max_iterations=4, callback=None):
         return GraphPipeline(graph_passes(opt_level, disabled), callback, max_iterations, tail=[LayoutNchwcPass()])
 
-    with mock.patch.object(api, "graph_pipeline", pipeline):
+    with mock.patch.object(driver, "graph_pipeline", pipeline):
         return compiler.compile(model, opt_level=3, input_shapes=input_shapes, num_threads=1)
 
 

@@ -26,7 +26,7 @@ def _mib(n: int) -> str:
 
 def plan_only(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict:
     """The plan's numbers without compiling machine code."""
-    from compiler.api import lower_to_loops
+    from compiler.driver import lower_to_loops
     from compiler.context import make_context
     from compiler.onnx_import import import_model
     from compiler.pipelines import graph_pipeline

@@ -225,7 +225,7 @@ class OptTool(xDSLOptMain):
             if not any(op.name == "strata.FusedKernel" for op in prog.walk()):
                 cuda_fusion_pass().apply(self.ctx, prog)  # as compile(target="cuda")
             return generate(prog, self.ctx.weights).module_source()
-        from compiler.api import lower_to_loops
+        from compiler.driver import lower_to_loops
         from lowering.loops_to_llvm import to_llvm_ir
 
         if not any(op.name == "func.func" and "strata.entry" in op.attributes for op in prog.ops):

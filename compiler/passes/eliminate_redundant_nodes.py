@@ -38,7 +38,6 @@ Pure).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -390,8 +389,11 @@ class EliminateRedundantNodesPass(ModulePass):
 def merge_identical_constants(module: ModuleOp, weights: WeightTable | None) -> int:
     """Replaces every `onnx.Constant` whose type and data equal an earlier one's by that
     one (xDSL's cse already merges equal inline attributes; this also compares weights
-    held in the table). Data is only read for constants whose type is shared, so a model
-    with distinct weight shapes costs one pass over the ops. Returns how many merged."""
+    held in the table). Data is only read for constants whose type is shared, and then
+    only a sample of it (its first and last elements), unless the samples are equal too:
+    the conv weights of a ResNet share a few shapes, and hashing all of them each time
+    the pass runs cost 0.15 s on ResNet-50. Equal means the same bytes. Returns how many
+    merged."""
     by_type: dict[Any, list[ConstantOp]] = {}
     for op in module.walk():
         if isinstance(op, ConstantOp):
@@ -400,16 +402,29 @@ def merge_identical_constants(module: ModuleOp, weights: WeightTable | None) -> 
     for group in by_type.values():
         if len(group) < 2:
             continue
-        first: dict[bytes, ConstantOp] = {}
+        by_sample: dict[bytes, list[tuple[ConstantOp, np.ndarray]]] = {}
         for const in group:
             value = known_constant(const.output, weights)
             if value is None:
                 continue
-            key = hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).digest()
-            keep = first.setdefault(key, const)
-            if keep is not const and keep.parent_block() is const.parent_block():
+            flat = np.ascontiguousarray(value).reshape(-1)
+            sample = flat[:_SAMPLE].tobytes() + flat[-_SAMPLE:].tobytes()
+            earlier = by_sample.setdefault(sample, [])
+            keep = next((k for k, data in earlier if _same_bytes(data, flat)), None)
+            if keep is None:
+                earlier.append((const, flat))
+            elif keep.parent_block() is const.parent_block():
                 const.output.replace_all_uses_with(keep.output)
                 const.detach()
                 const.erase()
                 merged += 1
     return merged
+
+
+_SAMPLE = 16  # elements read from each end of a constant before the whole of it
+
+
+def _same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bitwise equality of two contiguous 1-D arrays of one dtype (NaNs and -0.0 count
+    as their bits, as a hash of the bytes would)."""
+    return a.shape == b.shape and bool(np.array_equal(a.view(np.uint8), b.view(np.uint8)))

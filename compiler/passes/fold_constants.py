@@ -57,6 +57,7 @@ from compiler.onnx_export import _attribute
 from compiler.onnx_import import TARGET_OPSET, _evaluate
 from compiler.passes.constants import known_constant
 from dialects.weights import INLINE_LIMIT, WeightTable, tensor_attr
+from dialects.onnx import SHAPE_VIEW_OP_NAMES
 from dialects.onnx.base import OnnxOp, node_name
 from dialects.onnx.tensor import ConstantOp
 
@@ -194,8 +195,9 @@ WEIGHT_OPERANDS: dict[str, tuple[str, ...]] = {
 
 
 # Ops that only rearrange or convert their first operand: a weight passed through them
-# is still a weight (a Reshape of a fill feeding Gemm's B).
-WEIGHT_PASS_THROUGH = {"onnx.Reshape", "onnx.Transpose", "onnx.Squeeze", "onnx.Unsqueeze", "onnx.Flatten", "onnx.Cast"}
+# is still a weight (a Reshape of a fill feeding Gemm's B): the ShapeView ops,
+# Transpose and Cast.
+WEIGHT_PASS_THROUGH = SHAPE_VIEW_OP_NAMES | {"onnx.Transpose", "onnx.Cast"}
 
 
 def _only_weight_uses(value: SSAValue, depth: int = 0) -> bool:

@@ -3,7 +3,7 @@ weights and bias.
 
 One RewritePattern per consumer, each matching on the op after the Conv, applied
 greedily to a fixpoint (so a chain Conv -> BatchNormalization -> Mul -> Add folds
-down to one Conv). Constants are read with `dialects.weights.constant_value`; the
+down to one Conv). Constants are read with `dialects.onnx.constants.constant_value`; the
 new W and B are made with `tensor_attr`, so large ones live in the weight table and
 stay out of the IR text. The walk removes every op left without uses (the old
 Conv, the folded constants when nothing else uses them).

@@ -619,7 +619,7 @@ def onnx_attribute(name: str, attr: Attribute):
     """The ONNX AttributeProto of a scalar, string or INTS/FLOATS property (the inverse
     of the importer's mapping). Tensor-valued properties need the weight table: see
     compiler/onnx_export.py. Raises NotImplementedError for other kinds."""
-    from onnx import AttributeProto, helper
+    from onnx import AttributeProto, helper  # export only: the dialect itself needs no onnx
 
     if isinstance(attr, IntegerAttr):
         return helper.make_attribute(name, int(attr.value.data))

@@ -2,7 +2,8 @@
 
 Shared by the onnx canonicalization patterns (dialects/onnx/canonicalization.py) and the
 graph passes (compiler/passes/, through compiler/passes/constants.py). Constant data is
-read with `dialects.weights.constant_value`; without a weight table (a plain xDSL
+read with `constant_value` (here, not in dialects/weights.py: the weight table is a leaf
+that imports no dialect, and this package's __init__ imports this module); without a weight table (a plain xDSL
 Context, or canonicalize, whose patterns get no context) only inline constants are read
 and only small ones are made.
 """
@@ -13,7 +14,15 @@ import numpy as np
 from xdsl.ir import Operation, SSAValue
 
 from dialects.onnx.tensor import ConstantOfShapeOp, ConstantOp
-from dialects.weights import INLINE_LIMIT, WeightTable, attr_array, constant_value, tensor_attr
+from dialects.weights import INLINE_LIMIT, WeightTable, attr_array, tensor_attr
+
+
+def constant_value(value: SSAValue, weights: WeightTable | None) -> np.ndarray | None:
+    """The compile-time value of an SSA value defined by `onnx.Constant`, else None."""
+    owner = value.owner
+    if isinstance(owner, ConstantOp):
+        return attr_array(owner.value, weights)
+    return None
 
 
 def known_constant(value: SSAValue | None, weights: WeightTable | None) -> np.ndarray | None:

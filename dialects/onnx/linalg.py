@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
-from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def
+from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def, traits_def
 
 from dialects.onnx.base import (
     OnnxOp,
@@ -32,6 +32,7 @@ from dialects.onnx.base import (
     tensor_of,
     unidirectional_broadcastable,
 )
+from dialects.onnx.traits import FusionAnchor, MatrixProduct
 
 
 @irdl_op_definition
@@ -39,6 +40,7 @@ class MatMulOp(OnnxOp):
     """numpy.matmul semantics: batch dims broadcast, 1-D operands promoted."""
 
     name = "onnx.MatMul"
+    traits = traits_def(MatrixProduct(), FusionAnchor())
 
     T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
     a = operand_def(tensor_of(T))
@@ -65,6 +67,7 @@ class GemmOp(OnnxOp):
     """Y = alpha * A' @ B' + beta * C, A' = transpose(A) if transA else A (same for B)."""
 
     name = "onnx.Gemm"
+    traits = traits_def(MatrixProduct(), FusionAnchor())
 
     T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
     a = operand_def(tensor_of(T))

@@ -62,7 +62,7 @@ from dialects.onnx.base import (
     tensor_of,
     unidirectional_broadcastable,
 )
-from dialects.onnx.traits import Elementwise
+from dialects.onnx.traits import Convolution, Elementwise, FusionAnchor, Pooling, SlidingWindow
 
 AUTO_PAD_MODES = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 
@@ -74,6 +74,8 @@ class WindowOp(OnnxOp):
     """Shared part of Conv, ConvTranspose, MaxPool and AveragePool: the first operand is
     X (N, C, D1..Dn), the first result Y; `kernel_shape` and the operands and results
     (X and Y share the element type T) are defined by each op."""
+
+    traits = traits_def(SlidingWindow())
 
     auto_pad = str_prop("NOTSET")
     dilations = ints_prop()
@@ -257,6 +259,7 @@ class ConvOp(ConvolutionOp):
     """Y = conv(X, W) + B. W is (M, C/group, k1..kn), B is (M,), Y is (N, M, ...)."""
 
     name = "onnx.Conv"
+    traits = traits_def(Convolution(), FusionAnchor())
 
     def __init__(
         self,
@@ -373,6 +376,8 @@ class ConvTransposeOp(ConvolutionOp):
 class PoolOp(WindowOp):
     """MaxPool / AveragePool: X -> Y (N, C, ...) with a required kernel_shape."""
 
+    traits = traits_def(Pooling(), FusionAnchor(prologue=True))
+
     ceil_mode = int_prop(0)
     kernel_shape = required_ints_prop()
 
@@ -422,6 +427,8 @@ class AveragePoolOp(PoolOp):
 
 class GlobalPoolOp(OnnxOp):
     """X (N, C, D1..Dn) -> Y (N, C, 1, ..., 1)."""
+
+    traits = traits_def(Pooling(), FusionAnchor(prologue=True))
 
     T: ClassVar = VarConstraint("T", FLOAT_TYPES)
     x = operand_def(tensor_of(T))
@@ -540,6 +547,7 @@ class LayerNormalizationOp(OnnxOp):
     dims). Mean and InvStdDev have X's rank with the normalized dims set to 1."""
 
     name = "onnx.LayerNormalization"
+    traits = traits_def(FusionAnchor(prologue=True))
     irdl_options = (AttrSizedResultSegments(as_property=True),)
 
     T: ClassVar = VarConstraint("T", FLOAT_TYPES)
@@ -737,6 +745,8 @@ class LRNOp(OnnxOp):
 
 class SoftmaxBaseOp(OnnxOp):
     """input -> output of the same type, normalized along `axis` (default -1)."""
+
+    traits = traits_def(FusionAnchor(prologue=True))
 
     T: ClassVar = VarConstraint("T", FLOAT_TYPES)
     input = operand_def(tensor_of(T))

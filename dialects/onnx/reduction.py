@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from xdsl.ir import SSAValue
-from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def
+from xdsl.irdl import VarConstraint, irdl_op_definition, operand_def, opt_operand_def, result_def, traits_def
 
 from dialects.onnx.base import (
     OnnxOp,
@@ -40,11 +40,14 @@ from dialects.onnx.base import (
     shape_of,
     tensor_of,
 )
+from dialects.onnx.traits import FusionAnchor
 
 
 class ReduceOp(OnnxOp):
     """data, optional axes -> reduced (same element type T, numeric unless the op
     says otherwise)."""
+
+    traits = traits_def(FusionAnchor(prologue=True))
 
     T: ClassVar = VarConstraint("T", NUMERIC_TYPES)
     data = operand_def(tensor_of(T))

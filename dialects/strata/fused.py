@@ -32,6 +32,7 @@ from xdsl.irdl import (
     operand_def,
     opt_operand_def,
     result_def,
+    traits_def,
 )
 
 from dialects.onnx.base import (
@@ -58,6 +59,7 @@ from dialects.onnx.base import (
     unidirectional_broadcastable,
 )
 from dialects.onnx.nn import ConvolutionOp
+from dialects.onnx.traits import Convolution, FusionAnchor, MatrixProduct
 from dialects.strata.activation import Activation, epilogue_props, verify_activation
 from dialects.strata.base import StrataOp, upper_names
 
@@ -74,6 +76,7 @@ class FusedConvOp(StrataOp, ConvolutionOp):
     residual z (the output's type) and the activation epilogue."""
 
     name = "strata.FusedConv"
+    traits = traits_def(Convolution(), FusionAnchor())
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
     FORMAL_NAMES: ClassVar = upper_names("x", "w", "b", "z", "y")
 
@@ -128,6 +131,7 @@ class FusedGemmOp(StrataOp):
     """y = act(Gemm(a, b, c)): onnx.Gemm's operands and properties plus the activation."""
 
     name = "strata.FusedGemm"
+    traits = traits_def(MatrixProduct(), FusionAnchor())
     FORMAL_NAMES: ClassVar = upper_names("a", "b", "c", "y")
 
     T: ClassVar = VarConstraint("T", FLOAT_TYPES)
@@ -189,6 +193,7 @@ class FusedMatMulOp(StrataOp):
     """y = act(alpha * matmul(a, b) + bias); bias broadcasts to the MatMul result shape."""
 
     name = "strata.FusedMatMul"
+    traits = traits_def(MatrixProduct(), FusionAnchor())
     FORMAL_NAMES: ClassVar = upper_names("a", "b", "y")
 
     T: ClassVar = VarConstraint("T", FLOAT_TYPES)

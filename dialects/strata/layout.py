@@ -48,6 +48,7 @@ from xdsl.irdl import (
     opt_operand_def,
     prop_def,
     result_def,
+    traits_def,
 )
 
 from dialects.onnx.base import (
@@ -64,6 +65,7 @@ from dialects.onnx.base import (
     str_prop,
     tensor_of,
 )
+from dialects.onnx.traits import ChannelBlocked, Convolution, FusionAnchor, Pooling, SlidingWindow
 from dialects.strata.base import StrataOp, upper_names
 from dialects.strata.activation import Activation, epilogue_props, verify_activation
 
@@ -97,6 +99,7 @@ class ReorderToBlockedOp(StrataOp):
     """[N, C, d...] -> [N, ceil(C/8), d..., 8], padding lanes zero."""
 
     name = "strata.ReorderToBlocked"
+    traits = traits_def(ChannelBlocked())
 
     def __init__(self, x: SSAValue) -> None:
         super().__init__(operands=[x], result_types=[blocked_type(x.type)])
@@ -121,6 +124,7 @@ class ReorderFromBlockedOp(StrataOp):
     """[N, Cb, d..., 8] -> [N, C, d...] with (Cb - 1) * 8 < C <= Cb * 8."""
 
     name = "strata.ReorderFromBlocked"
+    traits = traits_def(ChannelBlocked())
 
     FORMAL_NAMES: ClassVar = upper_names("x", "y")
 
@@ -146,6 +150,8 @@ class ReorderFromBlockedOp(StrataOp):
 
 class _BlockedConv(StrataOp):
     """Operands, properties and constructor of the blocked convolutions."""
+
+    traits = traits_def(Convolution(), SlidingWindow(), ChannelBlocked())
 
     FORMAL_NAMES: ClassVar = upper_names("x", "w", "b", "z", "y")
 
@@ -206,6 +212,9 @@ class ConvNCHWcOp(_BlockedConv):
     """y = act(conv(x, w) + b + z) on blocked tensors (x may also be plain NCHW)."""
 
     name = "strata.ConvNCHWc"
+    # Stores each element of y once, from its lane loop after the register tile
+    # (lowering/kernels/conv_nchwc.py), so an epilogue runs at that store.
+    traits = traits_def(FusionAnchor())
 
     # [Cg, Mg] of a grouped conv stored as a dense one (W zero between groups): a
     # kernel hint only, the kernel skips each output block's input blocks outside its
@@ -261,6 +270,7 @@ class ChannelShuffleNCHWcOp(StrataOp):
     [0, 2, 1, 3, 4] -> Reshape [N, C, H, W]); C is a multiple of 8 (no padding lanes)."""
 
     name = "strata.ChannelShuffleNCHWc"
+    traits = traits_def(ChannelBlocked())
 
     FORMAL_NAMES: ClassVar = upper_names("x", "y")
 
@@ -290,6 +300,8 @@ class ChannelShuffleNCHWcOp(StrataOp):
 
 class _BlockedPool(StrataOp):
     """2-D pooling of a blocked x [N, Cb, H, W, 8] -> y [N, Cb, OH, OW, 8]."""
+
+    traits = traits_def(Pooling(), SlidingWindow(), ChannelBlocked())
 
     FORMAL_NAMES: ClassVar = upper_names("x", "y")
 
@@ -349,6 +361,7 @@ class GlobalAveragePoolNCHWcOp(StrataOp):
     """[N, Cb, H, W, 8] -> [N, Cb, 1, 1, 8]."""
 
     name = "strata.GlobalAveragePoolNCHWc"
+    traits = traits_def(Pooling(), ChannelBlocked())
 
     FORMAL_NAMES: ClassVar = upper_names("x", "y")
 

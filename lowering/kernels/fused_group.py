@@ -50,7 +50,7 @@ from xdsl.dialects import memref
 from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 
-from dialects.weights import constant_value
+from dialects.onnx.constants import constant_value
 from dialects.shapes import tensor_shape as _shape
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.kernels.conv import Epilogue, Index, lower_conv

@@ -39,6 +39,16 @@ Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
     row when compiled for AVX2 / znver3, checked in the assembly, no spills) and SROA
     keeps the accumulators in registers. The last k steps' body applies the epilogue
     and stores Y (vector stores);
+  - on AVX2 (16 registers of 8 floats, tiled_vector_lanes) full panels take 6-row
+    tiles instead, MLAS's AVX2 SGEMM tile: the k loop carries the 6 x 16 accumulators
+    as 12 explicit `vector<8xf32>` values (2 vector loads of the panel row, one
+    broadcast of A per row, 12 `vector.fma`), so nothing depends on LLVM vectorizing
+    the tile (a 6-row tile of lane loops spilled and ran at half speed); the final
+    body is the lane loop above. Rows left over take 4-row and smaller lane-loop tiles.
+    Measured on the Zen 3 host (tools/matmul_benchmark.py, 1 thread, Strata / onnxruntime):
+    512^3 1.04x -> 0.97x (85 -> 94 GFLOP/s), 1024x768x768 1.02x -> 0.95x, Gemm
+    1024x768x768 transB 1.00x -> 0.92x; GPT-2 (tools/benchmark.py --real gpt2) 1.13x
+    -> 1.00x, BERT-base 1.09x -> 1.02x;
   - tails: M % 4 rows and N % 16 columns run the same body with fewer rows / lanes,
     K % 4 goes into the final body (4 to 7 k steps), so nothing is read or written out
     of bounds and no loop is unrolled across a tensor;
@@ -63,8 +73,8 @@ need it: the lit tests pin those loops), and MatMul with a 1-D B (matrix-vector:
 Measured dead ends: without K unrolling in the lane-loop body, LLVM fully unrolls the
 lane loop before vectorizing (all scalar, 9 GFLOP/s); with two 8-lane blocks instead of
 one 16-lane loop, a lane loop below 16 iterations gets no run-time alias checks, so an
-epilogue reading a bias kept the final stores scalar; MR = 6 and KU = 8 measured the
-same as 4 and 4 and cost more LLVM time.
+epilogue reading a bias kept the final stores scalar; with 32 registers (AVX-512),
+MR = 6 and KU = 8 measured the same as 4 and 4 and cost more LLVM time.
 """
 
 from __future__ import annotations
@@ -72,8 +82,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from xdsl.dialects import arith, math, memref
-from xdsl.dialects.builtin import ArrayAttr, Float32Type, IntegerAttr, MemRefType, i64
+from xdsl.dialects import arith, memref, vector
+from xdsl.dialects.builtin import ArrayAttr, Float32Type, IntegerAttr, MemRefType, VectorType, i64
 from xdsl.ir import Attribute, SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value
@@ -86,7 +96,7 @@ from lowering.target import CpuTarget
 
 # ---- register-tiled f32 GEMM ---------------------------------------------------------
 
-MR = 4  # rows of A' per register tile (6 measured no faster, and M = 32 divides by 4)
+MR = 4  # rows of A' per lane-loop register tile (6 measured no faster on AVX-512, and M = 32 divides by 4)
 NR = 16  # columns per register tile: one lane loop of 16 (one zmm, or two ymm)
 KU = 4  # k steps per lane-loop body (the tiled kernel's on AVX2: tiled_k_unroll)
 
@@ -98,6 +108,25 @@ def tiled_k_unroll(target: CpuTarget) -> int:
     vs 1.04x, 1024x768x768 1.17x vs 1.14x (the same order in three runs; MR = 5 or 6 and
     24-column tiles were slower). With 32 registers KU stays 4, as measured on Zen 4."""
     return KU if target.vector_registers >= 32 else 2
+
+
+# The AVX2 register tile: MR_VECTOR rows x NR columns in explicit 8-lane vectors.
+MR_VECTOR = 6
+
+
+def tiled_vector_lanes(target: CpuTarget) -> int:
+    """Lanes of the explicit-vector register tile of the tiled kernel, 0 for none (the
+    lane loops LLVM vectorizes; CpuTarget.explicit_vector_tiles). With 16 registers of
+    8 floats (AVX2): 8, a 6 x 16 tile in 12 accumulators, the B row in 2 and A's
+    broadcast in 1, as MLAS tiles SGEMM on AVX2."""
+    return target.f32_lanes if target.explicit_vector_tiles else 0
+
+
+def tiled_options(target: CpuTarget) -> dict[str, int]:
+    """GemmOperands' target-dependent fields."""
+    return {"tiled_ku": tiled_k_unroll(target), "vector_lanes": tiled_vector_lanes(target)}
+
+
 MIN_N = 8  # narrower outputs keep the simple loops (nothing to vectorize)
 
 
@@ -114,17 +143,18 @@ class GemmOperands:
     finish: Callable[[SSAValue, SSAValue, SSAValue], SSAValue]  # (sum, i, j) -> value to store
     store: Callable[[SSAValue, SSAValue, SSAValue], None]  # Y[i, j] = value
     tiled_ku: int = KU  # k steps per lane-loop body in _tiled_gemm (tiled_k_unroll)
+    vector_lanes: int = 0  # explicit-vector row tiles in _tiled_gemm (tiled_vector_lanes)
 
 
 def _use_tiled(elem: Attribute, n: int) -> bool:
     return isinstance(elem, Float32Type) and n >= MIN_N
 
 
-def _scratch(elem: Attribute, k: int) -> tuple[SSAValue, SSAValue]:
+def _scratch(elem: Attribute, k: int, rows: int = MR) -> tuple[SSAValue, SSAValue]:
     """The accumulator tile and the packed panel of B' (stack buffers, hoisted by the
     translator to the top of their function, so one per thread inside a parallel loop;
     a panel over 256 KiB, K > 4096, goes to the heap)."""
-    acc = memref.AllocaOp.get(elem, 64, [MR * NR]).memref
+    acc = memref.AllocaOp.get(elem, 64, [rows * NR]).memref
     panel = memref.AllocaOp.get(elem, 64, [k * NR]).memref
     return acc, panel
 
@@ -136,8 +166,8 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
     with a stride, not once per row tile), and a stack buffer that LLVM knows Y does
     not alias (read in place, B may alias Y and the final lane loop stayed scalar)."""
     m, n, k = ops.m, ops.n, ops.k
-    m_full, m_rest = m - m % MR, m % MR
     n_full, n_rest = n - n % NR, n % NR
+    acc_rows = MR_VECTOR if ops.vector_lanes else MR
 
     def column_panel(j0: Index, width: int, acc: SSAValue, panel: SSAValue) -> None:
         with loop(k) as kl:
@@ -147,23 +177,33 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
         def b_at(kk: Index, lane: SSAValue) -> SSAValue:
             return load(panel, [ix_add(ix_mul(kk, width), lane)])
 
-        if m_full:
-            with loop(m_full, 0, MR) as il:
-                gemm_tile(ops, acc, il.iv, MR, j0, width, b_at, ops.tiled_ku)
-        if m_rest:
-            gemm_tile(ops, acc, m_full, m_rest, j0, width, b_at, ops.tiled_ku)
+        lanes = ops.vector_lanes if width == NR else 0
+        tile_rows = MR_VECTOR if lanes else MR
+        tiles = [(tile_rows, lanes)] + ([(MR, 0)] if lanes else [])  # then 4-row tiles of the rest
+        i0: int = 0
+        for rows, tile_lanes in tiles:
+            count = (m - i0) // rows
+            if count == 1:
+                gemm_tile(ops, acc, i0, rows, j0, width, b_at, ops.tiled_ku, panel, tile_lanes)
+            elif count > 1:
+                with loop(i0 + count * rows, i0, rows) as il:
+                    gemm_tile(ops, acc, il.iv, rows, j0, width, b_at, ops.tiled_ku, panel, tile_lanes)
+            i0 += count * rows
+        if i0 < m:
+            gemm_tile(ops, acc, i0, m - i0, j0, width, b_at, ops.tiled_ku)
 
     if n_full:
         # Column panels are independent: each packs its own panel of B' into buffers of
         # its own (one set per thread; the translator hoists them).
         with parallel([n_full], steps=[NR]) as (j0,):
-            column_panel(j0, NR, *_scratch(elem, k))
+            column_panel(j0, NR, *_scratch(elem, k, acc_rows))
     if n_rest:
-        column_panel(n_full, n_rest, *_scratch(elem, k))
+        column_panel(n_full, n_rest, *_scratch(elem, k, acc_rows))
 
 
 def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
-          b_at: Callable[[Index, SSAValue], SSAValue], ku: int = KU) -> None:
+          b_at: Callable[[Index, SSAValue], SSAValue], ku: int = KU,
+          panel: SSAValue | None = None, lanes: int = 0) -> None:
     """One rows x width tile of Y. The accumulators live in `acc`; each k step
     broadcasts A'[i0 + r, k] (loaded outside the lane loop) against the vector
     B'[k, j0 : j0 + width] in a lane loop that LLVM's loop vectorizer turns into
@@ -175,34 +215,62 @@ def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index,
     the results, so the stores are vectors too (a separate store loop was unrolled into
     scalar stores). The lane loop runs over all NR = 16 columns, not 8: LLVM adds the
     run-time alias checks that an epilogue reading a bias needs only to loops of at
-    least 16 iterations."""
+    least 16 iterations.
+
+    With `lanes` (AVX2, tiled_vector_lanes) every k step but the last body's is a
+    loop over k carrying the rows x width accumulators as `vector<lanes x f32>` values
+    (B's row loaded from the packed `panel` as width / lanes vectors, A broadcast):
+    explicit vectors from the start, so they stay in registers. The sums then go to
+    `acc`, and the last body runs as above. The same FMAs in the same k order: the
+    results are those of the lane loops, bit for bit."""
     k = ops.k
-    zero = scalar.const(0.0, acc.type.element_type)
+    last = k if k <= ku else ku + k % ku
+    elem = acc.type.element_type
+    zero = scalar.const(0.0, elem)
+    if lanes and panel is not None and k > last:
+        vt = VectorType(elem, [lanes])
+        per_row = width // lanes
+        zv = vector.BroadcastOp(zero, vt).vector
+        with loop(k - last, carried=[zv] * (rows * per_row)) as kl:
+            bs = [vector.LoadOp(panel, [ix_add(ix_mul(kl.iv, width), c * lanes)], vt).result for c in range(per_row)]
+            sums = []
+            for r in range(rows):
+                av = vector.BroadcastOp(ops.a_at(ix_add(i0, r), kl.iv), vt).vector
+                sums += [vector.FMAOp(av, bs[c], kl.carried[r * per_row + c]).res for c in range(per_row)]
+            kl.yield_(*sums)
+        for r in range(rows):
+            for c in range(per_row):
+                vector.StoreOp(kl.results[r * per_row + c], acc, [as_index(r * width + c * lanes)])
+        _k_steps(ops, acc, i0, rows, j0, width, b_at, k - last, last, final=True)
+        return
     with loop(width) as lp:
         for r in range(rows):
             store(zero, acc, [ix_add(r * width, lp.iv)])
 
-    def k_steps(k0: Index, steps: int, final: bool) -> None:
-        ks = [ix_add(k0, t) for t in range(steps)]
-        avs = [[ops.a_at(ix_add(i0, r), kk) for r in range(rows)] for kk in ks]
-        with loop(width) as lp:
-            sums = [load(acc, [ix_add(r * width, lp.iv)]) for r in range(rows)]
-            for t, kk in enumerate(ks):
-                bv = b_at(kk, lp.iv)
-                for r in range(rows):
-                    sums[r] = math.FmaOp(avs[t][r], bv, sums[r]).result
-            for r in range(rows):
-                if final:
-                    i, j = as_index(ix_add(i0, r)), as_index(ix_add(j0, lp.iv))
-                    ops.store(ops.finish(sums[r], i, j), i, j)
-                else:
-                    store(sums[r], acc, [ix_add(r * width, lp.iv)])
-
-    last = k if k <= ku else ku + k % ku
     if k > last:
         with loop(k - last, 0, ku) as kl:
-            k_steps(kl.iv, ku, final=False)
-    k_steps(k - last, last, final=True)
+            _k_steps(ops, acc, i0, rows, j0, width, b_at, kl.iv, ku, final=False)
+    _k_steps(ops, acc, i0, rows, j0, width, b_at, k - last, last, final=True)
+
+
+def _k_steps(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
+             b_at: Callable[[Index, SSAValue], SSAValue], k0: Index, steps: int, final: bool) -> None:
+    """`steps` k steps of a tile from the partial sums in `acc`, in one lane loop; the
+    final ones finish and store Y, the others write the sums back."""
+    ks = [ix_add(k0, t) for t in range(steps)]
+    avs = [[ops.a_at(ix_add(i0, r), kk) for r in range(rows)] for kk in ks]
+    with loop(width) as lp:
+        sums = [load(acc, [ix_add(r * width, lp.iv)]) for r in range(rows)]
+        for t, kk in enumerate(ks):
+            bv = b_at(kk, lp.iv)
+            for r in range(rows):
+                sums[r] = scalar.fma(avs[t][r], bv, sums[r])
+        for r in range(rows):
+            if final:
+                i, j = as_index(ix_add(i0, r)), as_index(ix_add(j0, lp.iv))
+                ops.store(ops.finish(sums[r], i, j), i, j)
+            else:
+                store(sums[r], acc, [ix_add(r * width, lp.iv)])
 
 
 # ---- few rows: no packing --------------------------------------------------------------
@@ -277,7 +345,7 @@ def _small_m_dots(ops: GemmOperands, elem: Attribute) -> None:
                         bv = ops.b_at(kk, ix_add(j0, c))
                         for r in range(m):
                             sl = slot(r, c, lp.iv)
-                            store(math.FmaOp(avs[r], bv, load(acc, [sl])).result, acc, [sl])
+                            store(scalar.fma(avs[r], bv, load(acc, [sl])), acc, [sl])
         for r in range(m):
             for c in range(cols):
                 total = zero
@@ -288,7 +356,7 @@ def _small_m_dots(ops: GemmOperands, elem: Attribute) -> None:
                 j = ix_add(j0, c)
                 if k != k_full:
                     with loop(k, k_full, carried=[total]) as t:
-                        t.yield_(math.FmaOp(ops.a_at(r, t.iv), ops.b_at(t.iv, j), t.carried[0]).result)
+                        t.yield_(scalar.fma(ops.a_at(r, t.iv), ops.b_at(t.iv, j), t.carried[0]))
                     total = t.results[0]
                 i, jx = as_index(r), as_index(j)
                 ops.store(ops.finish(total, i, jx), i, jx)
@@ -395,7 +463,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
             b_at=lambda kk, j: load(b, [kk, j]),
             finish=finish_folded,
             store=lambda v, i, j: store(v, y2, [i, j]),
-            tiled_ku=tiled_k_unroll(kc.target),
+            **tiled_options(kc.target),
         )
         _gemm(ops, elem, False)
         return
@@ -419,7 +487,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
             b_at=lambda kk, j: load(b, [*b_b, kk, j]),
             finish=lambda v, i, j: epilogue(v, y_index(i, j)) if epilogue is not None else v,
             store=lambda v, i, j: store(v, y, y_index(i, j)),
-            tiled_ku=tiled_k_unroll(kc.target),
+            **tiled_options(kc.target),
         )
         _gemm(ops, elem, False)
 
@@ -483,7 +551,7 @@ def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
             b_at=lambda kk, j: load(b, [j, kk] if trans_b else [kk, j]),
             finish=finish,
             store=lambda v, i, j: store(v, y, [i, j]),
-            tiled_ku=tiled_k_unroll(kc.target),
+            **tiled_options(kc.target),
         )
         _gemm(ops, elem, trans_b)
         return

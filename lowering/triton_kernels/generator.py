@@ -34,7 +34,8 @@ import numpy as np
 from xdsl.ir import Operation, SSAValue
 
 from dialects.dtypes import numpy_dtype
-from dialects.weights import WeightTable, constant_value
+from dialects.onnx.constants import constant_value
+from dialects.weights import WeightTable
 from dialects.onnx.base import int_attr_value, ints_value, node_name
 from dialects.onnx.tensor import ConstantOp
 from lowering.triton_kernels.bodies import activation, body, dtype_of, present_operands, prop_f

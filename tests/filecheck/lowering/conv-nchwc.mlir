@@ -219,17 +219,24 @@ func.func @main(%x: tensor<1x1x1x26x8xf32>, %w: tensor<1x1x1x1x8x8xf32>) -> tens
 // AVX2-LABEL: func.func private @k0_ConvNCHWc_c26
 // AVX2:             memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
 // AVX2:             [[YR:%.*]] = memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
+// With 16 registers the accumulators are vector<8xf32> values carried through the
+// reduction loops (explicit_vector_tiles), stored to the stack tile once, then the
+// epilogue's lane loop stores y.
+// AVX2:             scf.for {{.*}} iter_args({{.*}}) -> ({{(vector<8xf32>, ){5}vector<8xf32>}})
+// AVX2:             }
+// AVX2-COUNT-6:     vector.store {{%.*}}, [[ACC:%.*]][{{%.*}}] : memref<48xf32>, vector<8xf32>
 // AVX2:             scf.for
-// AVX2-COUNT-6:       memref.store {{%.*}}, [[ACC:%.*]][
-// AVX2-NEXT:        }
 // AVX2-COUNT-6:       memref.store {{%.*}}, [[YR]][
-// AVX2-NEXT:      }
-// AVX2-NEXT:      [[LO:%.*]] = arith.constant 6 : index
-// AVX2-NEXT:      [[HI:%.*]] = arith.constant 26 : index
-// AVX2-NEXT:      [[FIVE:%.*]] = arith.constant 5 : index
-// AVX2-NEXT:      scf.for [[OW:%.*]] = [[LO]] to [[HI]] step [[FIVE]] {
+// AVX2-NEXT:        }
+// AVX2-NEXT:        [[LO:%.*]] = arith.constant 6 : index
+// AVX2-NEXT:        [[HI:%.*]] = arith.constant 26 : index
+// AVX2-NEXT:        [[FIVE:%.*]] = arith.constant 5 : index
+// AVX2-NEXT:        scf.for [[OW:%.*]] = [[LO]] to [[HI]] step [[FIVE]] {
+// AVX2:               scf.for {{.*}} iter_args({{.*}}) -> ({{(vector<8xf32>, ){4}vector<8xf32>}})
+// AVX2:               }
+// AVX2-COUNT-5:       vector.store {{%.*}}, [[ACC]][
 // AVX2:               scf.for
-// AVX2-COUNT-5:         memref.store {{%.*}}, [[ACC]][
+// AVX2-COUNT-5:         memref.store {{%.*}}, [[YR]][
 // AVX2-NEXT:          }
 
 // -----
@@ -252,9 +259,8 @@ func.func @main(%x: tensor<1x2x1x20x8xf32>, %w: tensor<2x2x1x1x8x8xf32>) -> tens
 // AVX2:         [[HI:%.*]] = arith.constant 20 : index
 // AVX2-NEXT:    [[FIVE:%.*]] = arith.constant 5 : index
 // AVX2-NEXT:    scf.for {{%.*}} = {{%.*}} to [[HI]] step [[FIVE]] {
-// AVX2:           scf.for
-// AVX2-COUNT-10:    memref.store {{%.*}}, {{%.*}} : memref<80xf32>
-// AVX2-NEXT:      }
+// AVX2-COUNT-10:  vector.store {{%.*}}, {{%.*}} : memref<80xf32>, vector<8xf32>
+// AVX2-NOT:       vector.store
 
 // -----
 
