@@ -117,14 +117,6 @@ class Generator:
             self.values[n] = ValueInfo(n, shape_of(v), numpy_dtype(v.type.element_type), v.name_hint or n)
         return self.names[v]
 
-    def new_value(self, like: str, suffix: str, shape=None, dtype=None) -> str:
-        """A program value of its own (a kernel's temporary), shaped like `like`."""
-        info = self.values[like]
-        n = f"{like}_{suffix}"
-        self.values[n] = ValueInfo(n, tuple(shape if shape is not None else info.shape),
-                                   np.dtype(dtype if dtype is not None else info.dtype), f"{info.hint}.{suffix}")
-        return n
-
     def add_constant(self, op: ConstantOp) -> None:
         v = op.results[0]
         array = constant_value(v, self.weights)
