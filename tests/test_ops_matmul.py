@@ -422,7 +422,7 @@ def test_gemm_avx2_vector_tile_epilogue(trans_b):
 
     if host_target().vector_bits < 256:
         pytest.skip("the host has no AVX2")
-    from onnx import TensorProto, helper
+    from onnx import TensorProto, helper, numpy_helper
 
     m, k, n = 19, 70, 48
     a, w, c = rand((m, k)), rand((n, k) if trans_b else (k, n)), rand((n,))
@@ -431,7 +431,7 @@ def test_gemm_avx2_vector_tile_epilogue(trans_b):
          helper.make_node("Relu", ["g"], ["y"])],
         "g", [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
-        [onnx_tensor(w, "w"), onnx_tensor(c, "c")],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(c, "c")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     avx2 = compiler.compile(model, num_threads=1, cpu="znver3")
@@ -440,8 +440,3 @@ def test_gemm_avx2_vector_tile_epilogue(trans_b):
     np.testing.assert_array_equal(got, compiler.compile(model, num_threads=1, cpu="x86-64").run({"a": a})[0])
     np.testing.assert_allclose(got, run_ort(model, {"a": a})[0], rtol=1e-5, atol=1e-5)
 
-
-def onnx_tensor(value: np.ndarray, name: str):
-    from onnx import numpy_helper
-
-    return numpy_helper.from_array(value, name)
