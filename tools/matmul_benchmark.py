@@ -69,9 +69,10 @@ def fused_model_of(a_shape, b_shape, activation: str) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
 
 
-def model_of(op: str, a_shape, b_shape, attrs: dict) -> onnx.ModelProto:
-    """A's and B's values are graph inputs (not initializers): onnxruntime may not
-    prepack B, as Strata does not."""
+def model_of(op: str, a_shape, b_shape, attrs: dict, weights: np.ndarray | None = None) -> onnx.ModelProto:
+    """A's and B's values are graph inputs, so neither runtime can pack B ahead of the
+    run; with `weights`, B is that initializer instead (a layer's weights: onnxruntime
+    and Strata both pack it once, when the session is created / at compile time)."""
     if op == "FusedMatMul":
         return fused_model_of(a_shape, b_shape, attrs["activation"])
     if op == "MatMul":
@@ -81,11 +82,14 @@ def model_of(op: str, a_shape, b_shape, attrs: dict) -> onnx.ModelProto:
         n = b_shape[0] if attrs.get("transB") else b_shape[1]
         y_shape = [m, n]
     node = helper.make_node(op, ["a", "b"], ["y"], **attrs)
+    inputs = [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a_shape))]
+    inits = []
+    if weights is None:
+        inputs.append(helper.make_tensor_value_info("b", TensorProto.FLOAT, list(b_shape)))
+    else:
+        inits.append(numpy_helper.from_array(weights, "b"))
     graph = helper.make_graph(
-        [node], "mm",
-        [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a_shape)),
-         helper.make_tensor_value_info("b", TensorProto.FLOAT, list(b_shape))],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
+        [node], "mm", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)], inits,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
 
@@ -99,9 +103,11 @@ def vector_fmas(compiled) -> int:
     return len(re.findall(r"call <(?:8|16|32) x float> @llvm\.fma\.v(?:8|16|32)f32", jit.optimized_ir()))
 
 
-def run(shapes, repeat: int, budget_s: float, show_ir: bool, threads: int = 1) -> None:
+def run(shapes, repeat: int, budget_s: float, show_ir: bool, threads: int = 1, weights: bool = False) -> None:
     rng = np.random.default_rng(0)
     print(table_preamble(threads))
+    if weights:
+        print("B: an initializer (packed ahead of the run by both runtimes)")
     print()
     header = "| shape | op | ORT ms | Strata ms | Strata / ORT | Strata GFLOP/s | ORT GFLOP/s | max abs err | compile s |"
     if show_ir:
@@ -109,10 +115,11 @@ def run(shapes, repeat: int, budget_s: float, show_ir: bool, threads: int = 1) -
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for label, op, a_shape, b_shape, attrs in shapes:
-        model = model_of(op, a_shape, b_shape, attrs)
         feeds = {"a": rng.standard_normal(a_shape).astype(np.float32)}
-        if op != "FusedMatMul":
-            feeds["b"] = rng.standard_normal(b_shape).astype(np.float32)
+        b = rng.standard_normal(b_shape).astype(np.float32)
+        model = model_of(op, a_shape, b_shape, attrs, b if weights else None)
+        if op != "FusedMatMul" and not weights:
+            feeds["b"] = b
         t = time.perf_counter()
         compiled = compiler.compile(model, **compile_options(threads))
         compile_s = time.perf_counter() - t
@@ -139,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=2.0, help="seconds per measurement at most")
     parser.add_argument("--ir", action="store_true", help="count <8 x float> FMAs in the optimized IR")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads and compile(num_threads=N) (default 1)")
+    parser.add_argument("--weights", action="store_true",
+                        help="B as an initializer (weights), which both runtimes pack ahead of the run")
     args = parser.parse_args(argv)
     shapes = GEMV if args.gemv else SMALL if args.small else SMALL + LARGE + GEMV
-    run(shapes, args.repeat, args.budget, args.ir, args.threads)
+    run(shapes, args.repeat, args.budget, args.ir, args.threads, args.weights)
     return 0
 
 

@@ -193,9 +193,18 @@ def pack_panels(b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _tiled(elem: Attribute, m: int, n: int, b_transposed: bool) -> bool:
-    """Whether the product takes the register-tiled kernel (the one that reads panels)."""
-    return _use_tiled(elem, n) and not _small_m(m, b_transposed)
+def _packs(elem: Attribute, m: int, n: int, b_transposed: bool) -> bool:
+    """Whether a constant B' is packed as panels, which sends the product to the tiled
+    kernel: where the tiled kernel is taken anyway, and for a transposed B from 2 rows
+    on (the dot-product kernel of few rows was there only because copying B^T's panels
+    per call cost more than the product; measured on Zen 3, Strata / onnxruntime with B
+    an initializer, tools/matmul_benchmark.py --weights --gemv: Gemm [3, 512] x
+    W^T[512, 512] 1.54x -> 0.98x, [2, 1024] x W^T[1000, 1024] 1.08x -> 0.99x). One row
+    stays on the small-M kernels: memory-bound, and a 1-row tile has 2 accumulators
+    (batch-1 fc6 0.82x -> 0.95x that way)."""
+    if not _use_tiled(elem, n):
+        return False
+    return m >= 2 if b_transposed else not _small_m(m, b_transposed)
 
 
 def _panels(k: int, n: int, transposed: bool) -> OperandPacking:
@@ -217,7 +226,7 @@ def matmul_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAVa
         return {}
     m = _prod(a_shape[:-1])
     k, n = b_shape
-    return {op.b: _panels(k, n, False)} if _tiled(op.y.type.element_type, m, n, False) else {}
+    return {op.b: _panels(k, n, False)} if _packs(op.y.type.element_type, m, n, False) else {}
 
 
 def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValue, OperandPacking]:
@@ -227,7 +236,7 @@ def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValu
     trans_b = bool(int_attr_value(op.transB))
     m, n = tensor_shape(op.y)
     k = tensor_shape(op.b)[1 if trans_b else 0]
-    return {op.b: _panels(k, n, trans_b)} if _tiled(op.y.type.element_type, m, n, trans_b) else {}
+    return {op.b: _panels(k, n, trans_b)} if _packs(op.y.type.element_type, m, n, trans_b) else {}
 
 
 def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
@@ -463,7 +472,7 @@ def _gemm(ops: GemmOperands, elem: Attribute, b_transposed: bool) -> None:
     """The f32 GEMM of one batch: few rows without packing, otherwise register tiles.
     `b_transposed`: B'[k, j] is contiguous along k (Gemm transB=1). Its column blocks
     are one parallel loop."""
-    if _small_m(ops.m, b_transposed):
+    if _small_m(ops.m, b_transposed) and ops.b_panels is None:  # packed panels: tiled (_packs)
         (_small_m_dots if b_transposed else _small_m_rows)(ops, elem)
         return
     _tiled_gemm(ops, elem)
