@@ -14,6 +14,10 @@ llvmlite binding serializes every call of a process behind one lock. Here it is 
 - `compile_objects` takes what it can from the cache and compiles the rest in worker
   processes (`runtime/llvm_worker.py`, one per core, started once per process), each
   with the JIT's own pipeline (`runtime.jit.pipeline_tuning`, SLP on) and TargetMachine.
+- `ObjectStream` (what compile() uses) does the same while the module is translated:
+  each kernel's part goes to the workers as soon as that kernel is translated, so LLVM
+  works on the first kernels while Python translates the next (the parts, their object
+  code and their cache keys are the ones `split_module` gives for the whole module).
 - `ObjectEngine` loads the objects into one MCJIT engine here; MCJIT links them
   (kernel calls and `strata.parallel_for` resolve across objects). It runs no optimizer
   and no code generator (it compiles one empty module), which is what
@@ -288,6 +292,23 @@ def _get_workers() -> _Workers | None:
         return _workers
 
 
+# Kernels vectorized by hand (register tiles of vector FMAs: the conv and GEMM kernels)
+# are optimized at this LLVM level when the model asks for -O3. Measured on ResNet-50,
+# Zen 3, 1 thread, every part at each level, interleaved in one process (min of 20):
+# 100.2 / 99.5 ms at -O3, 98.9 / 99.5 at -O2, 99.2 / 99.5 at -O1; LLVM CPU time 6.0-6.9 s
+# at -O3, 5.0-5.2 at -O2, 4.0-4.6 at -O1. -O2 keeps the SLP vectorizer (-O1 does not)
+# for the scalar epilogues in those kernels.
+HAND_VECTORIZED_LEVEL = 2
+
+
+def part_level(text: str, opt_level: int) -> int:
+    """The LLVM level a part is compiled at (and cached under): HAND_VECTORIZED_LEVEL
+    for a kernel part that calls vector FMAs when `opt_level` is 3, else `opt_level`."""
+    if opt_level == 3 and 'define void @"strata.k.' in text and '@"llvm.fma.v' in text:
+        return min(opt_level, HAND_VECTORIZED_LEVEL)
+    return opt_level
+
+
 def compile_objects(parts: Sequence[Part], opt_level: int, progress: Callable[[int, int], None] | None = None,
                     cpu: str | None = None, started: dict[str, Any] | None = None) -> tuple[list[bytes], dict[str, Any]]:
     """Object code for every part, for the host or the CPU named `cpu`, from the cache or
@@ -296,6 +317,7 @@ def compile_objects(parts: Sequence[Part], opt_level: int, progress: Callable[[i
     object (bytes) or the Future of a worker's reply, looked up or sent earlier."""
     _ensure_llvm()
     started = started or {}
+    levels = [part_level(part.text, opt_level) for part in parts]
     t0 = time.perf_counter()
     keys: list[str | None] = [None] * len(parts)
     objects: list[bytes | None] = [None] * len(parts)
@@ -305,7 +327,7 @@ def compile_objects(parts: Sequence[Part], opt_level: int, progress: Callable[[i
         name, features = machine_cpu(cpu)
         version = cache_version()
         for i, part in enumerate(parts):
-            keys[i] = object_cache.object_key(part.text, opt_level, name, features, version)
+            keys[i] = object_cache.object_key(part.text, levels[i], name, features, version)
             early = started.get(part.text)
             if isinstance(early, Future):
                 replies[i] = early
@@ -318,7 +340,7 @@ def compile_objects(parts: Sequence[Part], opt_level: int, progress: Callable[[i
     t1 = time.perf_counter()
     workers = _get_workers() if len(missing) >= 2 or replies else None
     if workers is not None:
-        replies.update({i: workers.submit((parts[i].text, opt_level, cpu))
+        replies.update({i: workers.submit((parts[i].text, levels[i], cpu))
                         for i in sorted(missing, key=lambda i: -len(parts[i].text))})  # longest first
     todo = sorted(replies)
     results = dict(zip(todo, _wait([replies[i] for i in todo], progress)))
@@ -329,7 +351,7 @@ def compile_objects(parts: Sequence[Part], opt_level: int, progress: Callable[[i
         if not ok:
             if payload is not None:
                 raise JitError(f"LLVM failed on kernel '{parts[i].name}': {payload}")
-            payload = compile_object(parts[i].text, opt_level, cpu)  # in this process
+            payload = compile_object(parts[i].text, levels[i], cpu)  # in this process
         objects[i] = payload
         if keys[i] is not None:
             object_cache.store(keys[i], payload)
@@ -377,7 +399,8 @@ class ObjectEngine(FunctionAddresses):
         sources = getattr(self, "sources", None)
         if sources is None:
             raise JitError("this machine code was loaded from object code: it has no LLVM IR")
-        return "\n".join(optimized_text(text, self.opt_level, getattr(self, "cpu", None)) for text in sources)
+        cpu = getattr(self, "cpu", None)
+        return "\n".join(optimized_text(text, part_level(text, self.opt_level), cpu) for text in sources)
 
 
 def _split_enabled() -> bool:
@@ -445,9 +468,10 @@ class ObjectStream:
             gvars = {g.name for g in module.global_values if g.name not in funcs}
             if not used & ((own - {fn.name}) | gvars) and text not in self.started:
                 early = None
+                level = part_level(text, self.opt_level)
                 if self._key is not None:
-                    early = object_cache.load(object_cache.object_key(text, self.opt_level, *self._key))
-                self.started[text] = early or self.workers.submit((text, self.opt_level, self.cpu))
+                    early = object_cache.load(object_cache.object_key(text, level, *self._key))
+                self.started[text] = early or self.workers.submit((text, level, self.cpu))
         self.seconds += time.perf_counter() - t
 
     def finish(self, module: Any, progress: Callable[[int, int], None] | None = None) -> ObjectEngine:
