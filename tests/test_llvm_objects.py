@@ -93,3 +93,15 @@ def test_streamed_kernels_are_the_split_parts(monkeypatch):
     engine = stream.finish(llmod)
     assert engine.parts["streamed"] == len(parts) - 1
     assert engine.sources == [p.text for p in parts]
+
+
+def test_hand_vectorized_kernels_take_their_own_level():
+    """Kernel parts with vector FMA tiles compile (and are cached) at
+    HAND_VECTORIZED_LEVEL under -O3; other parts, and other levels, keep theirs."""
+    fma = 'declare <8 x float> @"llvm.fma.v8f32"(<8 x float>, <8 x float>, <8 x float>)\n'
+    kernel = fma + 'define void @"strata.k.0"(ptr %".1") nounwind {\n ret void\n}\n'
+    level = llvm_objects.HAND_VECTORIZED_LEVEL
+    assert llvm_objects.part_level(kernel, 3) == level
+    assert llvm_objects.part_level(kernel, 1) == 1
+    assert llvm_objects.part_level(kernel.replace(fma, ""), 3) == 3  # no vector FMA
+    assert llvm_objects.part_level(fma + 'define void @"strata_entry"(ptr %"argv") {\n ret void\n}\n', 3) == 3
