@@ -17,7 +17,10 @@ copy in the same element order): `plan-memory` reads both.
 
 How one op becomes loops is decided by a table from op name to a lowering function
 (`lowering/kernels/`), so a later lowering (a tiled GEMM, a fused group) replaces one
-entry without touching the others.
+entry without touching the others. A second table says which constant operands a
+kernel reads rearranged (the GEMM's B as panels, lowering/operand_packing.py): those are
+packed here once per constant, passed as weights of their own ("weight:HANDLE.panels")
+and the original weight leaves the entry's arguments when no kernel reads it any more.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseResourceAttr,
+    MemRefType,
     ModuleOp,
     StringAttr,
     UnitAttr,
@@ -46,12 +50,13 @@ from dialects.onnx.base import node_name
 from dialects.onnx.tensor import ConstantOp
 from dialects.onnx.traits import ShapeView, is_elementwise
 from lowering.loop_builder import memref_type
+from lowering.operand_packing import OperandPackings
 from lowering.runtime_checks import SITES_ATTR, KernelChecks, StatusBuffer
 from lowering.target import CpuTarget, host_target, target_for
 
 
 from lowering.kernel_context import KernelContext, KernelLowering, LoweringError, copy_kernel_body, describe
-from lowering.kernels import KERNEL_LOWERINGS
+from lowering.kernels import KERNEL_LOWERINGS, KERNEL_PACKINGS
 
 
 def _operand_values(op: IRDLOperation) -> list[SSAValue]:
@@ -176,10 +181,12 @@ def _kernel_symbol(index: int, op: Operation) -> str:
 
 
 def lower_graph(
-    module: ModuleOp, weights: WeightTable | None, table: dict[str, KernelLowering], target: CpuTarget | None = None
+    module: ModuleOp, weights: WeightTable | None, table: dict[str, KernelLowering], target: CpuTarget | None = None,
+    packings: dict[str, OperandPackings] | None = None,
 ) -> None:
     """Rewrites `module` in place from the graph level to the loop/buffer level, with
-    kernels for `target` (the host CPU by default)."""
+    kernels for `target` (the host CPU by default); constant operands named by
+    `packings` (op name -> OperandPackings) are packed for their kernels."""
     target = target or host_target()
     graph = _graph_function(module)
     body = graph.body.block
@@ -269,6 +276,32 @@ def lower_graph(
     # Ops that would lower to the same kernel share one (see _SharedKernels).
     shared = _SharedKernels(weights)
 
+    packed_args: dict[tuple[str, str], SSAValue] = {}  # (constant's handle, packing) -> entry argument
+    replaced: set[SSAValue] = set()  # entry arguments of constants some kernel reads packed
+
+    def packed_operands(op: IRDLOperation) -> dict[SSAValue, SSAValue]:
+        """Graph value -> the entry argument of its packed form, for this op's kernel."""
+        hook = (packings or {}).get(op.name)
+        if hook is None or weights is None:
+            return {}
+        out = {}
+        for value, how in hook(op, lambda v: isinstance(v.owner, ConstantOp), target).items():
+            c = value.owner
+            assert isinstance(c, ConstantOp) and isinstance(c.value, DenseResourceAttr)
+            handle = c.value.resource_handle.data
+            if (handle, how.suffix) not in packed_args:
+                array = how.pack(weights.get(handle))
+                assert array.shape == how.shape, (array.shape, how.shape)
+                new = weights.add(f"{handle}.{how.suffix}", array)
+                arg = entry.insert_arg(MemRefType(c.output.type.element_type, how.shape), len(entry.args))
+                arg.name_hint = f"{c.output.name_hint or 'w'}_{how.suffix}"
+                arg_types.append(arg.type)
+                handles.append(new)
+                packed_args[(handle, how.suffix)] = arg
+            out[value] = packed_args[(handle, how.suffix)]
+            replaced.add(buffer[value])
+        return out
+
     def call_shared(kernel: _Kernel, args: list[SSAValue], attrs: dict) -> None:
         node = attrs.get("strata.onnx_node")
         if not kernel.calls:  # the first call names its node once the kernel serves several
@@ -314,12 +347,14 @@ def lower_graph(
         attrs.update(getattr(op, "kernel_attributes", dict)())
         keys = operands + list(op.results)
         try:
+            packed = packed_operands(op)
+            args = [packed.get(k, buffer[k]) for k in keys]
             key = shared.key(op)
             kernel = shared.find(key, op)
             if kernel is not None:
-                call_shared(kernel, [buffer[k] for k in keys], attrs)
+                call_shared(kernel, args, attrs)
                 continue  # no new kernel: the index stays
-            kfunc, checks, call = emit_kernel(_kernel_symbol(index, op), keys, [buffer[k] for k in keys], build, attrs)
+            kfunc, checks, call = emit_kernel(_kernel_symbol(index, op), keys, args, build, attrs)
             shared.add(key, op, _Kernel(kfunc, checks, call), reads)
         except LoweringError:
             raise
@@ -338,6 +373,13 @@ def lower_graph(
         for a in allocs:
             memref.DeallocOp.get(a)
         func.ReturnOp()
+
+    # Constants every kernel reads packed are no longer arguments (nor in an artifact).
+    first_weight = n_in + n_out
+    for arg in sorted(replaced, key=lambda a: a.index, reverse=True):
+        if not arg.uses:
+            del arg_types[arg.index], handles[arg.index - first_weight]
+            entry.erase_arg(arg)
 
     kinds = (
         [StringAttr(f"input:{n}") for n in input_names]
@@ -366,6 +408,10 @@ class ConvertOnnxToLoopsPass(ModulePass):
     name = "convert-onnx-to-loops"
 
     cpu: str = ""
+    # Pack constant operands for their kernels (the GEMM's B panels); false keeps every
+    # kernel reading the constants as they are (A/B measurements, lit tests).
+    pack_weights: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        lower_graph(op, weights_of(ctx), KERNEL_LOWERINGS, target_for(self.cpu or None))
+        lower_graph(op, weights_of(ctx), KERNEL_LOWERINGS, target_for(self.cpu or None),
+                    KERNEL_PACKINGS if self.pack_weights else None)

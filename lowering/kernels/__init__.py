@@ -1,7 +1,9 @@
 """Kernel lowerings: one function per ONNX op (family) that writes its loop nest.
 
 `KERNEL_LOWERINGS` maps an op name (`onnx.Add`, `strata.FusedConv`) to its lowering; each module below
-contributes its own `LOWERINGS` table.
+contributes its own `LOWERINGS` table. `KERNEL_PACKINGS` maps an op name to the constant
+operands its kernel reads in a layout of its own (lowering/operand_packing.py), from the
+modules' `PACKINGS` tables.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from lowering.kernels import (
     resize,
 )
 from lowering.kernel_context import KernelLowering
+from lowering.operand_packing import OperandPackings
 
 KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
 for _module in (
@@ -29,3 +32,7 @@ for _module in (
     fused_ops, composite, conv_nchwc, fused_group,
 ):
     KERNEL_LOWERINGS.update(_module.LOWERINGS)
+
+KERNEL_PACKINGS: dict[str, OperandPackings] = {}
+for _module in (matmul, fused_ops, fused_group):
+    KERNEL_PACKINGS.update(_module.PACKINGS)

@@ -55,10 +55,13 @@ from dialects.shapes import tensor_shape as _shape
 from dialects.strata.kernel_group import FusedKernelOp
 from lowering.kernels.conv import Epilogue, Index, lower_conv
 from lowering.kernels.elementwise import SCALAR_BODIES, read_operands
+from lowering.kernels import fused_ops, matmul
 from lowering.kernels.fused_ops import lower_fused_conv, lower_fused_gemm, lower_fused_matmul
 from lowering.kernels.matmul import lower_gemm, lower_matmul
 from lowering.loop_builder import broadcast_indices, load, memref_type, parallel_nest, store
 from lowering.kernel_context import KernelContext, KernelLowering, LoweringError, describe
+from lowering.operand_packing import OperandPacking, OperandPackings
+from lowering.target import CpuTarget
 
 
 @dataclass
@@ -275,4 +278,27 @@ def _recompute_at_loads(
     placeholder.erase()
 
 
+def group_packings(group: Operation, is_constant, target: CpuTarget) -> dict[SSAValue, OperandPacking]:
+    """A group's compute anchor packs what it packs alone (its B as GEMM panels): the
+    group operand behind the anchor's operand, when the anchor is its only reader."""
+    assert isinstance(group, FusedKernelOp)
+    block = group.body.block
+    anchors = [op for op in group.inner_ops() if op.name not in SCALAR_BODIES]
+    packings = ANCHOR_PACKINGS.get(anchors[0].name) if len(anchors) == 1 else None
+    if packings is None:
+        return {}
+    anchor = anchors[0]
+    outer = dict(zip(block.args, group.operands))
+    found = packings(anchor, lambda v: v in outer and is_constant(outer[v]), target)
+    out: dict[SSAValue, OperandPacking] = {}
+    for arg, packing in found.items():
+        value = outer[arg]
+        readers = [use.operation for a, v in outer.items() if v is value for use in a.uses]
+        if all(r is anchor for r in readers) and list(anchor.operands).count(arg) == 1:
+            out[value] = packing
+    return out
+
+
+ANCHOR_PACKINGS: dict[str, OperandPackings] = {**matmul.PACKINGS, **fused_ops.PACKINGS}
 LOWERINGS: dict[str, KernelLowering] = {"strata.FusedKernel": lower_fused_kernel}
+PACKINGS: dict[str, OperandPackings] = {"strata.FusedKernel": group_packings}

@@ -22,9 +22,10 @@ from dialects.strata.activation import activation_of
 from lowering import scalar
 from lowering.kernels.activation import apply_activation
 from lowering.kernels.conv import Epilogue, Index, lower_conv
-from lowering.kernels.matmul import lower_gemm, lower_matmul
+from lowering.kernels.matmul import gemm_packings, lower_gemm, lower_matmul, matmul_packings
 from lowering.loop_builder import broadcast_indices, load
 from lowering.kernel_context import KernelContext, KernelLowering
+from lowering.operand_packing import OperandPackings
 
 
 def _check_float(kc: KernelContext) -> None:
@@ -97,3 +98,5 @@ LOWERINGS: dict[str, KernelLowering] = {
     "strata.FusedGemm": lower_fused_gemm,
     "strata.FusedMatMul": lower_fused_matmul,
 }
+# Their B operands are those of the ops they fuse (same names, same kernel).
+PACKINGS: dict[str, OperandPackings] = {"strata.FusedGemm": gemm_packings, "strata.FusedMatMul": matmul_packings}

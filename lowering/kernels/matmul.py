@@ -29,9 +29,11 @@ own layout, without packing:
   mixed, the body of M x 4 FMAs gets long). The limits are 3 for now (the lit tests pin
   the tiled kernel's IR on 4- and 5-row products); raising them is a one-line change.
 Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
-  - per 16-column panel of B' (B or B^T), B' is copied to a K x 16 stack buffer (a
-    transposed B is read once with a stride instead of once per row tile; the copy is
-    also what lets LLVM prove the stores of Y alias nothing the loop reads);
+  - it reads B' (B or B^T) as K x 16 column panels. A constant B' (weights) is packed
+    into them once at compile time ([ceil(N / 16), K, 16], pack_panels; the kernel's
+    argument has that shape); otherwise each panel is copied to a K x 16 stack buffer
+    per call (a transposed B is read once with a stride instead of once per row tile;
+    the copy is also what lets LLVM prove the stores of Y alias nothing the loop reads);
   - per 4-row tile of A', 4 x 16 accumulators in a stack buffer, zeroed; the K loop
     loads A'[i..i+3, k..k+3] as scalars and an inner lane loop over the 16 columns does
     16 `math.fma`. LLVM's loop vectorizer turns that lane loop into <16 x float> FMAs
@@ -44,7 +46,9 @@ Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
     as 12 explicit `vector<8xf32>` values (2 vector loads of the panel row, one
     broadcast of A per row, 12 `vector.fma`), so nothing depends on LLVM vectorizing
     the tile (a 6-row tile of lane loops spilled and ran at half speed); the final
-    body is the lane loop above. Rows left over take 4-row and smaller lane-loop tiles.
+    body is the lane loop above. The M % 6 rows left over take one tile of that many
+    rows the same way (1-5 % faster than 4-row and single-row lane-loop tiles on
+    Zen 3: GPT-2's 128 rows leave 2, ViT's 197 leave 5).
     Measured on the Zen 3 host (tools/matmul_benchmark.py, 1 thread, Strata / onnxruntime):
     512^3 1.04x -> 0.97x (85 -> 94 GFLOP/s), 1024x768x768 1.02x -> 0.95x, Gemm
     1024x768x768 transB 1.00x -> 0.92x; GPT-2 (tools/benchmark.py --real gpt2) 1.13x
@@ -82,16 +86,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.dialects import arith, memref, vector
 from xdsl.dialects.builtin import ArrayAttr, Float32Type, IntegerAttr, MemRefType, VectorType, i64
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value
+from dialects.shapes import tensor_shape
 from lowering import scalar
 from lowering.kernels.conv import Epilogue, Index, ix_add, ix_mul
 from lowering.loop_builder import as_index, broadcast_indices, load, loop, parallel, parallel_nest, store
 from lowering.kernel_context import KernelContext, KernelLowering
+from lowering.operand_packing import OperandPacking, OperandPackings
 from lowering.target import CpuTarget
+from runtime.compiled_model import aligned_bytes
 
 
 # ---- register-tiled f32 GEMM ---------------------------------------------------------
@@ -144,19 +152,82 @@ class GemmOperands:
     store: Callable[[SSAValue, SSAValue, SSAValue], None]  # Y[i, j] = value
     tiled_ku: int = KU  # k steps per lane-loop body in _tiled_gemm (tiled_k_unroll)
     vector_lanes: int = 0  # explicit-vector row tiles in _tiled_gemm (tiled_vector_lanes)
+    # B' packed at compile time as [ceil(N / NR), K, NR] panels (pack_panels): the tiled
+    # kernel reads them in place instead of copying each panel out of B' per call.
+    b_panels: SSAValue | None = None
 
 
 def _use_tiled(elem: Attribute, n: int) -> bool:
     return isinstance(elem, Float32Type) and n >= MIN_N
 
 
-def _scratch(elem: Attribute, k: int, rows: int = MR) -> tuple[SSAValue, SSAValue]:
-    """The accumulator tile and the packed panel of B' (stack buffers, hoisted by the
-    translator to the top of their function, so one per thread inside a parallel loop;
-    a panel over 256 KiB, K > 4096, goes to the heap)."""
+def _scratch(elem: Attribute, k: int, rows: int, panel: bool) -> tuple[SSAValue, SSAValue | None]:
+    """The accumulator tile and (`panel`: B' is not packed at compile time) the panel of
+    B' copied per call (stack buffers, hoisted by the translator to the top of their
+    function, so one per thread inside a parallel loop; a panel over 256 KiB, K > 4096,
+    goes to the heap)."""
     acc = memref.AllocaOp.get(elem, 64, [rows * NR]).memref
-    panel = memref.AllocaOp.get(elem, 64, [k * NR]).memref
-    return acc, panel
+    return acc, memref.AllocaOp.get(elem, 64, [k * NR]).memref if panel else None
+
+
+# ---- B' packed at compile time ---------------------------------------------------------
+# A constant B' (weights) is rearranged once into the panels the tiled kernel streams,
+# [ceil(N / NR), K, NR], zero columns past N (lowering/operand_packing.py). Measured on
+# the Zen 3 host, [1, 128, K] x [K, N] + bias, 1 thread: copying the panels out of B
+# per call cost 15-25 % of the product (768 x 3072: a K x 16 panel touches K rows 12 KiB
+# apart, a page each); reading B in place with that stride instead was 1.5-2.6x slower.
+
+PANELS_SUFFIX = "panels"  # the packed weight of constant `w` is `w.panels` (B^T: `w.panels_t`)
+
+
+def pack_panels(b: np.ndarray) -> np.ndarray:
+    """B' [K, N] -> [ceil(N / NR), K, NR], zero past column N, 64-byte aligned (a panel
+    row is one cache line)."""
+    k, n = b.shape
+    full = n // NR
+    panels = -(-n // NR)
+    out = aligned_bytes(panels * k * NR * b.itemsize).view(b.dtype).reshape(panels, k, NR)
+    out[:full] = b[:, : full * NR].reshape(k, full, NR).transpose(1, 0, 2)
+    if n % NR:
+        out[full, :, : n % NR] = b[:, full * NR :]
+    return out
+
+
+def _tiled(elem: Attribute, m: int, n: int, b_transposed: bool) -> bool:
+    """Whether the product takes the register-tiled kernel (the one that reads panels)."""
+    return _use_tiled(elem, n) and not _small_m(m, b_transposed)
+
+
+def _panels(k: int, n: int, transposed: bool) -> OperandPacking:
+    return OperandPacking(PANELS_SUFFIX + ("_t" if transposed else ""), (-(-n // NR), k, NR),
+                          (lambda b: pack_panels(b.T)) if transposed else pack_panels)
+
+
+def packed_panels(buffer: SSAValue, graph_shape: tuple[int, ...], k: int, n: int) -> SSAValue | None:
+    """`buffer` if it holds B' [K, N] as compile-time panels (convert-onnx-to-loops passed
+    the packed weight: the memref has the packed shape, not B's own), else None."""
+    shape = tuple(buffer.type.get_shape())
+    return buffer if shape != tuple(graph_shape) and shape == (-(-n // NR), k, NR) else None
+
+
+def matmul_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValue, OperandPacking]:
+    """MatMul / FusedMatMul with a constant 2-D B on the tiled path: B as panels."""
+    a_shape, b_shape = tensor_shape(op.a), tensor_shape(op.b)
+    if len(b_shape) != 2 or not is_constant(op.b):
+        return {}
+    m = _prod(a_shape[:-1])
+    k, n = b_shape
+    return {op.b: _panels(k, n, False)} if _tiled(op.y.type.element_type, m, n, False) else {}
+
+
+def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValue, OperandPacking]:
+    """Gemm / FusedGemm with a constant B on the tiled path: B' (B^T when transB) as panels."""
+    if not is_constant(op.b):
+        return {}
+    trans_b = bool(int_attr_value(op.transB))
+    m, n = tensor_shape(op.y)
+    k = tensor_shape(op.b)[1 if trans_b else 0]
+    return {op.b: _panels(k, n, trans_b)} if _tiled(op.y.type.element_type, m, n, trans_b) else {}
 
 
 def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
@@ -168,42 +239,57 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
     m, n, k = ops.m, ops.n, ops.k
     n_full, n_rest = n - n % NR, n % NR
     acc_rows = MR_VECTOR if ops.vector_lanes else MR
+    packed = ops.b_panels
 
-    def column_panel(j0: Index, width: int, acc: SSAValue, panel: SSAValue) -> None:
-        with loop(k) as kl:
-            with loop(width) as lp:
-                store(ops.b_at(kl.iv, ix_add(j0, lp.iv)), panel, [ix_add(ix_mul(kl.iv, width), lp.iv)])
+    def column_panel(j0: Index, width: int, acc: SSAValue, panel: SSAValue | None) -> None:
+        if packed is not None:
+            p = j0 // NR if isinstance(j0, int) else arith.DivUIOp(j0, as_index(NR)).result
 
-        def b_at(kk: Index, lane: SSAValue) -> SSAValue:
-            return load(panel, [ix_add(ix_mul(kk, width), lane)])
+            def b_at(kk: Index, lane: SSAValue) -> SSAValue:
+                return load(packed, [p, kk, lane])
+
+            def b_vec(kk: Index, col: int, vt: VectorType) -> SSAValue:
+                return vector.LoadOp(packed, [as_index(p), as_index(kk), as_index(col)], vt).result
+        else:
+            assert panel is not None
+            with loop(k) as kl:
+                with loop(width) as lp:
+                    store(ops.b_at(kl.iv, ix_add(j0, lp.iv)), panel, [ix_add(ix_mul(kl.iv, width), lp.iv)])
+
+            def b_at(kk: Index, lane: SSAValue) -> SSAValue:
+                return load(panel, [ix_add(ix_mul(kk, width), lane)])
+
+            def b_vec(kk: Index, col: int, vt: VectorType) -> SSAValue:
+                return vector.LoadOp(panel, [as_index(ix_add(ix_mul(kk, width), col))], vt).result
 
         lanes = ops.vector_lanes if width == NR else 0
         tile_rows = MR_VECTOR if lanes else MR
-        tiles = [(tile_rows, lanes)] + ([(MR, 0)] if lanes else [])  # then 4-row tiles of the rest
         i0: int = 0
-        for rows, tile_lanes in tiles:
-            count = (m - i0) // rows
-            if count == 1:
-                gemm_tile(ops, acc, i0, rows, j0, width, b_at, ops.tiled_ku, panel, tile_lanes)
-            elif count > 1:
-                with loop(i0 + count * rows, i0, rows) as il:
-                    gemm_tile(ops, acc, il.iv, rows, j0, width, b_at, ops.tiled_ku, panel, tile_lanes)
-            i0 += count * rows
+        count = m // tile_rows
+        if count == 1:
+            gemm_tile(ops, acc, 0, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
+        elif count > 1:
+            with loop(count * tile_rows, 0, tile_rows) as il:
+                gemm_tile(ops, acc, il.iv, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
+        i0 = count * tile_rows
         if i0 < m:
-            gemm_tile(ops, acc, i0, m - i0, j0, width, b_at, ops.tiled_ku)
+            # The rows left over: one tile of fewer rows, explicit vectors too on AVX2
+            # (a 4-row lane-loop tile and then single rows measured slower: GPT-2's
+            # M = 128 leaves 2 rows, ViT's 197 leaves 5).
+            gemm_tile(ops, acc, i0, m - i0, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
 
     if n_full:
         # Column panels are independent: each packs its own panel of B' into buffers of
         # its own (one set per thread; the translator hoists them).
         with parallel([n_full], steps=[NR]) as (j0,):
-            column_panel(j0, NR, *_scratch(elem, k, acc_rows))
+            column_panel(j0, NR, *_scratch(elem, k, acc_rows, packed is None))
     if n_rest:
-        column_panel(n_full, n_rest, *_scratch(elem, k, acc_rows))
+        column_panel(n_full, n_rest, *_scratch(elem, k, acc_rows, packed is None))
 
 
 def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
           b_at: Callable[[Index, SSAValue], SSAValue], ku: int = KU,
-          panel: SSAValue | None = None, lanes: int = 0) -> None:
+          b_vec: Callable[[Index, int, VectorType], SSAValue] | None = None, lanes: int = 0) -> None:
     """One rows x width tile of Y. The accumulators live in `acc`; each k step
     broadcasts A'[i0 + r, k] (loaded outside the lane loop) against the vector
     B'[k, j0 : j0 + width] in a lane loop that LLVM's loop vectorizer turns into
@@ -219,7 +305,7 @@ def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index,
 
     With `lanes` (AVX2, tiled_vector_lanes) every k step but the last body's is a
     loop over k carrying the rows x width accumulators as `vector<lanes x f32>` values
-    (B's row loaded from the packed `panel` as width / lanes vectors, A broadcast):
+    (B's row of the panel as width / lanes vectors, `b_vec(k, column, type)`, A broadcast):
     explicit vectors from the start, so they stay in registers. The sums then go to
     `acc`, and the last body runs as above. The same FMAs in the same k order: the
     results are those of the lane loops, bit for bit."""
@@ -227,12 +313,12 @@ def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index,
     last = k if k <= ku else ku + k % ku
     elem = acc.type.element_type
     zero = scalar.const(0.0, elem)
-    if lanes and panel is not None and k > last:
+    if lanes and b_vec is not None and k > last:
         vt = VectorType(elem, [lanes])
         per_row = width // lanes
         zv = vector.BroadcastOp(zero, vt).vector
         with loop(k - last, carried=[zv] * (rows * per_row)) as kl:
-            bs = [vector.LoadOp(panel, [ix_add(ix_mul(kl.iv, width), c * lanes)], vt).result for c in range(per_row)]
+            bs = [b_vec(kl.iv, c * lanes, vt) for c in range(per_row)]
             sums = []
             for r in range(rows):
                 av = vector.BroadcastOp(ops.a_at(ix_add(i0, r), kl.iv), vt).vector
@@ -463,6 +549,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
             b_at=lambda kk, j: load(b, [kk, j]),
             finish=finish_folded,
             store=lambda v, i, j: store(v, y2, [i, j]),
+            b_panels=packed_panels(b, b_shape, k_dim, n),
             **tiled_options(kc.target),
         )
         _gemm(ops, elem, False)
@@ -487,6 +574,7 @@ def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape
             b_at=lambda kk, j: load(b, [*b_b, kk, j]),
             finish=lambda v, i, j: epilogue(v, y_index(i, j)) if epilogue is not None else v,
             store=lambda v, i, j: store(v, y, y_index(i, j)),
+            b_panels=packed_panels(b, b_shape, k_dim, n),
             **tiled_options(kc.target),
         )
         _gemm(ops, elem, False)
@@ -551,6 +639,7 @@ def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
             b_at=lambda kk, j: load(b, [j, kk] if trans_b else [kk, j]),
             finish=finish,
             store=lambda v, i, j: store(v, y, [i, j]),
+            b_panels=packed_panels(b, kc.shape("b"), k_dim, n),
             **tiled_options(kc.target),
         )
         _gemm(ops, elem, trans_b)
@@ -580,3 +669,4 @@ def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
 
 
 LOWERINGS: dict[str, KernelLowering] = {"onnx.MatMul": lower_matmul, "onnx.Gemm": lower_gemm}
+PACKINGS: dict[str, OperandPackings] = {"onnx.MatMul": matmul_packings, "onnx.Gemm": gemm_packings}

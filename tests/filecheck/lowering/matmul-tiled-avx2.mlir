@@ -3,8 +3,8 @@
 // tiles of 6 rows whose k loop carries the 6 x 16 accumulators as 12 vector<8xf32>
 // values (B's row of the packed panel as 2 vector loads, A broadcast, 12 vector.fma per
 // k step); the sums go to the 6 x 16 stack tile and the final body (the last 2 k steps,
-// tiled_k_unroll) is a lane loop that stores Y. Rows left over (20 = 3 x 6 + 2) take the
-// lane-loop tile.
+// tiled_k_unroll) is a lane loop that stores Y. Rows left over (20 = 3 x 6 + 2) take one
+// tile of their own count, explicit vectors too.
 // RUN: opt-tool %s -p 'convert-onnx-to-loops{cpu=znver3}' | filecheck %s
 
 func.func @main(%a: tensor<20x8xf32>, %b: tensor<8x16xf32>) -> tensor<20x16xf32> {
@@ -40,12 +40,11 @@ func.func @main(%a: tensor<20x8xf32>, %b: tensor<8x16xf32>) -> tensor<20x16xf32>
 // CHECK-NOT:         math.fma
 // CHECK:             memref.store {{%.*}}, %y
 // CHECK:         }
-// The two rows left: the lane-loop tile (k = 0..5 in steps of 2, then the final body).
-// CHECK:         scf.for [[L:%.*]] =
-// CHECK:         scf.for {{%.*}} = {{%.*}} to {{%.*}} step {{%.*}} {
-// CHECK:           scf.for {{%.*}} =
-// CHECK-COUNT-4:     math.fma
-// CHECK-NOT:         vector.fma
+// The two rows left: a 2-row tile of explicit vectors (4 accumulators), then the final body.
+// CHECK:         {{(%[0-9]+, ){3}%[0-9]+}} = scf.for {{%.*}} = {{%.*}} to {{%.*}} step {{%.*}} iter_args({{.*}}) -> ({{(vector<8xf32>, ){3}vector<8xf32>}}) {
+// CHECK-COUNT-2:   vector.load
+// CHECK-COUNT-4:   vector.fma
+// CHECK-NOT:       vector.fma
 // CHECK:         scf.for {{%.*}} =
 // CHECK-COUNT-4:   math.fma
 // CHECK:           memref.store {{%.*}}, %y
