@@ -297,7 +297,10 @@ def _get_workers() -> _Workers | None:
 # Zen 3, 1 thread, every part at each level, interleaved in one process (min of 20):
 # 100.2 / 99.5 ms at -O3, 98.9 / 99.5 at -O2, 99.2 / 99.5 at -O1; LLVM CPU time 6.0-6.9 s
 # at -O3, 5.0-5.2 at -O2, 4.0-4.6 at -O1. -O2 keeps the SLP vectorizer (-O1 does not)
-# for the scalar epilogues in those kernels.
+# for the scalar epilogues in those kernels. Only these parts at -O2 (HAND_VECTORIZED_LEVEL
+# 3 vs 2, alternating, after the packed-B GEMM): GPT-2 90.2 / 88.6 vs 90.7 / 88.7 ms,
+# ResNet-50 103.7 / 104.7 vs 107.2 / 99.5 ms on a busy machine; translate + LLVM 4.2 ->
+# 3.6 s. To be re-measured with the benchmark tables.
 HAND_VECTORIZED_LEVEL = 2
 
 
