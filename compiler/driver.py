@@ -29,7 +29,7 @@ from lowering.plan_memory import PlanMemoryPass
 from lowering.runtime_checks import SITES_ATTR
 from lowering.target import target_for, unrunnable_reason
 from runtime.compiled_model import CompiledModel
-from runtime.llvm_objects import compile_module, prestart_workers
+from runtime.llvm_objects import ObjectStream, prestart_workers
 
 
 # The CPU path's stages in order (the progress bar's steps).
@@ -137,15 +137,17 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
     status_sites = [tuple(part.data for part in site.data) for site in entry.attributes[SITES_ATTR].data] if SITES_ATTR in entry.attributes else []
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
-    llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1)
     # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
     # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
     # opt_level 1 and 2 use it.
     llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
     # One object file per kernel, compiled in worker processes and cached per kernel
-    # (runtime/llvm_objects.py), linked into one engine here.
-    jit = stages.run("LLVM compile", compile_module, llvm_module, llvm_opt_level,
-                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"), cpu)
+    # (runtime/llvm_objects.py), linked into one engine here. Each kernel goes to the
+    # workers as soon as it is translated: LLVM runs while Python translates the rest.
+    stream = ObjectStream(llvm_opt_level, cpu)
+    llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1, stream.add)
+    jit = stages.run("LLVM compile", stream.finish, llvm_module,
+                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"))
     stages.finish()
     stats: dict[str, Any] = {
         "seconds": dict(stages.seconds),
@@ -170,7 +172,8 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
     # The profiled variant is built from this module on the first profile() call only,
     # translated and JIT-compiled exactly as above.
     def machine_code(loops: ModuleOp) -> Any:
-        return compile_module(translate_module(loops, num_threads > 1), llvm_opt_level, cpu=cpu)
+        stream = ObjectStream(llvm_opt_level, cpu)
+        return stream.finish(translate_module(loops, num_threads > 1, stream.add))
 
     profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
     model = CompiledModel(

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from xdsl.builder import ImplicitBuilder
-from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, MemRefType, TensorType
+from xdsl.dialects import arith, memref, scf, vector
+from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, MemRefType, TensorType, VectorType
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 
@@ -125,6 +125,29 @@ def load(mem: SSAValue, indices: Sequence[int | SSAValue]) -> SSAValue:
 
 def store(value: SSAValue, mem: SSAValue, indices: Sequence[int | SSAValue]) -> None:
     memref.StoreOp.create(operands=[value, mem, *[as_index(i) for i in indices]])
+
+
+# The register tiles' vector ops (the conv tile: 3-4k FMAs, loads and broadcasts on
+# ResNet-50), made with `Operation.create` as above: the same ops as vector.LoadOp(...),
+# vector.StoreOp(...), vector.BroadcastOp(...) and vector.FMAOp(...) build.
+
+
+def vload(mem: SSAValue, indices: Sequence[int | SSAValue], vt: VectorType) -> SSAValue:
+    """vector.load of `vt` (contiguous lanes) at `indices`."""
+    return vector.LoadOp.create(operands=[mem, *[as_index(i) for i in indices]], result_types=[vt]).results[0]
+
+
+def vstore(value: SSAValue, mem: SSAValue, indices: Sequence[int | SSAValue]) -> None:
+    vector.StoreOp.create(operands=[value, mem, *[as_index(i) for i in indices]])
+
+
+def vbroadcast(value: SSAValue, vt: VectorType) -> SSAValue:
+    return vector.BroadcastOp.create(operands=[value], result_types=[vt]).results[0]
+
+
+def vfma(a: SSAValue, b: SSAValue, acc: SSAValue) -> SSAValue:
+    """a * b + acc, lane by lane."""
+    return vector.FMAOp.create(operands=[a, b, acc], result_types=[acc.type]).results[0]
 
 
 @dataclass

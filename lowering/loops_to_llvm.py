@@ -255,6 +255,8 @@ def _overflow(op: Operation) -> tuple[str, ...]:
 # --------------------------------------------------------------------------
 
 Handler = Callable[["_FunctionTranslator", Operation], None]
+# translate_module's on_function: (llvm module, the function just translated, own names)
+FunctionDone = Callable[[ir.Module, ir.Function, frozenset], None]
 _HANDLERS: dict[str, Handler] = {}
 
 # Ops ending a region; handled by the op owning the region.
@@ -278,8 +280,9 @@ def _handles(*ops: type[Operation] | str) -> Callable[[Handler], Handler]:
 
 
 class _ModuleTranslator:
-    def __init__(self, module: ModuleOp, parallel: bool = False):
+    def __init__(self, module: ModuleOp, parallel: bool = False, on_function: FunctionDone | None = None):
         self.xmodule = module
+        self.on_function = on_function
         self.module = ir.Module(name="strata")
         self.functions: dict[str, ir.Function] = {}
         self.func_ops: dict[str, func.FuncOp] = {}
@@ -363,9 +366,13 @@ class _ModuleTranslator:
             self.functions[name] = fn
             self.func_ops[name] = f
 
+        own = frozenset(fn.name for fn in self.functions.values())
         for f in funcs:
             if f.body.blocks:
-                _FunctionTranslator(self, f, self.functions[f.sym_name.data]).translate()
+                fn = self.functions[f.sym_name.data]
+                _FunctionTranslator(self, f, fn).translate()
+                if self.on_function is not None and f is not entry:
+                    self.on_function(self.module, fn, own)
 
         if entry is not None:
             self._emit_entry_wrapper(entry)
@@ -1526,16 +1533,22 @@ def _index_switch(tr: _FunctionTranslator, op: Operation) -> None:
 # --------------------------------------------------------------------------
 
 
-def translate_module(module: ModuleOp, parallel: bool = False) -> ir.Module:
+def translate_module(module: ModuleOp, parallel: bool = False, on_function: FunctionDone | None = None) -> ir.Module:
     """Translate a loop-level ``builtin.module`` into an ``llvmlite.ir.Module``.
 
     With ``parallel``, every ``scf.parallel`` worth splitting (lowering/parallel_cost.py)
     runs on the model's thread pool (lowering/thread_pool.py); otherwise, and inside
     such a loop, an ``scf.parallel`` is a plain loop nest.
 
+    ``on_function(llvm_module, fn, names)`` is called after each function other than
+    the entry is translated (``fn``: its ``ir.Function``, complete from then on;
+    ``names``: the LLVM names of all the module's own functions), so its object code
+    can be compiled while the rest is still being translated
+    (runtime/llvm_objects.py's ObjectStream).
+
     Raises ``LoweringError`` naming the first op (or type) it cannot translate.
     """
-    return _ModuleTranslator(module, parallel).translate()
+    return _ModuleTranslator(module, parallel, on_function).translate()
 
 
 def parallel_loop_count(module: ir.Module) -> int:

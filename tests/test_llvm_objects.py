@@ -66,3 +66,42 @@ def test_llvm_error_names_the_kernel(monkeypatch):
            llvm_objects.Part("other", "define void @g() {\n ret void\n}\n")]
     with pytest.raises(JitError, match="kernel 'my_kernel'"):
         llvm_objects.compile_objects(bad, 2)
+
+
+def test_streamed_kernels_are_the_split_parts(monkeypatch):
+    """ObjectStream sends each kernel to the workers as it is translated: what it sends
+    is exactly the text split_module makes of the whole module (the same object code,
+    the same cache keys), and every kernel goes early."""
+    from compiler.context import make_context
+    from compiler.driver import lower_to_loops
+    from compiler.onnx_import import import_model
+    from compiler.pipelines import graph_pipeline
+    from lowering.loops_to_llvm import translate_module
+
+    monkeypatch.setenv("STRATA_LLVM_WORKERS", "2")
+    build, shapes = EXAMPLES["small_cnn"][:2]
+    ctx = make_context()
+    module = import_model(build(), ctx.weights, shapes)
+    graph_pipeline(3).apply(ctx, module)
+    lower_to_loops(module, ctx)
+    stream = llvm_objects.ObjectStream(2)
+    llmod = translate_module(module, True, stream.add)
+    parts = llvm_objects.split_module(llmod)  # printed afresh, not from the stream's texts
+    assert parts is not None and parts[-1].name == "main"
+    assert [p.text for p in parts[:-1]] == list(stream.started)
+    assert llvm_objects.split_module(llmod, stream.texts) == parts
+    engine = stream.finish(llmod)
+    assert engine.parts["streamed"] == len(parts) - 1
+    assert engine.sources == [p.text for p in parts]
+
+
+def test_hand_vectorized_kernels_take_their_own_level():
+    """Kernel parts with vector FMA tiles compile (and are cached) at
+    HAND_VECTORIZED_LEVEL under -O3; other parts, and other levels, keep theirs."""
+    fma = 'declare <8 x float> @"llvm.fma.v8f32"(<8 x float>, <8 x float>, <8 x float>)\n'
+    kernel = fma + 'define void @"strata.k.0"(ptr %".1") nounwind {\n ret void\n}\n'
+    level = llvm_objects.HAND_VECTORIZED_LEVEL
+    assert llvm_objects.part_level(kernel, 3) == level
+    assert llvm_objects.part_level(kernel, 1) == 1
+    assert llvm_objects.part_level(kernel.replace(fma, ""), 3) == 3  # no vector FMA
+    assert llvm_objects.part_level(fma + 'define void @"strata_entry"(ptr %"argv") {\n ret void\n}\n', 3) == 3

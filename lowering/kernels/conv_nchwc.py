@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xdsl.dialects import arith, memref, vector
+from xdsl.dialects import arith, memref
 from xdsl.ir import SSAValue
 from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, MemRefType, VectorType, f32, i64
 
@@ -74,7 +74,7 @@ from lowering.kernels.conv import (
 from lowering.kernels.activation import apply_activation
 from lowering.kernels.pooling import average_divisor
 from lowering.target import CpuTarget
-from lowering.loop_builder import as_index, carried_loops, load, loop, loop_nest, parallel, parallel_nest, store
+from lowering.loop_builder import as_index, carried_loops, load, loop, loop_nest, parallel, parallel_nest, store, vbroadcast, vfma, vload, vstore
 from lowering.kernel_context import KernelContext, KernelLowering
 
 def register_tile(target: CpuTarget, m_blocks: int, grouped: bool = False) -> tuple[int, int]:
@@ -357,23 +357,23 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                 # through the reduction loops (as the GEMM tile, matmul.py), the weights
                 # one vector load per block and step, x broadcast per pixel and step.
                 vt = VectorType(elem, [BLOCK])
-                zv = vector.BroadcastOp(zero, vt).vector
-                inits = [vector.LoadOp(bias, [ix_mul(mbs[o], BLOCK)], vt).result if bias is not None else zv
+                zv = vbroadcast(zero, vt)
+                inits = [vload(bias, [ix_mul(mbs[o], BLOCK)], vt) if bias is not None else zv
                          for o in range(oc_tile) for _ in range(pixels)]
 
                 def step(ivs: list[SSAValue], accs: list[SSAValue]) -> list[SSAValue]:
                     taps, xs, w_index = taps_at(ivs)
                     accs = list(accs)
                     for t in taps:
-                        wvs = [vector.LoadOp(w, [as_index(i) for i in w_index(o, t, 0)], vt).result for o in range(oc_tile)]
+                        wvs = [vload(w, w_index(o, t, 0), vt) for o in range(oc_tile)]
                         for p in range(pixels):
-                            xv = vector.BroadcastOp(xs[p][t], vt).vector
+                            xv = vbroadcast(xs[p][t], vt)
                             for o in range(oc_tile):
-                                accs[o * pixels + p] = vector.FMAOp(xv, wvs[o], accs[o * pixels + p]).res
+                                accs[o * pixels + p] = vfma(xv, wvs[o], accs[o * pixels + p])
                     return accs
 
                 for q, v in enumerate(carried_loops(ranges, inits, step)):
-                    vector.StoreOp(v, acc, [as_index(q * BLOCK)])
+                    vstore(v, acc, [q * BLOCK])
             else:
                 with loop(BLOCK) as lp:
                     for o in range(oc_tile):
