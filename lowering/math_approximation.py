@@ -14,7 +14,9 @@ The approximations, on f32 (f64 and f16 keep the libm calls):
   split in two parts, exp(r) ~ 1 + r + r^2 P(r) with a degree-5 P, times 2^n built
   in the exponent bits (as two factors, so 2^128 needs no special case). At most 2 ulp from libm on [-87, 88.7] (tests/test_math_approximation.py
   sweeps it); +inf above 88.72, 0 below -87.33 (where the result would be subnormal),
-  NaN stays NaN.
+  NaN stays NaN. `exp_f32_for_swish`, which Swish kernels call directly, keeps the
+  same values on [-87.33, 88] and is cheaper at the ends (inf from 88, 1.2e-38
+  below -87.33): 1 + e is all Swish needs.
 - tanh: Eigen's rational approximation x P(x^2) / Q(x^2) of degrees 13 and 6 on
   [-7.9, 7.9], x itself below 4e-4, +-1 beyond 9: at most 5 ulp (2.7e-7 absolute).
 - erf: the rational approximation x P(x^2) / Q(x^2) of Eigen and XLA on [-4, 4]
@@ -36,7 +38,7 @@ from xdsl.rewriter import InsertPoint
 
 from lowering import scalar
 
-__all__ = ["MathPolynomialApproximationPass", "exp_f32", "tanh_f32", "erf_f32"]
+__all__ = ["MathPolynomialApproximationPass", "exp_f32", "exp_f32_for_swish", "tanh_f32", "erf_f32"]
 
 
 def _c(v: float) -> SSAValue:
@@ -60,26 +62,46 @@ def _horner(x: SSAValue, coefs: tuple[float, ...]) -> SSAValue:
 
 _EXP_HI = 88.72283935546875  # above: exp overflows f32
 _EXP_LO = -87.33654022216797  # below: the result is subnormal; 0 is returned
+_EXP_HI_ONE_FACTOR = 88.0  # up to here 2^n is one normal float (n <= 127)
 _EXP_P = (5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.9875691500e-4)
 
 
-def exp_f32(x: SSAValue) -> SSAValue:
-    # Clamped so the exponent stays in range; the selects below restore the ends.
-    xc = _clamp(x, _EXP_LO, _EXP_HI)
+def _exp_clamped(xc: SSAValue, hi: float) -> SSAValue:
+    """exp(xc) for xc in [_EXP_LO, hi]."""
     n = math.RoundEvenOp(scalar.mul(xc, _c(1.4426950408889634))).result
     r = math.FmaOp(n, _c(-0.693359375), xc).result
     r = math.FmaOp(n, _c(2.12194440e-4), r).result
     r2 = scalar.mul(r, r)
     y = math.FmaOp(_horner(r, _EXP_P), r2, scalar.add(r, _c(1.0))).result
-    # 2^n as 2^(n >> 1) * 2^(n - (n >> 1)): both factors are normal floats for every n
-    # in [-126, 128], where one 2^n would leave the exponent field at 128.
     ni = arith.FPToSIOp(n, i32).result
-    half = arith.ShRSIOp(ni, _int(1)).result
-    for part in (half, arith.SubiOp(ni, half).result):
+    if hi <= _EXP_HI_ONE_FACTOR:
+        parts = [ni]
+    else:
+        # 2^n as 2^(n >> 1) * 2^(n - (n >> 1)): both factors are normal floats for every
+        # n in [-126, 128], where one 2^n would leave the exponent field at 128.
+        half = arith.ShRSIOp(ni, _int(1)).result
+        parts = [half, arith.SubiOp(ni, half).result]
+    for part in parts:
         bits = arith.ShLIOp(arith.AddiOp(part, _int(127)).result, _int(23)).result
         y = scalar.mul(y, arith.BitcastOp(bits, Float32Type()).result)
+    return y
+
+
+def exp_f32(x: SSAValue) -> SSAValue:
+    # Clamped so the exponent stays in range; the selects below restore the ends.
+    y = _exp_clamped(_clamp(x, _EXP_LO, _EXP_HI), _EXP_HI)
     y = scalar.select(scalar.compare("gt", x, _c(_EXP_HI)), _c(float("inf")), y)
     y = scalar.select(scalar.compare("lt", x, _c(_EXP_LO)), _c(0.0), y)
+    return scalar.select(arith.CmpfOp(x, x, "uno").result, x, y)
+
+
+def exp_f32_for_swish(x: SSAValue) -> SSAValue:
+    """exp(x) for Swish's x / (1 + exp(-x)): +inf above 88 (not 88.72: then n <= 127 and
+    2^n is one factor, not two), exp(_EXP_LO) = 1.2e-38 below _EXP_LO instead of 0 (1 +
+    either is 1), NaN stays NaN. 6 vector ops fewer per element than exp_f32; the same
+    values on [_EXP_LO, 88]."""
+    y = _exp_clamped(_clamp(x, _EXP_LO, _EXP_HI_ONE_FACTOR), _EXP_HI_ONE_FACTOR)
+    y = scalar.select(scalar.compare("gt", x, _c(_EXP_HI_ONE_FACTOR)), _c(float("inf")), y)
     return scalar.select(arith.CmpfOp(x, x, "uno").result, x, y)
 
 

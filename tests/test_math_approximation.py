@@ -13,6 +13,7 @@ from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, math, memref, scf
 from xdsl.parser import Parser
 
+import compiler
 from lowering.loops_to_llvm import to_llvm_ir
 from lowering.math_approximation import MathPolynomialApproximationPass
 from runtime.jit import JitModule
@@ -106,3 +107,30 @@ def test_models_match_onnxruntime(ops: list[str]) -> None:
     x = (rng.standard_normal((4, 333)) * 6).astype(np.float32)
     model = chain_model([node(ops[0], ["x"], "y")], {"x": x}, ["y"])
     assert_matches_ort(model, {"x": x}, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 1.702])
+def test_swish_exp_sweep_and_ends(alpha: float) -> None:
+    """Swish (x * Sigmoid(alpha x), recomposed into one op) uses exp_f32_for_swish: its
+    ends differ from exp_f32's (inf from 88, 1.2e-38 instead of 0 below -87.3), which
+    must not show in x / (1 + e^(-alpha x)): a few ulp over the range against float64,
+    NaN at -inf as in onnx.reference, and about 0 far below."""
+    x = np.concatenate([np.linspace(-60 / alpha, 60 / alpha, 4000),
+                        [-np.inf, np.inf, np.nan, -100, -88.5, -87.5, -52, 0.0, -0.0, 88.5, 100, 1e-30]])
+    x = x.astype(np.float32).reshape(1, -1)
+    nodes = [node("Mul", ["x", "a"], "ax"), node("Sigmoid", ["ax"], "s"), node("Mul", ["x", "s"], "y")]
+    model = chain_model(nodes, {"x": x}, ["y"], {"a": np.float32(alpha)})
+    compiled = compiler.compile(model)
+    # one kernel, no fused group: the three nodes became one Swish op
+    assert compiled.stats["kernels"] == 1 and compiled.stats["fused_ops"] == 0
+    (y,) = compiled.run({"x": x})
+    # the reference from alpha x rounded to f32, as the kernel has it (that rounding alone
+    # moves e^(-alpha x) by up to |alpha x| ulp)
+    ax = (np.float32(alpha) * x[0, :4000]).astype(np.float64)
+    want = x[0, :4000].astype(np.float64) / (1.0 + np.exp(-ax))
+    ulp = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(y[0, :4000] - want) / ulp) <= 4.0
+    tail = y[0, 4000:]
+    assert np.isnan(tail[0]) and tail[1] == np.inf and np.isnan(tail[2])
+    assert np.all(np.abs(tail[3:6]) < 1e-30) and np.all(np.signbit(tail[3:6]))
+    assert tail[7] == 0.0 and tail[9:11].tolist() == [88.5, 100.0] and tail[11] == np.float32(1e-30) / 2

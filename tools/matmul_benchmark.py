@@ -2,7 +2,7 @@
 both on 1 thread, same inputs, same process, best of N; prints a table with both
 latencies, the ratio and Strata's GFLOP/s, plus the max abs error vs onnxruntime.
 
-    python -m tools.matmul_benchmark              # transformer shapes + 256^3, 512^3, 1024x768x768
+    python -m tools.matmul_benchmark              # transformer shapes + 256^3 .. 2048^3, few-row shapes
     python -m tools.matmul_benchmark --small      # transformer shapes only
     python -m tools.matmul_benchmark --gemv       # few-row products (fully connected layers at batch 1)
     python -m tools.matmul_benchmark --ir         # also count vector FMA calls in the optimized LLVM IR
@@ -36,6 +36,7 @@ LARGE = [
     ("256^3", "MatMul", (256, 256), (256, 256), {}),
     ("512^3", "MatMul", (512, 512), (512, 512), {}),
     ("1024x768x768", "MatMul", (1024, 768), (768, 768), {}),
+    ("2048^3", "MatMul", (2048, 2048), (2048, 2048), {}),
     ("Gemm 512^3 transB", "Gemm", (512, 512), (512, 512), {"transB": 1}),
     ("Gemm 1024x768x768 transB", "Gemm", (1024, 768), (768, 768), {"transB": 1}),
 ]
