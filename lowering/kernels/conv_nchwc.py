@@ -47,14 +47,14 @@ as lowering/kernels/pooling.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith, memref
 from xdsl.ir import SSAValue
 from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, MemRefType, VectorType, f32, i64
 
 from dialects.onnx.base import int_attr_value, ints_value
-from dialects.strata.activation import activation_of, is_blocked
+from dialects.strata.activation import Activation, activation_of, is_blocked
 from dialects.strata.layout import BLOCK
 from lowering import scalar
 from lowering.kernels.conv import (
@@ -274,6 +274,25 @@ def _pixels_as_rows(mem: SSAValue, rows: int, length: int) -> SSAValue:
     ).result
 
 
+def finish_tile(acc: SSAValue, outputs: list[tuple[int, list[Index]]], z: SSAValue | None, y: SSAValue,
+                act: Activation, params: Sequence[float]) -> None:
+    """Store a conv tile: y[index + lane] = act(acc[offset + lane] (+ z[index + lane]))
+    for each (offset, index) of `outputs`, in lane loops. The residual goes into acc first,
+    in a loop of its own: a loop that reads z and writes y needs a run-time overlap check
+    per pair of their accesses, and with more pairs than LLVM allows (8) it stayed scalar.
+    Measured on Zen 4, 1 thread, 1x1 conv + Add + Relu: 128->512 @28 1.42 -> 1.03 ms,
+    512->2048 @7 1.12 -> 0.98 (onnxruntime 1.05-1.14, 0.95); ResNet-50 79.6 -> 77.6 ms,
+    A/B in one process, bit-equal."""
+    if z is not None:
+        with loop(BLOCK) as lp:
+            for offset, index in outputs:
+                a = [ix_add(offset, lp.iv)]
+                store(scalar.add(load(acc, a), load(z, [*index, lp.iv])), acc, a)
+    with loop(BLOCK) as lp:
+        for offset, index in outputs:
+            store(apply_activation(act, params, load(acc, [ix_add(offset, lp.iv)])), y, [*index, lp.iv])
+
+
 def lower_conv_nchwc(kc: KernelContext) -> None:
     x, w, y = kc.input("x"), kc.input("w"), kc.output("y")
     bias, z = kc.input("b"), kc.input("z")
@@ -397,16 +416,10 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                         for o in range(oc_tile):
                             for p in range(pixels):
                                 store(sums[o][p], acc, [ix_add(slot(o, p, pixels), lane_iv)])
-            # Epilogue as a lane loop: unrolled it costs LLVM seconds per kernel.
+            # Epilogue as lane loops: unrolled it costs LLVM seconds per kernel.
             ows = [ix_add(ow0, p) for p in range(pixels)]
-            with loop(BLOCK) as lp:
-                for o in range(oc_tile):
-                    for p in range(pixels):
-                        v = load(acc, [ix_add(slot(o, p, pixels), lp.iv)])
-                        idx = [n, mbs[o], oh, ows[p], lp.iv]
-                        if z is not None:
-                            v = scalar.add(v, load(z, idx))
-                        store(apply_activation(act, params, v), y, idx)
+            finish_tile(acc, [(slot(o, p, pixels), [n, mbs[o], oh, ows[p]]) for o in range(oc_tile) for p in range(pixels)],
+                        z, y, act, params)
 
         # Border columns go in full tiles too, masked (a 7-column map with padding 1
         # ran tiles of 3 and 2 pixels plus two single columns; now 4 + 3).
@@ -470,13 +483,7 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                             sums[p] = scalar.fma(load(x, [n, cb, ih, iw, lane]), wv, sums[p])
                     for p in range(pixels):
                         store(sums[p], acc, slots[p])
-            with loop(BLOCK) as lp:
-                for p in range(pixels):
-                    v = load(acc, [ix_add(p * BLOCK, lp.iv)])
-                    idx = [n, cb, oh, ix_add(ow0, p), lp.iv]
-                    if z is not None:
-                        v = scalar.add(v, load(z, idx))
-                    store(apply_activation(act, params, v), y, idx)
+            finish_tile(acc, [(p * BLOCK, [n, cb, oh, ix_add(ow0, p)]) for p in range(pixels)], z, y, act, params)
 
         tiled_columns(ow_lo, ow_hi, DW_TILE, lambda ow0, width: tile(ow0, width, (0, kw_size)))
         border_columns(ow_lo, ow_hi, out_w, lambda ow: tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w)))
