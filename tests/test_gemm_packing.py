@@ -128,6 +128,24 @@ def test_few_rows_and_weights_not_constant_are_not_packed():
     assert _entry_weights(inputs)[0] == []
 
 
+@pytest.mark.parametrize("rows", [2, 3, 8])
+def test_transposed_weight_of_few_rows_as_rows(rows, monkeypatch):
+    """With 32 vector registers a constant B^T of 2..8 rows is packed as B' [1, K, N] for
+    the rows kernel (matmul._rows_t_packs; forced here, so any host runs it): the Gemm then
+    gives MatMul(a, B^T)'s rows-kernel result bit for bit, and onnxruntime's."""
+    import lowering.kernels.matmul as mm
+
+    monkeypatch.setattr(mm, "_rows_t_packs", lambda target, m, b_transposed: b_transposed and 2 <= m <= mm.DOTS_MAX_M)
+    a, w = rand(rows, 40), rand(37, 40)
+    gemm = single_node_model("Gemm", {"a": a}, initializers={"w": w}, transB=1)
+    args, _ = _entry_weights(gemm)
+    assert args == [args[0]] and args[0].endswith(".rows_t"), args
+    matmul = single_node_model("MatMul", {"a": a}, initializers={"w": np.ascontiguousarray(w.T)})
+    got = compiler.compile(gemm, num_threads=1).run({"a": a})[0]
+    np.testing.assert_array_equal(got, compiler.compile(matmul, num_threads=1).run({"a": a})[0])
+    np.testing.assert_allclose(got, run_ort(gemm, {"a": a})[0], rtol=1e-4, atol=1e-4)
+
+
 def test_saved_model_runs_packed(tmp_path):
     model = single_node_model("Gemm", {"a": rand(30, 40)}, initializers={"w": rand(24, 40), "c": rand(24)}, transB=1)
     feeds = {"a": rand(30, 40)}

@@ -207,6 +207,36 @@ def _packs(elem: Attribute, m: int, n: int, b_transposed: bool) -> bool:
     return m >= 2 if b_transposed else not _small_m(m, b_transposed)
 
 
+ROWS_T_SUFFIX = "rows_t"  # a constant B^T of few-row products, as row-major B' [1, K, N]
+
+
+def _rows_t(k: int, n: int) -> OperandPacking:
+    """B^T [N, K] -> B' [1, K, N] row-major (64-byte aligned), which the small-M rows
+    kernel streams (the leading 1 tells the kernel, whatever K and N are, that it got
+    B' and not B)."""
+    def pack(b: np.ndarray) -> np.ndarray:
+        out = aligned_bytes(k * n * b.itemsize).view(b.dtype).reshape(1, k, n)
+        out[0] = b.T
+        return out
+    return OperandPacking(ROWS_T_SUFFIX, (1, k, n), pack)
+
+
+def _rows_t_packs(target: CpuTarget, m: int, b_transposed: bool) -> bool:
+    """A constant B^T of 2..DOTS_MAX_M rows goes to the rows kernel as B' with 32 vector
+    registers: there the tiled kernel's tile of 2-5 rows x 16 columns is 2-5 zmm
+    accumulators, too few chains to hide the FMA latency. Measured on Zen 4, 1 thread,
+    Strata / onnxruntime, tools/matmul_benchmark.py --weights --gemv: Gemm [2, 1024] x
+    W^T[1000, 1024] 1.69x (tiled) / 1.06x (dot products, unpacked) / 0.99x (rows),
+    [3, 512] x W^T[512, 512] 1.07x / 1.28x / 0.96x. With 16 registers (AVX2) the tiled kernel's explicit
+    6 x 16 vector tile measured 0.96-0.99x there (Zen 3), so it stays."""
+    return b_transposed and target.vector_registers >= 32 and 2 <= m <= DOTS_MAX_M
+
+
+def rows_t_buffer(buffer: SSAValue, k: int, n: int) -> bool:
+    """Whether `buffer` holds a constant B^T packed as B' [1, K, N] (_rows_t)."""
+    return tuple(buffer.type.get_shape()) == (1, k, n)
+
+
 def _panels(k: int, n: int, transposed: bool) -> OperandPacking:
     return OperandPacking(PANELS_SUFFIX + ("_t" if transposed else ""), (-(-n // NR), k, NR),
                           (lambda b: pack_panels(b.T)) if transposed else pack_panels)
@@ -236,7 +266,9 @@ def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValu
     trans_b = bool(int_attr_value(op.transB))
     m, n = tensor_shape(op.y)
     k = tensor_shape(op.b)[1 if trans_b else 0]
-    return {op.b: _panels(k, n, trans_b)} if _packs(op.y.type.element_type, m, n, trans_b) else {}
+    if not _packs(op.y.type.element_type, m, n, trans_b):
+        return {}
+    return {op.b: _rows_t(k, n) if _rows_t_packs(target, m, trans_b) else _panels(k, n, trans_b)}
 
 
 def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
@@ -643,9 +675,14 @@ def lower_gemm(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
         return epilogue(v, [i, j]) if epilogue is not None else v
 
     if _use_tiled(elem, n):
+        if trans_b and rows_t_buffer(b, k_dim, n):  # B^T packed as B' (_rows_t)
+            trans_b = False
+            b_at = lambda kk, j: load(b, [0, kk, j])  # noqa: E731
+        else:
+            b_at = lambda kk, j: load(b, [j, kk] if trans_b else [kk, j])  # noqa: E731
         ops = GemmOperands(
             m, n, k_dim, a_at=a_at,
-            b_at=lambda kk, j: load(b, [j, kk] if trans_b else [kk, j]),
+            b_at=b_at,
             finish=finish,
             store=lambda v, i, j: store(v, y, [i, j]),
             b_panels=packed_panels(b, kc.shape("b"), k_dim, n),
