@@ -21,7 +21,10 @@ from compiler.onnx_import import ModelLike, expand_and_check, import_model, load
 from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
 from compiler.profiling import build_profiled_entry
-from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass
+from dialects.weights import weights_of
+from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass, lower_graph
+from lowering.kernel_cache import KernelCache
+from lowering.kernels import KERNEL_LOWERINGS, KERNEL_PACKINGS
 from lowering.fuse_kernels import FuseKernelsPass
 from lowering.loops_to_llvm import parallel_loop_count, translate_module
 from lowering.math_approximation import MathPolynomialApproximationPass
@@ -87,16 +90,20 @@ class _Stages:
 
 
 def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = (),
-                   cpu: str | None = None) -> None:
+                   cpu: str | None = None, kernel_cache: KernelCache | None = None) -> None:
     """Graph level -> planned loop level: fuse-kernels (from -O1 on), then
     convert-onnx-to-loops (which lowers each distinct kernel once), math-polynomial-approximation
     and plan-memory. `dedupe-kernels` (merging identical kernels after lowering) is not
     run: measured on the example models, ResNet-18/50 and GPT-2 it found nothing left to
     merge and cost a second on ResNet-50 (it prints every kernel). `cpu`: the LLVM CPU
-    name the kernels are tiled for (None: the host)."""
+    name the kernels are tiled for (None: the host). `kernel_cache`: kernels compiled
+    before are declared, not lowered (lowering/kernel_cache.py)."""
     if opt_level >= 1 and "fuse-kernels" not in disabled:
         FuseKernelsPass().apply(ctx, module)
-    ConvertOnnxToLoopsPass(cpu=cpu or "").apply(ctx, module)
+    if kernel_cache is None:
+        ConvertOnnxToLoopsPass(cpu=cpu or "").apply(ctx, module)
+    else:  # the pass's own lowering, with the cache
+        lower_graph(module, weights_of(ctx), KERNEL_LOWERINGS, target_for(cpu), KERNEL_PACKINGS, kernel_cache)
     MathPolynomialApproximationPass().apply(ctx, module)
     PlanMemoryPass().apply(ctx, module)
 
@@ -131,23 +138,29 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
         return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled,
                             precision=precision)
     flops_by_node = node_flops(module)  # graph-level shapes, for the profiler's GFLOP/s
-    stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled, cpu)
+    # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
+    # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
+    # opt_level 1 and 2 use it.
+    llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
+    # Kernels compiled before (this or an earlier process) skip lowering and translation.
+    kernel_cache = KernelCache.for_compile(cpu, llvm_opt_level, num_threads > 1, target_for(cpu).describe())
+    stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled, cpu, kernel_cache)
     check_arena(module, max_memory_bytes)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
     status_sites = [tuple(part.data for part in site.data) for site in entry.attributes[SITES_ATTR].data] if SITES_ATTR in entry.attributes else []
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
-    # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
-    # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
-    # opt_level 1 and 2 use it.
-    llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
     # One object file per kernel, compiled in worker processes and cached per kernel
     # (runtime/llvm_objects.py), linked into one engine here. Each kernel goes to the
     # workers as soon as it is translated: LLVM runs while Python translates the rest.
+    external = kernel_cache.external() if kernel_cache is not None else {}
     stream = ObjectStream(llvm_opt_level, cpu)
-    llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1, stream.add)
+    # Cached kernels with thread-pool loops call the pool the module defines.
+    with_pool = kernel_cache is not None and kernel_cache.parallel_loops() > 0
+    llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1, stream.add, with_pool)
     jit = stages.run("LLVM compile", stream.finish, llvm_module,
-                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"))
+                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"), external)
+    stored = kernel_cache.store(jit.kernel_parts) if kernel_cache is not None else 0
     stages.finish()
     stats: dict[str, Any] = {
         "seconds": dict(stages.seconds),
@@ -159,7 +172,7 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
         # arena_bytes and lower_bound_bytes (plan-memory).
         "fused_ops": 0,
         # scf.parallel loops large enough to run on the thread pool (num_threads > 1)
-        "parallel_loops": parallel_loop_count(llvm_module),
+        "parallel_loops": parallel_loop_count(llvm_module) + (kernel_cache.parallel_loops() if kernel_cache else 0),
         "target": target_for(cpu).describe(),  # the CPU the kernels are tiled and compiled for
         **ctx.report,
     }
@@ -169,11 +182,14 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
     # "partial": some kernels did (another model had compiled them), "miss": none.
     stats["object_cache"] = jit.cached
     stats["llvm_objects"] = dict(jit.parts)
+    # Kernels declared from the kernel cache: neither lowered nor translated here.
+    stats["kernel_cache"] = {"hits": len(external), "stored": stored,
+                             "enabled": kernel_cache is not None}
     # The profiled variant is built from this module on the first profile() call only,
     # translated and JIT-compiled exactly as above.
     def machine_code(loops: ModuleOp) -> Any:
         stream = ObjectStream(llvm_opt_level, cpu)
-        return stream.finish(translate_module(loops, num_threads > 1, stream.add))
+        return stream.finish(translate_module(loops, num_threads > 1, stream.add, with_pool), None, external)
 
     profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
     model = CompiledModel(
