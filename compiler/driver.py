@@ -5,7 +5,9 @@ GPU path (compiler/compile_cuda.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import sys
 import time
 from collections.abc import Sequence
@@ -21,7 +23,10 @@ from compiler.onnx_import import ModelLike, expand_and_check, import_model, load
 from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
 from compiler.profiling import build_profiled_entry
-from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass
+from dialects.weights import weights_of
+from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass, lower_graph
+from lowering.kernel_cache import KernelCache
+from lowering.kernels import KERNEL_LOWERINGS, KERNEL_PACKINGS
 from lowering.fuse_kernels import FuseKernelsPass
 from lowering.loops_to_llvm import parallel_loop_count, translate_module
 from lowering.math_approximation import MathPolynomialApproximationPass
@@ -87,18 +92,44 @@ class _Stages:
 
 
 def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = (),
-                   cpu: str | None = None) -> None:
+                   cpu: str | None = None, kernel_cache: KernelCache | None = None) -> None:
     """Graph level -> planned loop level: fuse-kernels (from -O1 on), then
     convert-onnx-to-loops (which lowers each distinct kernel once), math-polynomial-approximation
     and plan-memory. `dedupe-kernels` (merging identical kernels after lowering) is not
     run: measured on the example models, ResNet-18/50 and GPT-2 it found nothing left to
     merge and cost a second on ResNet-50 (it prints every kernel). `cpu`: the LLVM CPU
-    name the kernels are tiled for (None: the host)."""
+    name the kernels are tiled for (None: the host). `kernel_cache`: kernels compiled
+    before are declared, not lowered (lowering/kernel_cache.py)."""
     if opt_level >= 1 and "fuse-kernels" not in disabled:
         FuseKernelsPass().apply(ctx, module)
-    ConvertOnnxToLoopsPass(cpu=cpu or "").apply(ctx, module)
+    if kernel_cache is None:
+        ConvertOnnxToLoopsPass(cpu=cpu or "").apply(ctx, module)
+    else:  # the pass's own lowering, with the cache
+        lower_graph(module, weights_of(ctx), KERNEL_LOWERINGS, target_for(cpu), KERNEL_PACKINGS, kernel_cache)
     MathPolynomialApproximationPass().apply(ctx, module)
     PlanMemoryPass().apply(ctx, module)
+
+
+# Python's cyclic garbage collector during a compile: a compile allocates hundreds of
+# thousands of IR objects (xDSL ops, llvmlite instructions) that live until it ends, and
+# at the default thresholds (700, 10, 10) the collector traverses them again and again.
+# Measured on ResNet-50 (Zen 4, `lower_to_loops` + `translate_module` alone, under
+# strata-bench-lock, two rounds): lower to loops 0.70 / 0.78 s -> 0.48 / 0.47 s, translate
+# 0.75 / 0.78 s -> 0.34 / 0.37 s with these thresholds; with the collector off, about the
+# same. Collections still happen (every 100k allocations), so cyclic garbage is freed.
+_COMPILE_GC_THRESHOLDS = (100_000, 50, 1000)
+
+
+@contextlib.contextmanager
+def _fewer_collections():
+    """The collector's thresholds raised for the duration of one compile, then restored
+    (two compiles overlapping in threads may leave them raised until the last ends)."""
+    old = gc.get_threshold()
+    gc.set_threshold(*(max(a, b) for a, b in zip(old, _COMPILE_GC_THRESHOLDS)))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, verbose: bool, progress: bool | None,
@@ -106,6 +137,14 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
                   num_threads: int, precision: str, cpu: str | None) -> Any:
     """compile() after its argument checks and a model-cache miss (compiler/api.py has the
     options' meaning): a CompiledModel, or a TritonModel for target="cuda"."""
+    with _fewer_collections():
+        return _compile_model(model, target, opt_level, input_shapes, verbose, progress, graph_disabled,
+                              lowering_disabled, max_memory_bytes, num_threads, precision, cpu)
+
+
+def _compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, verbose: bool, progress: bool | None,
+                   graph_disabled: Sequence[str], lowering_disabled: Sequence[str], max_memory_bytes: int | None,
+                   num_threads: int, precision: str, cpu: str | None) -> Any:
     if target == "cuda":
         # Start-up time: the Triton generator (lowering/to_triton.py and its kernels, about
         # 100 ms of imports) loads for the GPU target only.
@@ -131,23 +170,29 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
         return compile_cuda(module, ctx, inputs, outputs, base, run_fusion="fuse-kernels" not in lowering_disabled,
                             precision=precision)
     flops_by_node = node_flops(module)  # graph-level shapes, for the profiler's GFLOP/s
-    stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled, cpu)
+    # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
+    # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
+    # opt_level 1 and 2 use it.
+    llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
+    # Kernels compiled before (this or an earlier process) skip lowering and translation.
+    kernel_cache = KernelCache.for_compile(cpu, llvm_opt_level, num_threads > 1, target_for(cpu).describe())
+    stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled, cpu, kernel_cache)
     check_arena(module, max_memory_bytes)
     entry = next(op for op in module.ops if isinstance(op, func.FuncOp) and "strata.entry" in op.attributes)
     arg_kinds = [a.data for a in entry.attributes["strata.args"].data]
     status_sites = [tuple(part.data for part in site.data) for site in entry.attributes[SITES_ATTR].data] if SITES_ATTR in entry.attributes else []
     kernels = sum(1 for op in module.ops if isinstance(op, func.FuncOp)) - 1
-    # LLVM level follows opt_level (-O3 at the default). Measured on the example models,
-    # LLVM -O2 gives the same run time as -O3 for a third of the compile time, so
-    # opt_level 1 and 2 use it.
-    llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
     # One object file per kernel, compiled in worker processes and cached per kernel
     # (runtime/llvm_objects.py), linked into one engine here. Each kernel goes to the
     # workers as soon as it is translated: LLVM runs while Python translates the rest.
+    external = kernel_cache.external() if kernel_cache is not None else {}
     stream = ObjectStream(llvm_opt_level, cpu)
-    llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1, stream.add)
+    # Cached kernels with thread-pool loops call the pool the module defines.
+    with_pool = kernel_cache is not None and kernel_cache.parallel_loops() > 0
+    llvm_module = stages.run("translate to LLVM", translate_module, module, num_threads > 1, stream.add, with_pool)
     jit = stages.run("LLVM compile", stream.finish, llvm_module,
-                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"))
+                     lambda done, total: stages.step("LLVM compile", f"{done}/{total} kernels"), external)
+    stored = kernel_cache.store(jit.kernel_parts) if kernel_cache is not None else 0
     stages.finish()
     stats: dict[str, Any] = {
         "seconds": dict(stages.seconds),
@@ -159,7 +204,7 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
         # arena_bytes and lower_bound_bytes (plan-memory).
         "fused_ops": 0,
         # scf.parallel loops large enough to run on the thread pool (num_threads > 1)
-        "parallel_loops": parallel_loop_count(llvm_module),
+        "parallel_loops": parallel_loop_count(llvm_module) + (kernel_cache.parallel_loops() if kernel_cache else 0),
         "target": target_for(cpu).describe(),  # the CPU the kernels are tiled and compiled for
         **ctx.report,
     }
@@ -169,11 +214,14 @@ def compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, v
     # "partial": some kernels did (another model had compiled them), "miss": none.
     stats["object_cache"] = jit.cached
     stats["llvm_objects"] = dict(jit.parts)
+    # Kernels declared from the kernel cache: neither lowered nor translated here.
+    stats["kernel_cache"] = {"hits": len(external), "stored": stored,
+                             "enabled": kernel_cache is not None}
     # The profiled variant is built from this module on the first profile() call only,
     # translated and JIT-compiled exactly as above.
     def machine_code(loops: ModuleOp) -> Any:
         stream = ObjectStream(llvm_opt_level, cpu)
-        return stream.finish(translate_module(loops, num_threads > 1, stream.add))
+        return stream.finish(translate_module(loops, num_threads > 1, stream.add, with_pool), None, external)
 
     profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
     model = CompiledModel(

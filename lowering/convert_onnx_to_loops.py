@@ -55,6 +55,7 @@ from lowering.runtime_checks import SITES_ATTR, KernelChecks, StatusBuffer
 from lowering.target import CpuTarget, host_target, target_for
 
 
+from lowering.kernel_cache import KernelCache, value_digest
 from lowering.kernel_context import KernelContext, KernelLowering, LoweringError, copy_kernel_body, describe
 from lowering.kernels import KERNEL_LOWERINGS, KERNEL_PACKINGS
 
@@ -131,7 +132,30 @@ class _SharedKernels:
                 flags.append(f"c{c.value}")  # small inline constants: by value
         return text + "|" + ",".join(flags)
 
-    def _handles(self, op: Operation) -> dict[str, int]:
+    def read_operands(self, op: Operation, reads: _ReadRecorder | None) -> tuple[tuple[int, str], ...] | None:
+        """(operand index, value digest) of each constant operand the lowering read, in
+        order; None when it read a constant that is not an operand (never cached)."""
+        if reads is None:
+            return None
+        handles = self.constant_handles(op)
+        out: dict[int, str] = {}
+        for handle in reads.read:
+            if handle not in handles:
+                return None
+            if handles[handle] not in out:
+                out[handles[handle]] = value_digest(self.weights.get(handle))
+        return tuple(sorted(out.items()))
+
+    def operand_digest(self, op: Operation, index: int) -> str | None:
+        """The value digest of operand `index` when it is a constant in the table."""
+        if index >= len(op.operands):
+            return None
+        c = self._constant(op.operands[index])
+        if c is None or not isinstance(c.value, DenseResourceAttr):
+            return None
+        return value_digest(self.weights.get(c.value.resource_handle.data))
+
+    def constant_handles(self, op: Operation) -> dict[str, int]:
         out = {}
         for i, v in enumerate(op.operands):
             c = self._constant(v)
@@ -157,7 +181,7 @@ class _SharedKernels:
     def add(self, key: str, op: Operation, kernel: _Kernel, reads: _ReadRecorder | None) -> None:
         if reads is None:
             return
-        handles = self._handles(op)
+        handles = self.constant_handles(op)
         values = {}
         for handle in reads.read:
             if handle not in handles:
@@ -182,11 +206,14 @@ def _kernel_symbol(index: int, op: Operation) -> str:
 
 def lower_graph(
     module: ModuleOp, weights: WeightTable | None, table: dict[str, KernelLowering], target: CpuTarget | None = None,
-    packings: dict[str, OperandPackings] | None = None,
+    packings: dict[str, OperandPackings] | None = None, kernel_cache: KernelCache | None = None,
 ) -> None:
     """Rewrites `module` in place from the graph level to the loop/buffer level, with
     kernels for `target` (the host CPU by default); constant operands named by
-    `packings` (op name -> OperandPackings) are packed for their kernels."""
+    `packings` (op name -> OperandPackings) are packed for their kernels. With
+    `kernel_cache` (lowering/kernel_cache.py), a kernel compiled before is declared
+    instead of lowered (its object code is linked later), and the kernels lowered
+    here are noted in it to be stored once compiled."""
     target = target or host_target()
     graph = _graph_function(module)
     body = graph.body.block
@@ -251,20 +278,24 @@ def lower_graph(
     status = StatusBuffer(entry)
     index = 0
 
-    def emit_kernel(name: str, keys: list[SSAValue], args: list[SSAValue], build, attrs: dict):
+    def emit_kernel(name: str, keys: list[SSAValue], args: list[SSAValue], build, attrs: dict, cached=None):
         """One kernel func.func over the entry buffers `args`; `build` gets a map from
         `keys` (graph values) to the kernel's block arguments, and the kernel's
-        KernelChecks (which may add status arguments after those)."""
+        KernelChecks (which may add status arguments after those). `cached` (a
+        CachedKernel): only a declaration, with the status arguments of its sites."""
         kblock = Block(arg_types=[a.type for a in args])
-        kbuf = dict(zip(keys, kblock.args))
-        for key, arg in kbuf.items():
-            arg.name_hint = key.name_hint
         checks = KernelChecks(kblock)
-        with ImplicitBuilder(kblock):
-            build(kbuf, checks)
-        kblock.add_op(func.ReturnOp())
+        if cached is None:
+            kbuf = dict(zip(keys, kblock.args))
+            for key, arg in kbuf.items():
+                arg.name_hint = key.name_hint
+            with ImplicitBuilder(kblock):
+                build(kbuf, checks)
+            kblock.add_op(func.ReturnOp())
+        else:
+            checks.add_sites(cached.sites)
         types = [a.type for a in kblock.args]
-        kfunc = func.FuncOp(name, (types, []), Region(kblock), visibility="private")
+        kfunc = func.FuncOp(name, (types, []), Region(kblock if cached is None else []), visibility="private")
         kfunc.attributes.update(attrs)
         kernels.append(kfunc)
         with ImplicitBuilder(entry):
@@ -279,8 +310,9 @@ def lower_graph(
     packed_args: dict[tuple[str, str], SSAValue] = {}  # (constant's handle, packing) -> entry argument
     replaced: set[SSAValue] = set()  # entry arguments of constants some kernel reads packed
 
-    def packed_operands(op: IRDLOperation) -> dict[SSAValue, SSAValue]:
-        """Graph value -> the entry argument of its packed form, for this op's kernel."""
+    def packed_operands(op: IRDLOperation, how_packed: list[str]) -> dict[SSAValue, SSAValue]:
+        """Graph value -> the entry argument of its packed form, for this op's kernel;
+        appends to `how_packed` each packing's operand index, suffix and shape."""
         hook = (packings or {}).get(op.name)
         if hook is None or weights is None:
             return {}
@@ -300,6 +332,7 @@ def lower_graph(
                 packed_args[(handle, how.suffix)] = arg
             out[value] = packed_args[(handle, how.suffix)]
             replaced.add(buffer[value])
+            how_packed.append(f"{list(op.operands).index(value)}:{how.suffix}:{how.shape}")
         return out
 
     def call_shared(kernel: _Kernel, args: list[SSAValue], attrs: dict) -> None:
@@ -347,14 +380,30 @@ def lower_graph(
         attrs.update(getattr(op, "kernel_attributes", dict)())
         keys = operands + list(op.results)
         try:
-            packed = packed_operands(op)
+            how_packed: list[str] = []
+            packed = packed_operands(op, how_packed)
             args = [packed.get(k, buffer[k]) for k in keys]
             key = shared.key(op)
             kernel = shared.find(key, op)
             if kernel is not None:
                 call_shared(kernel, args, attrs)
                 continue  # no new kernel: the index stays
-            kfunc, checks, call = emit_kernel(_kernel_symbol(index, op), keys, args, build, attrs)
+            name = _kernel_symbol(index, op)
+            cache_key = cached = None
+            if kernel_cache is not None and weights is not None:
+                cache_key = kernel_cache.key(key, [str(a.type) for a in args], how_packed)
+                cached = kernel_cache.lookup(cache_key, lambda i, op=op: shared.operand_digest(op, i))
+            kfunc, checks, call = emit_kernel(name, keys, args, build, attrs, cached)
+            if cached is not None:
+                kernel_cache.hit(name, cached)
+                # As if lowered: the kernel read the values the cached one read.
+                by_index = {i: h for h, i in shared.constant_handles(op).items()}
+                reads = shared.recorder()
+                reads.read = [by_index[i] for i, _ in cached.reads]
+            elif cache_key is not None:
+                read = shared.read_operands(op, reads)
+                if read is not None:
+                    kernel_cache.miss(name, cache_key, read, [message for _, message in checks.sites])
             shared.add(key, op, _Kernel(kfunc, checks, call), reads)
         except LoweringError:
             raise

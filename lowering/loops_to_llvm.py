@@ -280,8 +280,10 @@ def _handles(*ops: type[Operation] | str) -> Callable[[Handler], Handler]:
 
 
 class _ModuleTranslator:
-    def __init__(self, module: ModuleOp, parallel: bool = False, on_function: FunctionDone | None = None):
+    def __init__(self, module: ModuleOp, parallel: bool = False, on_function: FunctionDone | None = None,
+                 with_pool: bool = False):
         self.xmodule = module
+        self.with_pool = with_pool
         self.on_function = on_function
         self.module = ir.Module(name="strata")
         self.functions: dict[str, ir.Function] = {}
@@ -366,6 +368,10 @@ class _ModuleTranslator:
             self.functions[name] = fn
             self.func_ops[name] = f
 
+        if self.with_pool:
+            # Where the first parallel loop would have put it (after the declarations):
+            # the entry's part has the same text either way.
+            self.pool.parallel_for  # noqa: B018  (emits the pool)
         own = frozenset(fn.name for fn in self.functions.values())
         for f in funcs:
             if f.body.blocks:
@@ -1533,7 +1539,8 @@ def _index_switch(tr: _FunctionTranslator, op: Operation) -> None:
 # --------------------------------------------------------------------------
 
 
-def translate_module(module: ModuleOp, parallel: bool = False, on_function: FunctionDone | None = None) -> ir.Module:
+def translate_module(module: ModuleOp, parallel: bool = False, on_function: FunctionDone | None = None,
+                     with_pool: bool = False) -> ir.Module:
     """Translate a loop-level ``builtin.module`` into an ``llvmlite.ir.Module``.
 
     With ``parallel``, every ``scf.parallel`` worth splitting (lowering/parallel_cost.py)
@@ -1546,9 +1553,13 @@ def translate_module(module: ModuleOp, parallel: bool = False, on_function: Func
     can be compiled while the rest is still being translated
     (runtime/llvm_objects.py's ObjectStream).
 
+    ``with_pool`` emits the thread pool even when no function here uses it: the
+    module's kernels from the kernel cache (only declared here, lowering/kernel_cache.py)
+    call it.
+
     Raises ``LoweringError`` naming the first op (or type) it cannot translate.
     """
-    return _ModuleTranslator(module, parallel, on_function).translate()
+    return _ModuleTranslator(module, parallel, on_function, with_pool).translate()
 
 
 def parallel_loop_count(module: ir.Module) -> int:

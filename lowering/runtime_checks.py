@@ -94,6 +94,13 @@ class KernelChecks:
         self.sites.append((arg, message))
         return arg
 
+    def add_sites(self, messages: Sequence[str]) -> None:
+        """The status arguments of sites with these messages, without their tests: a
+        kernel from the kernel cache (lowering/kernel_cache.py) is only declared, and
+        its declaration and calls need the arguments its lowering added."""
+        for message in messages:
+            self._record_arg(message)
+
     def _report(self, value: SSAValue, record: BlockArgument) -> None:
         assert self.summary is not None
         one = scalar.const(1, i64)

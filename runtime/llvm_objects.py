@@ -126,12 +126,18 @@ def _closure(roots: Sequence[str], stop: set[str] | frozenset[str], refs: dict[s
     return sorted(seen, key=order.__getitem__)
 
 
-def split_module(module: Any, texts: dict[str, str] | None = None) -> list[Part] | None:
+def split_module(module: Any, texts: dict[str, str] | None = None, external: dict[str, str] | None = None,
+                 finals: dict[str, str] | None = None) -> list[Part] | None:
     """The parts of a translated model module (an llvmlite `ir.Module`): the kernels
     first, "main" last. None when the module is not shaped like one (no entry wrapper,
     kernels calling kernels or reading globals): then it is compiled whole. `texts`:
-    the printed text of functions printed before (ObjectStream), by name."""
+    the printed text of functions printed before (ObjectStream), by name. `external`:
+    kernels only declared here, whose object code was made before (the kernel cache,
+    lowering/kernel_cache.py), by name -> their hashed symbol; main declares and calls
+    them by that symbol, exactly as it would had they been defined here. `finals`, when
+    given, receives each defined kernel's hashed symbol by name."""
     texts = texts or {}
+    external = external or {}
     funcs = {fn.name: fn for fn in module.functions}
     defined = {name: texts.get(name) or str(fn) for name, fn in funcs.items() if not fn.is_declaration}
     gvars = {g.name: str(g) for g in module.global_values if g.name not in funcs}
@@ -165,12 +171,19 @@ def split_module(module: Any, texts: dict[str, str] | None = None) -> list[Part]
         final[kernel] = names[kernel]
         if names[kernel] not in {final[k] for k in final if k != kernel}:  # identical kernels: one part
             parts.append(Part(kernel, text))
+    if external and "strata.parallel_for" in defined:
+        # The pool is defined only when some kernel calls it (a cached one, here).
+        exported.add("strata.parallel_for")
     used = set().union(*(refs[n] for n in main)) - set(main)
     decls = []
     declared: set[str] = set()
     for name in sorted(used):
         if name in gvars:
             decls.append(gvars[name])
+        elif name in external:
+            if external[name] not in declared:
+                declared.add(external[name])
+                decls.append(_declaration(funcs[name], external[name]))
         elif name in kernel_set:
             if final[name] not in declared:
                 declared.add(final[name])
@@ -180,7 +193,9 @@ def split_module(module: Any, texts: dict[str, str] | None = None) -> list[Part]
     # An internal symbol is not in the object's symbol table: MCJIT would link the
     # kernels' calls to address 0.
     body = [defined[n].replace("define internal ", "define ", 1) if n in exported else defined[n] for n in main]
-    parts.append(Part("main", _rename("\n".join(decls + body) + "\n", final)))
+    if finals is not None:
+        finals.update(final)
+    parts.append(Part("main", _rename("\n".join(decls + body) + "\n", {**final, **external})))
     return parts
 
 
@@ -364,6 +379,7 @@ def compile_objects(parts: Sequence[Part], opt_level: int, progress: Callable[[i
         "workers": len(workers.procs) if workers is not None else 0,
         "cache_seconds": t1 - t0,
         "compile_seconds": time.perf_counter() - t1,
+        "keys": keys,
     }
     return objects, info  # type: ignore[return-value]
 
@@ -402,6 +418,12 @@ class ObjectEngine(FunctionAddresses):
         sources = getattr(self, "sources", None)
         if sources is None:
             raise JitError("this machine code was loaded from object code: it has no LLVM IR")
+        sources = list(sources)
+        for path in getattr(self, "external_sources", ()):  # kernels taken from the kernel cache
+            text = object_cache.load(*path)
+            if text is None:
+                raise JitError(f"the LLVM IR of a cached kernel is gone from the cache ({path[0]})")
+            sources.append(text.decode())
         cpu = getattr(self, "cpu", None)
         return "\n".join(optimized_text(text, part_level(text, self.opt_level), cpu) for text in sources)
 
@@ -477,21 +499,47 @@ class ObjectStream:
                 self.started[text] = early or self.workers.submit((text, level, self.cpu))
         self.seconds += time.perf_counter() - t
 
-    def finish(self, module: Any, progress: Callable[[int, int], None] | None = None) -> ObjectEngine:
-        """The translated module as a linked ObjectEngine (compile_module)."""
+    def finish(self, module: Any, progress: Callable[[int, int], None] | None = None,
+               external: dict[str, tuple[str, bytes, tuple[str, str, str]]] | None = None) -> ObjectEngine:
+        """The translated module as a linked ObjectEngine (compile_module). `external`:
+        the kernels the module only declares, whose object code came from the kernel
+        cache (lowering/kernel_cache.py): name -> (hashed symbol, object code, where
+        the cache keeps its LLVM IR as object_cache.load's arguments). The engine's
+        `kernel_parts` maps each kernel compiled here to (symbol, object-cache key,
+        LLVM IR text, thread-pool loops), what the kernel cache stores."""
         t = time.perf_counter()
-        parts = split_module(module, self.texts) if _split_enabled() else None
+        external = external or {}
+        finals: dict[str, str] = {}
+        parts = split_module(module, self.texts, {n: e[0] for n, e in external.items()}, finals) if _split_enabled() else None
         if parts is None:
+            if external:
+                raise JitError("a module with kernels from the kernel cache must be split into parts")
             parts = [Part("module", str(module))]
         t_split = time.perf_counter() - t
         objects, info = compile_objects(parts, self.opt_level, progress, self.cpu, self.started)
+        # One object per distinct cached kernel (two names may share one).
+        reused = {symbol: (obj, path) for symbol, obj, path in external.values()}
+        objects += [obj for obj, _ in reused.values()]
+        info["kernel_cache"] = len(reused)
+        info["parts"] += len(reused)
+        info["cached"] += len(reused)
         cached = "hit" if info["cached"] == info["parts"] else "miss" if info["cached"] == 0 else "partial"
         # "stream": printing and sending kernels during translation (inside that stage's time)
         engine = ObjectEngine(objects, self.opt_level, cached,
                               {"stream": self.seconds, "split": t_split, "cache": info["cache_seconds"],
                                "compile": info["compile_seconds"]})
         info["streamed"] = sum(1 for p in parts if p.text in self.started)
+        keys = info.pop("keys")
+        by_symbol = {finals[p.name]: (keys[i], p.text) for i, p in enumerate(parts) if p.name in finals}
+        tasks: dict[str, int] = {}  # kernel -> its loops on the thread pool (`<kernel>.parN.task`)
+        for fn in module.functions:
+            if fn.name.endswith(".task") and not fn.is_declaration:
+                owner = fn.name.rsplit(".par", 1)[0]
+                tasks[owner] = tasks.get(owner, 0) + 1
+        engine.kernel_parts = {name: (symbol, *by_symbol[symbol], tasks.get(name, 0))  # type: ignore[attr-defined]
+                               for name, symbol in finals.items()}
         engine.parts = info  # type: ignore[attr-defined]
         engine.sources = [part.text for part in parts]  # type: ignore[attr-defined]
+        engine.external_sources = sorted({path for _, path in reused.values()})  # type: ignore[attr-defined]
         engine.cpu = self.cpu  # type: ignore[attr-defined]  # what CompiledModel.save records
         return engine

@@ -42,14 +42,15 @@ def object_key(llvm_ir: str, opt_level: int, cpu: str, features: str, llvm_versi
     return h.hexdigest()
 
 
-def _path(key: str) -> str:
-    return os.path.join(cache_dir(), "objects", f"{key}.o")
+def _path(key: str, folder: str = "objects", suffix: str = ".o") -> str:
+    return os.path.join(cache_dir(), folder, f"{key}{suffix}")
 
 
-def load(key: str) -> bytes | None:
-    """The cached object for `key`, or None (absent, unreadable or damaged)."""
+def load(key: str, folder: str = "objects", suffix: str = ".o") -> bytes | None:
+    """The cached object for `key`, or None (absent, unreadable or damaged). `folder`
+    and `suffix` name another kind of entry kept the same way (lowering/kernel_cache.py)."""
     try:
-        with open(_path(key), "rb") as f:
+        with open(_path(key, folder, suffix), "rb") as f:
             data = f.read()
     except OSError:
         return None
@@ -62,15 +63,16 @@ def load(key: str) -> bytes | None:
     return payload
 
 
-def store(key: str, payload: bytes) -> bool:
+def store(key: str, payload: bytes, folder: str = "objects", suffix: str = ".o") -> bool:
     """Writes the object for `key`; False when the cache directory is not writable."""
-    folder = os.path.dirname(_path(key))
+    path = _path(key, folder, suffix)
+    folder = os.path.dirname(path)
     try:
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp, _path(key))
+        os.replace(tmp, path)
         return True
     except OSError:
         return False
