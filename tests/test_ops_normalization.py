@@ -208,3 +208,31 @@ def test_instance_norm_rank2():
     model = single_node_model("InstanceNormalization", {"x": x}, initializers=inits)
     got = compiler.compile(model).run({"x": x})[0]
     np.testing.assert_allclose(got, np.broadcast_to(inits["b"], x.shape), rtol=1e-6, atol=1e-6)
+
+
+# ---- long rows: the statistics in vector lanes (reduction.lane_fold) -----------------
+
+@pytest.mark.parametrize("n", [32, 96, 100, 768])
+def test_long_rows_match_onnxruntime(n: int) -> None:
+    """Rows of at least SUM_LANES elements take the lane-parallel sums (with a tail when
+    n is not a multiple of 32); every result is still onnxruntime's within 1e-5, and an
+    offset far from zero checks the two-pass variance."""
+    x = _normal((6, n), scale=2.0, offset=30.0)
+    inits = {"scale": _normal((n,)), "b": _normal((n,))}
+    assert_matches_ort(single_node_model("LayerNormalization", {"x": x}, initializers=inits, axis=-1, epsilon=1e-5),
+                       {"x": x}, rtol=1e-5, atol=1e-5)
+    s = _normal((6, n), scale=3.0)
+    assert_matches_ort(single_node_model("Softmax", {"x": s}, axis=-1), {"x": s}, rtol=1e-5, atol=1e-6)
+
+
+def test_layer_norm_statistics_are_vector_adds() -> None:
+    """The mean and variance loops of a 768-wide LayerNorm are vectorized: a plain float
+    running sum would stay one scalar chain. (No bias: then the normalizing pass adds
+    nothing, and every vector add is a statistic's.)"""
+    import re
+
+    x = _normal((4, 768))
+    inits = {"scale": _normal((768,))}
+    compiled = compiler.compile(single_node_model("LayerNormalization", {"x": x}, initializers=inits, axis=-1))
+    ir = compiled._jit.optimized_ir()
+    assert len(re.findall(r"= fadd <(?:8|16|32) x float>", ir)) >= 2

@@ -25,7 +25,7 @@ from lowering import scalar
 from lowering.kernels.conv import Index, ix_add, ix_min, ix_mul, ix_sub
 from lowering.kernels.matmul import MR, NR, GemmOperands, gemm_tile
 from lowering.kernels.normalization import compute_type, load_as, store_as
-from lowering.kernels.reduction import accumulate
+from lowering.kernels.reduction import accumulate, lane_fold, lane_sum
 from lowering.loop_builder import as_index, broadcast_indices, load, loop, loop_nest, parallel, store
 from lowering.kernel_context import KernelContext, KernelLowering
 
@@ -51,11 +51,14 @@ def lower_rms_normalization(kc: KernelContext) -> None:
     eps = scalar.const(float_attr_value(kc.op.epsilon), ty)
     with parallel(outer) as oivs:
 
-        def sq(ivs, acc):
+        def square(ivs: list[SSAValue]) -> SSAValue:
             v = load_as(x, [*oivs, *ivs], ty)
-            return [scalar.add(acc[0], scalar.mul(v, v))]
+            return scalar.mul(v, v)
 
-        (total,) = accumulate(inner, [scalar.const(0, ty)], sq)
+        if len(inner) == 1:  # one contiguous range: partial sums in vector lanes
+            total = lane_sum(inner[0], lambda i: square([i]), ty)
+        else:
+            (total,) = accumulate(inner, [scalar.const(0, ty)], lambda ivs, a: [scalar.add(a[0], square(ivs))])
         mean = scalar.div(total, scalar.const(_count(inner), ty))
         inv_rms = scalar.div(scalar.const(1, ty), math.SqrtOp(scalar.add(mean, eps)).result)
         with loop_nest(inner) as ivs:
@@ -84,9 +87,12 @@ def lower_scaled_masked_softmax(kc: KernelContext) -> None:
             return v
 
         (row_max,) = accumulate([n], [scalar.const(float("-inf"), ty)], lambda i, a: [scalar.maximum(a[0], value(i[0]))])
-        (total,) = accumulate(
-            [n], [scalar.const(0, ty)], lambda i, a: [scalar.add(a[0], math.ExpOp(scalar.sub(value(i[0]), row_max)).result)]
-        )
+        if axis == len(shape) - 1:  # contiguous: partial sums in vector lanes
+            total = lane_sum(n, lambda i: math.ExpOp(scalar.sub(value(i), row_max)).result, ty)
+        else:
+            (total,) = accumulate(
+                [n], [scalar.const(0, ty)], lambda i, a: [scalar.add(a[0], math.ExpOp(scalar.sub(value(i[0]), row_max)).result)]
+            )
         inv = scalar.div(scalar.const(1, ty), total)
         with loop_nest([n]) as (i,):
             store_as(scalar.mul(math.ExpOp(scalar.sub(value(i), row_max)).result, inv), y, at(i))
@@ -99,24 +105,8 @@ ROW_LANES = 16  # partial maxima / sums per softmax row (one vector of them)
 
 
 def _row_reduce(row: SSAValue, r: SSAValue, n: int, init: float, combine) -> SSAValue:
-    """combine-fold of row[r, 0:n] with ROW_LANES partial results in a stack vector
-    (a float reduction in one scalar chain does not vectorize), then the lanes and the
-    tail folded in order."""
-    ty = row.type.element_type
-    lanes = memref.AllocaOp.get(ty, 64, [ROW_LANES]).memref
-    full = n - n % ROW_LANES
-    with loop(ROW_LANES) as lp:
-        store(scalar.const(init, ty), lanes, [lp.iv])
-    if full:
-        with loop(full, 0, ROW_LANES) as jl:
-            with loop(ROW_LANES) as lp:
-                store(combine(load(lanes, [lp.iv]), load(row, [r, ix_add(jl.iv, lp.iv)])), lanes, [lp.iv])
-    (total,) = accumulate([ROW_LANES], [scalar.const(init, ty)], lambda ls, a: [combine(a[0], load(lanes, [ls[0]]))])
-    if n != full:
-        with loop(n, full, carried=[total]) as t:
-            t.yield_(combine(t.carried[0], load(row, [r, t.iv])))
-        total = t.results[0]
-    return total
+    """combine-fold of row[r, 0:n] with ROW_LANES partial results (lane_fold)."""
+    return lane_fold(n, lambda i: load(row, [r, i]), init, combine, row.type.element_type, ROW_LANES)
 
 
 def _attention_f32(kc: KernelContext) -> None:
