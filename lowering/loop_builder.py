@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import arith, memref, scf, vector
-from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, MemRefType, TensorType, VectorType
+from xdsl.dialects.builtin import ArrayAttr, IndexType, IntegerAttr, IntegerType, MemRefType, TensorType, VectorType, i64
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 
@@ -214,6 +214,23 @@ def loop_nest(bounds: Sequence[int | SSAValue]) -> Iterator[list[SSAValue]]:
     with loop(bounds[0]) as outer:
         with loop_nest(bounds[1:]) as inner:
             yield [outer.iv, *inner]
+
+
+def collapse(mem: SSAValue, groups: Sequence[Sequence[int]]) -> SSAValue:
+    """The contiguous memref `mem` with each group of consecutive dims merged into one
+    (memref.collapse_shape: the same buffer, no copy)."""
+    t = mem.type
+    assert isinstance(t, MemRefType)
+    shape = t.get_shape()
+    sizes = []
+    for group in groups:
+        size = 1
+        for d in group:
+            size *= shape[d]
+        sizes.append(size)
+    reassociation = ArrayAttr([ArrayAttr([IntegerAttr(d, i64) for d in g]) for g in groups])
+    return memref.CollapseShapeOp(operands=[mem], result_types=[MemRefType(t.element_type, sizes)],
+                                  properties={"reassociation": reassociation}).result
 
 
 @contextmanager

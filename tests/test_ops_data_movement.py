@@ -107,6 +107,32 @@ def test_transpose(in_shape, perm, dtype):
     check("Transpose", {"x": rand(in_shape, dtype)}, **attrs)
 
 
+@pytest.mark.parametrize(
+    "in_shape,perm",
+    # dims that move together are collapsed (data_movement.transpose_groups); sizes that
+    # split into several shares on 2 threads
+    [((1, 96, 56, 56), [0, 2, 3, 1]), ((1, 56, 56, 96), [0, 3, 1, 2]), ((1, 197, 3, 6, 64), [2, 0, 3, 1, 4]),
+     ((2, 3, 4, 5, 6), [3, 4, 0, 1, 2]), ((4, 5, 6), [0, 1, 2])],
+)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_transpose_collapsed_groups_bitwise(in_shape, perm, threads):
+    import compiler
+
+    x = rand(in_shape, np.float32)
+    model = single_node_model("Transpose", {"x": x}, outputs=("y",), perm=perm)
+    (y,) = compiler.compile(model, opt_level=0, num_threads=threads).run({"x": x})
+    np.testing.assert_array_equal(y, np.transpose(x, perm))
+
+
+def test_transpose_groups():
+    from lowering.kernels.data_movement import transpose_groups
+
+    assert transpose_groups([0, 2, 3, 1]) == [[0], [1], [2, 3]]
+    assert transpose_groups([2, 0, 1]) == [[0, 1], [2]]
+    assert transpose_groups([3, 4, 0, 1, 2]) == [[0, 1, 2], [3, 4]]
+    assert transpose_groups([1, 0]) == [[0], [1]]
+
+
 # ---- joining and splitting -----------------------------------------------------------
 
 

@@ -88,14 +88,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects import arith, memref, vector
-from xdsl.dialects.builtin import ArrayAttr, Float32Type, IntegerAttr, MemRefType, VectorType, i64
+from xdsl.dialects.builtin import Float32Type, VectorType
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value
 from dialects.shapes import tensor_shape
 from lowering import scalar
 from lowering.kernels.conv import Epilogue, Index, ix_add, ix_mul
-from lowering.loop_builder import as_index, broadcast_indices, load, loop, parallel, parallel_nest, store
+from lowering.loop_builder import as_index, broadcast_indices, collapse, load, loop, parallel, parallel_nest, store
 from lowering.kernel_context import KernelContext, KernelLowering
 from lowering.operand_packing import OperandPacking, OperandPackings
 from lowering.target import CpuTarget
@@ -546,14 +546,8 @@ def lower_matmul(kc: KernelContext, epilogue: Epilogue | None = None) -> None:
 
 def _collapse_rows(mem: SSAValue) -> SSAValue:
     """[d0, ..., dr, c] -> [d0 * ... * dr, c] (same buffer: a contiguous reshape)."""
-    t = mem.type
-    shape = t.get_shape()
-    groups = [list(range(len(shape) - 1)), [len(shape) - 1]]
-    reassoc = ArrayAttr([ArrayAttr([IntegerAttr(d, i64) for d in g]) for g in groups])
-    return memref.CollapseShapeOp(
-        operands=[mem], result_types=[MemRefType(t.element_type, [_prod(shape[:-1]), shape[-1]])],
-        properties={"reassociation": reassoc},
-    ).result
+    rank = len(mem.type.get_shape())
+    return collapse(mem, [list(range(rank - 1)), [rank - 1]])
 
 
 def _tiled_matmul(kc: KernelContext, epilogue: Epilogue | None, a_shape, b_shape, batch) -> None:

@@ -16,18 +16,17 @@ func.func @main(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
   %tr = "onnx.Transpose"(%x) <{perm = array<i64: 2, 0, 1>}> : (tensor<2x3x4xf32>) -> tensor<4x2x3xf32>
   func.return %tr : tensor<4x2x3xf32>
 }
+// perm (2, 0, 1) keeps input dims 0, 1 together: both sides collapse to a 2-D
+// transpose [6, 4] -> [4, 6]; the output's rows are a parallel loop, each row one
+// inner loop.
 // CHECK-LABEL: func.func private @k0_Transpose(%x: memref<2x3x4xf32>, %tr: memref<4x2x3xf32>)
-// CHECK:         [[H0:%.*]] = arith.constant 4 : index
-// CHECK-NEXT:    arith.constant 1 : index
-// CHECK-NEXT:    scf.for [[I:%.*]] = {{%.*}} to [[H0]] step
-// CHECK:           [[H1:%.*]] = arith.constant 2 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[J:%.*]] = {{%.*}} to [[H1]] step
-// CHECK:             [[H2:%.*]] = arith.constant 3 : index
-// CHECK-NEXT:        arith.constant 1 : index
-// CHECK-NEXT:        scf.for [[K:%.*]] = {{%.*}} to [[H2]] step
-// CHECK-NEXT:          [[V:%.*]] = memref.load %x[[[J]], [[K]], [[I]]] : memref<2x3x4xf32>
-// CHECK-NEXT:          memref.store [[V]], %tr[[[I]], [[J]], [[K]]] : memref<4x2x3xf32>
+// CHECK-NEXT:    [[X:%.*]] = memref.collapse_shape %x {{\[}}[0 : i64, 1 : i64], [2 : i64]] : memref<2x3x4xf32> into memref<6x4xf32>
+// CHECK-NEXT:    [[T:%.*]] = memref.collapse_shape %tr {{\[}}[0 : i64], [1 : i64, 2 : i64]] : memref<4x2x3xf32> into memref<4x6xf32>
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
+// CHECK:           scf.for [[J:%.*]] = {{%.*}} to {{%.*}} step
+// CHECK-NEXT:        [[V:%.*]] = memref.load [[X]][[[J]], [[I]]] : memref<6x4xf32>
+// CHECK-NEXT:        memref.store [[V]], [[T]][[[I]], [[J]]] : memref<4x6xf32>
 
 // -----
 
