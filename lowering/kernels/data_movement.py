@@ -34,14 +34,14 @@ from contextlib import ExitStack, nullcontext
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import IntegerType, i64
+from xdsl.dialects.builtin import IntegerType, VectorType, f32, i64
 from xdsl.ir import SSAValue
 
 from dialects.shapes import contiguous_strides
 from dialects.weights import attr_array
 from dialects.onnx.base import int_attr_value, str_attr_value
 from lowering import scalar
-from lowering.loop_builder import broadcast_indices, collapse, idx, load, loop, loop_nest, parallel, store
+from lowering.loop_builder import broadcast_indices, collapse, idx, load, loop, loop_nest, parallel, store, vload, vstore
 from lowering.kernel_context import KernelContext, KernelLowering, copy_kernel_body
 from lowering.loop_builder import Index, as_index, ix_add, ix_mul
 from lowering.runtime_checks import Check
@@ -242,14 +242,34 @@ def transpose_groups(perm: Sequence[int]) -> list[list[int]]:
     return sorted(groups)
 
 
+def copy_rows(rows: Sequence[int], length: int, src: SSAValue, src_at: Callable[[list[SSAValue], Index], list[Index]],
+              dst: SSAValue, dst_at: Callable[[list[SSAValue], Index], list[Index]], lanes: int) -> None:
+    """dst[dst_at(r, j)] = src[src_at(r, j)] for every row r of the nest `rows` (a
+    parallel loop) and j in [0, length), where j runs along the last, contiguous dim of
+    both buffers. f32 rows move as explicit vectors of `lanes` (then the length %
+    lanes last elements one by one): a copy loop left to LLVM's vectorizer checks src
+    and dst for overlap on every row, and rows of 64 floats (the attention heads'
+    transposes) ran at half speed that way."""
+    vt = VectorType(src.type.element_type, [lanes])
+    full = length - length % lanes if src.type.element_type == f32 else 0
+    with parallel(rows) as r:
+        if full:
+            with loop(full, 0, lanes) as j:
+                vstore(vload(src, src_at(r, j.iv), vt), dst, dst_at(r, j.iv))
+        if full < length:
+            with loop(length, full) as j:
+                store(load(src, src_at(r, j.iv)), dst, dst_at(r, j.iv))
+
+
 def lower_transpose(kc: KernelContext) -> None:
     """transposed[i] = data[j] with j[perm[k]] = i[k], on data and transposed with the
     dims that move together collapsed (transpose_groups: a [1, 96, 56, 56] NCHW -> NHWC
     is a [1, 96, 3136] -> [1, 3136, 96] one). The output's rows (all dims but the last)
-    are a parallel loop; a row is one contiguous store loop. Measured on Zen 4 (a
-    Transpose + Relu model, best of 200): the same time on 1 thread; on 2 threads
-    [1, 96, 56, 56] (0, 2, 3, 1) 148 -> 91 us, [1, 56, 56, 96] (0, 3, 1, 2) 216 -> 120
-    us, [1, 197, 3, 6, 64] (2, 0, 3, 1, 4) 92 -> 68 us (the loop nest was serial)."""
+    are a parallel loop; a row is one store loop, or a contiguous copy (copy_rows) when
+    the last dim stays last. Measured on Zen 4 (a Transpose + Relu model, best of 200):
+    on 2 threads [1, 96, 56, 56] (0, 2, 3, 1) 148 -> 91 us, [1, 56, 56, 96] (0, 3, 1, 2)
+    216 -> 120 us (the loop nest was serial); rows copied as vectors, 1 thread: [1, 6,
+    197, 64] (0, 2, 1, 3) 35 -> 25 us, [1, 197, 3, 6, 64] (2, 0, 3, 1, 4) 89 -> 59 us."""
     perm = kc.op.effective_perm()
     data, out = kc.input("data"), kc.output("transposed")
     groups = transpose_groups(perm)
@@ -261,45 +281,61 @@ def lower_transpose(kc: KernelContext) -> None:
             k += len(groups[g])
         data, out, perm = collapse(data, groups), collapse(out, out_groups), order
     out_shape = list(out.type.get_shape())
+
+    def source(ivs: list[Index]) -> list[Index]:
+        src: list[Index] = [0] * len(perm)
+        for k, p in enumerate(perm):
+            src[p] = ivs[k]
+        return src
+
+    if perm[-1] == len(perm) - 1:
+        copy_rows(out_shape[:-1], out_shape[-1], data, lambda r, j: source([*r, j]), out, lambda r, j: [*r, j],
+                  kc.target.f32_lanes)
+        return
     with parallel(out_shape[:-1]) as rows:
         with loop(out_shape[-1]) as last:
             ivs = [*rows, last.iv]
-            src: list[SSAValue | int] = [0] * len(perm)
-            for k, p in enumerate(perm):
-                src[p] = ivs[k]
-            store(load(data, src), out, ivs)
+            store(load(data, source(ivs)), out, ivs)
 
 
 # ---- joining and splitting ----------------------------------------------------------
 
 
-def _copy_parts(axis: int, whole: SSAValue, parts, into_whole: bool) -> None:
-    """One loop nest per (value, buffer) part, copying it into `whole` (or out of it) at
+def _copy_parts(axis: int, whole: SSAValue, parts, into_whole: bool, lanes: int) -> None:
+    """One row copy (copy_rows) per (value, buffer) part, into `whole` (or out of it) at
     the running offset along `axis`: Concat's and Split's one loop."""
     offset = 0
     for value, buf in parts:
         shape = tuple(value.type.get_shape())
-        with loop_nest(shape) as ivs:
-            at = list(ivs)
-            at[axis] = ix_add(ivs[axis], offset)
-            if into_whole:
-                store(load(buf, ivs), whole, at)
-            else:
-                store(load(whole, at), buf, ivs)
+
+        def part_at(r: list[SSAValue], j: Index) -> list[Index]:
+            return [*r, j]
+
+        def whole_at(r: list[SSAValue], j: Index, offset: int = offset) -> list[Index]:
+            at: list[Index] = [*r, j]
+            at[axis] = ix_add(at[axis], offset)
+            return at
+
+        if not shape:
+            store(load(buf, []), whole, [])
+        elif into_whole:
+            copy_rows(shape[:-1], shape[-1], buf, part_at, whole, whole_at, lanes)
+        else:
+            copy_rows(shape[:-1], shape[-1], whole, whole_at, buf, part_at, lanes)
         offset += shape[axis]
 
 
 def lower_concat(kc: KernelContext) -> None:
     """One loop nest per input, writing at the running offset along the axis."""
     parts = zip(kc.op.inputs, kc.variadic("inputs"))
-    _copy_parts(kc.op.normalized_axis(), kc.output("concat_result"), parts, into_whole=True)
+    _copy_parts(kc.op.normalized_axis(), kc.output("concat_result"), parts, True, kc.target.f32_lanes)
 
 
 def lower_split(kc: KernelContext) -> None:
     """One loop nest per output reading at the running offset; the part sizes are the
     static output dims (equal to `split` or the num_outputs rule by verification)."""
     parts = zip(kc.op.outputs, kc.variadic("outputs"))
-    _copy_parts(kc.op.normalized_axis(), kc.input("input"), parts, into_whole=False)
+    _copy_parts(kc.op.normalized_axis(), kc.input("input"), parts, False, kc.target.f32_lanes)
 
 
 # ---- indexing -----------------------------------------------------------------------

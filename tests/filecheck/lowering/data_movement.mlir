@@ -35,17 +35,21 @@ func.func @main(%x: tensor<2x3x4xf32>, %y: tensor<2x5x4xf32>) -> tensor<2x8x4xf3
   func.return %cat : tensor<2x8x4xf32>
 }
 // CHECK-LABEL: func.func private @k0_Concat(%x: memref<2x3x4xf32>, %y: memref<2x5x4xf32>, %cat: memref<2x8x4xf32>)
-// CHECK:           [[H1:%.*]] = arith.constant 3 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[J:%.*]] = {{%.*}} to [[H1]] step
-// CHECK:             [[V:%.*]] = memref.load %x[[[I:%.*]], [[J]], [[K:%.*]]] : memref<2x3x4xf32>
+// Each part is a parallel loop over its rows (all dims but the last) around one
+// contiguous row copy (f32 rows as vectors when they hold a vector; these are 4 wide).
+// CHECK:         [[R1:%.*]] = arith.constant 3 : index
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
+// CHECK:           scf.for [[K:%.*]] =
+// CHECK-NEXT:        [[V:%.*]] = memref.load %x[[[I]], [[J]], [[K]]] : memref<2x3x4xf32>
 // CHECK-NEXT:        memref.store [[V]], %cat[[[I]], [[J]], [[K]]] : memref<2x8x4xf32>
-// CHECK:           [[H1B:%.*]] = arith.constant 5 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[J:%.*]] = {{%.*}} to [[H1B]] step
-// CHECK:             [[OFF:%.*]] = arith.constant 3 : index
+// CHECK:         [[R2:%.*]] = arith.constant 5 : index
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
+// CHECK:           scf.for [[K:%.*]] =
+// CHECK-NEXT:        [[V:%.*]] = memref.load %y[[[I]], [[J]], [[K]]] : memref<2x5x4xf32>
+// CHECK-NEXT:        [[OFF:%.*]] = arith.constant 3 : index
 // CHECK-NEXT:        [[JO:%.*]] = arith.addi [[J]], [[OFF]] : index
-// CHECK-NEXT:        [[V:%.*]] = memref.load %y[[[I:%.*]], [[J]], [[K:%.*]]] : memref<2x5x4xf32>
 // CHECK-NEXT:        memref.store [[V]], %cat[[[I]], [[JO]], [[K]]] : memref<2x8x4xf32>
 
 // -----
@@ -56,16 +60,17 @@ func.func @main(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<2x2x4xf32>)
   func.return %s0, %s1 : tensor<2x1x4xf32>, tensor<2x2x4xf32>
 }
 // CHECK-LABEL: func.func private @k0_Split(%x: memref<2x3x4xf32>, %split: memref<2xi64>, %s0: memref<2x1x4xf32>, %s1: memref<2x2x4xf32>)
-// CHECK:             [[V:%.*]] = memref.load %x[[[I:%.*]], [[J:%.*]], [[K:%.*]]] : memref<2x3x4xf32>
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
+// CHECK:           scf.for [[K:%.*]] =
+// CHECK-NEXT:        [[V:%.*]] = memref.load %x[[[I]], [[J]], [[K]]] : memref<2x3x4xf32>
 // CHECK-NEXT:        memref.store [[V]], %s0[[[I]], [[J]], [[K]]] : memref<2x1x4xf32>
-// CHECK:         scf.for [[I:%.*]] =
-// CHECK:           [[H1:%.*]] = arith.constant 2 : index
-// CHECK-NEXT:      arith.constant 1 : index
-// CHECK-NEXT:      scf.for [[J:%.*]] = {{%.*}} to [[H1]] step
-// CHECK:             scf.for [[K:%.*]] =
-// CHECK-NEXT:          [[OFF:%.*]] = arith.constant 1 : index
-// CHECK-NEXT:          [[JI:%.*]] = arith.addi [[J]], [[OFF]] : index
-// CHECK-NEXT:          [[V:%.*]] = memref.load %x[[[I]], [[JI]], [[K]]] : memref<2x3x4xf32>
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
+// CHECK:           scf.for [[K:%.*]] =
+// CHECK-NEXT:        [[OFF:%.*]] = arith.constant 1 : index
+// CHECK-NEXT:        [[JI:%.*]] = arith.addi [[J]], [[OFF]] : index
+// CHECK-NEXT:        [[V:%.*]] = memref.load %x[[[I]], [[JI]], [[K]]] : memref<2x3x4xf32>
 // CHECK-NEXT:        memref.store [[V]], %s1[[[I]], [[J]], [[K]]] : memref<2x2x4xf32>
 
 // -----
@@ -234,3 +239,19 @@ func.func @main(%start: tensor<i64>) -> (tensor<3xi64>, tensor<2x3xf32>) {
 // CHECK:         scf.for [[I:%.*]] =
 // CHECK:           scf.for [[J:%.*]] =
 // CHECK-NEXT:        memref.store [[V]], %fill[[[I]], [[J]]] : memref<2x3xf32>
+
+// -----
+
+// A Transpose that keeps the last dim last copies whole rows: f32 rows as vectors of
+// the target's width (8 on AVX2, 16 on AVX-512), loaded from the permuted row of x.
+func.func @main(%x: tensor<1x2x3x64xf32>) -> tensor<1x3x2x64xf32> {
+  %t = "onnx.Transpose"(%x) <{perm = array<i64: 0, 2, 1, 3>}> : (tensor<1x2x3x64xf32>) -> tensor<1x3x2x64xf32>
+  func.return %t : tensor<1x3x2x64xf32>
+}
+// CHECK-LABEL: func.func private @k0_Transpose(%x: memref<1x2x3x64xf32>, %t: memref<1x3x2x64xf32>)
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[I:%.*]]: index, [[J:%.*]]: index):
+// CHECK:           scf.for [[K:%.*]] = {{%.*}} to {{%.*}} step {{%.*}} {
+// CHECK-NEXT:        [[V:%.*]] = vector.load %x[[[N]], [[J]], [[I]], [[K]]] : memref<1x2x3x64xf32>, vector<{{8|16}}xf32>
+// CHECK-NEXT:        vector.store [[V]], %t[[[N]], [[I]], [[J]], [[K]]] : memref<1x3x2x64xf32>, vector<{{8|16}}xf32>
+// CHECK-NOT:       memref.load
