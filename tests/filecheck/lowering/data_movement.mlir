@@ -17,16 +17,21 @@ func.func @main(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
   func.return %tr : tensor<4x2x3xf32>
 }
 // perm (2, 0, 1) keeps input dims 0, 1 together: both sides collapse to a 2-D
-// transpose [6, 4] -> [4, 6]; the output's rows are a parallel loop, each row one
-// inner loop.
+// transpose [6, 4] -> [4, 6]. The last dim moves, so the output dim that is the
+// source's contiguous one (4 long, less than one 16-wide tile) is unrolled inside the
+// loop over the output's last dim: each step reads 4 neighbours of one source row.
 // CHECK-LABEL: func.func private @k0_Transpose(%x: memref<2x3x4xf32>, %tr: memref<4x2x3xf32>)
 // CHECK-NEXT:    [[X:%.*]] = memref.collapse_shape %x {{\[}}[0 : i64, 1 : i64], [2 : i64]] : memref<2x3x4xf32> into memref<6x4xf32>
 // CHECK-NEXT:    [[T:%.*]] = memref.collapse_shape %tr {{\[}}[0 : i64], [1 : i64, 2 : i64]] : memref<4x2x3xf32> into memref<4x6xf32>
-// CHECK:         "scf.parallel"
-// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
-// CHECK:           scf.for [[J:%.*]] = {{%.*}} to {{%.*}} step
-// CHECK-NEXT:        [[V:%.*]] = memref.load [[X]][[[J]], [[I]]] : memref<6x4xf32>
-// CHECK-NEXT:        memref.store [[V]], [[T]][[[I]], [[J]]] : memref<4x6xf32>
+// CHECK:         scf.for [[J:%.*]] = {{%.*}} to {{%.*}} step
+// CHECK-NEXT:      [[C0:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:      [[V0:%.*]] = memref.load [[X]][[[J]], [[C0]]] : memref<6x4xf32>
+// CHECK-NEXT:      [[D0:%.*]] = arith.constant 0 : index
+// CHECK-NEXT:      memref.store [[V0]], [[T]][[[D0]], [[J]]] : memref<4x6xf32>
+// CHECK:           [[C3:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:      [[V3:%.*]] = memref.load [[X]][[[J]], [[C3]]] : memref<6x4xf32>
+// CHECK-NEXT:      [[D3:%.*]] = arith.constant 3 : index
+// CHECK-NEXT:      memref.store [[V3]], [[T]][[[D3]], [[J]]] : memref<4x6xf32>
 
 // -----
 
