@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import arith, memref, scf, vector
-from xdsl.dialects.builtin import ArrayAttr, IndexType, IntegerAttr, IntegerType, MemRefType, TensorType, VectorType, i64
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IndexType, IntegerAttr, IntegerType, MemRefType, TensorType, VectorType, i64
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 
@@ -143,6 +143,30 @@ def vstore(value: SSAValue, mem: SSAValue, indices: Sequence[int | SSAValue]) ->
 
 def vbroadcast(value: SSAValue, vt: VectorType) -> SSAValue:
     return vector.BroadcastOp.create(operands=[value], result_types=[vt]).results[0]
+
+
+def vshuffle(a: SSAValue, b: SSAValue, mask: Sequence[int]) -> SSAValue:
+    """vector.shuffle: lane i of the result is lane mask[i] of a ++ b."""
+    vt = VectorType(a.type.element_type, [len(mask)])  # type: ignore[attr-defined]
+    return vector.ShuffleOp(a, b, DenseArrayBase.from_list(i64, list(mask)), result_type=vt).result
+
+
+def transpose_8x8(rows: Sequence[SSAValue]) -> list[SSAValue]:
+    """The 8 columns of the 8 x 8 block whose rows are 8 vector<8 x T> values: 24
+    two-input shuffles in the pattern AVX code uses (interleave pairs of rows, then
+    pairs of pairs, then the 128-bit halves), which LLVM selects as unpck/shufps/vperm2f128."""
+    assert len(rows) == 8
+    lo, hi = [0, 8, 1, 9, 4, 12, 5, 13], [2, 10, 3, 11, 6, 14, 7, 15]
+    t = [vshuffle(rows[2 * i], rows[2 * i + 1], m) for i in range(4) for m in (lo, hi)]
+    lo2, hi2 = [0, 1, 8, 9, 4, 5, 12, 13], [2, 3, 10, 11, 6, 7, 14, 15]
+    # u[0..3]: columns (0, 4), (1, 5), (2, 6), (3, 7) of rows 0-3; u[4..7] of rows 4-7
+    u = [vshuffle(t[4 * h + p], t[4 * h + p + 2], m) for h in range(2) for p in range(2) for m in (lo2, hi2)]
+    low, high = [0, 1, 2, 3, 8, 9, 10, 11], [4, 5, 6, 7, 12, 13, 14, 15]
+    columns: list[SSAValue] = [None] * 8  # type: ignore[list-item]
+    for c in range(4):
+        columns[c] = vshuffle(u[c], u[c + 4], low)
+        columns[c + 4] = vshuffle(u[c], u[c + 4], high)
+    return columns
 
 
 def vfma(a: SSAValue, b: SSAValue, acc: SSAValue) -> SSAValue:

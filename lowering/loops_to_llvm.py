@@ -1045,6 +1045,13 @@ def _vector_broadcast(tr: _FunctionTranslator, op: Operation) -> None:
     tr.set(op.results[0], b.shuffle_vector(one, ir.Constant(one.type, ir.Undefined), mask))
 
 
+@_handles(vector.ShuffleOp)
+def _vector_shuffle(tr: _FunctionTranslator, op: Operation) -> None:
+    mask = [int(m) for m in op.mask.get_values()]  # type: ignore[attr-defined]
+    a, b = tr.v(op.operands[0]), tr.v(op.operands[1])
+    tr.set(op.results[0], tr.builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(_I32, len(mask)), mask)))
+
+
 @_handles(vector.FMAOp)
 def _vector_fma(tr: _FunctionTranslator, op: Operation) -> None:
     tr.set(op.results[0], tr.call_intrinsic("fma", [tr.v(o) for o in op.operands]))

@@ -112,13 +112,16 @@ def test_transpose(in_shape, perm, dtype):
     # dims that move together are collapsed (data_movement.transpose_groups); sizes that
     # split into several shares on 2 threads
     [((1, 96, 56, 56), [0, 2, 3, 1]), ((1, 56, 56, 96), [0, 3, 1, 2]), ((1, 197, 3, 6, 64), [2, 0, 3, 1, 4]),
-     ((2, 3, 4, 5, 6), [3, 4, 0, 1, 2]), ((4, 5, 6), [0, 1, 2])],
+     ((2, 3, 4, 5, 6), [3, 4, 0, 1, 2]), ((4, 5, 6), [0, 1, 2]),
+     # 8 x 8 register blocks (f32) with a ragged last dim, a ragged other dim, both
+     ((1, 6, 197, 64), [0, 1, 3, 2]), ((2, 20, 13), [0, 2, 1]), ((3, 16, 24), [0, 2, 1])],
 )
 @pytest.mark.parametrize("threads", [1, 2])
-def test_transpose_collapsed_groups_bitwise(in_shape, perm, threads):
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+def test_transpose_collapsed_groups_bitwise(in_shape, perm, threads, dtype):
     import compiler
 
-    x = rand(in_shape, np.float32)
+    x = rand(in_shape, dtype)
     model = single_node_model("Transpose", {"x": x}, outputs=("y",), perm=perm)
     (y,) = compiler.compile(model, opt_level=0, num_threads=threads).run({"x": x})
     np.testing.assert_array_equal(y, np.transpose(x, perm))

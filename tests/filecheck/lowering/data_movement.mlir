@@ -260,3 +260,20 @@ func.func @main(%x: tensor<1x2x3x64xf32>) -> tensor<1x3x2x64xf32> {
 // CHECK-NEXT:        [[V:%.*]] = vector.load %x[[[N]], [[J]], [[I]], [[K]]] : memref<1x2x3x64xf32>, vector<{{8|16}}xf32>
 // CHECK-NEXT:        vector.store [[V]], %t[[[N]], [[I]], [[J]], [[K]]] : memref<1x3x2x64xf32>, vector<{{8|16}}xf32>
 // CHECK-NOT:       memref.load
+
+// -----
+
+// A Transpose whose last dim moves, on f32 with whole 8 x 8 blocks: each block is 8
+// vector loads along x's rows, 24 vector.shuffle (transpose_8x8) and 8 vector stores
+// along the output's rows; the parallel loop runs over blocks of 8 output rows.
+func.func @main(%x: tensor<8x16xf32>) -> tensor<16x8xf32> {
+  %t = "onnx.Transpose"(%x) <{perm = array<i64: 1, 0>}> : (tensor<8x16xf32>) -> tensor<16x8xf32>
+  func.return %t : tensor<16x8xf32>
+}
+// CHECK-LABEL: func.func private @k0_Transpose(%x: memref<8x16xf32>, %t: memref<16x8xf32>)
+// CHECK:         "scf.parallel"
+// CHECK:           scf.for
+// CHECK-COUNT-8:     vector.load %x[{{.*}}] : memref<8x16xf32>, vector<8xf32>
+// CHECK-COUNT-24:    vector.shuffle {{.*}} : vector<8xf32>, vector<8xf32>
+// CHECK-COUNT-8:     vector.store {{.*}}, %t[{{.*}}] : memref<16x8xf32>, vector<8xf32>
+// CHECK-NOT:       memref.store
