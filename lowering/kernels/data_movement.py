@@ -301,10 +301,8 @@ def lower_transpose(kc: KernelContext) -> None:
         copy_rows(out_shape[:-1], out_shape[-1], data, lambda r, j: source([*r, j]), out, lambda r, j: [*r, j],
                   kc.target.f32_lanes)
         return
-    # The last dim moves: tiles of TRANSPOSE_TILE along the output dim that is the
-    # source's last (contiguous) one, so each step of the output's last dim reads
-    # TRANSPOSE_TILE neighbours of one source row and writes that many output rows, each
-    # of which then fills its cache lines in order.
+    # The last dim moves. `a` is the output dim that is the source's last (contiguous)
+    # one; both paths below work in tiles along it.
     a = perm.index(len(perm) - 1)
     rank = len(perm)
     others = [k for k in range(rank - 1) if k != a]
@@ -341,8 +339,10 @@ def lower_transpose(kc: KernelContext) -> None:
             with parallel([out_shape[k] for k in others]) as outer:
                 scalar_tile(outer, a8, out_shape[a] - a8)
         return
+    # Scalar tiles of TRANSPOSE_TILE along `a`: each step of the output's last dim reads
+    # TRANSPOSE_TILE neighbours of one source row and writes that many output rows, each
+    # of which then fills its cache lines in order.
     tiles, rest = divmod(out_shape[a], TRANSPOSE_TILE)
-
     if tiles:
         with parallel([out_shape[k] for k in others] + [tiles * TRANSPOSE_TILE],
                       steps=[1] * len(others) + [TRANSPOSE_TILE]) as ivs:
