@@ -153,3 +153,27 @@ def test_saved_model_runs_packed(tmp_path):
     compiled.save(tmp_path / "m.strata")
     loaded = compiler.load(tmp_path / "m.strata")
     np.testing.assert_array_equal(loaded.run(feeds)[0], compiled.run(feeds)[0])
+
+
+@pytest.mark.parametrize("cpu", CPUS)
+@pytest.mark.parametrize("constant_b", [True, False])
+def test_row_blocks_give_the_one_pass_results(cpu, constant_b, monkeypatch):
+    """A' larger than matmul.A_BLOCK_BYTES goes through the panels in blocks of rows
+    (whole register tiles, the rows left over in the last block): forced here on a small
+    product with 2 left-over rows and a column tail, it gives the one-pass results bit for
+    bit, packed B or not, and onnxruntime's."""
+    import lowering.kernels.matmul as mm
+
+    monkeypatch.setenv("STRATA_KERNEL_CACHE", "0")  # the kernel cache's key does not see A_BLOCK_BYTES
+    a, w = rand(50, 40), rand(40, 37)
+    model = (single_node_model("MatMul", {"a": a}, initializers={"w": w}) if constant_b
+             else single_node_model("MatMul", {"a": a, "w": w}))
+    feeds = {"a": a} if constant_b else {"a": a, "w": w}
+    first = compiler.compile(model, num_threads=1, cpu=cpu)
+    monkeypatch.setattr(mm, "A_BLOCK_BYTES", 4096)
+    assert mm.a_block_rows(40, 4) == 24  # 50 rows: blocks of 24, 24 and 2
+    second = compiler.compile(model, num_threads=1, cpu=cpu)
+    assert second._jit.optimized_ir() != first._jit.optimized_ir()  # other code...
+    one_pass, blocked = first.run(feeds)[0], second.run(feeds)[0]
+    np.testing.assert_array_equal(blocked, one_pass)  # ...same results
+    np.testing.assert_allclose(blocked, run_ort(model, feeds)[0], rtol=1e-4, atol=1e-4)

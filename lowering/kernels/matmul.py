@@ -271,6 +271,22 @@ def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValu
     return {op.b: _rows_t(k, n) if _rows_t_packs(target, m, trans_b) else _panels(k, n, trans_b)}
 
 
+# A' of more than this many bytes goes through the column panels in blocks of rows.
+# Measured on Zen 4, 1 thread, B a weight, A/B in one process: 2048^3 95 -> 107 GFLOP/s,
+# 2048 x 4096 x 512 95 -> 107, 4096 x 1024 x 1024 92 -> 103, bit-equal; blocks of 512 KiB
+# or 2 MiB (L2-sized) were slower on 2048^3 and 512 x 2048 x 2048 (then each block reads
+# all of B again), and A' up to 8 MiB (every transformer of the benchmarks) is unchanged.
+A_BLOCK_BYTES = 8 << 20
+
+
+def a_block_rows(k: int, tile_rows: int) -> int:
+    """Rows of A' per row block of the tiled kernel: whole register tiles (the AVX2 6-row
+    tile and the 4-row lane tile both divide 12) within A_BLOCK_BYTES, so the blocks cut
+    M into the same tiles as one pass does (and give the same results, bit for bit)."""
+    unit = 12
+    return max(unit, A_BLOCK_BYTES // (4 * k) // unit * unit)
+
+
 def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
     """Y = finish(A' @ B') in MR x NR register tiles: column panels outer, row tiles
     inner. Each K x NR panel of B' is first copied to `panel` and then read by every
@@ -282,7 +298,7 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
     acc_rows = MR_VECTOR if ops.vector_lanes else MR
     packed = ops.b_panels
 
-    def column_panel(j0: Index, width: int, acc: SSAValue, panel: SSAValue | None) -> None:
+    def column_panel(j0: Index, width: int, acc: SSAValue, panel: SSAValue | None, i_lo: Index = 0, rows: int = m) -> None:
         if packed is not None:
             p = j0 // NR if isinstance(j0, int) else arith.DivUIOp(j0, as_index(NR)).result
 
@@ -305,25 +321,35 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
 
         lanes = ops.vector_lanes if width == NR else 0
         tile_rows = MR_VECTOR if lanes else MR
-        i0: int = 0
-        count = m // tile_rows
+        # Rows [i_lo, i_lo + rows): whole tiles, and the rows left over when the range
+        # ends at M (row blocks, below, are whole tiles; the last one takes the rest).
+        count = rows // tile_rows
         if count == 1:
-            gemm_tile(ops, acc, 0, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
+            gemm_tile(ops, acc, i_lo, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
         elif count > 1:
-            with loop(count * tile_rows, 0, tile_rows) as il:
+            with loop(ix_add(i_lo, count * tile_rows), i_lo, tile_rows) as il:
                 gemm_tile(ops, acc, il.iv, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
-        i0 = count * tile_rows
-        if i0 < m:
+        if count * tile_rows < rows:
             # The rows left over: one tile of fewer rows, explicit vectors too on AVX2
             # (a 4-row lane-loop tile and then single rows measured slower: GPT-2's
             # M = 128 leaves 2 rows, ViT's 197 leaves 5).
-            gemm_tile(ops, acc, i0, m - i0, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
+            gemm_tile(ops, acc, ix_add(i_lo, count * tile_rows), rows - count * tile_rows, j0, width, b_at,
+                      ops.tiled_ku, b_vec, lanes)
 
     if n_full:
         # Column panels are independent: each packs its own panel of B' into buffers of
-        # its own (one set per thread; the translator hoists them).
-        with parallel([n_full], steps=[NR]) as (j0,):
-            column_panel(j0, NR, *_scratch(elem, k, acc_rows, packed is None))
+        # its own (one set per thread; the translator hoists them). A' larger than
+        # A_BLOCK_BYTES goes in blocks of rows, each through every panel: otherwise
+        # every panel reads all of A' again, from memory once A' outgrows the caches.
+        mc = a_block_rows(k, acc_rows)
+        blocks = m // mc if m > mc else 0
+        if blocks:
+            with loop(blocks * mc, 0, mc) as ib:
+                with parallel([n_full], steps=[NR]) as (j0,):
+                    column_panel(j0, NR, *_scratch(elem, k, acc_rows, packed is None), i_lo=ib.iv, rows=mc)
+        if blocks * mc < m:
+            with parallel([n_full], steps=[NR]) as (j0,):
+                column_panel(j0, NR, *_scratch(elem, k, acc_rows, packed is None), i_lo=blocks * mc, rows=m - blocks * mc)
     if n_rest:
         column_panel(n_full, n_rest, *_scratch(elem, k, acc_rows, packed is None))
 
