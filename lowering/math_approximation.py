@@ -14,9 +14,10 @@ The approximations, on f32 (f64 and f16 keep the libm calls):
   split in two parts, exp(r) ~ 1 + r + r^2 P(r) with a degree-5 P, times 2^n built
   in the exponent bits (as two factors, so 2^128 needs no special case). At most 2 ulp from libm on [-87, 88.7] (tests/test_math_approximation.py
   sweeps it); +inf above 88.72, 0 below -87.33 (where the result would be subnormal),
-  NaN stays NaN. `exp_f32_for_swish`, which Swish kernels call directly, keeps the
-  same values on [-87.33, 88] and is cheaper at the ends (inf from 88, 1.2e-38
-  below -87.33): 1 + e is all Swish needs.
+  NaN stays NaN. A `math.exp` with the `afn` fast-math flag (the Swish and Sigmoid
+  kernels set it) becomes `exp_f32_for_swish` instead: the same values on
+  [-87.33, 88], cheaper at the ends (inf from 88, 1.2e-38 below -87.33), which is all
+  1 / (1 + e) needs.
 - tanh: Eigen's rational approximation x P(x^2) / Q(x^2) of degrees 13 and 6 on
   [-7.9, 7.9], x itself below 4e-4, +-1 beyond 9: at most 5 ulp (2.7e-7 absolute).
 - erf: the rational approximation x P(x^2) / Q(x^2) of Eigen and XLA on [-4, 4]
@@ -144,6 +145,13 @@ def erf_f32(x: SSAValue) -> SSAValue:
     return scalar.div(scalar.mul(xc, _horner(x2, _ERF_P)), _horner(x2, _ERF_Q))
 
 
+def approximate_ends(op: math.ExpOp) -> bool:
+    """Whether an exp may take exp_f32_for_swish: its `afn` fast-math flag (approximate
+    functions allowed), which the Swish and Sigmoid kernels set."""
+    flags = op.fastmath
+    return flags is not None and "afn" in flags.data
+
+
 APPROXIMATIONS: dict[type[Operation], Callable[[SSAValue], SSAValue]] = {
     math.ExpOp: exp_f32,
     math.TanhOp: tanh_f32,
@@ -158,8 +166,11 @@ class MathPolynomialApproximationPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         targets = [o for o in op.walk() if type(o) in APPROXIMATIONS and isinstance(o.operands[0].type, Float32Type)]
         for target in targets:
+            approximation = APPROXIMATIONS[type(target)]
+            if isinstance(target, math.ExpOp) and approximate_ends(target):
+                approximation = exp_f32_for_swish
             with ImplicitBuilder(Builder(InsertPoint.before(target))):
-                value = APPROXIMATIONS[type(target)](target.operands[0])
+                value = approximation(target.operands[0])
             target.results[0].replace_all_uses_with(value)
             target.detach()
             target.erase()
