@@ -25,7 +25,7 @@ from lowering import scalar
 from lowering.kernels.conv import Index, ix_add, ix_min, ix_mul, ix_sub
 from lowering.kernels.matmul import MR, NR, GemmOperands, gemm_tile
 from lowering.kernels.normalization import compute_type, load_as, store_as
-from lowering.kernels.reduction import accumulate, lane_fold, lane_sum
+from lowering.kernels.reduction import accumulate, lane_fold, sum_over
 from lowering.loop_builder import as_index, broadcast_indices, load, loop, loop_nest, parallel, store
 from lowering.kernel_context import KernelContext, KernelLowering
 
@@ -55,10 +55,7 @@ def lower_rms_normalization(kc: KernelContext) -> None:
             v = load_as(x, [*oivs, *ivs], ty)
             return scalar.mul(v, v)
 
-        if len(inner) == 1:  # one contiguous range: partial sums in vector lanes
-            total = lane_sum(inner[0], lambda i: square([i]), ty)
-        else:
-            (total,) = accumulate(inner, [scalar.const(0, ty)], lambda ivs, a: [scalar.add(a[0], square(ivs))])
+        total = sum_over(inner, square, ty)
         mean = scalar.div(total, scalar.const(_count(inner), ty))
         inv_rms = scalar.div(scalar.const(1, ty), math.SqrtOp(scalar.add(mean, eps)).result)
         with loop_nest(inner) as ivs:
@@ -87,12 +84,8 @@ def lower_scaled_masked_softmax(kc: KernelContext) -> None:
             return v
 
         (row_max,) = accumulate([n], [scalar.const(float("-inf"), ty)], lambda i, a: [scalar.maximum(a[0], value(i[0]))])
-        if axis == len(shape) - 1:  # contiguous: partial sums in vector lanes
-            total = lane_sum(n, lambda i: math.ExpOp(scalar.sub(value(i), row_max)).result, ty)
-        else:
-            (total,) = accumulate(
-                [n], [scalar.const(0, ty)], lambda i, a: [scalar.add(a[0], math.ExpOp(scalar.sub(value(i[0]), row_max)).result)]
-            )
+        total = sum_over([n], lambda i: math.ExpOp(scalar.sub(value(i[0]), row_max)).result, ty,
+                         contiguous=axis == len(shape) - 1)
         inv = scalar.div(scalar.const(1, ty), total)
         with loop_nest([n]) as (i,):
             store_as(scalar.mul(math.ExpOp(scalar.sub(value(i), row_max)).result, inv), y, at(i))

@@ -33,7 +33,7 @@ from xdsl.ir import Attribute, SSAValue
 
 from dialects.onnx.base import float_attr_value, int_attr_value
 from lowering import scalar
-from lowering.kernels.reduction import accumulate, lane_sum, merge_indices
+from lowering.kernels.reduction import accumulate, merge_indices, sum_over
 from lowering.loop_builder import broadcast_indices, idx, load, loop, loop_nest, parallel, parallel_nest, store
 from lowering.kernel_context import KernelContext, KernelLowering
 
@@ -85,21 +85,13 @@ def _mean_and_var(
 ) -> tuple[SSAValue, SSAValue]:
     """Mean and population variance of x[index(ivs)] over the nest `bounds` (two passes)."""
     n = scalar.const(count, ty)
-    if len(bounds) == 1:  # one contiguous range: partial sums in vector lanes
-        total = lane_sum(bounds[0], lambda i: load_as(x, index([i]), ty), ty)
-    else:
-        (total,) = accumulate(bounds, [scalar.const(0, ty)], lambda ivs, a: [scalar.add(a[0], load_as(x, index(ivs), ty))])
-    mean = scalar.div(total, n)
+    mean = scalar.div(sum_over(bounds, lambda ivs: load_as(x, index(ivs), ty), ty), n)
 
     def square(ivs: list[SSAValue]) -> SSAValue:
         d = scalar.sub(load_as(x, index(ivs), ty), mean)
         return scalar.mul(d, d)
 
-    if len(bounds) == 1:
-        sqsum = lane_sum(bounds[0], lambda i: square([i]), ty)
-    else:
-        (sqsum,) = accumulate(bounds, [scalar.const(0, ty)], lambda ivs, a: [scalar.add(a[0], square(ivs))])
-    return mean, scalar.div(sqsum, n)
+    return mean, scalar.div(sum_over(bounds, square, ty), n)
 
 
 # ---- Softmax / LogSoftmax -----------------------------------------------------------
@@ -121,15 +113,8 @@ def lower_softmax(log: bool) -> KernelLowering:
             (row_max,) = accumulate(
                 [n], [scalar.const(float("-inf"), ty)], lambda i, a: [scalar.maximum(a[0], load_as(x, at(i[0]), ty))]
             )
-            # contiguous along the last axis: partial sums in vector lanes
-            if axis == len(shape) - 1:
-                total = lane_sum(n, lambda i: _exp(scalar.sub(load_as(x, at(i), ty), row_max)), ty)
-            else:
-                (total,) = accumulate(
-                    [n],
-                    [scalar.const(0, ty)],
-                    lambda i, a: [scalar.add(a[0], _exp(scalar.sub(load_as(x, at(i[0]), ty), row_max)))],
-                )
+            total = sum_over([n], lambda i: _exp(scalar.sub(load_as(x, at(i[0]), ty), row_max)), ty,
+                             contiguous=axis == len(shape) - 1)
             if log:
                 shift = scalar.add(row_max, _log(total))
                 with loop_nest([n]) as (i,):
@@ -260,10 +245,7 @@ def lower_rms_norm(kc: KernelContext) -> None:
             v = load_as(x, [*oivs, *ivs], ty)
             return scalar.mul(v, v)
 
-        if len(inner) == 1:  # one contiguous range: partial sums in vector lanes
-            total = lane_sum(inner[0], lambda i: square([i]), ty)
-        else:
-            (total,) = accumulate(inner, [scalar.const(0, ty)], lambda ivs, a: [scalar.add(a[0], square(ivs))])
+        total = sum_over(inner, square, ty)
         mean = scalar.div(total, scalar.const(_count(inner), ty))
         inv_rms = scalar.div(scalar.const(1, ty), _sqrt(scalar.add(mean, eps)))
         with loop_nest(inner) as ivs:

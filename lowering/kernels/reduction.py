@@ -98,9 +98,13 @@ def lane_fold(n: int, term: Callable[[SSAValue], SSAValue], init: float,
     return tail.results[0]
 
 
-def lane_sum(n: int, term: Callable[[SSAValue], SSAValue], ty: Attribute) -> SSAValue:
-    """sum of term(i) for i in [0, n), in vector lanes (lane_fold)."""
-    return lane_fold(n, term, 0.0, scalar.add, ty)
+def sum_over(bounds: Sequence[int], term: Callable[[list[SSAValue]], SSAValue], ty: Attribute,
+             contiguous: bool = True) -> SSAValue:
+    """sum of term(ivs) over the loop nest `bounds`: in vector lanes (lane_fold) when the
+    nest is one range that runs along memory (`contiguous`), else one running sum."""
+    if len(bounds) == 1 and contiguous:
+        return lane_fold(bounds[0], lambda i: term([i]), 0.0, scalar.add, ty)
+    return accumulate(bounds, [scalar.const(0, ty)], lambda ivs, a: [scalar.add(a[0], term(ivs))])[0]
 
 
 def merge_indices(rank: int, axes: Sequence[int], kept: Sequence[SSAValue | int], reduced: Sequence[SSAValue | int]) -> list[SSAValue | int]:
