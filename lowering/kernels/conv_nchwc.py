@@ -74,7 +74,7 @@ from lowering.kernels.conv import (
 from lowering.kernels.activation import apply_activation
 from lowering.kernels.pooling import average_divisor
 from lowering.target import CpuTarget
-from lowering.loop_builder import as_index, carried_loops, load, loop, loop_nest, parallel, parallel_nest, store, vbroadcast, vfma, vload, vstore
+from lowering.loop_builder import as_index, carried_loops, collapse, load, loop, loop_nest, parallel, parallel_nest, store, vbroadcast, vfma, vload, vstore
 from lowering.kernel_context import KernelContext, KernelLowering
 
 def register_tile(target: CpuTarget, m_blocks: int, grouped: bool = False) -> tuple[int, int]:
@@ -261,11 +261,7 @@ def _pixels_as_rows(mem: SSAValue, rows: int, length: int) -> SSAValue:
     def reassoc(groups: list[list[int]]) -> ArrayAttr:
         return ArrayAttr([ArrayAttr([IntegerAttr(d, i64) for d in g]) for g in groups])
 
-    flat_shape = [shape[0], shape[1], shape[2] * shape[3], *shape[4:]]
-    flat = memref.CollapseShapeOp(
-        operands=[mem], result_types=[MemRefType(t.element_type, flat_shape)],
-        properties={"reassociation": reassoc([[0], [1], [2, 3], *[[d] for d in tail]])},
-    ).result
+    flat = collapse(mem, [[0], [1], [2, 3], *[[d] for d in tail]])
     out_shape = [shape[0], shape[1], rows, length, *shape[4:]]
     return memref.ExpandShapeOp(
         operands=[flat, []], result_types=[MemRefType(t.element_type, out_shape)],

@@ -279,7 +279,7 @@ def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValu
 A_BLOCK_BYTES = 8 << 20
 
 
-def a_block_rows(k: int, tile_rows: int) -> int:
+def a_block_rows(k: int) -> int:
     """Rows of A' per row block of the tiled kernel: whole register tiles (the AVX2 6-row
     tile and the 4-row lane tile both divide 12) within A_BLOCK_BYTES, so the blocks cut
     M into the same tiles as one pass does (and give the same results, bit for bit)."""
@@ -341,7 +341,7 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
         # its own (one set per thread; the translator hoists them). A' larger than
         # A_BLOCK_BYTES goes in blocks of rows, each through every panel: otherwise
         # every panel reads all of A' again, from memory once A' outgrows the caches.
-        mc = a_block_rows(k, acc_rows)
+        mc = a_block_rows(k)
         blocks = m // mc if m > mc else 0
         if blocks:
             with loop(blocks * mc, 0, mc) as ib:
