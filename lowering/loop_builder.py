@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import arith, memref, scf, vector
-from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IndexType, IntegerAttr, IntegerType, MemRefType, TensorType, VectorType, i64
+from xdsl.dialects.builtin import DYNAMIC_INDEX, ArrayAttr, DenseArrayBase, IndexType, IntegerAttr, IntegerType, MemRefType, StridedLayoutAttr, TensorType, VectorType, i64
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 
@@ -255,6 +255,29 @@ def collapse(mem: SSAValue, groups: Sequence[Sequence[int]]) -> SSAValue:
     reassociation = ArrayAttr([ArrayAttr([IntegerAttr(d, i64) for d in g]) for g in groups])
     return memref.CollapseShapeOp(operands=[mem], result_types=[MemRefType(t.element_type, sizes)],
                                   properties={"reassociation": reassociation}).result
+
+
+def span(mem: SSAValue, offsets: Sequence[Index], sizes: Sequence[int]) -> SSAValue:
+    """The box of `sizes` at `offsets` (ints or index values) of the contiguous memref
+    `mem`, unit steps (memref.subview: the same buffer, no copy)."""
+    t = mem.type
+    assert isinstance(t, MemRefType)
+    strides = []
+    acc = 1
+    for d in reversed(t.get_shape()):
+        strides.append(acc)
+        acc *= d
+    strides.reverse()
+    dynamic = [o for o in offsets if isinstance(o, SSAValue)]
+    static = [DYNAMIC_INDEX if isinstance(o, SSAValue) else o for o in offsets]
+    offset = None if dynamic else sum(o * st for o, st in zip(static, strides))
+    result = MemRefType(t.element_type, list(sizes), StridedLayoutAttr(strides, offset))
+    return memref.SubviewOp(mem, dynamic, [], [], static, list(sizes), [1] * len(sizes), result).result
+
+
+def copy(src: SSAValue, dst: SSAValue) -> None:
+    """dst = src for two contiguous memrefs of the same shape (memref.copy: one memcpy)."""
+    memref.CopyOp(src, dst)
 
 
 @contextmanager

@@ -20,7 +20,9 @@ units, so no thread gets a sliver.
 
 from __future__ import annotations
 
-from xdsl.dialects import arith, scf
+from math import prod
+
+from xdsl.dialects import arith, memref, scf
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import Block, Operation, SSAValue
 
@@ -118,6 +120,8 @@ def _op_work(op: Operation) -> int:
         return 1 + parallel_work(op)
     if isinstance(op, scf.WhileOp):
         return 1 + UNKNOWN_TRIPS * sum(_block_work(r.block) for r in op.regions)
+    if isinstance(op, memref.CopyOp):  # a memcpy: about one unit an element
+        return max(1, prod(op.source.type.get_shape()))
     if op.regions:  # scf.if, scf.index_switch, execute_region: the costliest branch
         return 1 + max((_block_work(b) for r in op.regions for b in r.blocks), default=0)
     return TRANSCENDENTAL_WORK if op.name in TRANSCENDENTAL_OPS else 1

@@ -96,8 +96,8 @@ def test_streamed_kernels_are_the_split_parts(monkeypatch):
 
 
 def test_hand_vectorized_kernels_take_their_own_level():
-    """Kernel parts with vector FMA tiles compile (and are cached) at
-    HAND_VECTORIZED_LEVEL under -O3; other parts, and other levels, keep theirs."""
+    """Kernel parts with vector FMA tiles or vector loads/stores compile (and are
+    cached) at HAND_VECTORIZED_LEVEL under -O3; other parts, and other levels, keep theirs."""
     fma = 'declare <8 x float> @"llvm.fma.v8f32"(<8 x float>, <8 x float>, <8 x float>)\n'
     kernel = fma + 'define void @"strata.k.0"(ptr %".1") nounwind {\n ret void\n}\n'
     level = llvm_objects.HAND_VECTORIZED_LEVEL
@@ -105,3 +105,8 @@ def test_hand_vectorized_kernels_take_their_own_level():
     assert llvm_objects.part_level(kernel, 1) == 1
     assert llvm_objects.part_level(kernel.replace(fma, ""), 3) == 3  # no vector FMA
     assert llvm_objects.part_level(fma + 'define void @"strata_entry"(ptr %"argv") {\n ret void\n}\n', 3) == 3
+    # Explicit vector loads and stores (copies, transposes) are vectorized by hand too.
+    copy = ('define void @"strata.k.1"(ptr %".1", ptr %".2") nounwind {\n  %".3" = load <16 x float>, ptr %".1", align 4\n'
+            '  store <16 x float> %".3", ptr %".2", align 4\n  ret void\n}\n')
+    assert llvm_objects.part_level(copy, 3) == level
+    assert llvm_objects.part_level(copy.replace("<16 x float>", "float"), 3) == 3

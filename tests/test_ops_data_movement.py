@@ -151,6 +151,33 @@ def test_concat(axis, dtype):
     check("Concat", inputs, axis=axis)
 
 
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.int8])
+def test_concat_long_parts_in_chunks(axis, dtype):
+    """Parts longer than PARALLEL_CHUNK elements are copied in chunks plus a tail (a
+    [2, 3, 57, 43] part is 7353 elements a row on axis 1), at 1 and 2 threads."""
+    import compiler
+
+    shapes = [[2, 3, 57, 43], [2, 3, 57, 43]]
+    shapes[1][axis] += 2
+    inputs = {f"x{k}": rand(s, dtype) for k, s in enumerate(shapes)}
+    model = single_node_model("Concat", inputs, outputs=["y"], axis=axis)
+    expected = np.concatenate(list(inputs.values()), axis=axis)
+    for threads in (1, 2):
+        (got,) = compiler.compile(model, num_threads=threads).run(inputs)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_split_long_parts_in_chunks():
+    x = rand([1, 12, 40, 40])
+    model = single_node_model("Split", {"x": x}, outputs=["a", "b"], initializers={"split": i64([5, 7])}, axis=1)
+    import compiler
+
+    a, b = compiler.compile(model, num_threads=2).run({"x": x})
+    np.testing.assert_array_equal(a, x[:, :5])
+    np.testing.assert_array_equal(b, x[:, 5:])
+
+
 def test_concat_bool_with_empty():
     check("Concat", {"a": rand((2, 0), np.bool_), "b": rand((2, 3), np.bool_), "c": rand((2, 1), np.bool_)}, axis=1)
 

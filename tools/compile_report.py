@@ -89,7 +89,7 @@ def _stages(seconds: dict[str, float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="resnet50,gpt2", help="comma-separated names of tools/real_models.py")
+    parser.add_argument("--models", default="resnet50,gpt2", help="comma-separated names of tools/real_models.py, or 'all'")
     parser.add_argument("--threads", type=int, default=None, help="compile(num_threads=N) and onnxruntime intra-op threads (default: every core)")
     args = parser.parse_args(argv)
     from tools.benchmark import cpu_description
@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| model | cold s (to first result) | warm s (to first result) | warm: top stages | load s to first result | peak RSS MB cold / warm / load / onnxruntime | onnxruntime session + first run s |")
     print("|---|---|---|---|---|---|---|")
     models = os.path.abspath(models_folder())
-    for name in args.models.split(","):
+    from tools.real_models import REAL_MODELS
+
+    for name in list(REAL_MODELS) if args.models == "all" else args.models.split(","):
         export(name)
         cache = tempfile.mkdtemp(prefix="strata-report-")
         try:

@@ -121,6 +121,7 @@ REAL_MODELS: dict[str, RealModel] = {
         RealModel("resnet50", "timm resnet50", IMAGE, _timm("resnet50")),
         RealModel("mobilenetv3_large_100", "timm mobilenetv3_large_100", IMAGE, _timm("mobilenetv3_large_100")),
         RealModel("efficientnet_b0", "timm efficientnet_b0", IMAGE, _timm("efficientnet_b0")),
+        RealModel("densenet121", "timm densenet121", IMAGE, _timm("densenet121")),
         RealModel("convnext_tiny", "timm convnext_tiny", IMAGE, _timm("convnext_tiny")),
         RealModel("vit_small_patch16_224", "timm vit_small_patch16_224", IMAGE, _timm("vit_small_patch16_224")),
         RealModel("gpt2", "transformers GPT2Model, 4 layers", TOKENS, _gpt2),

@@ -1,6 +1,6 @@
 // Data movement ops are pure index arithmetic: Transpose loads with permuted loop
-// indices, Concat / Split copy each part with a constant offset on the axis, Slice
-// maps index i to start + i * step, Gather loads the index, wraps negatives and tests
+// indices, Concat / Split copy each part (one memcpy per row before the axis) at a
+// constant offset, Slice maps index i to start + i * step, Gather loads the index, wraps negatives and tests
 // it against [0, dim): only then is the slice behind it copied; otherwise the kernel
 // records the failure in its status words (atomic exchanges; only the first failure
 // stores its value) and the call raises.
@@ -40,22 +40,22 @@ func.func @main(%x: tensor<2x3x4xf32>, %y: tensor<2x5x4xf32>) -> tensor<2x8x4xf3
   func.return %cat : tensor<2x8x4xf32>
 }
 // CHECK-LABEL: func.func private @k0_Concat(%x: memref<2x3x4xf32>, %y: memref<2x5x4xf32>, %cat: memref<2x8x4xf32>)
-// Each part is a parallel loop over its rows (all dims but the last) around one
-// contiguous row copy (f32 rows as vectors when they hold a vector; these are 4 wide).
-// CHECK:         [[R1:%.*]] = arith.constant 3 : index
+// Both sides are seen as [dims before the axis, the rest]: each part's row is one
+// contiguous run of the output's row, copied as one memcpy (memref.copy of two
+// subviews), the rows a parallel loop; %y's run starts after %x's 3 x 4 elements.
+// CHECK-NEXT:    [[CAT:%.*]] = memref.collapse_shape %cat {{\[}}[0 : i64], [1 : i64, 2 : i64]] : memref<2x8x4xf32> into memref<2x32xf32>
+// CHECK-NEXT:    [[X:%.*]] = memref.collapse_shape %x {{\[}}[0 : i64], [1 : i64, 2 : i64]] : memref<2x3x4xf32> into memref<2x12xf32>
 // CHECK:         "scf.parallel"
-// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
-// CHECK:           scf.for [[K:%.*]] =
-// CHECK-NEXT:        [[V:%.*]] = memref.load %x[[[I]], [[J]], [[K]]] : memref<2x3x4xf32>
-// CHECK-NEXT:        memref.store [[V]], %cat[[[I]], [[J]], [[K]]] : memref<2x8x4xf32>
-// CHECK:         [[R2:%.*]] = arith.constant 5 : index
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
+// CHECK-NEXT:      [[XS:%.*]] = memref.subview [[X]][[[I]], 0] [1, 12] [1, 1] : memref<2x12xf32> to memref<1x12xf32, strided<[12, 1], offset: ?>>
+// CHECK-NEXT:      [[CS:%.*]] = memref.subview [[CAT]][[[I]], 0] [1, 12] [1, 1] : memref<2x32xf32> to memref<1x12xf32, strided<[32, 1], offset: ?>>
+// CHECK-NEXT:      "memref.copy"([[XS]], [[CS]])
+// CHECK:         [[Y:%.*]] = memref.collapse_shape %y {{\[}}[0 : i64], [1 : i64, 2 : i64]] : memref<2x5x4xf32> into memref<2x20xf32>
 // CHECK:         "scf.parallel"
-// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
-// CHECK:           scf.for [[K:%.*]] =
-// CHECK-NEXT:        [[V:%.*]] = memref.load %y[[[I]], [[J]], [[K]]] : memref<2x5x4xf32>
-// CHECK-NEXT:        [[OFF:%.*]] = arith.constant 3 : index
-// CHECK-NEXT:        [[JO:%.*]] = arith.addi [[J]], [[OFF]] : index
-// CHECK-NEXT:        memref.store [[V]], %cat[[[I]], [[JO]], [[K]]] : memref<2x8x4xf32>
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
+// CHECK-NEXT:      [[YS:%.*]] = memref.subview [[Y]][[[I]], 0] [1, 20] [1, 1] : memref<2x20xf32> to memref<1x20xf32, strided<[20, 1], offset: ?>>
+// CHECK-NEXT:      [[CS:%.*]] = memref.subview [[CAT]][[[I]], 12] [1, 20] [1, 1] : memref<2x32xf32> to memref<1x20xf32, strided<[32, 1], offset: ?>>
+// CHECK-NEXT:      "memref.copy"([[YS]], [[CS]])
 
 // -----
 
@@ -65,18 +65,48 @@ func.func @main(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<2x2x4xf32>)
   func.return %s0, %s1 : tensor<2x1x4xf32>, tensor<2x2x4xf32>
 }
 // CHECK-LABEL: func.func private @k0_Split(%x: memref<2x3x4xf32>, %split: memref<2xi64>, %s0: memref<2x1x4xf32>, %s1: memref<2x2x4xf32>)
+// CHECK-NEXT:    [[X:%.*]] = memref.collapse_shape %x {{\[}}[0 : i64], [1 : i64, 2 : i64]] : memref<2x3x4xf32> into memref<2x12xf32>
+// CHECK-NEXT:    [[S0:%.*]] = memref.collapse_shape %s0 {{\[}}[0 : i64], [1 : i64, 2 : i64]] : memref<2x1x4xf32> into memref<2x4xf32>
 // CHECK:         "scf.parallel"
-// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
-// CHECK:           scf.for [[K:%.*]] =
-// CHECK-NEXT:        [[V:%.*]] = memref.load %x[[[I]], [[J]], [[K]]] : memref<2x3x4xf32>
-// CHECK-NEXT:        memref.store [[V]], %s0[[[I]], [[J]], [[K]]] : memref<2x1x4xf32>
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
+// CHECK-NEXT:      [[XS:%.*]] = memref.subview [[X]][[[I]], 0] [1, 4] [1, 1]
+// CHECK-NEXT:      [[SS:%.*]] = memref.subview [[S0]][[[I]], 0] [1, 4] [1, 1]
+// CHECK-NEXT:      "memref.copy"([[XS]], [[SS]])
+// CHECK:         [[S1:%.*]] = memref.collapse_shape %s1
 // CHECK:         "scf.parallel"
-// CHECK-NEXT:    ^bb0([[I:%.*]]: index, [[J:%.*]]: index):
-// CHECK:           scf.for [[K:%.*]] =
-// CHECK-NEXT:        [[OFF:%.*]] = arith.constant 1 : index
-// CHECK-NEXT:        [[JI:%.*]] = arith.addi [[J]], [[OFF]] : index
-// CHECK-NEXT:        [[V:%.*]] = memref.load %x[[[I]], [[JI]], [[K]]] : memref<2x3x4xf32>
-// CHECK-NEXT:        memref.store [[V]], %s1[[[I]], [[J]], [[K]]] : memref<2x2x4xf32>
+// CHECK-NEXT:    ^bb0([[I:%.*]]: index):
+// CHECK-NEXT:      [[XS:%.*]] = memref.subview [[X]][[[I]], 4] [1, 8] [1, 1]
+// CHECK-NEXT:      [[SS:%.*]] = memref.subview [[S1]][[[I]], 0] [1, 8] [1, 1]
+// CHECK-NEXT:      "memref.copy"([[XS]], [[SS]])
+
+// -----
+
+// A part longer than 4096 elements (PARALLEL_CHUNK) is copied in parallel chunks of
+// that many, then its tail: [1, 32, 56, 56] is 24 chunks and 2048 elements.
+func.func @main(%x: tensor<1x64x56x56xf32>, %y: tensor<1x32x56x56xf32>) -> tensor<1x96x56x56xf32> {
+  %cat = "onnx.Concat"(%x, %y) <{axis = 1 : i64}> : (tensor<1x64x56x56xf32>, tensor<1x32x56x56xf32>) -> tensor<1x96x56x56xf32>
+  func.return %cat : tensor<1x96x56x56xf32>
+}
+// CHECK-LABEL: func.func private @k0_Concat(
+// CHECK:         [[CAT:%.*]] = memref.collapse_shape %cat {{.*}} into memref<1x301056xf32>
+// CHECK:         [[X:%.*]] = memref.collapse_shape %x {{.*}} into memref<1x200704xf32>
+// CHECK:         [[N:%.*]] = arith.constant 49 : index
+// CHECK:         "scf.parallel"
+// CHECK-NEXT:    ^bb0([[R:%.*]]: index, [[C:%.*]]: index):
+// CHECK-NEXT:      [[CHUNK:%.*]] = arith.constant 4096 : index
+// CHECK-NEXT:      [[AT:%.*]] = arith.muli [[C]], [[CHUNK]] : index
+// CHECK-NEXT:      [[XS:%.*]] = memref.subview [[X]][[[R]], [[AT]]] [1, 4096] [1, 1]
+// CHECK-NEXT:      [[CS:%.*]] = memref.subview [[CAT]][[[R]], [[AT]]] [1, 4096] [1, 1]
+// CHECK-NEXT:      "memref.copy"([[XS]], [[CS]])
+// CHECK:         [[Y:%.*]] = memref.collapse_shape %y {{.*}} into memref<1x100352xf32>
+// CHECK:         [[N:%.*]] = arith.constant 24 : index
+// CHECK:         "scf.parallel"
+// CHECK:           [[OFF:%.*]] = arith.constant 200704 : index
+// CHECK-NEXT:      [[AT:%.*]] = arith.addi {{%.*}}, [[OFF]] : index
+// CHECK-NEXT:      [[CS:%.*]] = memref.subview [[CAT]][{{%.*}}, [[AT]]] [1, 4096] [1, 1]
+// CHECK:         "scf.parallel"
+// CHECK:           memref.subview [[Y]][{{%.*}}, 98304] [1, 2048] [1, 1]
+// CHECK-NEXT:      memref.subview [[CAT]][{{%.*}}, 299008] [1, 2048] [1, 1]
 
 // -----
 
