@@ -167,8 +167,10 @@ def block_weights(w: np.ndarray, blocked_input: bool) -> np.ndarray:
     mp = blocks(m) * BLOCK
     icl = BLOCK if blocked_input else 1
     cp = blocks(c) * BLOCK if blocked_input else c
-    padded = np.zeros((mp, cp, kh, kw), w.dtype)
-    padded[:m, :c] = w
+    padded = w  # channels that fill their blocks need no padded copy (one copy less a compile)
+    if (mp, cp) != (m, c):
+        padded = np.zeros((mp, cp, kh, kw), w.dtype)
+        padded[:m, :c] = w
     # [Mb, 8o, ICB, ICL, KH, KW] -> [Mb, ICB, KH, KW, ICL, 8o]
     return np.ascontiguousarray(padded.reshape(mp // BLOCK, BLOCK, cp // icl, icl, kh, kw).transpose(0, 2, 4, 5, 3, 1))
 
