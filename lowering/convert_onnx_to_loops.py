@@ -393,6 +393,8 @@ def lower_graph(
             if kernel_cache is not None and weights is not None:
                 cache_key = kernel_cache.key(key, [str(a.type) for a in args], how_packed)
                 cached = kernel_cache.lookup(cache_key, lambda i, op=op: shared.operand_digest(op, i))
+            if kernel_cache is not None and cached is None and "strata.view" not in attrs:
+                kernel_cache.lowering()  # (a view's copy is mostly planned away, never compiled)
             kfunc, checks, call = emit_kernel(name, keys, args, build, attrs, cached)
             if cached is not None:
                 kernel_cache.hit(name, cached)

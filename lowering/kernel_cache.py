@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,14 +82,29 @@ class KernelCache:
     context: str
     hits: dict[str, CachedKernel] = field(default_factory=dict)
     pending: dict[str, tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]]] = field(default_factory=dict)
+    # Called once, before the first kernel that is not in the cache is lowered (the
+    # driver starts the LLVM workers then: a compile that finds every kernel needs none).
+    on_first_lowering: Callable[[], None] | None = field(default=None, repr=False)
+
+    def lowering(self) -> None:
+        """A kernel is about to be lowered (it was not in the cache)."""
+        if self.on_first_lowering is not None:
+            callback, self.on_first_lowering = self.on_first_lowering, None
+            callback()
+
+    @staticmethod
+    def enabled() -> bool:
+        """Whether compiles use the kernel cache (the object cache on, neither
+        STRATA_KERNEL_CACHE=0 nor STRATA_LLVM_SPLIT=0)."""
+        return (object_cache.enabled() and os.environ.get("STRATA_KERNEL_CACHE", "1") != "0"
+                and os.environ.get("STRATA_LLVM_SPLIT", "1") != "0")
 
     @classmethod
     def for_compile(cls, cpu: str | None, llvm_opt_level: int, parallel: bool, target: str) -> KernelCache | None:
         """The cache for a compile for `cpu` (None: the host) at LLVM `llvm_opt_level`,
         with thread-pool loops when `parallel`, kernels tiled for `target`
         (CpuTarget.describe()); None when it is off."""
-        if (not object_cache.enabled() or os.environ.get("STRATA_KERNEL_CACHE", "1") == "0"
-                or os.environ.get("STRATA_LLVM_SPLIT", "1") == "0"):
+        if not cls.enabled():
             return None
         name, features = machine_cpu(cpu)
         h = hashlib.sha256()

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from xdsl.builder import Builder, ImplicitBuilder
 from xdsl.context import Context
 from xdsl.dialects import arith, math
-from xdsl.dialects.builtin import Float32Type, IntegerAttr, ModuleOp, i32
+from xdsl.dialects.builtin import Float32Type, ModuleOp, i32
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
@@ -57,7 +57,7 @@ def _horner(x: SSAValue, coefs: tuple[float, ...]) -> SSAValue:
     """coefs[0] + coefs[1] x + ... by Horner's rule with FMAs."""
     acc = _c(coefs[-1])
     for coef in reversed(coefs[:-1]):
-        acc = math.FmaOp(acc, x, _c(coef)).result
+        acc = scalar.fma(acc, x, _c(coef))
     return acc
 
 
@@ -71,10 +71,10 @@ def exp_f32(x: SSAValue) -> SSAValue:
     # Clamped so the exponent stays in range; the selects below restore the ends.
     xc = _clamp(x, _EXP_LO, _EXP_HI)
     n = math.RoundEvenOp(scalar.mul(xc, _c(1.4426950408889634))).result
-    r = math.FmaOp(n, _c(-0.693359375), xc).result
-    r = math.FmaOp(n, _c(2.12194440e-4), r).result
+    r = scalar.fma(n, _c(-0.693359375), xc)
+    r = scalar.fma(n, _c(2.12194440e-4), r)
     r2 = scalar.mul(r, r)
-    y = math.FmaOp(_horner(r, _EXP_P), r2, scalar.add(r, _c(1.0))).result
+    y = scalar.fma(_horner(r, _EXP_P), r2, scalar.add(r, _c(1.0)))
     # 2^n as 2^(n >> 1) * 2^(n - (n >> 1)): both factors are normal floats for every n
     # in [-126, 128], where one 2^n would leave the exponent field at 128.
     ni = arith.FPToSIOp(n, i32).result
@@ -99,19 +99,19 @@ def exp_f32_for_swish(x: SSAValue) -> SSAValue:
     NaN without a select (the integer path has no poison to guard). 19 vector ops per
     element where exp_f32 has 29; within 2 ulp on [_EXP_LO, 88], as exp_f32."""
     xc = _clamp(x, _EXP_LO, _EXP_HI_ONE_FACTOR)
-    t = math.FmaOp(xc, _c(1.4426950408889634), _c(_ROUND_MAGIC)).result
+    t = scalar.fma(xc, _c(1.4426950408889634), _c(_ROUND_MAGIC))
     n = scalar.sub(t, _c(_ROUND_MAGIC))
-    r = math.FmaOp(n, _c(-0.693359375), xc).result
-    r = math.FmaOp(n, _c(2.12194440e-4), r).result
+    r = scalar.fma(n, _c(-0.693359375), xc)
+    r = scalar.fma(n, _c(2.12194440e-4), r)
     r2 = scalar.mul(r, r)
-    y = math.FmaOp(_horner(r, _EXP_P), r2, scalar.add(r, _c(1.0))).result
+    y = scalar.fma(_horner(r, _EXP_P), r2, scalar.add(r, _c(1.0)))
     biased = arith.AddiOp(arith.BitcastOp(t, i32).result, _int(127 - _ROUND_MAGIC_BITS)).result
     y = scalar.mul(y, arith.BitcastOp(arith.ShLIOp(biased, _int(23)).result, Float32Type()).result)
     return scalar.select(scalar.compare("gt", x, _c(_EXP_HI_ONE_FACTOR)), _c(float("inf")), y)
 
 
 def _int(v: int) -> SSAValue:
-    return arith.ConstantOp(IntegerAttr(v, i32)).result
+    return scalar.const(v, i32)
 
 
 _TANH_CLAMP = 7.90531110763549805

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import AnyFloat, FloatAttr, IndexType, IntegerAttr, IntegerType
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 
 
 def is_float(value_or_type: SSAValue | Attribute) -> bool:
@@ -20,19 +20,21 @@ def is_float(value_or_type: SSAValue | Attribute) -> bool:
 def const(value: float | int | bool, ty: Attribute) -> SSAValue:
     """A scalar constant of loop-level type `ty` (float, signless int, i1 or index)."""
     if isinstance(ty, AnyFloat):
-        return arith.ConstantOp(FloatAttr(float(value), ty)).result
-    if isinstance(ty, IntegerType) and ty.width.data == 1:
-        return arith.ConstantOp(IntegerAttr(1 if value else 0, ty)).result
-    if isinstance(ty, IntegerType):
+        attr: Attribute = FloatAttr(float(value), ty)
+    elif isinstance(ty, IntegerType) and ty.width.data == 1:
+        attr = IntegerAttr(1 if value else 0, ty)
+    elif isinstance(ty, IntegerType):
         width = ty.width.data
         v = int(value)
         # Signless constants are printed signed; wrap unsigned bit patterns.
         if v >= 1 << (width - 1):
             v -= 1 << width
-        return arith.ConstantOp(IntegerAttr(v, ty)).result
-    if isinstance(ty, IndexType):
-        return arith.ConstantOp(IntegerAttr(int(value), ty)).result
-    raise TypeError(f"no scalar constant of type {ty}")
+        attr = IntegerAttr(v, ty)
+    elif isinstance(ty, IndexType):
+        attr = IntegerAttr(int(value), ty)
+    else:
+        raise TypeError(f"no scalar constant of type {ty}")
+    return arith.ConstantOp.create(properties={"value": attr}, result_types=[ty]).results[0]
 
 
 _NO_FASTMATH = arith.FastMathFlagsAttr("none")
@@ -44,28 +46,44 @@ def fma(a: SSAValue, b: SSAValue, c: SSAValue) -> SSAValue:
     return math.FmaOp.create(operands=[a, b, c], result_types=[c.type], properties={"fastmath": _NO_FASTMATH}).results[0]
 
 
+# The ops below are made with `create` and the properties and result types their typed
+# constructors give (the same ops; tests/test_scalar_ops.py compares them): the
+# unrolled tiles, epilogues and exp/tanh expansions make tens of thousands of them a
+# model, and IRDL's argument processing was about a third of the loop lowering's time.
+_NO_OVERFLOW = arith.IntegerOverflowAttr("none")
+
+
+def _float_op(cls: type[Operation], *operands: SSAValue) -> SSAValue:
+    return cls.create(operands=list(operands), result_types=[operands[0].type],
+                      properties={"fastmath": _NO_FASTMATH}).results[0]
+
+
+def _int_op(cls: type[Operation], a: SSAValue, b: SSAValue) -> SSAValue:
+    return cls.create(operands=[a, b], result_types=[a.type], properties={"overflowFlags": _NO_OVERFLOW}).results[0]
+
+
 def add(a: SSAValue, b: SSAValue) -> SSAValue:
-    return (arith.AddfOp(a, b) if is_float(a) else arith.AddiOp(a, b)).result
+    return _float_op(arith.AddfOp, a, b) if is_float(a) else _int_op(arith.AddiOp, a, b)
 
 
 def sub(a: SSAValue, b: SSAValue) -> SSAValue:
-    return (arith.SubfOp(a, b) if is_float(a) else arith.SubiOp(a, b)).result
+    return _float_op(arith.SubfOp, a, b) if is_float(a) else _int_op(arith.SubiOp, a, b)
 
 
 def mul(a: SSAValue, b: SSAValue) -> SSAValue:
-    return (arith.MulfOp(a, b) if is_float(a) else arith.MuliOp(a, b)).result
+    return _float_op(arith.MulfOp, a, b) if is_float(a) else _int_op(arith.MuliOp, a, b)
 
 
 def div(a: SSAValue, b: SSAValue, unsigned: bool = False) -> SSAValue:
     """Float division, or integer division truncating toward zero (C and ONNX semantics)."""
     if is_float(a):
-        return arith.DivfOp(a, b).result
+        return _float_op(arith.DivfOp, a, b)
     return (arith.DivUIOp(a, b) if unsigned else arith.DivSIOp(a, b)).result
 
 
 def neg(a: SSAValue) -> SSAValue:
     if is_float(a):
-        return arith.NegfOp(a).result
+        return _float_op(arith.NegfOp, a)
     return arith.SubiOp(const(0, a.type), a).result
 
 
@@ -87,16 +105,24 @@ _INT_PRED = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt", "ge"
 _UINT_PRED = {"eq": "eq", "ne": "ne", "lt": "ult", "le": "ule", "gt": "ugt", "ge": "uge"}
 
 
+# arith.cmpf / arith.cmpi predicate numbers (MLIR's, as xDSL's constructors map them).
+_CMPF_CODE = {"oeq": 1, "ogt": 2, "oge": 3, "olt": 4, "ole": 5, "une": 13}
+_CMPI_CODE = {"eq": 0, "ne": 1, "slt": 2, "sle": 3, "sgt": 4, "sge": 5, "ult": 6, "ule": 7, "ugt": 8, "uge": 9}
+_I1 = IntegerType(1)
+
+
 def compare(kind: str, a: SSAValue, b: SSAValue, unsigned: bool = False) -> SSAValue:
     """An i1 comparison; `kind` is one of eq, ne, lt, le, gt, ge."""
     if is_float(a):
-        return arith.CmpfOp(a, b, _FLOAT_PRED[kind]).result
+        return arith.CmpfOp.create(operands=[a, b], result_types=[_I1], properties={
+            "predicate": IntegerAttr(_CMPF_CODE[_FLOAT_PRED[kind]], 64), "fastmath": _NO_FASTMATH}).results[0]
     table = _UINT_PRED if unsigned else _INT_PRED
-    return arith.CmpiOp(a, b, table[kind]).result
+    return arith.CmpiOp.create(operands=[a, b], result_types=[_I1],
+                               properties={"predicate": IntegerAttr(_CMPI_CODE[table[kind]], 64)}).results[0]
 
 
 def select(cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
-    return arith.SelectOp(cond, a, b).result
+    return arith.SelectOp.create(operands=[cond, a, b], result_types=[a.type]).results[0]
 
 
 def abs_(a: SSAValue) -> SSAValue:
