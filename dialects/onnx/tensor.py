@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from xdsl.dialects.builtin import TensorType, f32
+from xdsl.dialects.builtin import IntegerAttr, TensorType, f32, i64
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
@@ -384,6 +384,9 @@ class TileOp(OnnxOp):
 # ---- joining and splitting ----------------------------------------------------------
 
 
+CONCAT_AXIS = "strata.concat_axis"  # the kernel attribute ConcatOp.kernel_attributes sets
+
+
 @irdl_op_definition
 class ConcatOp(OnnxOp):
     """Joins `inputs` along `axis`; all other dims must agree."""
@@ -409,6 +412,11 @@ class ConcatOp(OnnxOp):
 
     def normalized_axis(self) -> int:
         return expect_axis(self, self.axis.value.data, rank_of(self, self.concat_result, "concat_result"))
+
+    def kernel_attributes(self) -> dict[str, Attribute]:
+        """`strata.concat_axis` on its kernel: plan-memory reads it to let the inputs be
+        written in place into the output (lowering/plan_memory.py, alias_concats)."""
+        return {CONCAT_AXIS: IntegerAttr(self.normalized_axis(), i64)}
 
     def verify_(self) -> None:
         inputs = list(self.inputs)
