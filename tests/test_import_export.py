@@ -139,3 +139,28 @@ def test_every_strata_op_has_an_onnx_decomposition():
     missing = sorted(cls.name for cls in STRATA_OP_CLASSES if cls not in DECOMPOSITIONS)
     assert missing == ["strata.KernelYield"]
     assert not any(hasattr(cls, "decompose") for cls in STRATA_OP_CLASSES), "export code in the dialect"
+
+
+@pytest.mark.parametrize("attrs", [
+    {"value": "f16"}, {"value": "bool"}, {"value_float": 1.5}, {"value_floats": [1.0, -2.5]},
+    {"value_int": 3}, {"value_ints": [1, 2, 3]},
+])
+def test_constants_read_directly_match_the_reference_evaluator(attrs):
+    """Constant nodes are folded from their attribute without onnx.reference
+    (compiler/onnx_import.py, _evaluate): the same dtype, shape and values as it."""
+    from onnx.reference import ReferenceEvaluator
+    from onnx import numpy_helper
+
+    from compiler.onnx_import import _evaluate
+
+    tensors = {"f16": np.arange(6, dtype=np.float16).reshape(2, 3), "bool": np.array([True, False])}
+    attrs = {k: numpy_helper.from_array(tensors[v]) if k == "value" else v for k, v in attrs.items()}
+    node = helper.make_node("Constant", [], ["y"], **attrs)
+    graph = helper.make_graph([node], "g", [], [helper.make_value_info("y", onnx.TypeProto())])
+    (expected,) = ReferenceEvaluator(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])).run(None, {})
+    (got,) = _evaluate(node, [], 21)
+    expected = np.asarray(expected)
+    assert got.dtype == expected.dtype and got.shape == expected.shape and np.array_equal(got, expected)
+    x = np.arange(4, dtype=np.float32)
+    (same,) = _evaluate(helper.make_node("Identity", ["x"], ["y"]), [x], 21)
+    assert same is x  # no copy
