@@ -216,13 +216,15 @@ def test_global_pool(op, x_shape):
     assert_matches_ort(single_node_model(op, {"x": x}), {"x": x})
 
 
-# ---- the AVX2 explicit-vector conv tile -------------------------------------------------
+# ---- the explicit-vector conv tile ----------------------------------------------------
 
 
+@pytest.mark.parametrize("cpu", ["znver3", "znver4"])
 @pytest.mark.parametrize("channels,stride,pad", [(16, 1, 1), (24, 2, 1), (8, 1, 0)], ids=case_id)
-def test_conv_nchwc_avx2_vector_tile_equals_lane_loops(monkeypatch, channels, stride, pad):
-    # Built for znver3 the NCHWc conv tiles carry explicit vector<8xf32> accumulators
-    # (CpuTarget.explicit_vector_tiles); with the lane-loop tile instead, the same FMAs
+def test_conv_nchwc_vector_tile_equals_lane_loops(monkeypatch, channels, stride, pad, cpu):
+    # Built for znver3 (AVX2, 16 registers) or znver4 (AVX-512, 32 registers: other tile
+    # shapes) the NCHWc conv tiles carry explicit vector<8xf32> accumulators
+    # (CpuTarget.explicit_conv_tiles); with the lane-loop tile instead, the same FMAs
     # in the same order: bitwise equal outputs. Bias, a residual Add and Relu fuse into
     # the conv; 24 channels = 3 blocks (the 1-block tiles), stride 2 and padding (masked
     # border tiles), and an NCHW first conv (C = 3: the kw taps unrolled).
@@ -230,8 +232,8 @@ def test_conv_nchwc_avx2_vector_tile_equals_lane_loops(monkeypatch, channels, st
 
     from lowering.target import CpuTarget, host_target
 
-    if host_target().vector_bits < 256:
-        pytest.skip("the host has no AVX2")
+    if host_target().vector_bits < (512 if cpu == "znver4" else 256):
+        pytest.skip(f"the host cannot run code built for {cpu}")
     w1, b1 = rand((channels, 3, 3, 3)), rand((channels,))
     w2, b2 = rand((channels, channels, 3, 3)), rand((channels,))
     nodes = [
@@ -249,13 +251,13 @@ def test_conv_nchwc_avx2_vector_tile_equals_lane_loops(monkeypatch, channels, st
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     feeds = {"x": rand((1, 3, 13, 11))}
-    vector_model = compiler.compile(model, num_threads=1, cpu="znver3")
+    vector_model = compiler.compile(model, num_threads=1, cpu=cpu)
     assert "strata.ConvNCHWc" in vector_model.stats["graph_passes"]["ops_after"]
     got = vector_model.run(feeds)[0]
-    monkeypatch.setattr(CpuTarget, "explicit_vector_tiles", property(lambda self: False))
+    monkeypatch.setattr(CpuTarget, "explicit_conv_tiles", property(lambda self: False))
     # the kernel cache's key names the CPU, not this patched property: lower again
     monkeypatch.setenv("STRATA_KERNEL_CACHE", "0")
-    lanes_model = compiler.compile(model, num_threads=1, cpu="znver3")
+    lanes_model = compiler.compile(model, num_threads=1, cpu=cpu)
     assert lanes_model._jit.optimized_ir() != vector_model._jit.optimized_ir()
     lanes = lanes_model.run(feeds)[0]
     np.testing.assert_array_equal(got, lanes)

@@ -12,7 +12,7 @@ blocks x pixels x 8 `math.fma`. LLVM's loop vectorizer turns that lane loop into
 accumulators carried through scf.for stayed scalar when the JIT pipeline had no SLP
 vectorizer: measured 10 GFLOP/s that way, 85 this way on a 64->64 3x3 conv, Zen 5). With an
 NCHW x (the first conv of a CNN, C = 3) the kw taps are unrolled instead of the input
-lanes. With 16 registers of 8 floats (AVX2, CpuTarget.explicit_vector_tiles) the
+lanes. On AVX2 and AVX-512 CPUs (CpuTarget.explicit_conv_tiles) the
 accumulators are explicit vector<8xf32> values carried through the reduction loops
 instead (one vector load of w per block and step, x broadcast): the same FMAs in the
 same order, bit for bit; measured on the Zen 3 host, 1 thread, min of 15 runs in one
@@ -319,7 +319,7 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     # 8 lanes per block) and the registers allow it.
     group_channels = ints_value(kc.op.group_channels) if kc.op.group_channels is not None else None  # type: ignore[attr-defined]
     oc_tile, pixels_per_tile = register_tile(kc.target, m_blocks, grouped=group_channels is not None)
-    vector_acc = kc.target.explicit_vector_tiles and elem == f32
+    vector_acc = kc.target.explicit_conv_tiles and elem == f32
     # Every (n, pair of output blocks, output row) writes its own rows of y: the
     # parallel loop MLAS splits too (output-channel blocks x output rows).
     with parallel([batch, m_blocks, out_h], steps=[1, oc_tile, 1]) as (n, mb0, oh):

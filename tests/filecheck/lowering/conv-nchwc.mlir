@@ -2,9 +2,9 @@
 // output row) — one scf.parallel over the three, each iteration with its own stack
 // buffer of 2 x 6 x 8 accumulators — the columns whose window lies inside the input go
 // in tiles of 6 pixels; the reduction loops over (input block, kh, kw) load the
-// 8 input lanes of x once per pixel, then an inner loop over the 8 output lanes does
-// the FMAs (LLVM's loop vectorizer makes it one <8 x float> FMA per pixel and block, and
-// SROA keeps the accumulators in registers). Border columns take the same body with one
+// 8 input lanes of x once per pixel, then one weight vector per block and input lane does
+// the FMAs as vector<8xf32> accumulators carried through those loops (on AVX2 and
+// AVX-512; a lane loop for LLVM's vectorizer elsewhere). Border columns take the same body with one
 // pixel and a clamped kw range. The epilogue applies the activation (Relu: maximumf).
 // RUN: opt-tool %s --split-input-file -p "convert-onnx-to-loops{cpu=znver5}" | filecheck %s
 // RUN: opt-tool %s --split-input-file -p "convert-onnx-to-loops{cpu=znver3}" | filecheck %s --check-prefix=AVX2
@@ -15,7 +15,7 @@ func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tens
 }
 // No padding and 6 output columns: exactly one tile per row, no border columns.
 // CHECK-LABEL: func.func private @k0_ConvNCHWc_conv1(%x: memref<1x1x3x8x8xf32>, %w: memref<2x1x3x3x8x8xf32>, %b: memref<16xf32>, %y: memref<1x2x1x6x8xf32>)
-// Batch, output blocks two at a time and output rows: one parallel loop.
+// One parallel loop over (n, pairs of output blocks, output rows):
 // CHECK:         [[TWO:%.*]] = arith.constant 2 : index
 // CHECK-NEXT:    [[ROWS:%.*]] = arith.constant 1 : index
 // CHECK-NEXT:    {{%.*}} = arith.constant 1 : index
@@ -24,29 +24,31 @@ func.func @main(%x: tensor<1x1x3x8x8xf32>, %w: tensor<2x1x3x3x8x8xf32>, %b: tens
 // CHECK-NEXT:    "scf.parallel"({{%.*}}, {{%.*}}, {{%.*}}, {{%.*}}, [[TWO]], [[ROWS]], {{%.*}}, [[STEP2]], {{%.*}})
 // CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[MB:%.*]]: index, [[OH:%.*]]: index):
 // CHECK-NEXT:      [[ACC:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<96xf32>
-// One tile of 6 columns: no loop over column tiles.
-// CHECK-NOT:         scf.for {{%.*}} = {{%.*}} to {{%.*}} step {{%.*}} {
-// Accumulators start as the bias of both blocks (12 = 2 blocks x 6 pixels per lane).
-// CHECK:               scf.for [[L0:%.*]] =
-// CHECK-COUNT-12:        memref.store {{%.*}}, [[ACC]]
-// Reduction over input blocks, kh, kw (static ranges: no padding); 6 pixels x 8 lanes of x.
-// CHECK:               scf.for [[ICB:%.*]] =
-// CHECK:                 scf.for [[KH:%.*]] =
-// CHECK:                   scf.for [[KW:%.*]] =
-// CHECK-COUNT-48:            memref.load %x[[[N]], [[ICB]], {{%.*}}, {{%.*}}, {{%.*}}]
-// The 8 output lanes: the weights of both blocks, 2 x 6 x 8 = 96 FMAs per lane.
-// CHECK:                     scf.for [[LANE:%.*]] =
-// CHECK-COUNT-12:              memref.load [[ACC]]
-// CHECK:                       memref.load %w[[[MB]], [[ICB]], [[KH]], [[KW]], {{%.*}}, [[LANE]]]
-// CHECK-NEXT:                  math.fma
-// CHECK-COUNT-95:              math.fma
-// CHECK-COUNT-12:              memref.store {{%.*}}, [[ACC]]
-// Epilogue: Relu and the store of the tile.
-// CHECK:               scf.for [[L2:%.*]] =
-// CHECK:                 memref.load [[ACC]]
-// CHECK-NEXT:            arith.constant 0.000000e+00 : f32
-// CHECK-NEXT:            arith.maximumf
-// CHECK:                 memref.store {{%.*}}, %y[
+// The 2 x 6 accumulators start as the bias vectors and are carried as vector<8xf32>
+// values through the reduction loops over (input block, kh, kw) (explicit_conv_tiles):
+// CHECK-COUNT-12:  vector.load %b[{{%.*}}] : memref<16xf32>, vector<8xf32>
+// CHECK:           scf.for [[ICB:%.*]] = {{.*}} iter_args({{.*}}) -> ({{(vector<8xf32>, ){11}vector<8xf32>}})
+// CHECK:             scf.for [[KH:%.*]] = {{.*}} iter_args
+// CHECK:               scf.for [[KW:%.*]] = {{.*}} iter_args
+// each step loads the 8 input lanes of x once per pixel (48 values), then per input
+// lane one weight vector per block and one broadcast per pixel feed 12 FMAs:
+// CHECK-COUNT-48:        memref.load %x[[[N]], [[ICB]], {{%.*}}, {{%.*}}, {{%.*}}]
+// CHECK:                 vector.load %w[[[MB]], [[ICB]], [[KH]], [[KW]], {{%.*}}, {{%.*}}] : memref<2x1x3x3x8x8xf32>, vector<8xf32>
+// CHECK-NEXT:            arith.constant 0 : index
+// CHECK-NEXT:            arith.constant 0 : index
+// CHECK-NEXT:            vector.load %w
+// CHECK-NEXT:            vector.broadcast
+// CHECK-NEXT:            vector.fma
+// CHECK-NEXT:            vector.fma
+// CHECK-COUNT-94:        vector.fma
+// CHECK:                 scf.yield
+// The tile goes to the stack buffer once; the epilogue (Relu: maximumf) is a lane loop:
+// CHECK-COUNT-12:  vector.store {{%.*}}, [[ACC]][{{%.*}}] : memref<96xf32>, vector<8xf32>
+// CHECK:           scf.for [[L2:%.*]] =
+// CHECK:             memref.load [[ACC]]
+// CHECK-NEXT:        arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:        arith.maximumf
+// CHECK:             memref.store {{%.*}}, %y[
 // CHECK:           scf.reduce
 // CHECK-NEXT:    })
 // CHECK-NEXT:    func.return
@@ -213,14 +215,14 @@ func.func @main(%x: tensor<1x1x1x26x8xf32>, %w: tensor<1x1x1x1x8x8xf32>) -> tens
 // CHECK:           [[HI:%.*]] = arith.constant 18 : index
 // CHECK-NEXT:      [[NINE:%.*]] = arith.constant 9 : index
 // CHECK-NEXT:      scf.for {{%.*}} = {{%.*}} to [[HI]] step [[NINE]] {
-// CHECK:             scf.for
-// CHECK-COUNT-9:       memref.store {{%.*}}, {{%.*}} : memref<96xf32>
-// CHECK-NEXT:        }
+// CHECK:             scf.for {{.*}} iter_args({{.*}}) -> ({{(vector<8xf32>, ){8}vector<8xf32>}})
+// CHECK:             }
+// CHECK-COUNT-9:     vector.store {{%.*}}, {{%.*}} : memref<96xf32>, vector<8xf32>
 // AVX2-LABEL: func.func private @k0_ConvNCHWc_c26
 // AVX2:             memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
 // AVX2:             [[YR:%.*]] = memref.expand_shape {{.*}} into memref<1x1x1x26x8xf32>
-// With 16 registers the accumulators are vector<8xf32> values carried through the
-// reduction loops (explicit_vector_tiles), stored to the stack tile once, then the
+// The accumulators are vector<8xf32> values carried through the
+// reduction loops (explicit_conv_tiles), stored to the stack tile once, then the
 // epilogue's lane loop stores y.
 // AVX2:             scf.for {{.*}} iter_args({{.*}}) -> ({{(vector<8xf32>, ){5}vector<8xf32>}})
 // AVX2:             }
@@ -280,10 +282,10 @@ func.func @main(%x: tensor<1x2x1x8x8xf32>, %w: tensor<4x2x1x1x8x8xf32>) -> tenso
 // CHECK:           [[COLS:%.*]] = arith.constant 8 : index
 // CHECK-NEXT:      [[TILE:%.*]] = arith.constant 4 : index
 // CHECK-NEXT:      scf.for {{%.*}} = {{%.*}} to [[COLS]] step [[TILE]] {
-// CHECK:                   scf.for [[LANE:%.*]] =
-// CHECK-COUNT-16:            memref.load {{%.*}} : memref<128xf32>
-// CHECK-COUNT-128:           math.fma
-// CHECK-COUNT-16:            memref.store {{%.*}}, {{%.*}} : memref<128xf32>
+// CHECK:             scf.for {{.*}} iter_args({{.*}}) -> ({{(vector<8xf32>, ){15}vector<8xf32>}})
+// CHECK-COUNT-128:       vector.fma
+// CHECK:             }
+// CHECK-COUNT-16:    vector.store {{%.*}}, {{%.*}} : memref<128xf32>, vector<8xf32>
 // AVX2-LABEL: func.func private @k0_ConvNCHWc_c4b
 // AVX2:           memref.alloca() {alignment = 64 : i64} : memref<80xf32>
 
