@@ -262,3 +262,41 @@ def test_conv_nchwc_vector_tile_equals_lane_loops(monkeypatch, channels, stride,
     lanes = lanes_model.run(feeds)[0]
     np.testing.assert_array_equal(got, lanes)
     assert_matches_ort(model, feeds, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("cpu", ["znver3", "znver4"])
+@pytest.mark.parametrize("kernel,stride,pad", [(3, 1, 1), (5, 2, 2), (3, 1, 0)], ids=case_id)
+def test_depthwise_vector_tile_equals_lane_loops(monkeypatch, cpu, kernel, stride, pad):
+    # The depthwise NCHWc kernel's explicit vector<8xf32> accumulators (explicit_conv_tiles)
+    # against its lane loops: the same FMAs in the same order, bitwise equal; full tiles,
+    # border columns and clamped rows, a bias and a Relu fused in.
+    from onnx import TensorProto, helper, numpy_helper
+
+    from lowering.target import CpuTarget, host_target
+
+    if host_target().vector_bits < (512 if cpu == "znver4" else 256):
+        pytest.skip(f"the host cannot run code built for {cpu}")
+    c = 24
+    w0 = rand((c, 3, 1, 1))
+    w, b = rand((c, 1, kernel, kernel)), rand((c,))
+    nodes = [
+        helper.make_node("Conv", ["x", "w0"], ["c0"]),
+        helper.make_node("Conv", ["c0", "w", "b"], ["c1"], group=c, pads=[pad] * 4, strides=[stride] * 2),
+        helper.make_node("Relu", ["c1"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 19, 13])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(v, n) for n, v in {"w0": w0, "w": w, "b": b}.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    feeds = {"x": rand((1, 3, 19, 13))}
+    vector_model = compiler.compile(model, num_threads=1, cpu=cpu)
+    assert "strata.DepthwiseConvNCHWc" in vector_model.stats["graph_passes"]["ops_after"]
+    got = vector_model.run(feeds)[0]
+    monkeypatch.setattr(CpuTarget, "explicit_conv_tiles", property(lambda self: False))
+    monkeypatch.setenv("STRATA_KERNEL_CACHE", "0")  # the cache key names the CPU, not the patch
+    lanes_model = compiler.compile(model, num_threads=1, cpu=cpu)
+    assert lanes_model._jit.optimized_ir() != vector_model._jit.optimized_ir()
+    np.testing.assert_array_equal(got, lanes_model.run(feeds)[0])
+    assert_matches_ort(model, feeds, rtol=1e-4, atol=1e-4)

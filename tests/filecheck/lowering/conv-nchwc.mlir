@@ -110,8 +110,7 @@ func.func @main(%x: tensor<1x12x2x3xf32>) -> tensor<1x12x2x3xf32> attributes {st
 
 // strata.DepthwiseConvNCHWc (lanes are channels): per (n, block, output row), 8-pixel
 // tiles over the columns whose window is inside the input (1..8 here, pads 1), the kw
-// taps unrolled inside the 8-lane loop (3 taps x 8 pixels = 24 FMAs: a body that large
-// is vectorized, not fully unrolled by LLVM), kh clamped per row; the two border
+// taps unrolled (3 taps x 8 pixels = 24 vector FMAs a kh step), kh clamped per row; the two border
 // columns 0 and 9 in one single-pixel loop with kw clamped too (padding never read).
 func.func @main(%x: tensor<1x1x4x10x8xf32>, %w: tensor<1x3x3x8xf32>, %b: tensor<8xf32>) -> tensor<1x1x4x10x8xf32> attributes {strata.input_names = ["x", "w", "b"], strata.output_names = ["y"]} {
   %y = "strata.DepthwiseConvNCHWc"(%x, %w, %b) <{kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = "Relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<1x1x4x10x8xf32>, tensor<1x3x3x8xf32>, tensor<8xf32>) -> tensor<1x1x4x10x8xf32> loc("dw1")
@@ -121,34 +120,35 @@ func.func @main(%x: tensor<1x1x4x10x8xf32>, %w: tensor<1x3x3x8xf32>, %b: tensor<
 // CHECK:         "scf.parallel"
 // CHECK-NEXT:    ^bb0([[N:%.*]]: index, [[CB:%.*]]: index, [[OH:%.*]]: index):
 // CHECK-NEXT:      [[ACC:%.*]] = memref.alloca() {alignment = 64 : i64} : memref<64xf32>
-// kh range clamped to the input rows.
-// CHECK:               [[KH_LO:%.*]] = arith.maxsi
-// CHECK:               arith.minsi
-// CHECK-NEXT:          [[KH_HI:%.*]] = arith.maxsi
-// Columns 1..8: one tile of 8 (no loop). Accumulators start as the bias (8 pixels per lane).
-// CHECK:                 scf.for [[L0:%.*]] =
-// CHECK-COUNT-8:           memref.store {{%.*}}, [[ACC]]
-// CHECK:                 scf.for [[KH:%.*]] = [[KH_LO]] to [[KH_HI]]
-// CHECK:                   scf.for [[L:%.*]] =
-// CHECK-COUNT-8:             memref.load [[ACC]]
-// CHECK:                     memref.load %w[[[CB]], [[KH]], {{%.*}}, [[L]]]
-// CHECK-COUNT-24:            math.fma
-// CHECK-COUNT-8:             memref.store {{%.*}}, [[ACC]]
-// CHECK-NOT:                 math.fma
-// Epilogue: Relu, 8 pixels per lane.
-// CHECK:                 scf.for
-// CHECK-COUNT-8:           arith.maximumf
-// Border columns: one pixel, kh and kw clamped.
-// CHECK:               scf.for
-// CHECK:                 arith.select
-// CHECK:                 scf.for [[KH2:%.*]] = [[KH_LO]] to [[KH_HI]]
-// CHECK-NEXT:              arith.constant 1 : index
-// CHECK-NEXT:              scf.for [[KW2:%.*]] = [[KW_LO:%.*]] to [[KW_HI:%.*]] step
-// CHECK:                     scf.for [[L2:%.*]] =
-// CHECK:                       memref.load %w[[[CB]], [[KH2]], [[KW2]], [[L2]]]
-// CHECK:                       math.fma
-// CHECK-NOT:                   math.fma
-// CHECK:                 arith.maximumf
+// kh clamped to the rows inside x:
+// CHECK:           [[KH_LO:%.*]] = arith.maxsi
+// CHECK:           arith.minsi
+// CHECK-NEXT:      [[KH_HI:%.*]] = arith.maxsi
+// The 8 pixels' accumulators (vector<8xf32>, explicit_conv_tiles) start as the bias
+// vector and are carried through the kh loop; per tap one w vector, and per pixel one
+// x vector and one FMA (3 taps x 8 pixels):
+// CHECK:           [[BIAS:%.*]] = vector.load %b[{{%.*}}] : memref<8xf32>, vector<8xf32>
+// CHECK:           {{.*}} = scf.for [[KH:%.*]] = [[KH_LO]] to [[KH_HI]] step {{%.*}} iter_args([[A0:%[0-9]+]] = [[BIAS]], {{.*}}) -> ({{(vector<8xf32>, ){7}vector<8xf32>}})
+// CHECK:             vector.load %w[[[CB]], [[KH]], {{%.*}}, {{%.*}}] : memref<1x3x3x8xf32>, vector<8xf32>
+// CHECK:             vector.load %x[[[N]], [[CB]], {{%.*}}, {{%.*}}, {{%.*}}] : memref<1x1x4x10x8xf32>, vector<8xf32>
+// CHECK-NEXT:        vector.fma {{%.*}}, {{%.*}}, [[A0]] : vector<8xf32>
+// CHECK-COUNT-23:    vector.fma
+// CHECK-NOT:         vector.fma
+// CHECK:             scf.yield
+// CHECK-COUNT-8:   vector.store {{%.*}}, [[ACC]][{{%.*}}] : memref<64xf32>, vector<8xf32>
+// the epilogue's lane loop (Relu):
+// CHECK:           scf.for
+// CHECK-COUNT-8:     arith.maximumf
+// The border columns, one at a time, kw clamped too (the column index selected):
+// CHECK:           scf.for
+// CHECK:             arith.select
+// CHECK:             scf.for [[KH2:%.*]] = [[KH_LO]] to [[KH_HI]] step {{%.*}} iter_args
+// CHECK-NEXT:          arith.constant 1 : index
+// CHECK-NEXT:          scf.for [[KW2:%.*]] = [[KW_LO:%.*]] to [[KW_HI:%.*]] step {{%.*}} iter_args
+// CHECK:                 vector.load %w[[[CB]], [[KH2]], [[KW2]], {{%.*}}]
+// CHECK:                 vector.fma
+// CHECK-NOT:             vector.fma
+// CHECK:             arith.maximumf
 // CHECK-NOT:     memref.dealloc
 
 // -----
