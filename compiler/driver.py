@@ -24,7 +24,7 @@ from compiler.op_flops import node_flops
 from compiler.pipelines import graph_pipeline
 from compiler.profiling import build_profiled_entry
 from dialects.weights import weights_of
-from lowering.convert_onnx_to_loops import ConvertOnnxToLoopsPass, lower_graph
+from lowering.convert_onnx_to_loops import DeferredKernels, build_deferred, lower_graph
 from lowering.kernel_cache import KernelCache
 from lowering.kernels import KERNEL_LOWERINGS, KERNEL_PACKINGS
 from lowering.fuse_kernels import FuseKernelsPass
@@ -94,20 +94,21 @@ class _Stages:
 def lower_to_loops(module: ModuleOp, ctx: StrataContext, opt_level: int = 3, disabled: Sequence[str] = (),
                    cpu: str | None = None, kernel_cache: KernelCache | None = None) -> None:
     """Graph level -> planned loop level: fuse-kernels (from -O1 on), then
-    convert-onnx-to-loops (which lowers each distinct kernel once), math-polynomial-approximation
-    and plan-memory. `dedupe-kernels` (merging identical kernels after lowering) is not
+    convert-onnx-to-loops (which lowers each distinct kernel once), plan-memory and
+    math-polynomial-approximation. `dedupe-kernels` (merging identical kernels after lowering) is not
     run: measured on the example models, ResNet-18/50 and GPT-2 it found nothing left to
     merge and cost a second on ResNet-50 (it prints every kernel). `cpu`: the LLVM CPU
     name the kernels are tiled for (None: the host). `kernel_cache`: kernels compiled
     before are declared, not lowered (lowering/kernel_cache.py)."""
     if opt_level >= 1 and "fuse-kernels" not in disabled:
         FuseKernelsPass().apply(ctx, module)
-    if kernel_cache is None:
-        ConvertOnnxToLoopsPass(cpu=cpu or "").apply(ctx, module)
-    else:  # the pass's own lowering, with the cache
-        lower_graph(module, weights_of(ctx), KERNEL_LOWERINGS, target_for(cpu), KERNEL_PACKINGS, kernel_cache)
-    MathPolynomialApproximationPass().apply(ctx, module)
+    # convert-onnx-to-loops' own lowering, with the cache; Concat kernels are lowered only
+    # if plan-memory leaves them a call (DenseNet-121: 58 of them a compile, none left).
+    deferred = DeferredKernels()
+    lower_graph(module, weights_of(ctx), KERNEL_LOWERINGS, target_for(cpu), KERNEL_PACKINGS, kernel_cache, deferred)
     PlanMemoryPass().apply(ctx, module)
+    build_deferred(deferred, kernel_cache)
+    MathPolynomialApproximationPass().apply(ctx, module)
 
 
 # Python's cyclic garbage collector during a compile: a compile allocates hundreds of

@@ -25,7 +25,7 @@ and the original weight leaves the entry's arguments when no kernel reads it any
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import StringIO
 
 import numpy as np
@@ -47,7 +47,7 @@ from xdsl.printer import Printer
 
 from dialects.weights import WeightTable, attr_array, weights_of
 from dialects.onnx.base import node_name
-from dialects.onnx.tensor import ConstantOp
+from dialects.onnx.tensor import CONCAT_AXIS, ConstantOp
 from dialects.onnx.traits import ShapeView, is_elementwise
 from lowering.loop_builder import memref_type
 from lowering.operand_packing import OperandPackings
@@ -79,6 +79,44 @@ class _Kernel:
     checks: KernelChecks
     first_call: func.CallOp
     calls: int = 0  # calls beyond the first
+
+
+@dataclass
+class DeferredKernels:
+    """Concat kernels lower_graph declared without a body (plan-memory drops most of them:
+    lowering/plan_memory.py, alias_concats): `build_deferred` lowers the ones still
+    called. The graph function stays (detached) until then: their lowerings read its ops."""
+
+    kernels: list[tuple[func.FuncOp, list[SSAValue], object]] = field(default_factory=list)
+    graph: func.FuncOp | None = None
+
+
+def build_deferred(deferred: DeferredKernels, kernel_cache: KernelCache | None = None) -> int:
+    """Lowers the body of every deferred kernel that is still in its module; returns how
+    many it lowered."""
+    built = 0
+    for kfunc, keys, build in deferred.kernels:
+        if kfunc.parent is None:
+            continue  # dropped by plan-memory
+        if kernel_cache is not None:
+            kernel_cache.lowering()
+        kblock = Block(arg_types=list(kfunc.function_type.inputs.data))
+        checks = KernelChecks(kblock)
+        kbuf = dict(zip(keys, kblock.args))
+        for key, arg in kbuf.items():
+            arg.name_hint = key.name_hint
+        with ImplicitBuilder(kblock):
+            build(kbuf, checks)  # type: ignore[operator]
+        kblock.add_op(func.ReturnOp())
+        if checks.sites:
+            raise LoweringError(f"deferred kernel @{kfunc.sym_name.data} added run-time checks")
+        kfunc.body.add_block(kblock)
+        built += 1
+    if deferred.graph is not None:
+        deferred.graph.erase()
+        deferred.graph = None
+    deferred.kernels.clear()
+    return built
 
 
 class _ReadRecorder:
@@ -207,13 +245,16 @@ def _kernel_symbol(index: int, op: Operation) -> str:
 def lower_graph(
     module: ModuleOp, weights: WeightTable | None, table: dict[str, KernelLowering], target: CpuTarget | None = None,
     packings: dict[str, OperandPackings] | None = None, kernel_cache: KernelCache | None = None,
+    deferred: DeferredKernels | None = None,
 ) -> None:
     """Rewrites `module` in place from the graph level to the loop/buffer level, with
     kernels for `target` (the host CPU by default); constant operands named by
     `packings` (op name -> OperandPackings) are packed for their kernels. With
     `kernel_cache` (lowering/kernel_cache.py), a kernel compiled before is declared
     instead of lowered (its object code is linked later), and the kernels lowered
-    here are noted in it to be stored once compiled."""
+    here are noted in it to be stored once compiled. With `deferred`, Concat kernels
+    (not found in the cache) are only declared and noted there: build_deferred lowers
+    those still called after plan-memory."""
     target = target or host_target()
     graph = _graph_function(module)
     body = graph.body.block
@@ -278,24 +319,31 @@ def lower_graph(
     status = StatusBuffer(entry)
     index = 0
 
-    def emit_kernel(name: str, keys: list[SSAValue], args: list[SSAValue], build, attrs: dict, cached=None):
+    def emit_kernel(name: str, keys: list[SSAValue], args: list[SSAValue], build, attrs: dict, cached=None,
+                    defer: bool = False):
         """One kernel func.func over the entry buffers `args`; `build` gets a map from
         `keys` (graph values) to the kernel's block arguments, and the kernel's
         KernelChecks (which may add status arguments after those). `cached` (a
         CachedKernel): only a declaration, with the status arguments of its sites."""
         kblock = Block(arg_types=[a.type for a in args])
         checks = KernelChecks(kblock)
-        if cached is None:
+        if defer:
+            cached = deferred
+            assert deferred is not None
+            deferred.kernels.append((None, keys, build))  # the func is filled in below
+        elif cached is None:
             kbuf = dict(zip(keys, kblock.args))
             for key, arg in kbuf.items():
                 arg.name_hint = key.name_hint
             with ImplicitBuilder(kblock):
                 build(kbuf, checks)
             kblock.add_op(func.ReturnOp())
-        else:
+        elif not defer:
             checks.add_sites(cached.sites)
         types = [a.type for a in kblock.args]
         kfunc = func.FuncOp(name, (types, []), Region(kblock if cached is None else []), visibility="private")
+        if defer:
+            deferred.kernels[-1] = (kfunc, keys, build)
         kfunc.attributes.update(attrs)
         kernels.append(kfunc)
         with ImplicitBuilder(entry):
@@ -393,9 +441,10 @@ def lower_graph(
             if kernel_cache is not None and weights is not None:
                 cache_key = kernel_cache.key(key, [str(a.type) for a in args], how_packed)
                 cached = kernel_cache.lookup(cache_key, lambda i, op=op: shared.operand_digest(op, i))
-            if kernel_cache is not None and cached is None and "strata.view" not in attrs:
+            defer = deferred is not None and cached is None and CONCAT_AXIS in attrs
+            if kernel_cache is not None and cached is None and "strata.view" not in attrs and not defer:
                 kernel_cache.lowering()  # (a view's copy is mostly planned away, never compiled)
-            kfunc, checks, call = emit_kernel(name, keys, args, build, attrs, cached)
+            kfunc, checks, call = emit_kernel(name, keys, args, build, attrs, cached, defer)
             if cached is not None:
                 kernel_cache.hit(name, cached)
                 # As if lowered: the kernel read the values the cached one read.
@@ -446,7 +495,11 @@ def lower_graph(
     main.attributes["strata.args"] = ArrayAttr(kinds)
     if status_arg is not None:
         main.attributes[SITES_ATTR] = status_arg[2]
-    module.body.block.erase_op(graph)
+    if deferred is not None and deferred.kernels:
+        module.body.block.detach_op(graph)
+        deferred.graph = graph
+    else:
+        module.body.block.erase_op(graph)
     module.body.block.add_ops([*kernels, main])
 
 

@@ -23,8 +23,8 @@ The plan:
 - Concat in place (always): a batch-1 Concat whose inputs and output are intermediates
   is dropped and its inputs are written straight into their places in its output
   (`alias_concats`); Concats that share inputs at the same offsets (DenseNet's dense
-  blocks) become one buffer. DenseNet-121: 58 Concat calls and kernels gone, 1 thread
-  55.4 -> 54.2 ms.
+  blocks) become one buffer. DenseNet-121: its 58 Concat calls and kernels are gone
+  (193 -> 135 kernels).
 - Placement: each buffer (or in-place group) gets a byte offset, a multiple of 64, such
   that conflicting buffers never overlap. Four greedy orders are tried, each placing a
   buffer best-fit into the smallest gap left by the already-placed buffers it conflicts

@@ -495,3 +495,23 @@ def test_concats_that_cannot_share_keep_their_copies():
     plan_module(module)
     assert _concat_calls(module) == 3
     np.testing.assert_allclose(compiler.compile(batched).run(feeds)[0], run_ort(batched, feeds)[0], rtol=1e-5, atol=1e-5)
+
+
+def test_dropped_concats_are_never_lowered():
+    """compile() declares Concat kernels without a body (DeferredKernels) and lowers only
+    the ones plan-memory leaves a call: here the last, which writes the graph output."""
+    from lowering.convert_onnx_to_loops import DeferredKernels, build_deferred, lower_graph
+    from lowering.kernels import KERNEL_LOWERINGS
+
+    model, _ = _dense_block(3)
+    ctx = make_context()
+    module = import_model(model, ctx.weights)
+    deferred = DeferredKernels()
+    lower_graph(module, ctx.weights, KERNEL_LOWERINGS, deferred=deferred)
+    concats = [f for f in module.ops if isinstance(f, func.FuncOp) and "strata.concat_axis" in f.attributes]
+    assert len(concats) == 4 and all(not f.body.blocks for f in concats) and len(deferred.kernels) == 4
+    plan_module(module)
+    assert build_deferred(deferred) == 1
+    left = [f for f in module.ops if isinstance(f, func.FuncOp) and "strata.concat_axis" in f.attributes]
+    assert len(left) == 1 and left[0].body.blocks
+    module.verify()
