@@ -372,6 +372,18 @@ def _reshaped_view(data: SSAValue, shape: Sequence[int]) -> list[Operation]:
     return [flat, view]
 
 
+def _calls_with(block, kernels: dict[str, func.FuncOp], attribute: str) -> list[tuple[func.CallOp, func.FuncOp]]:
+    """The entry's calls (in order, listed before any is erased) of kernels that carry
+    `attribute`, each with its kernel."""
+    out = []
+    for op in block.ops:
+        if isinstance(op, func.CallOp):
+            kernel = kernels.get(op.callee.root_reference.data)
+            if kernel is not None and attribute in kernel.attributes:
+                out.append((op, kernel))
+    return out
+
+
 def alias_reshapes(module: ModuleOp, entry: func.FuncOp) -> int:
     """Drops each call of a `strata.view` kernel whose data input and output are both
     buffers the entry allocates (never a graph input, output or weight) and that checks
@@ -389,12 +401,7 @@ def alias_reshapes(module: ModuleOp, entry: func.FuncOp) -> int:
     # relative order, which is all the writer check compares).
     position = {op: i for i, op in enumerate(block.ops)}
     dropped = 0
-    for op in list(block.ops):
-        if not isinstance(op, func.CallOp):
-            continue
-        kernel = kernels.get(op.callee.root_reference.data)
-        if kernel is None or VIEW_KERNEL not in kernel.attributes:
-            continue
+    for op, kernel in _calls_with(block, kernels, VIEW_KERNEL):
         args = list(op.arguments)
         data, out = args[0], args[-1]
         if any(a in status for a in args) or not all(isinstance(v.owner, memref.AllocOp) for v in (data, out)):
@@ -482,12 +489,7 @@ def alias_concats(module: ModuleOp, entry: func.FuncOp) -> ConcatPlacement:
     def span_of(v: SSAValue, root_shift: int) -> tuple[int, int]:
         return root_shift, root_shift + memref_bytes(v.type)
 
-    for op in list(block.ops):
-        if not isinstance(op, func.CallOp):
-            continue
-        kernel = kernels.get(op.callee.root_reference.data)
-        if kernel is None or CONCAT_AXIS not in kernel.attributes:
-            continue
+    for op, kernel in _calls_with(block, kernels, CONCAT_AXIS):
         parts = _concat_parts(op, kernel)
         out = op.arguments[-1]
         values = [v for v, _ in parts or []] + [out]

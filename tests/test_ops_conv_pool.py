@@ -230,7 +230,7 @@ def test_conv_nchwc_vector_tile_equals_lane_loops(monkeypatch, channels, stride,
     # border tiles), and an NCHW first conv (C = 3: the kw taps unrolled).
     from onnx import TensorProto, helper, numpy_helper
 
-    from lowering.target import CpuTarget, host_target
+    from lowering.target import host_target
 
     if host_target().vector_bits < (512 if cpu == "znver4" else 256):
         pytest.skip(f"the host cannot run code built for {cpu}")
@@ -250,17 +250,23 @@ def test_conv_nchwc_vector_tile_equals_lane_loops(monkeypatch, channels, stride,
         [numpy_helper.from_array(v, n) for n, v in {"w1": w1, "b1": b1, "w2": w2, "b2": b2}.items()],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    feeds = {"x": rand((1, 3, 13, 11))}
+    _vector_tiles_equal_lane_loops(monkeypatch, model, {"x": rand((1, 3, 13, 11))}, cpu, "strata.ConvNCHWc")
+
+
+def _vector_tiles_equal_lane_loops(monkeypatch, model, feeds, cpu: str, op_type: str) -> None:
+    """`model` built for `cpu` with explicit vector tiles, then with lane loops: other
+    code, bitwise the same outputs, and onnxruntime's."""
+    from lowering.target import CpuTarget
+
     vector_model = compiler.compile(model, num_threads=1, cpu=cpu)
-    assert "strata.ConvNCHWc" in vector_model.stats["graph_passes"]["ops_after"]
+    assert op_type in vector_model.stats["graph_passes"]["ops_after"]
     got = vector_model.run(feeds)[0]
     monkeypatch.setattr(CpuTarget, "explicit_conv_tiles", property(lambda self: False))
     # the kernel cache's key names the CPU, not this patched property: lower again
     monkeypatch.setenv("STRATA_KERNEL_CACHE", "0")
     lanes_model = compiler.compile(model, num_threads=1, cpu=cpu)
     assert lanes_model._jit.optimized_ir() != vector_model._jit.optimized_ir()
-    lanes = lanes_model.run(feeds)[0]
-    np.testing.assert_array_equal(got, lanes)
+    np.testing.assert_array_equal(got, lanes_model.run(feeds)[0])
     assert_matches_ort(model, feeds, rtol=1e-4, atol=1e-4)
 
 
@@ -272,7 +278,7 @@ def test_depthwise_vector_tile_equals_lane_loops(monkeypatch, cpu, kernel, strid
     # border columns and clamped rows, a bias and a Relu fused in.
     from onnx import TensorProto, helper, numpy_helper
 
-    from lowering.target import CpuTarget, host_target
+    from lowering.target import host_target
 
     if host_target().vector_bits < (512 if cpu == "znver4" else 256):
         pytest.skip(f"the host cannot run code built for {cpu}")
@@ -290,13 +296,4 @@ def test_depthwise_vector_tile_equals_lane_loops(monkeypatch, cpu, kernel, strid
         [numpy_helper.from_array(v, n) for n, v in {"w0": w0, "w": w, "b": b}.items()],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    feeds = {"x": rand((1, 3, 19, 13))}
-    vector_model = compiler.compile(model, num_threads=1, cpu=cpu)
-    assert "strata.DepthwiseConvNCHWc" in vector_model.stats["graph_passes"]["ops_after"]
-    got = vector_model.run(feeds)[0]
-    monkeypatch.setattr(CpuTarget, "explicit_conv_tiles", property(lambda self: False))
-    monkeypatch.setenv("STRATA_KERNEL_CACHE", "0")  # the cache key names the CPU, not the patch
-    lanes_model = compiler.compile(model, num_threads=1, cpu=cpu)
-    assert lanes_model._jit.optimized_ir() != vector_model._jit.optimized_ir()
-    np.testing.assert_array_equal(got, lanes_model.run(feeds)[0])
-    assert_matches_ort(model, feeds, rtol=1e-4, atol=1e-4)
+    _vector_tiles_equal_lane_loops(monkeypatch, model, {"x": rand((1, 3, 19, 13))}, cpu, "strata.DepthwiseConvNCHWc")
