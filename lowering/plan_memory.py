@@ -429,6 +429,13 @@ def alias_reshapes(module: ModuleOp, entry: func.FuncOp) -> int:
     return dropped
 
 
+# The most buffers one group of in-place Concats may hold (DenseNet-121's largest dense
+# block: 49, 24 outputs and 25 features); a Concat that would grow a group past it keeps
+# its copy, so that checking a group's overlaps stays cheap (it is quadratic in the
+# group, and ran 4.9 s on a chain of 120 Concats without this bound).
+MAX_CONCAT_GROUP = 128
+
+
 @dataclass
 class ConcatPlacement:
     """Concat inputs written in place into their Concat's output (alias_concats): each
@@ -440,11 +447,19 @@ class ConcatPlacement:
     dropped: int = 0
 
     def find(self, v: SSAValue) -> tuple[SSAValue, int]:
-        shift = 0
-        while v in self.root and self.root[v] is not v:
-            shift += self.shift[v]
-            v = self.root[v]
-        return v, shift
+        """(v's root, v's byte offset in it); each buffer on the way then points at the
+        root directly (DenseNet's chains grow one level a Concat)."""
+        path, shift, at = [], 0, v
+        while at in self.root and self.root[at] is not at:
+            path.append(at)
+            shift += self.shift[at]
+            at = self.root[at]
+        rest = shift
+        for p in path:
+            self.root[p], rest_p = at, rest
+            rest -= self.shift[p]
+            self.shift[p] = rest_p
+        return at, shift
 
 
 def _concat_parts(call: func.CallOp, kernel: func.FuncOp) -> list[tuple[SSAValue, int]] | None:
@@ -485,6 +500,7 @@ def alias_concats(module: ModuleOp, entry: func.FuncOp) -> ConcatPlacement:
     kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
     placement = ConcatPlacement()
     contains: dict[SSAValue, set[SSAValue]] = {}  # output -> its parts, transitively
+    groups: dict[SSAValue, set[SSAValue]] = {}  # a root -> every buffer placed in it
 
     def span_of(v: SSAValue, root_shift: int) -> tuple[int, int]:
         return root_shift, root_shift + memref_bytes(v.type)
@@ -515,25 +531,32 @@ def alias_concats(module: ModuleOp, entry: func.FuncOp) -> ConcatPlacement:
                 break
         if not ok:
             continue
-        trial = ConcatPlacement(dict(placement.root), dict(placement.shift))
-        trial.root.setdefault(out_root, out_root)
-        trial.shift.setdefault(out_root, 0)
-        for root, (new_root, shift) in proposal.items():
-            trial.root[root], trial.shift[root] = new_root, shift
-        trial_contains = {k: set(p) for k, p in contains.items()}
-        trial_contains.setdefault(out, set()).update(v for v, _ in parts)
-        for v, _ in parts:
-            trial_contains[out] |= trial_contains.get(v, set())
-        # Members of one root may share bytes only where they hold the same parts.
-        members = [m for m in {*trial.root, *(v for v, _ in parts), out} if trial.find(m)[0] is trial.find(out)[0]]
-        spans = {m: span_of(m, trial.find(m)[1]) for m in members}
+        # The group this Concat would make: out's group, the groups of its parts, and the
+        # parts and out themselves; where each would lie in out_root.
+        where: dict[SSAValue, int] = {}
+        for root in (out_root, *proposal):
+            base = proposal[root][1] if root in proposal else 0
+            for m in groups.get(root, (root,)):
+                where[m] = base + placement.find(m)[1] - (0 if root is out_root else placement.find(root)[1])
+        for v, offset in parts:
+            where.setdefault(v, out_shift + offset)
+        where.setdefault(out, out_shift)
+        if len(where) > MAX_CONCAT_GROUP:
+            continue  # the overlap check below is quadratic in the group: keep this copy
+        out_parts = {v for v, _ in parts}.union(*(contains.get(v, ()) for v, _ in parts))
+
+        def holds(m: SSAValue) -> set[SSAValue]:
+            return ({m} | out_parts) if m is out else ({m} | contains.get(m, set()))
+
+        # Members of one group may share bytes only where they hold the same parts.
+        members = list(where)
+        spans = {m: span_of(m, where[m]) for m in members}
         for i, a in enumerate(members):
             for b in members[i + 1:]:
                 lo, hi = max(spans[a][0], spans[b][0]), min(spans[a][1], spans[b][1])
                 if lo >= hi:
                     continue
-                shared = ({a} | trial_contains.get(a, set())) & ({b} | trial_contains.get(b, set()))
-                covered = sorted(spans[p] for p in shared)
+                covered = sorted(spans[p] for p in holds(a) & holds(b))
                 at = lo
                 for p_lo, p_hi in covered:
                     if p_lo <= at < p_hi:
@@ -545,7 +568,18 @@ def alias_concats(module: ModuleOp, entry: func.FuncOp) -> ConcatPlacement:
                 break
         if not ok:
             continue
-        placement.root, placement.shift, contains = trial.root, trial.shift, trial_contains
+        placement.root.setdefault(out_root, out_root)
+        placement.shift.setdefault(out_root, 0)
+        merged = set(groups.pop(out_root, (out_root,)))
+        for root, (new_root, shift) in proposal.items():
+            placement.root[root], placement.shift[root] = new_root, shift
+            merged |= groups.pop(root, {root})
+        merged |= {v for v, _ in parts} | {out}
+        for v, _ in parts:
+            placement.root.setdefault(v, v)
+            placement.shift.setdefault(v, 0)
+        groups[out_root] = merged
+        contains[out] = out_parts
         block.erase_op(op)  # the Concat was the output's only writer
         placement.dropped += 1
     if placement.dropped:
@@ -693,6 +727,14 @@ def sink_source_calls(entry: func.FuncOp) -> int:
     def users(v: SSAValue) -> list[Operation]:
         return [u.operation for u in v.uses if not isinstance(u.operation, memref.DeallocOp)]
 
+    first_users: dict[SSAValue, Operation] = {}  # once per buffer: a feature map read by
+    # every later layer (DenseNet) would otherwise be scanned again at each of its readers
+
+    def first_user(v: SSAValue) -> Operation:
+        if v not in first_users:
+            first_users[v] = min(users(v), key=position.get)
+        return first_users[v]
+
     moves: list[tuple[Operation, Operation]] = []
     for op in block.ops:
         if not isinstance(op, func.CallOp):
@@ -700,7 +742,7 @@ def sink_source_calls(entry: func.FuncOp) -> int:
         written = [
             v for v in op.arguments
             if v in outputs
-            or (isinstance(v.owner, memref.AllocOp) and min(users(v), key=position.get) is op)
+            or (isinstance(v.owner, memref.AllocOp) and first_user(v) is op)
         ]
         if not written or any(v not in read_only and v not in written for v in op.arguments):
             continue

@@ -515,3 +515,24 @@ def test_dropped_concats_are_never_lowered():
     left = [f for f in module.ops if isinstance(f, func.FuncOp) and "strata.concat_axis" in f.attributes]
     assert len(left) == 1 and left[0].body.blocks
     module.verify()
+
+
+def test_long_concat_chains_stop_growing_their_group():
+    """A chain of 80 Concats of all earlier features: in-place groups stop at
+    MAX_CONCAT_GROUP buffers (later Concats copy), and the results are onnxruntime's."""
+    from lowering.plan_memory import MAX_CONCAT_GROUP
+
+    nodes, feats = [node("Relu", ["x"], "f0")], ["f0"]
+    for k in range(1, 80):
+        nodes += [node("Concat", list(feats), f"c{k}", axis=1), node("ReduceMax", [f"c{k}"], f"m{k}", keepdims=1),
+                  node("Mul", [feats[-1], f"m{k}"], f"f{k}")]
+        feats.append(f"f{k}")
+    nodes.append(node("ReduceSum", ["c79"], "y", keepdims=1))
+    x = np.random.default_rng(0).standard_normal((1, 16)).astype(np.float32)
+    model = chain_model(nodes, {"x": x}, ["y"])
+    ctx, module = _loops(model)
+    plan_module(module)
+    module.verify()
+    kept = _concat_calls(module)
+    assert 0 < kept < 79 and 79 - kept <= MAX_CONCAT_GROUP
+    np.testing.assert_allclose(compiler.compile(model, opt_level=0).run({"x": x})[0], run_ort(model, {"x": x})[0], rtol=1e-5)
