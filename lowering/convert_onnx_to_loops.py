@@ -91,6 +91,19 @@ class DeferredKernels:
     graph: func.FuncOp | None = None
 
 
+def _kernel_body(kblock: Block, keys: list[SSAValue], build) -> KernelChecks:
+    """Lowers a kernel into `kblock` (its arguments stand for `keys`, graph values, in
+    order): `build` gets that map and the kernel's KernelChecks; returns those."""
+    checks = KernelChecks(kblock)
+    kbuf = dict(zip(keys, kblock.args))
+    for key, arg in kbuf.items():
+        arg.name_hint = key.name_hint
+    with ImplicitBuilder(kblock):
+        build(kbuf, checks)
+    kblock.add_op(func.ReturnOp())
+    return checks
+
+
 def build_deferred(deferred: DeferredKernels, kernel_cache: KernelCache | None = None) -> int:
     """Lowers the body of every deferred kernel that is still in its module; returns how
     many it lowered."""
@@ -101,13 +114,7 @@ def build_deferred(deferred: DeferredKernels, kernel_cache: KernelCache | None =
         if kernel_cache is not None:
             kernel_cache.lowering()
         kblock = Block(arg_types=list(kfunc.function_type.inputs.data))
-        checks = KernelChecks(kblock)
-        kbuf = dict(zip(keys, kblock.args))
-        for key, arg in kbuf.items():
-            arg.name_hint = key.name_hint
-        with ImplicitBuilder(kblock):
-            build(kbuf, checks)  # type: ignore[operator]
-        kblock.add_op(func.ReturnOp())
+        checks = _kernel_body(kblock, keys, build)
         if checks.sites:
             raise LoweringError(f"deferred kernel @{kfunc.sym_name.data} added run-time checks")
         kfunc.body.add_block(kblock)
@@ -326,24 +333,18 @@ def lower_graph(
         KernelChecks (which may add status arguments after those). `cached` (a
         CachedKernel): only a declaration, with the status arguments of its sites."""
         kblock = Block(arg_types=[a.type for a in args])
-        checks = KernelChecks(kblock)
-        if defer:
-            cached = deferred
-            assert deferred is not None
-            deferred.kernels.append((None, keys, build))  # the func is filled in below
-        elif cached is None:
-            kbuf = dict(zip(keys, kblock.args))
-            for key, arg in kbuf.items():
-                arg.name_hint = key.name_hint
-            with ImplicitBuilder(kblock):
-                build(kbuf, checks)
-            kblock.add_op(func.ReturnOp())
-        elif not defer:
-            checks.add_sites(cached.sites)
+        lowered = cached is None and not defer
+        if lowered:
+            checks = _kernel_body(kblock, keys, build)
+        else:  # a declaration: cached, or deferred (build_deferred lowers it if still called)
+            checks = KernelChecks(kblock)
+            if cached is not None:
+                checks.add_sites(cached.sites)
         types = [a.type for a in kblock.args]
-        kfunc = func.FuncOp(name, (types, []), Region(kblock if cached is None else []), visibility="private")
+        kfunc = func.FuncOp(name, (types, []), Region(kblock if lowered else []), visibility="private")
         if defer:
-            deferred.kernels[-1] = (kfunc, keys, build)
+            assert deferred is not None
+            deferred.kernels.append((kfunc, keys, build))
         kfunc.attributes.update(attrs)
         kernels.append(kfunc)
         with ImplicitBuilder(entry):

@@ -24,6 +24,8 @@ from xdsl.dialects import arith, memref, scf, vector
 from xdsl.dialects.builtin import DYNAMIC_INDEX, ArrayAttr, DenseArrayBase, IndexType, IntegerAttr, IntegerType, MemRefType, StridedLayoutAttr, TensorType, VectorType, i32, i64
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
+from dialects.shapes import contiguous_strides
+
 
 def signless(ty: Attribute) -> Attribute:
     """The loop-level element type: arith works on signless integers only."""
@@ -262,12 +264,7 @@ def span(mem: SSAValue, offsets: Sequence[Index], sizes: Sequence[int]) -> SSAVa
     `mem`, unit steps (memref.subview: the same buffer, no copy)."""
     t = mem.type
     assert isinstance(t, MemRefType)
-    strides = []
-    acc = 1
-    for d in reversed(t.get_shape()):
-        strides.append(acc)
-        acc *= d
-    strides.reverse()
+    strides = contiguous_strides(t.get_shape())
     dynamic = [o for o in offsets if isinstance(o, SSAValue)]
     static = [DYNAMIC_INDEX if isinstance(o, SSAValue) else o for o in offsets]
     offset = None if dynamic else sum(o * st for o, st in zip(static, strides))

@@ -514,7 +514,7 @@ def alias_concats(module: ModuleOp, entry: func.FuncOp) -> ConcatPlacement:
             continue
         # The placement this Concat asks for, in terms of out's root.
         out_root, out_shift = placement.find(out)
-        proposal: dict[SSAValue, tuple[SSAValue, int]] = {}  # root of a part's set -> (out_root, shift)
+        proposal: dict[SSAValue, int] = {}  # root of a part's group -> its shift in out_root
         ok = True
         for v, offset in parts:
             root, shift = placement.find(v)
@@ -522,11 +522,11 @@ def alias_concats(module: ModuleOp, entry: func.FuncOp) -> ConcatPlacement:
             if root is out_root:
                 ok = want == 0
             elif root in proposal:
-                ok = proposal[root] == (out_root, want)
+                ok = proposal[root] == want
             elif want < 0:
-                ok = False  # the part's set would start before out's root: not placed so
+                ok = False  # the part's group would start before out's root: not placed so
             else:
-                proposal[root] = (out_root, want)
+                proposal[root] = want
             if not ok:
                 break
         if not ok:
@@ -535,9 +535,9 @@ def alias_concats(module: ModuleOp, entry: func.FuncOp) -> ConcatPlacement:
         # parts and out themselves; where each would lie in out_root.
         where: dict[SSAValue, int] = {}
         for root in (out_root, *proposal):
-            base = proposal[root][1] if root in proposal else 0
+            base = proposal.get(root, 0)
             for m in groups.get(root, (root,)):
-                where[m] = base + placement.find(m)[1] - (0 if root is out_root else placement.find(root)[1])
+                where[m] = base + placement.find(m)[1]
         for v, offset in parts:
             where.setdefault(v, out_shift + offset)
         where.setdefault(out, out_shift)
@@ -571,13 +571,9 @@ def alias_concats(module: ModuleOp, entry: func.FuncOp) -> ConcatPlacement:
         placement.root.setdefault(out_root, out_root)
         placement.shift.setdefault(out_root, 0)
         merged = set(groups.pop(out_root, (out_root,)))
-        for root, (new_root, shift) in proposal.items():
-            placement.root[root], placement.shift[root] = new_root, shift
+        for root, shift in proposal.items():  # every part is in out_root's group or one of these
+            placement.root[root], placement.shift[root] = out_root, shift
             merged |= groups.pop(root, {root})
-        merged |= {v for v, _ in parts} | {out}
-        for v, _ in parts:
-            placement.root.setdefault(v, v)
-            placement.shift.setdefault(v, 0)
         groups[out_root] = merged
         contains[out] = out_parts
         block.erase_op(op)  # the Concat was the output's only writer

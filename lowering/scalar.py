@@ -47,7 +47,7 @@ def fma(a: SSAValue, b: SSAValue, c: SSAValue) -> SSAValue:
 
 
 # The ops below are made with `create` and the properties and result types their typed
-# constructors give (the same ops; tests/test_scalar_ops.py compares them): the
+# constructors give (the same ops; tests/test_fast_ops.py compares them): the
 # unrolled tiles, epilogues and exp/tanh expansions make tens of thousands of them a
 # model, and IRDL's argument processing was about a third of the loop lowering's time.
 _NO_OVERFLOW = arith.IntegerOverflowAttr("none")

@@ -33,8 +33,8 @@ class CpuTarget:
 
     @property
     def explicit_vector_tiles(self) -> bool:
-        """Whether the GEMM and NCHWc conv register tiles are written as explicit
-        vector<f32_lanes> accumulators (lowering/kernels/matmul.py, conv_nchwc.py)
+        """Whether the GEMM's register tiles are written as explicit vector<f32_lanes>
+        accumulators (lowering/kernels/matmul.py; the conv's follow explicit_conv_tiles)
         instead of lane loops for LLVM's loop vectorizer: with 16 registers of 8 floats
         (AVX2) the tiles that fill the register file spilled as lane loops (LLVM
         vectorizes after its register-pressure heuristics ran); with 32 the lane loops

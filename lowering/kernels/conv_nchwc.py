@@ -462,6 +462,7 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
         def tile(ow0: Index, pixels: int, kw_range: tuple[Index, Index]) -> None:
             iw0 = [ix_affine(ix_add(ow0, p), sw, -pw) for p in range(pixels)]
             fold_kw = kw_range == (0, kw_size)
+            ranges = [kh_range] if fold_kw else [kh_range, kw_range]
             if kc.target.explicit_conv_tiles and elem == f32:
                 # As the conv's tile: the accumulators are vector<8xf32> values carried
                 # through the kh (and kw) loops, w and x one vector load each per tap
@@ -479,11 +480,13 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                             accs[p] = vfma(xv, wv, accs[p])
                     return accs
 
-                ranges = [kh_range] if fold_kw else [kh_range, kw_range]
                 for p, v in enumerate(carried_loops(ranges, [start] * pixels, step)):
                     vstore(v, acc, [p * BLOCK])
-                finish_tile(acc, [(p * BLOCK, [n, cb, oh, ix_add(ow0, p)]) for p in range(pixels)], z, y, act, params)
-                return
+            else:
+                lane_loop_tile(ranges, iw0, pixels, fold_kw)
+            finish_tile(acc, [(p * BLOCK, [n, cb, oh, ix_add(ow0, p)]) for p in range(pixels)], z, y, act, params)
+
+        def lane_loop_tile(ranges: list, iw0: list[Index], pixels: int, fold_kw: bool) -> None:
             with loop(BLOCK) as lp:
                 start = load(bias, [ix_add(ix_mul(cb, BLOCK), lp.iv)]) if bias is not None else zero
                 for p in range(pixels):
@@ -491,7 +494,7 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
             # Full tiles unroll the kw taps inside the lane loop: with one FMA per
             # pixel only, LLVM fully unrolls the 8-lane loop before the loop vectorizer
             # runs (measured when the JIT pipeline had no SLP vectorizer: it stayed scalar).
-            with range_loops([kh_range] if fold_kw else [kh_range, kw_range]) as ivs:
+            with range_loops(ranges) as ivs:
                 kh = ivs[0]
                 ih = ix_add(ih0, ix_mul(kh, dh))
                 kws = [t for t in range(kw_size)] if fold_kw else [ivs[1]]
@@ -506,7 +509,6 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                             sums[p] = scalar.fma(load(x, [n, cb, ih, iw, lane]), wv, sums[p])
                     for p in range(pixels):
                         store(sums[p], acc, slots[p])
-            finish_tile(acc, [(p * BLOCK, [n, cb, oh, ix_add(ow0, p)]) for p in range(pixels)], z, y, act, params)
 
         tiled_columns(ow_lo, ow_hi, DW_TILE, lambda ow0, width: tile(ow0, width, (0, kw_size)))
         border_columns(ow_lo, ow_hi, out_w, lambda ow: tile(ow, 1, valid_range(kw_size, dw, ow, out_w, sw, -pw, in_w)))
