@@ -155,7 +155,9 @@ def _compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, 
         check_cuda_target()  # no triton/torch or no device: say so before any work
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
     resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
-    pipeline = graph_pipeline(opt_level, graph_disabled)
+    # The NCHWc block follows the CPU the code is for (16 lanes with AVX-512).
+    layout = {"onnx-layout-nchwc": {"block": target_for(cpu).nchwc_block}} if target == "cpu" else None
+    pipeline = graph_pipeline(opt_level, graph_disabled, options=layout)
     stages = _Stages(verbose, progress)
     # The LLVM workers start up while the Python stages run: from the start when there is
     # no kernel cache, else when the first kernel missing from it is lowered. A compile

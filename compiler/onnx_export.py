@@ -40,7 +40,6 @@ from dialects.strata.composite import AttentionOp, RMSNormalizationOp, ScaledMas
 from dialects.strata.fused import FusedConvOp, FusedGemmOp, FusedMatMulOp
 from dialects.strata.kernel_group import FusedKernelOp
 from dialects.strata.layout import (
-    BLOCK,
     AveragePoolNCHWcOp,
     ChannelShuffleNCHWcOp,
     ConvNCHWcOp,
@@ -308,26 +307,26 @@ class _Nodes:
         return out
 
 
-def _to_blocked(nodes: _Nodes, x: str, shape: tuple[int, ...], out: str | None = None) -> str:
-    """NCHW (any spatial rank) -> blocked, padding channels with zeros."""
+def _to_blocked(nodes: _Nodes, x: str, shape: tuple[int, ...], block: int, out: str | None = None) -> str:
+    """NCHW (any spatial rank) -> blocked by `block`, padding channels with zeros."""
     n, c, spatial = shape[0], shape[1], list(shape[2:])
-    cb = blocks(c)
-    if cb * BLOCK != c:
+    cb = blocks(c, block)
+    if cb * block != c:
         pads = [0] * (2 * len(shape))
-        pads[len(shape) + 1] = cb * BLOCK - c
+        pads[len(shape) + 1] = cb * block - c
         x = nodes.add("Pad", [x, nodes.const(pads)])
-    x = nodes.add("Reshape", [x, nodes.const([n, cb, BLOCK, *spatial])])
+    x = nodes.add("Reshape", [x, nodes.const([n, cb, block, *spatial])])
     rank = len(shape) + 1
     return nodes.add("Transpose", [x], out, perm=[0, 1, *range(3, rank), 2])
 
 
 def _from_blocked(nodes: _Nodes, x: str, shape: tuple[int, ...], channels: int | None, out: str | None = None) -> str:
-    """Blocked [N, Cb, d..., 8] -> NCHW with `channels` channels (None: keep padding)."""
-    n, cb, spatial = shape[0], shape[1], list(shape[2:-1])
+    """Blocked [N, Cb, d..., block] -> NCHW with `channels` channels (None: keep padding)."""
+    n, cb, spatial, block = shape[0], shape[1], list(shape[2:-1]), shape[-1]
     rank = len(shape)
-    keep = channels is None or channels == cb * BLOCK
+    keep = channels is None or channels == cb * block
     x = nodes.add("Transpose", [x], perm=[0, 1, rank - 1, *range(2, rank - 1)])
-    x = nodes.add("Reshape", [x, nodes.const([n, cb * BLOCK, *spatial])], out if keep else None)
+    x = nodes.add("Reshape", [x, nodes.const([n, cb * block, *spatial])], out if keep else None)
     if keep:
         return x
     return nodes.add("Slice", [x, nodes.const([0]), nodes.const([channels]), nodes.const([1])], out)
@@ -344,7 +343,7 @@ def _window_attrs(op) -> dict:
 
 def _reorder_to_blocked(op: ReorderToBlockedOp, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
     nodes = _Nodes("rtb")
-    _to_blocked(nodes, inputs[0], shape_of(op, op.x, "X"), outputs[0])
+    _to_blocked(nodes, inputs[0], shape_of(op, op.x, "X"), shape_of(op, op.y, "Y")[-1], outputs[0])
     return nodes.nodes
 
 
@@ -361,7 +360,7 @@ def _blocked_epilogue(nodes: _Nodes, op: ConvNCHWcOp | DepthwiseConvNCHWcOp, y: 
     final = outputs[0]
     act, params = activation_of(op)
     has_z = len(inputs) > 3 and inputs[3]
-    y = _to_blocked(nodes, y, (sy[0], channels, sy[2], sy[3]), None if (has_z or act) else final)
+    y = _to_blocked(nodes, y, (sy[0], channels, sy[2], sy[3]), sy[-1], None if (has_z or act) else final)
     if has_z:
         y = nodes.add("Add", [y, inputs[3]], None if act else final)
     if act:
@@ -373,20 +372,20 @@ def _conv_nchwc(op: ConvNCHWcOp, inputs: list[str], outputs: list[str]) -> list[
     nodes = _Nodes("conv")
     sx, sw = shape_of(op, op.x, "X"), shape_of(op, op.w, "W")
     x = _from_blocked(nodes, inputs[0], sx, None) if len(sx) == 5 else inputs[0]
-    mb, icb, kh, kw, icl, _ = sw
+    mb, icb, kh, kw, icl, block = sw
     w = nodes.add("Transpose", [inputs[1]], perm=[0, 5, 1, 4, 2, 3])
-    w = nodes.add("Reshape", [w, nodes.const([mb * BLOCK, icb * icl, kh, kw])])
+    w = nodes.add("Reshape", [w, nodes.const([mb * block, icb * icl, kh, kw])])
     conv_in = [x, w] + ([inputs[2]] if inputs[2] else [])
     y = nodes.add("Conv", conv_in, **_window_attrs(op))
-    return _blocked_epilogue(nodes, op, y, mb * BLOCK, inputs, outputs)
+    return _blocked_epilogue(nodes, op, y, mb * block, inputs, outputs)
 
 
 def _depthwise_conv_nchwc(op: DepthwiseConvNCHWcOp, inputs: list[str], outputs: list[str]) -> list[onnx.NodeProto]:
     # A grouped ONNX Conv over all padded channels (padding lanes have zero weights).
     nodes = _Nodes("dwconv")
     sx, sw = shape_of(op, op.x, "X"), shape_of(op, op.w, "W")
-    cb, kh, kw, _ = sw
-    channels = cb * BLOCK
+    cb, kh, kw, block = sw
+    channels = cb * block
     x = _from_blocked(nodes, inputs[0], sx, None)
     w = nodes.add("Transpose", [inputs[1]], perm=[0, 3, 1, 2])
     w = nodes.add("Reshape", [w, nodes.const([channels, 1, kh, kw])])
@@ -404,7 +403,7 @@ def _channel_shuffle_nchwc(op: ChannelShuffleNCHWcOp, inputs: list[str], outputs
     x = nodes.add("Reshape", [x, nodes.const([n, g, c // g, *spatial])])
     x = nodes.add("Transpose", [x], perm=[0, 2, 1, 3, 4])
     x = nodes.add("Reshape", [x, nodes.const([n, c, *spatial])])
-    _to_blocked(nodes, x, (n, c, *spatial), outputs[0])
+    _to_blocked(nodes, x, (n, c, *spatial), sx[-1], outputs[0])
     return nodes.nodes
 
 
@@ -415,7 +414,7 @@ def _blocked_pool(onnx_op: str, extra_attrs: Callable[[Operation], dict] = lambd
         x = _from_blocked(nodes, inputs[0], sx, None)
         attrs = _window_attrs(op) | {"ceil_mode": int(op.ceil_mode.value.data)} | extra_attrs(op)
         y = nodes.add(onnx_op, [x], **attrs)
-        _to_blocked(nodes, y, (sy[0], sy[1] * BLOCK, sy[2], sy[3]), outputs[0])
+        _to_blocked(nodes, y, (sy[0], sy[1] * sy[-1], sy[2], sy[3]), sy[-1], outputs[0])
         return nodes.nodes
 
     return decompose

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from xdsl.context import Context
@@ -51,21 +51,25 @@ def level_pass_names(opt_level: int) -> list[str]:
     return BASIC + (EXTENDED if opt_level >= 2 else []) + (LAYOUT if opt_level >= 3 else []) + CLEANUP
 
 
-def graph_passes(opt_level: int, disabled: Iterable[str] = ()) -> list[ModulePass]:
+def graph_passes(opt_level: int, disabled: Iterable[str] = (),
+                 options: Mapping[str, Mapping[str, Any]] | None = None) -> list[ModulePass]:
     """-O0 runs nothing; -O1 (basic) folds constants, removes redundant nodes and
     simplifies algebra; -O2 (extended) adds recomposition (attention, LayerNorm/RMSNorm,
     GELU) and fusions (Conv + BN/Add/Mul, MatMul + Add -> Gemm, ...); -O3 adds the layout
     passes; every level then cleans up with canonicalize, cse and dce.
 
     Passes whose name is in `disabled` are left out; a name that is not a pass of this
-    level raises StrataError."""
+    level raises StrataError. `options` maps a pass name to its options (the fields of
+    its class, as `onnx-layout-nchwc{block=16}` on the command line)."""
     xdsl_cleanup = {
         "canonicalize": CanonicalizePass,
         "cse": CommonSubexpressionElimination,
         "dce": DeadCodeElimination,
     }
+    options = options or {}
     passes: list[ModulePass] = [
-        xdsl_cleanup[name]() if name in xdsl_cleanup else pass_class(name)() for name in level_pass_names(opt_level)
+        xdsl_cleanup[name]() if name in xdsl_cleanup else pass_class(name)(**options.get(name, {}))
+        for name in level_pass_names(opt_level)
     ]
     disabled = list(disabled)
     known = [p.name for p in passes]
@@ -182,6 +186,8 @@ def graph_pipeline(
     disabled: Iterable[str] = (),
     max_iterations: int = DEFAULT_MAX_ITERATIONS,
     callback: Callback | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> GraphPipeline:
-    """The -O`opt_level` graph passes (less `disabled`), run to a fixed point."""
-    return GraphPipeline(graph_passes(opt_level, disabled), callback, max_iterations)
+    """The -O`opt_level` graph passes (less `disabled`, with `options` as graph_passes),
+    run to a fixed point."""
+    return GraphPipeline(graph_passes(opt_level, disabled, options), callback, max_iterations)

@@ -1021,7 +1021,7 @@ def test_strata_typed_constructors():
     conv = checked(FusedConvOp(xc, w, None, None, result_type=T(1, 8, 4, 4), strides=[1, 1], activation=Activation.NONE))
     assert conv.strides == make_ints([1, 1]) and "activation" not in conv.properties and conv.z is None
 
-    blocked = checked(ReorderToBlockedOp(vals(T(1, 12, 4, 4))[0]))
+    blocked = checked(ReorderToBlockedOp(vals(T(1, 12, 4, 4))[0], 8))
     assert blocked.y.type == T(1, 2, 4, 4, 8)
     assert checked(ReorderFromBlockedOp(blocked.y, T(1, 12, 4, 4))).y.type == T(1, 12, 4, 4)
     assert checked(GlobalAveragePoolNCHWcOp(blocked.y)).y.type == T(1, 2, 1, 1, 8)
@@ -1034,3 +1034,13 @@ def test_strata_typed_constructors():
     cb = checked(ConvNCHWcOp(blocked.y, wb, result_type=T(1, 2, 2, 2, 8), kernel_shape=[3, 3], strides=[1, 1],
                              pads=[0, 0, 0, 0], dilations=[1, 1], activation=Activation.CLIP, activation_params=[0.0, 6.0]))
     assert cb.activation == S("Clip") and cb.group_channels is None and cb.b is None
+    # Block 16 (AVX-512): the block is the last dim, and ops check that theirs agree.
+    b16 = checked(ReorderToBlockedOp(vals(T(1, 20, 4, 4))[0], 16))
+    assert b16.y.type == T(1, 2, 4, 4, 16)
+    assert checked(ReorderFromBlockedOp(b16.y, T(1, 20, 4, 4))).y.type == T(1, 20, 4, 4)
+    assert checked(GlobalAveragePoolNCHWcOp(b16.y)).y.type == T(1, 2, 1, 1, 16)
+    with pytest.raises(VerifyException, match="W must be"):
+        ConvNCHWcOp(b16.y, wb, result_type=T(1, 2, 2, 2, 16), kernel_shape=[3, 3], strides=[1, 1],
+                    pads=[0, 0, 0, 0], dilations=[1, 1]).verify()
+    with pytest.raises(VerifyException, match="one of 8, 16"):
+        ReorderFromBlockedOp(vals(T(1, 2, 4, 4, 12))[0], T(1, 20, 4, 4)).verify()

@@ -57,14 +57,17 @@ def main_not_inlined():
         yield
 
 
-def compile_model(model: onnx.ModelProto, layout: bool, input_shapes=None, noinline: bool = False):
-    """Strata at -O3 with or without the layout pass."""
+def compile_model(model: onnx.ModelProto, layout: bool, input_shapes=None, noinline: bool = False,
+                  cpu: str | None = None):
+    """Strata at -O3 with or without the layout pass (for the host, or for the LLVM CPU
+    `cpu`: compile(cpu=...))."""
     if noinline:
         with main_not_inlined():
-            return compile_model(model, layout, input_shapes)
+            return compile_model(model, layout, input_shapes, cpu=cpu)
     if _pass_in_pipeline():
         disabled = [] if layout else [LAYOUT_PASS]
-        return compiler.compile(model, opt_level=3, input_shapes=input_shapes, disable_passes=disabled, num_threads=1)
+        return compiler.compile(model, opt_level=3, input_shapes=input_shapes, disable_passes=disabled, num_threads=1,
+                                **({"cpu": cpu} if cpu else {}))
     if not layout:
         return compiler.compile(model, opt_level=3, input_shapes=input_shapes, num_threads=1)
     from compiler.passes.layout_nchwc import LayoutNchwcPass

@@ -1,5 +1,8 @@
 """`onnx-layout-nchwc`: moves convolution-heavy regions to the blocked NCHWc layout
-(block 8 = one AVX2 vector of f32; ops in `dialects/strata/layout.py`).
+(ops in `dialects/strata/layout.py`). The block is one vector of f32 on the target:
+the pass option `block` (8 or 16; `onnx-layout-nchwc{block=16}`), by default the
+host's (CpuTarget.nchwc_block: 16 with AVX-512, else 8); compile(cpu=...) passes the
+named CPU's. Below, 8 stands for the block.
 
 Patterns, applied greedily to a fixed point:
 
@@ -77,6 +80,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
+from dialects.errors import StrataError
 from dialects.weights import weights_of
 from compiler.passes.constants import PatternWithWeights, can_create_constants, known_constant, new_constant
 from compiler.pattern_log import LoggedPattern, apply_patterns
@@ -99,7 +103,7 @@ from dialects.strata.activation import (
 )
 from dialects.strata.fused import FusedConvOp
 from dialects.strata.layout import (
-    BLOCK,
+    BLOCKS,
     AveragePoolNCHWcOp,
     ChannelShuffleNCHWcOp,
     ConvNCHWcOp,
@@ -108,11 +112,15 @@ from dialects.strata.layout import (
     MaxPoolNCHWcOp,
     ReorderFromBlockedOp,
     ReorderToBlockedOp,
+    block_of,
     blocked_type,
     blocks,
 )
+from lowering.target import host_target
 
-MIN_OUT_CHANNELS = BLOCK
+# Convs with fewer output channels stay NCHW (padding them to a block of 16 would at
+# most double their work).
+MIN_OUT_CHANNELS = 8
 
 
 def _is_f32(value: SSAValue) -> bool:
@@ -131,18 +139,20 @@ def _suffixed(op: Operation | None, hint: str | None, suffix: str) -> NameLoc:
     return NameLoc(StringAttr(f"{base}/{suffix}"), NoneAttr())
 
 
-def _blocked_operand(value: SSAValue, new_ops: list[Operation], at: Operation) -> SSAValue:
-    """The blocked form of an NCHW value for a new op placed before `at`: its
+def _blocked_operand(value: SSAValue, new_ops: list[Operation], at: Operation, block: int) -> SSAValue | None:
+    """The form of an NCHW value blocked by `block` for a new op placed before `at`: its
     ReorderFromBlocked's source, an existing ReorderToBlocked of it before `at`, else a
-    new ReorderToBlocked (appended to new_ops)."""
+    new ReorderToBlocked (appended to new_ops); None when the value comes from a region
+    of another block."""
     src = _from_blocked(value)
     if src is not None:
-        return src.x
+        return src.x if block_of(src.x) == block else None
     for use in value.uses:
         user = use.operation
-        if isinstance(user, ReorderToBlockedOp) and user.parent is at.parent and user.is_before_in_block(at):
+        if (isinstance(user, ReorderToBlockedOp) and block_of(user.y) == block and user.parent is at.parent
+                and user.is_before_in_block(at)):
             return user.y
-    to = ReorderToBlockedOp(value)
+    to = ReorderToBlockedOp(value, block)
     to.location = _suffixed(value.owner if isinstance(value.owner, Operation) else None, value.name_hint, "to_nchwc")
     to.y.name_hint = f"{value.name_hint or 'x'}_nchwc"
     new_ops.append(to)
@@ -161,27 +171,27 @@ def _replace_blocked(rewriter: PatternRewriter, op: Operation, new_ops: list[Ope
 # ---- convolution --------------------------------------------------------------------------
 
 
-def block_weights(w: np.ndarray, blocked_input: bool) -> np.ndarray:
-    """W [M, C, KH, KW] -> [Mb, ICB, KH, KW, ICL, 8] with zeros for padded channels."""
+def block_weights(w: np.ndarray, blocked_input: bool, block: int) -> np.ndarray:
+    """W [M, C, KH, KW] -> [Mb, ICB, KH, KW, ICL, block] with zeros for padded channels."""
     m, c, kh, kw = w.shape
-    mp = blocks(m) * BLOCK
-    icl = BLOCK if blocked_input else 1
-    cp = blocks(c) * BLOCK if blocked_input else c
+    mp = blocks(m, block) * block
+    icl = block if blocked_input else 1
+    cp = blocks(c, block) * block if blocked_input else c
     padded = w  # channels that fill their blocks need no padded copy (one copy less a compile)
     if (mp, cp) != (m, c):
         padded = np.zeros((mp, cp, kh, kw), w.dtype)
         padded[:m, :c] = w
     # [Mb, 8o, ICB, ICL, KH, KW] -> [Mb, ICB, KH, KW, ICL, 8o]
-    return np.ascontiguousarray(padded.reshape(mp // BLOCK, BLOCK, cp // icl, icl, kh, kw).transpose(0, 2, 4, 5, 3, 1))
+    return np.ascontiguousarray(padded.reshape(mp // block, block, cp // icl, icl, kh, kw).transpose(0, 2, 4, 5, 3, 1))
 
 
-def block_depthwise_weights(w: np.ndarray) -> np.ndarray:
-    """Depthwise W [C, 1, KH, KW] -> [Cb, KH, KW, 8] with zeros for padded channels."""
+def block_depthwise_weights(w: np.ndarray, block: int) -> np.ndarray:
+    """Depthwise W [C, 1, KH, KW] -> [Cb, KH, KW, block] with zeros for padded channels."""
     c, _, kh, kw = w.shape
-    cp = blocks(c) * BLOCK
+    cp = blocks(c, block) * block
     padded = np.zeros((cp, kh, kw), w.dtype)
     padded[:c] = w[:, 0]
-    return np.ascontiguousarray(padded.reshape(cp // BLOCK, BLOCK, kh, kw).transpose(0, 2, 3, 1))
+    return np.ascontiguousarray(padded.reshape(cp // block, block, kh, kw).transpose(0, 2, 3, 1))
 
 
 # A grouped conv is blocked as a dense ConvNCHWc with zero weights between groups whose
@@ -200,18 +210,18 @@ def block_diagonal(w: np.ndarray, group: int) -> np.ndarray:
     return dense
 
 
-def grouped_block_work(c: int, m: int, group: int) -> float:
+def grouped_block_work(c: int, m: int, group: int, block: int) -> float:
     """Multiply-adds of the blocked kernel on a grouped conv (input blocks overlapping
     the groups of each pair of output blocks, as the kernel's group_input_blocks) over
     those of the grouped conv itself."""
     cg, mg = c // group, m // group
-    mb, icb = blocks(m), blocks(c)
+    mb, icb = blocks(m, block), blocks(c, block)
     oc_tile = 2 if mb % 2 == 0 else 1
     work = 0
     for mb0 in range(0, mb, oc_tile):
-        g_lo, g_hi = mb0 * BLOCK // mg, (mb0 * BLOCK + BLOCK * oc_tile - 1) // mg
-        lo, hi = min(g_lo * cg // BLOCK, icb), min(-(-(g_hi + 1) * cg // BLOCK), icb)
-        work += (hi - lo) * BLOCK * BLOCK * oc_tile
+        g_lo, g_hi = mb0 * block // mg, (mb0 * block + block * oc_tile - 1) // mg
+        lo, hi = min(g_lo * cg // block, icb), min(-(-(g_hi + 1) * cg // block), icb)
+        work += (hi - lo) * block * block * oc_tile
     return work / (m * cg)
 
 
@@ -225,7 +235,11 @@ def _small_conv_in_region(op: ConvOp | FusedConvOp) -> bool:
 
 
 class BlockConv(PatternWithWeights):
-    """onnx.Conv / strata.FusedConv -> ReorderFromBlocked(ConvNCHWc(...))."""
+    """onnx.Conv / strata.FusedConv -> ReorderFromBlocked(ConvNCHWc(...)), blocked by `block`."""
+
+    def __init__(self, weights: WeightTable | None, block: int) -> None:
+        super().__init__(weights)
+        self.block = block
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if not isinstance(op, (ConvOp, FusedConvOp)):
@@ -238,7 +252,12 @@ class BlockConv(PatternWithWeights):
         group = op.effective_group()
         depthwise = group != 1 and group == c == m
         grouped = group != 1 and not depthwise
-        if grouped and grouped_block_work(c, m, group) > MAX_GROUPED_WORK:
+        block = self.block
+        src = _from_blocked(op.x)
+        z_src = _from_blocked(op.z) if isinstance(op, FusedConvOp) and op.z is not None else None
+        if any(s is not None and block_of(s.x) != block for s in (src, z_src)):
+            return  # a region of another block (IR built with another block option)
+        if grouped and grouped_block_work(c, m, group, block) > MAX_GROUPED_WORK:
             self.missed(op, "grouped conv with too few channels per group for the blocked kernel")
             return
         if m < MIN_OUT_CHANNELS and not _small_conv_in_region(op):
@@ -258,11 +277,11 @@ class BlockConv(PatternWithWeights):
         except ValueError:
             self.missed(op, "auto_pad with unknown input sizes")
             return
-        blocked_input = depthwise or c >= BLOCK or _from_blocked(op.x) is not None
+        blocked_input = depthwise or c >= block or src is not None
         if grouped:
             w = block_diagonal(w, group)
-        w_blk = block_depthwise_weights(w) if depthwise else block_weights(w, blocked_input)
-        mp = w_blk.shape[0] * BLOCK
+        w_blk = block_depthwise_weights(w, block) if depthwise else block_weights(w, blocked_input, block)
+        mp = w_blk.shape[0] * block
         b_blk = None
         if b is not None:
             b_blk = np.zeros((mp,), b.dtype)
@@ -272,7 +291,7 @@ class BlockConv(PatternWithWeights):
             return
         name = node_name(op)
         new_ops: list[Operation] = []
-        x = _blocked_operand(op.x, new_ops, op) if blocked_input else op.x
+        x = _blocked_operand(op.x, new_ops, op, block) if blocked_input else op.x
         w_const = new_constant(w_blk, self.weights, f"{name}.w_nchwc", op, hint=f"{op.w.name_hint or 'w'}_nchwc")
         new_ops.append(w_const)
         b_value = z_value = None
@@ -281,9 +300,9 @@ class BlockConv(PatternWithWeights):
             new_ops.append(b_const)
             b_value = b_const.output
         if isinstance(op, FusedConvOp) and op.z is not None:
-            z_value = _blocked_operand(op.z, new_ops, op)
+            z_value = _blocked_operand(op.z, new_ops, op, block)
         window = {
-            "result_type": blocked_type(op.y.type),
+            "result_type": blocked_type(op.y.type, block),
             "kernel_shape": w.shape[2:],
             "strides": op.effective_strides(),
             "pads": pads,
@@ -347,7 +366,7 @@ class BlockPool(PatternWithWeights):
         src = _from_blocked(op.x)
         if src is None or not _is_f32(op.y) or len(op.x.type.get_shape()) != 4:
             return
-        result_type = blocked_type(op.y.type)
+        result_type = blocked_type(op.y.type, block_of(src.x))
         if isinstance(op, GlobalAveragePoolOp):
             pool = GlobalAveragePoolNCHWcOp(src.x)
         else:
@@ -391,13 +410,17 @@ class BlockConcat(LoggedPattern):
         inputs = list(op.inputs)
         if len(op.concat_result.type.get_shape()) != 4 or op.normalized_axis() != 1:
             return
-        if not any(_from_blocked(v) is not None for v in inputs):
+        sources = [src for v in inputs if (src := _from_blocked(v)) is not None]
+        if not sources:
             return
-        if any(v.type.get_shape()[1] % BLOCK for v in inputs):
-            self.missed(op, "an input's channel count is not a multiple of 8")
+        block = block_of(sources[0].x)
+        if any(v.type.get_shape()[1] % block for v in inputs):
+            self.missed(op, f"an input's channel count is not a multiple of the block {block}")
             return
         new_ops: list[Operation] = []
-        blocked = [_blocked_operand(v, new_ops, op) for v in inputs]
+        blocked = [_blocked_operand(v, new_ops, op, block) for v in inputs]
+        if any(b is None for b in blocked):
+            return
         cat = ConcatOp(blocked, axis=1)  # the block axis (op.axis may count from the end)
         cat.location = op.location
         cat.concat_result.name_hint = (op.concat_result.name_hint or "concat") + "_nchwc"
@@ -433,8 +456,8 @@ class BlockChannelShuffle(LoggedPattern):
         group = mid[1]
         if mid != [n, group, c // group, h, w] or group * mid[2] != c:
             return
-        if c % BLOCK:
-            self.missed(op, "channel shuffle of a channel count that is not a multiple of 8")
+        if c % block_of(src.x):
+            self.missed(op, f"channel shuffle of a channel count that is not a multiple of the block {block_of(src.x)}")
             return
         shuffle = ChannelShuffleNCHWcOp(src.x, channels=c, group=group)
         shuffle.location = op.location
@@ -484,9 +507,9 @@ def _rebuild_conv(
     return new
 
 
-def _blocked_channel_constant(value: np.ndarray, like: SSAValue) -> np.ndarray | None:
+def _blocked_channel_constant(value: np.ndarray, like: SSAValue, block: int) -> np.ndarray | None:
     """A constant that broadcasts against `like` (N, C, H, W) only along C, as a blocked
-    [Cb, 1, 1, 8] array (zeros in padded lanes); None otherwise."""
+    [Cb, 1, 1, block] array (zeros in padded lanes); None otherwise."""
     shape = like.type.get_shape()
     channels = shape[1]
     if value.ndim > 4:
@@ -496,9 +519,9 @@ def _blocked_channel_constant(value: np.ndarray, like: SSAValue) -> np.ndarray |
         return None
     if not np.all(np.isfinite(value)):
         return None
-    vec = np.zeros((blocks(channels) * BLOCK,), np.float32)
+    vec = np.zeros((blocks(channels, block) * block,), np.float32)
     vec[:channels] = np.broadcast_to(value.reshape(full[1]), (channels,))
-    return vec.reshape(blocks(channels), 1, 1, BLOCK)
+    return vec.reshape(blocks(channels, block), 1, 1, block)
 
 
 def _per_channel(value: SSAValue, like: SSAValue) -> bool:
@@ -546,7 +569,7 @@ class BlockElementwise(PatternWithWeights):
                 continue
             const = known_constant(other, self.weights)
             if const is not None:
-                blk = _blocked_channel_constant(const, mine)
+                blk = _blocked_channel_constant(const, mine, block_of(src.x))
                 if blk is None:
                     self.missed(op, "constant operand is not per-channel")
                     return
@@ -558,7 +581,9 @@ class BlockElementwise(PatternWithWeights):
             if other.type != op.c.type and not _per_channel(other, mine):
                 continue  # other broadcasting against a non-constant: leave it in NCHW
             new_ops: list[Operation] = []
-            other_blk = _blocked_operand(other, new_ops, op)
+            other_blk = _blocked_operand(other, new_ops, op, block_of(src.x))
+            if other_blk is None:
+                continue
             if isinstance(op, AddOp) and other.type == op.c.type:
                 conv = _fusable_conv(src)
                 if conv is not None and conv.z is None:
@@ -599,8 +624,9 @@ class BlockBatchNorm(PatternWithWeights):
         with np.errstate(divide="ignore", invalid="ignore"):
             f = scale / np.sqrt(var + eps)
         shift = bias - mean * f
-        f_blk = _blocked_channel_constant(f.astype(np.float32).reshape(-1, 1, 1), op.x)
-        shift_blk = _blocked_channel_constant(shift.astype(np.float32).reshape(-1, 1, 1), op.x)
+        block = block_of(src.x)
+        f_blk = _blocked_channel_constant(f.astype(np.float32).reshape(-1, 1, 1), op.x, block)
+        shift_blk = _blocked_channel_constant(shift.astype(np.float32).reshape(-1, 1, 1), op.x, block)
         if f_blk is None or shift_blk is None or not can_create_constants([f_blk.size, shift_blk.size], self.weights):
             self.missed(op, "BatchNormalization factors are not finite")
             return
@@ -617,10 +643,10 @@ class BlockBatchNorm(PatternWithWeights):
 # ---- the pass -----------------------------------------------------------------------------
 
 
-def layout_nchwc_patterns(weights: WeightTable | None) -> list[RewritePattern]:
+def layout_nchwc_patterns(weights: WeightTable | None, block: int) -> list[RewritePattern]:
     return [
         CancelReorders(),
-        BlockConv(weights),
+        BlockConv(weights, block),
         BlockPool(weights),
         BlockConcat(),
         BlockChannelShuffle(),
@@ -631,9 +657,15 @@ def layout_nchwc_patterns(weights: WeightTable | None) -> list[RewritePattern]:
 
 @dataclass(frozen=True)
 class LayoutNchwcPass(ModulePass):
-    """Moves conv regions to the blocked NCHWc layout (see the module docstring)."""
+    """Moves conv regions to the blocked NCHWc layout (see the module docstring);
+    `block` 0 means the host's (CpuTarget.nchwc_block)."""
 
     name = "onnx-layout-nchwc"
 
+    block: int = 0
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        apply_patterns(ctx, op, layout_nchwc_patterns(weights_of(ctx)))
+        block = self.block or host_target().nchwc_block
+        if block not in BLOCKS:
+            raise StrataError(f"onnx-layout-nchwc: block must be one of {', '.join(map(str, BLOCKS))}, got {block}")
+        apply_patterns(ctx, op, layout_nchwc_patterns(weights_of(ctx), block))

@@ -1,13 +1,18 @@
 """Blocked-layout (NCHWc) ops of the layout level (`onnx-layout-nchwc`).
 
-A blocked tensor holds an NCHW tensor [N, C, H, W] as [N, ceil(C/8), H, W, 8]: channel
-c lives at block c // 8, lane c % 8, so the 8 channels of a block (one AVX2 vector of
-f32) are contiguous. Lanes past C (when C is not a multiple of 8) are padding:
+A blocked tensor holds an NCHW tensor [N, C, H, W] as [N, ceil(C/c), H, W, c]: channel
+k lives at block k // c, lane k % c, so the c channels of a block are contiguous. The
+block c is one vector of f32 on the target (CpuTarget.nchwc_block in lowering/target.py):
+8 with AVX2, 16 with AVX-512 (as onnxruntime's MLAS blocks); a blocked type carries it as
+its last dim, and every op checks that its blocked operands and results agree on it
+(BLOCKS lists the ones allowed). Lanes past C (when C is not a multiple of c) are padding:
 ReorderToBlocked writes zeros there, every blocked op keeps them finite, and the
 blocked weights of padded input channels are zero, so padding never reaches a real
 channel. Elementwise ops need no blocked form: an `onnx.Relu`/`onnx.Add` on two tensors
 blocked the same way is already correct on the 5-D tensors (a per-channel constant is
-reordered to [Cb, 1, 1, 8]).
+reordered to [Cb, 1, 1, c]).
+
+Below, 8 stands for the block c.
 
 Ops (compiler/onnx_export.py writes each as standard ONNX nodes, exactly: the same
 arithmetic on the padded channels, then the padding is sliced off):
@@ -69,25 +74,38 @@ from dialects.onnx.traits import ChannelBlocked, Convolution, FusionAnchor, Pool
 from dialects.strata.base import StrataOp, upper_names
 from dialects.strata.activation import Activation, epilogue_props, verify_activation
 
-BLOCK = 8
+# The channel blocks a blocked tensor may have (its last dim): one f32 vector of AVX2 or
+# of AVX-512.
+BLOCKS = (8, 16)
 
 
-def blocks(channels: int) -> int:
-    return -(-channels // BLOCK)
+def blocks(channels: int, block: int) -> int:
+    return -(-channels // block)
 
 
-def blocked_type(ty: Attribute) -> TensorType:
-    """The blocked type [N, ceil(C/8), d..., 8] of an NCHW tensor type [N, C, d...]."""
+def block_of(value: SSAValue) -> int:
+    """The channel block of a blocked value: its last dim."""
+    ty = value.type
+    assert isinstance(ty, TensorType), ty
+    return ty.get_shape()[-1]
+
+
+def blocked_type(ty: Attribute, block: int) -> TensorType:
+    """The blocked type [N, ceil(C/block), d..., block] of an NCHW tensor type [N, C, d...]."""
     assert isinstance(ty, TensorType), ty
     shape = list(ty.get_shape())
-    return TensorType(ty.element_type, [shape[0], blocks(shape[1]), *shape[2:], BLOCK])
+    return TensorType(ty.element_type, [shape[0], blocks(shape[1], block), *shape[2:], block])
 
 
-def _expect_blocked(op, value, what: str, rank: int) -> tuple[int, ...]:
+def _expect_blocked(op, value, what: str, rank: int, block: int | None = None) -> tuple[int, ...]:
+    """`value`'s shape, checked to be of `rank` and blocked: by `block`, or by one of
+    BLOCKS when None."""
     expect_rank(op, value, what, rank)
     shape = shape_of(op, value, what)
-    if shape[-1] != BLOCK:
-        raise fail(op, f"{what} must be blocked by {BLOCK} in its last dim, got {value.type}")
+    if block is not None and shape[-1] != block:
+        raise fail(op, f"{what} must be blocked by {block} in its last dim, got {value.type}")
+    if shape[-1] not in BLOCKS:
+        raise fail(op, f"{what} must be blocked by one of {', '.join(map(str, BLOCKS))} in its last dim, got {value.type}")
     return shape
 
 
@@ -101,8 +119,8 @@ class ReorderToBlockedOp(StrataOp):
     name = "strata.ReorderToBlocked"
     traits = traits_def(ChannelBlocked())
 
-    def __init__(self, x: SSAValue) -> None:
-        super().__init__(operands=[x], result_types=[blocked_type(x.type)])
+    def __init__(self, x: SSAValue, block: int) -> None:
+        super().__init__(operands=[x], result_types=[blocked_type(x.type, block)])
 
     FORMAL_NAMES: ClassVar = upper_names("x", "y")
 
@@ -114,7 +132,8 @@ class ReorderToBlockedOp(StrataOp):
         sx = shape_of(self, self.x, "X")
         if len(sx) < 3:
             raise fail(self, f"X must have rank >= 3, got {self.x.type}")
-        want = (sx[0], blocks(sx[1]), *sx[2:], BLOCK)
+        block = _expect_blocked(self, self.y, "Y", len(sx) + 1)[-1]
+        want = (sx[0], blocks(sx[1], block), *sx[2:], block)
         if shape_of(self, self.y, "Y") != want:
             raise fail(self, f"Y must have shape {list(want)} for X {list(sx)}, got {self.y.type}")
 
@@ -138,10 +157,11 @@ class ReorderFromBlockedOp(StrataOp):
 
     def verify_(self) -> None:
         sx = shape_of(self, self.x, "X")
-        if len(sx) < 4 or sx[-1] != BLOCK:
-            raise fail(self, f"X must be blocked (rank >= 4, last dim {BLOCK}), got {self.x.type}")
+        if len(sx) < 4 or sx[-1] not in BLOCKS:
+            raise fail(self, f"X must be blocked (rank >= 4, last dim one of {', '.join(map(str, BLOCKS))}), "
+                             f"got {self.x.type}")
         sy = shape_of(self, self.y, "Y")
-        if len(sy) != len(sx) - 1 or sy[0] != sx[0] or tuple(sy[2:]) != tuple(sx[2:-1]) or blocks(sy[1]) != sx[1]:
+        if len(sy) != len(sx) - 1 or sy[0] != sx[0] or tuple(sy[2:]) != tuple(sx[2:-1]) or blocks(sy[1], sx[-1]) != sx[1]:
             raise fail(self, f"Y {self.y.type} does not match blocked X {self.x.type}")
 
 
@@ -201,8 +221,8 @@ class _BlockedConv(StrataOp):
         for what, v, n in (("strides", self.strides, 2), ("dilations", self.dilations, 2), ("pads", self.pads, 4)):
             if len(ints_value(v) or []) != n:
                 raise fail(self, f"{what} must have {n} values")
-        if self.b is not None and shape_of(self, self.b, "B") != (sy[1] * BLOCK,):
-            raise fail(self, f"B must be [{sy[1] * BLOCK}], got {self.b.type}")
+        if self.b is not None and shape_of(self, self.b, "B") != (sy[1] * sy[-1],):
+            raise fail(self, f"B must be [{sy[1] * sy[-1]}], got {self.b.type}")
         if self.z is not None and self.z.type != self.y.type:
             raise fail(self, f"Z must have Y's type {self.y.type}, got {self.z.type}")
 
@@ -223,12 +243,13 @@ class ConvNCHWcOp(_BlockedConv):
 
     def verify_(self) -> None:
         sy = _expect_blocked(self, self.y, "Y", 5)
+        block = sy[-1]
         sw = shape_of(self, self.w, "W")
-        if len(sw) != 6 or sw[0] != sy[1] or sw[5] != BLOCK:
-            raise fail(self, f"W must be [Mb, ICB, KH, KW, ICL, {BLOCK}] with Mb = {sy[1]}, got {self.w.type}")
+        if len(sw) != 6 or sw[0] != sy[1] or sw[5] != block:
+            raise fail(self, f"W must be [Mb, ICB, KH, KW, ICL, {block}] with Mb = {sy[1]}, got {self.w.type}")
         sx = shape_of(self, self.x, "X")
         if len(sx) == 5:
-            ok = sx[-1] == BLOCK and sw[1] == sx[1] and sw[4] == BLOCK
+            ok = sx[-1] == block and sw[1] == sx[1] and sw[4] == block
         else:
             ok = len(sx) == 4 and sw[1] == sx[1] and sw[4] == 1
         if not ok:
@@ -252,10 +273,11 @@ class DepthwiseConvNCHWcOp(_BlockedConv):
 
     def verify_(self) -> None:
         sy = _expect_blocked(self, self.y, "Y", 5)
-        sx = _expect_blocked(self, self.x, "X", 5)
+        block = sy[-1]
+        sx = _expect_blocked(self, self.x, "X", 5, block)
         sw = shape_of(self, self.w, "W")
-        if len(sw) != 4 or sw[0] != sy[1] or sw[3] != BLOCK or sx[1] != sy[1] or sx[0] != sy[0]:
-            raise fail(self, f"W must be [Cb, KH, KW, {BLOCK}] with Cb = {sy[1]} of X and Y, got {self.w.type}")
+        if len(sw) != 4 or sw[0] != sy[1] or sw[3] != block or sx[1] != sy[1] or sx[0] != sy[0]:
+            raise fail(self, f"W must be [Cb, KH, KW, {block}] with Cb = {sy[1]} of X and Y, got {self.w.type}")
         kernel = ints_value(self.kernel_shape)
         if kernel != list(sw[1:3]):
             raise fail(self, f"kernel_shape {kernel} differs from W {self.w.type}")
@@ -291,8 +313,9 @@ class ChannelShuffleNCHWcOp(StrataOp):
         if self.y.type != self.x.type:
             raise fail(self, f"Y must have X's type {self.x.type}, got {self.y.type}")
         c, g = self.channels.value.data, self.group.value.data
-        if g < 1 or c % g or c % BLOCK or c != sx[1] * BLOCK:
-            raise fail(self, f"channels {c} must be a multiple of group {g} and of {BLOCK}, = {sx[1]} blocks")
+        block = sx[-1]
+        if g < 1 or c % g or c % block or c != sx[1] * block:
+            raise fail(self, f"channels {c} must be a multiple of group {g} and of {block}, = {sx[1]} blocks")
 
 
 # ---- pooling ------------------------------------------------------------------------------
@@ -335,7 +358,7 @@ class _BlockedPool(StrataOp):
 
     def verify_(self) -> None:
         sx = _expect_blocked(self, self.x, "X", 5)
-        sy = _expect_blocked(self, self.y, "Y", 5)
+        sy = _expect_blocked(self, self.y, "Y", 5, sx[-1])
         if sx[:2] != sy[:2]:
             raise fail(self, f"Y {self.y.type} must keep N and Cb of X {self.x.type}")
         for what, v, n in (("kernel_shape", self.kernel_shape, 2), ("strides", self.strides, 2),
@@ -371,9 +394,9 @@ class GlobalAveragePoolNCHWcOp(StrataOp):
 
     def __init__(self, x: SSAValue) -> None:
         sx = shape_of(self, x, "X")
-        super().__init__(operands=[x], result_types=[TensorType(x.type.element_type, [sx[0], sx[1], 1, 1, BLOCK])])  # pyright: ignore[reportAttributeAccessIssue]
+        super().__init__(operands=[x], result_types=[TensorType(x.type.element_type, [sx[0], sx[1], 1, 1, sx[-1]])])  # pyright: ignore[reportAttributeAccessIssue]
 
     def verify_(self) -> None:
         sx = _expect_blocked(self, self.x, "X", 5)
-        if shape_of(self, self.y, "Y") != (sx[0], sx[1], 1, 1, BLOCK):
-            raise fail(self, f"Y must be [{sx[0]}, {sx[1]}, 1, 1, {BLOCK}], got {self.y.type}")
+        if shape_of(self, self.y, "Y") != (sx[0], sx[1], 1, 1, sx[-1]):
+            raise fail(self, f"Y must be [{sx[0]}, {sx[1]}, 1, 1, {sx[-1]}], got {self.y.type}")

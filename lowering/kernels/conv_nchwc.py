@@ -55,7 +55,6 @@ from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, MemRef
 
 from dialects.onnx.base import int_attr_value, ints_value
 from dialects.strata.activation import Activation, activation_of, is_blocked
-from dialects.strata.layout import BLOCK
 from lowering import scalar
 from lowering.kernels.conv import (
     Index,
@@ -134,13 +133,14 @@ def _floordiv(a: Index, b: int) -> Index:
     return arith.FloorDivSIOp(a, as_index(b)).result
 
 
-def group_input_blocks(mb0: Index, oc_tile: int, group_channels: list[int], icl: int, icb_count: int) -> tuple[Index, Index]:
+def group_input_blocks(mb0: Index, oc_tile: int, group_channels: list[int], icl: int, icb_count: int,
+                       block: int) -> tuple[Index, Index]:
     """[lo, hi) of the input blocks (of icl channels) that overlap the groups of output
     blocks mb0 .. mb0 + oc_tile - 1 of a grouped conv with [Cg, Mg] channels per group;
     W is zero for every other input block. Works on ints (the pass) and index values."""
     cg, mg = group_channels
-    g_lo = _floordiv(ix_mul(mb0, BLOCK), mg)
-    g_hi = _floordiv(ix_add(ix_mul(mb0, BLOCK), BLOCK * oc_tile - 1), mg)
+    g_lo = _floordiv(ix_mul(mb0, block), mg)
+    g_hi = _floordiv(ix_add(ix_mul(mb0, block), block * oc_tile - 1), mg)
     lo = ix_min(_floordiv(ix_mul(g_lo, cg), icl), icb_count)
     hi = ix_min(ix_ceildiv(ix_mul(ix_add(g_hi, 1), cg), icl), icb_count)
     return lo, hi
@@ -273,18 +273,19 @@ def _pixels_as_rows(mem: SSAValue, rows: int, length: int) -> SSAValue:
 def finish_tile(acc: SSAValue, outputs: list[tuple[int, list[Index]]], z: SSAValue | None, y: SSAValue,
                 act: Activation, params: Sequence[float]) -> None:
     """Store a conv tile: y[index + lane] = act(acc[offset + lane] (+ z[index + lane]))
-    for each (offset, index) of `outputs`, in lane loops. The residual goes into acc first,
+    for each (offset, index) of `outputs`, in lane loops over y's block. The residual goes into acc first,
     in a loop of its own: a loop that reads z and writes y needs a run-time overlap check
     per pair of their accesses, and with more pairs than LLVM allows (8) it stayed scalar.
     Measured on Zen 4, 1 thread, 1x1 conv + Add + Relu: 128->512 @28 1.42 -> 1.03 ms,
     512->2048 @7 1.12 -> 0.98 (onnxruntime 1.05-1.14, 0.95); ResNet-50 79.6 -> 77.6 ms,
     A/B in one process, bit-equal."""
+    block = y.type.get_shape()[-1]  # pyright: ignore[reportAttributeAccessIssue]
     if z is not None:
-        with loop(BLOCK) as lp:
+        with loop(block) as lp:
             for offset, index in outputs:
                 a = [ix_add(offset, lp.iv)]
                 store(scalar.add(load(acc, a), load(z, [*index, lp.iv])), acc, a)
-    with loop(BLOCK) as lp:
+    with loop(block) as lp:
         for offset, index in outputs:
             store(apply_activation(act, params, load(acc, [ix_add(offset, lp.iv)])), y, [*index, lp.iv])
 
@@ -310,6 +311,7 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     batch, in_h, in_w = x_shape[0], x_shape[2], x_shape[3]
     m_blocks, icb_count, kh_size, kw_size, icl_count = w_shape[:5]
     out_h, out_w = y_shape[2], y_shape[3]
+    block = y_shape[-1]
     (sh, sw), (dh, dw), (ph, pw) = win.strides, win.dilations, win.pads_begin
     elem = y.type.element_type
 
@@ -323,17 +325,17 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     # Every (n, pair of output blocks, output row) writes its own rows of y: the
     # parallel loop MLAS splits too (output-channel blocks x output rows).
     with parallel([batch, m_blocks, out_h], steps=[1, oc_tile, 1]) as (n, mb0, oh):
-        acc = memref.AllocaOp.get(elem, 64, [oc_tile * pixels_per_tile * BLOCK]).memref
+        acc = memref.AllocaOp.get(elem, 64, [oc_tile * pixels_per_tile * block]).memref
         mbs = [ix_add(mb0, o) for o in range(oc_tile)]
         icb_range: tuple[Index, Index] = (0, icb_count)
         if group_channels is not None:
-            icb_range = group_input_blocks(mb0, oc_tile, group_channels, icl_count, icb_count)
+            icb_range = group_input_blocks(mb0, oc_tile, group_channels, icl_count, icb_count, block)
         zero = scalar.const(0.0, elem)
         kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
         ih0 = ix_affine(oh, sh, -ph)
 
         def slot(o: int, p: int, pixels: int) -> int:
-            return (o * pixels + p) * BLOCK
+            return (o * pixels + p) * block
 
         def x_at(ih: Index, iw: Index, icb: Index, lanes: list[int | None], masked: bool) -> list[SSAValue]:
             """x at input column iw for each lane (None: an NCHW x); in a masked
@@ -371,9 +373,9 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                 # AVX2: the accumulators are explicit vector<8xf32> values carried
                 # through the reduction loops (as the GEMM tile, matmul.py), the weights
                 # one vector load per block and step, x broadcast per pixel and step.
-                vt = VectorType(elem, [BLOCK])
+                vt = VectorType(elem, [block])
                 zv = vbroadcast(zero, vt)
-                inits = [vload(bias, [ix_mul(mbs[o], BLOCK)], vt) if bias is not None else zv
+                inits = [vload(bias, [ix_mul(mbs[o], block)], vt) if bias is not None else zv
                          for o in range(oc_tile) for _ in range(pixels)]
 
                 def step(ivs: list[SSAValue], accs: list[SSAValue]) -> list[SSAValue]:
@@ -388,11 +390,11 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                     return accs
 
                 for q, v in enumerate(carried_loops(ranges, inits, step)):
-                    vstore(v, acc, [q * BLOCK])
+                    vstore(v, acc, [q * block])
             else:
-                with loop(BLOCK) as lp:
+                with loop(block) as lp:
                     for o in range(oc_tile):
-                        start = load(bias, [ix_add(ix_mul(mbs[o], BLOCK), lp.iv)]) if bias is not None else zero
+                        start = load(bias, [ix_add(ix_mul(mbs[o], block), lp.iv)]) if bias is not None else zero
                         for p in range(pixels):
                             store(start, acc, [ix_add(slot(o, p, pixels), lp.iv)])
                 with range_loops(ranges) as ivs:
@@ -401,7 +403,7 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                     # FMAs (not left to the SLP vectorizer); its body is large
                     # enough that LLVM does not fully unroll it first, and SROA then keeps
                     # the accumulators in registers across the reduction loops.
-                    with loop(BLOCK) as lp:
+                    with loop(block) as lp:
                         lane_iv = lp.iv
                         sums = [[load(acc, [ix_add(slot(o, p, pixels), lane_iv)]) for p in range(pixels)] for o in range(oc_tile)]
                         for t in taps:
@@ -448,6 +450,7 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
     batch, c_blocks, in_h, in_w = x_shape[:4]
     kh_size, kw_size = w_shape[1], w_shape[2]
     out_h, out_w = y_shape[2], y_shape[3]
+    block = y_shape[-1]
     (sh, sw), (dh, dw), (ph, pw) = win.strides, win.dilations, win.pads_begin
     elem = y.type.element_type
 
@@ -455,7 +458,7 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
 
     zero = scalar.const(0.0, elem)
     with parallel([batch, c_blocks, out_h]) as (n, cb, oh):
-        acc = memref.AllocaOp.get(elem, 64, [DW_TILE * BLOCK]).memref
+        acc = memref.AllocaOp.get(elem, 64, [DW_TILE * block]).memref
         kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
         ih0 = ix_affine(oh, sh, -ph)
 
@@ -467,8 +470,8 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                 # As the conv's tile: the accumulators are vector<8xf32> values carried
                 # through the kh (and kw) loops, w and x one vector load each per tap
                 # and pixel (lanes are channels): the same FMAs in the same order.
-                vt = VectorType(elem, [BLOCK])
-                start = vload(bias, [ix_mul(cb, BLOCK)], vt) if bias is not None else vbroadcast(zero, vt)
+                vt = VectorType(elem, [block])
+                start = vload(bias, [ix_mul(cb, block)], vt) if bias is not None else vbroadcast(zero, vt)
 
                 def step(ivs: list[SSAValue], accs: list[SSAValue]) -> list[SSAValue]:
                     ih = ix_add(ih0, ix_mul(ivs[0], dh))
@@ -481,16 +484,16 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                     return accs
 
                 for p, v in enumerate(carried_loops(ranges, [start] * pixels, step)):
-                    vstore(v, acc, [p * BLOCK])
+                    vstore(v, acc, [p * block])
             else:
                 lane_loop_tile(ranges, iw0, pixels, fold_kw)
-            finish_tile(acc, [(p * BLOCK, [n, cb, oh, ix_add(ow0, p)]) for p in range(pixels)], z, y, act, params)
+            finish_tile(acc, [(p * block, [n, cb, oh, ix_add(ow0, p)]) for p in range(pixels)], z, y, act, params)
 
         def lane_loop_tile(ranges: list, iw0: list[Index], pixels: int, fold_kw: bool) -> None:
-            with loop(BLOCK) as lp:
-                start = load(bias, [ix_add(ix_mul(cb, BLOCK), lp.iv)]) if bias is not None else zero
+            with loop(block) as lp:
+                start = load(bias, [ix_add(ix_mul(cb, block), lp.iv)]) if bias is not None else zero
                 for p in range(pixels):
-                    store(start, acc, [ix_add(p * BLOCK, lp.iv)])
+                    store(start, acc, [ix_add(p * block, lp.iv)])
             # Full tiles unroll the kw taps inside the lane loop: with one FMA per
             # pixel only, LLVM fully unrolls the 8-lane loop before the loop vectorizer
             # runs (measured when the JIT pipeline had no SLP vectorizer: it stayed scalar).
@@ -498,9 +501,9 @@ def lower_depthwise_conv_nchwc(kc: KernelContext) -> None:
                 kh = ivs[0]
                 ih = ix_add(ih0, ix_mul(kh, dh))
                 kws = [t for t in range(kw_size)] if fold_kw else [ivs[1]]
-                with loop(BLOCK) as lp:
+                with loop(block) as lp:
                     lane = lp.iv
-                    slots = [[ix_add(p * BLOCK, lane)] for p in range(pixels)]
+                    slots = [[ix_add(p * block, lane)] for p in range(pixels)]
                     sums = [load(acc, slot) for slot in slots]
                     for kw in kws:
                         wv = load(w, [cb, kh, kw, lane])
@@ -522,12 +525,13 @@ def lower_channel_shuffle_nchwc(kc: KernelContext) -> None:
     channels = int_attr_value(kc.op.channels)  # type: ignore[attr-defined]
     group = int_attr_value(kc.op.group)  # type: ignore[attr-defined]
     per_group = channels // group
+    block = x_shape[-1]
     with parallel(x_shape[:2]) as (n, cb):
         sources = []
-        for lane in range(BLOCK):
-            c = ix_add(ix_mul(cb, BLOCK), lane)
+        for lane in range(block):
+            c = ix_add(ix_mul(cb, block), lane)
             src = ix_add(ix_mul(arith.RemSIOp(c, as_index(group)).result, per_group), _floordiv(c, group))
-            sources.append((_floordiv(src, BLOCK), arith.RemSIOp(src, as_index(BLOCK)).result))
+            sources.append((_floordiv(src, block), arith.RemSIOp(src, as_index(block)).result))
         with loop_nest(x_shape[2:4]) as (h, w):
             for lane, (sb, sl) in enumerate(sources):
                 store(load(x, [n, sb, h, w, sl]), y, [n, cb, h, w, lane])
@@ -540,18 +544,19 @@ def lower_reorder_to_blocked(kc: KernelContext) -> None:
     x, y = kc.input("x"), kc.output("y")
     x_shape = kc.shape("x")
     batch, channels, spatial = x_shape[0], x_shape[1], x_shape[2:]
-    full, rest = divmod(channels, BLOCK)
+    block = kc.shape("y")[-1]
+    full, rest = divmod(channels, block)
     zero = scalar.const(0, y.type.element_type)
 
     def copy_block(n: SSAValue, cb: Index, real: int) -> None:
         with loop_nest(spatial) as pos:
-            for lane in range(BLOCK):
-                v = load(x, [n, ix_add(ix_mul(cb, BLOCK), lane), *pos]) if lane < real else zero
+            for lane in range(block):
+                v = load(x, [n, ix_add(ix_mul(cb, block), lane), *pos]) if lane < real else zero
                 store(v, y, [n, cb, *pos, lane])
 
     if full:
         with parallel([batch, full]) as (n, blk):
-            copy_block(n, blk, BLOCK)
+            copy_block(n, blk, block)
     if rest:
         with parallel([batch]) as (n,):
             copy_block(n, full, rest)
@@ -561,16 +566,17 @@ def lower_reorder_from_blocked(kc: KernelContext) -> None:
     x, y = kc.input("x"), kc.output("y")
     y_shape = kc.shape("y")
     batch, channels, spatial = y_shape[0], y_shape[1], y_shape[2:]
-    full, rest = divmod(channels, BLOCK)
+    block = kc.shape("x")[-1]
+    full, rest = divmod(channels, block)
 
     def copy_block(n: SSAValue, cb: Index, real: int) -> None:
         with loop_nest(spatial) as pos:
             for lane in range(real):
-                store(load(x, [n, cb, *pos, lane]), y, [n, ix_add(ix_mul(cb, BLOCK), lane), *pos])
+                store(load(x, [n, cb, *pos, lane]), y, [n, ix_add(ix_mul(cb, block), lane), *pos])
 
     if full:
         with parallel([batch, full]) as (n, blk):
-            copy_block(n, blk, BLOCK)
+            copy_block(n, blk, block)
     if rest:
         with parallel([batch]) as (n,):
             copy_block(n, full, rest)
@@ -599,19 +605,20 @@ def _tap_index(out: Index, tap: int, stride: int, pad: int, dilation: int, out_s
 
 
 def _pool(kc: KernelContext, average: bool) -> None:
-    """Per output pixel, the window's taps combine the pixel's BLOCK lanes. Windows of
-    up to UNROLLED_TAPS taps are unrolled: each tap loads BLOCK lanes at a position
+    """Per output pixel, the window's taps combine the pixel's block lanes. Windows of
+    up to UNROLLED_TAPS taps are unrolled: each tap loads block lanes at a position
     clamped into the input and replaces them with the identity (-inf, 0) where the tap
     lies in the padding, so the code is straight-line and the SLP vectorizer makes one
     vector load, select and max (add) per tap; nothing is read outside x. (With loops
     over the clamped tap ranges, LLVM unrolled the 8-lane loops and vectorized the
     short tap loops with masked gathers instead: ResNet-50's 3x3 stride-2 max pool at
     112 x 112 took 5.1 ms on the Zen 4 host, 0.8 GB/s; onnxruntime 0.35 ms.) Bigger
-    windows loop over their clamped tap ranges into a stack buffer of BLOCK lanes."""
+    windows loop over their clamped tap ranges into a stack buffer of block lanes."""
     x, y = kc.input("x"), kc.output("y")
     x_shape, y_shape = kc.shape("x"), kc.shape("y")
     win = _window(kc)
     in_sizes, out_sizes = x_shape[2:4], y_shape[2:4]
+    block = x_shape[-1]
     elem = y.type.element_type
     include_pad = average and bool(int_attr_value(kc.op.count_include_pad))  # type: ignore[attr-defined]
     combine = scalar.add if average else scalar.maximum
@@ -622,7 +629,7 @@ def _pool(kc: KernelContext, average: bool) -> None:
         ranges = tap_ranges(win, outs, out_sizes, in_sizes) if average or not unrolled else []
         start = scalar.const(0.0 if average else float("-inf"), elem)
         if unrolled:
-            total = [start] * BLOCK
+            total = [start] * block
             per_dim = [
                 [_tap_index(outs[d], t, win.strides[d], win.pads_begin[d], win.dilations[d], out_sizes[d], in_sizes[d])
                  for t in range(win.kernel[d])]
@@ -632,25 +639,25 @@ def _pool(kc: KernelContext, average: bool) -> None:
                 for iw, col_ok in per_dim[1]:
                     checks = [c for c in (row_ok, col_ok) if c is not None]
                     ok = checks[0] if len(checks) == 1 else arith.AndIOp(*checks).result if checks else None
-                    for lane in range(BLOCK):
+                    for lane in range(block):
                         v = load(x, [n, cb, ih, iw, lane])
                         if ok is not None:
                             v = scalar.select(ok, v, start)
                         total[lane] = v if total[lane] is start else combine(total[lane], v)
         else:
-            acc = memref.AllocaOp.get(elem, 64, [BLOCK]).memref
-            with loop(BLOCK) as lp:
+            acc = memref.AllocaOp.get(elem, 64, [block]).memref
+            with loop(block) as lp:
                 store(start, acc, [lp.iv])
             with range_loops(ranges) as taps:
                 pos = [ix_add(ix_affine(outs[d], win.strides[d], -win.pads_begin[d]), ix_mul(taps[d], win.dilations[d]))
                        for d in range(2)]
-                with loop(BLOCK) as lp:
+                with loop(block) as lp:
                     store(combine(load(acc, [lp.iv]), load(x, [n, cb, *pos, lp.iv])), acc, [lp.iv])
-            total = [load(acc, [lane]) for lane in range(BLOCK)]
+            total = [load(acc, [lane]) for lane in range(block)]
         if average:
             divisor = average_divisor(win, outs, out_sizes, in_sizes, ranges, include_pad, elem)
             total = [scalar.div(t, divisor) for t in total]
-        for lane in range(BLOCK):
+        for lane in range(block):
             store(total[lane], y, [n, cb, *outs, lane])
 
 
@@ -665,15 +672,16 @@ def lower_average_pool_nchwc(kc: KernelContext) -> None:
 def lower_global_average_pool_nchwc(kc: KernelContext) -> None:
     x, y = kc.input("x"), kc.output("y")
     x_shape = kc.shape("x")
+    block = x_shape[-1]
     elem = y.type.element_type
     with parallel(x_shape[:2]) as (n, cb):
 
         def body(pos: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
             return [scalar.add(a, load(x, [n, cb, *pos, lane])) for lane, a in enumerate(acc)]
 
-        total = reduce_loops([(0, x_shape[2]), (0, x_shape[3])], [scalar.const(0.0, elem)] * BLOCK, body)
+        total = reduce_loops([(0, x_shape[2]), (0, x_shape[3])], [scalar.const(0.0, elem)] * block, body)
         divisor = scalar.const(float(x_shape[2] * x_shape[3]), elem)
-        for lane in range(BLOCK):
+        for lane in range(block):
             store(scalar.div(total[lane], divisor), y, [n, cb, 0, 0, lane])
 
 

@@ -1,10 +1,10 @@
-// onnx-layout-nchwc: convolution regions move to the blocked NCHWc layout (block 8).
+// onnx-layout-nchwc: convolution regions move to the blocked NCHWc layout (here with block=8, AVX2; onnx-layout-nchwc-block16.mlir has block 16).
 // A blocked conv gets its W reordered once into a blocked constant [Mb, ICB, KH, KW,
 // ICL, 8] and its bias padded to Mb*8; the region grows through Relu (folded into the
 // conv), pooling and elementwise ops; ReorderToBlocked/ReorderFromBlocked stay only at
 // the region's borders, and a From -> To pair between two blocked ops cancels.
-// RUN: opt-tool %s -p onnx-layout-nchwc --split-input-file | filecheck %s
-// RUN: opt-tool %s -p onnx-layout-nchwc --split-input-file --stats 2>&1 >/dev/null | filecheck %s --check-prefix=STATS
+// RUN: opt-tool %s -p "onnx-layout-nchwc{block=8}" --split-input-file | filecheck %s
+// RUN: opt-tool %s -p "onnx-layout-nchwc{block=8}" --split-input-file --stats 2>&1 >/dev/null | filecheck %s --check-prefix=STATS
 
 // Conv -> Relu -> MaxPool -> Conv: one region. Relu becomes the first conv's activation,
 // the pool is blocked, 16 output channels make two blocks.
@@ -211,7 +211,7 @@ func.func @shuffle(%x: tensor<1x16x3x3xf32>) -> (tensor<1x16x3x3xf32>, tensor<1x
 // CHECK-NEXT:    %h2 = "onnx.Reshape"(%b, %s3)
 // CHECK-NEXT:    %t2 = "onnx.Transpose"(%h2)
 // CHECK-NEXT:    %q2 = "onnx.Reshape"(%t2, %s4)
-// STATS:         BlockChannelShuffle | channel shuffle of a channel count that is not a multiple of 8
+// STATS:         BlockChannelShuffle | channel shuffle of a channel count that is not a multiple of the block 8
 // -----
 
 // A squeeze-excite block (EfficientNet's): ReduceMean over H, W -> reducing 1x1 conv (16
