@@ -51,8 +51,8 @@ def with_pass(monkeypatch):
     the pipeline; then the level's own placement is used)."""
     original = compiler.pipelines.graph_passes
 
-    def graph_passes(opt_level, disabled=()):
-        passes = original(opt_level, disabled)
+    def graph_passes(opt_level, disabled=(), options=None):
+        passes = original(opt_level, disabled, options)
         if opt_level >= 2 and all(p.name != FuseActivationPass.name for p in passes):
             passes.insert(len(passes) - 3, FuseActivationPass())  # before canonicalize/cse/dce
         return passes

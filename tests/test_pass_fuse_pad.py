@@ -32,8 +32,8 @@ def with_pass(monkeypatch):
     """compile() at -O2 with onnx-fuse-pad appended (until the lead adds it to -O2)."""
     original = compiler.pipelines.graph_passes
 
-    def graph_passes(opt_level, disabled=()):
-        passes = original(opt_level, disabled)
+    def graph_passes(opt_level, disabled=(), options=None):
+        passes = original(opt_level, disabled, options)
         if opt_level >= 2 and all(p.name != FusePadPass.name for p in passes):
             passes.insert(len(passes) - 3, FusePadPass())
         return passes

@@ -1,4 +1,8 @@
-"""Kernels of the blocked-layout (NCHWc, block 8) ops of `dialects/strata/layout.py`.
+"""Kernels of the blocked-layout (NCHWc) ops of `dialects/strata/layout.py`.
+
+Every kernel reads the block from its operand types (8 lanes on AVX2, 16 on AVX-512:
+CpuTarget.nchwc_block); the numbers 8 below are the block and the measurements were
+taken with block 8 unless they say otherwise.
 
 strata.ConvNCHWc is the one that matters. Per (n, pair of output blocks, output row),
 the columns whose window lies inside the input go in register tiles of up to 2 output
