@@ -196,6 +196,41 @@ def test_pointwise_convs_run_over_pixel_rows(size, block):
     check_numerics(model, ctx, module, {"x": x}, block=block)
 
 
+@BOTH_BLOCKS
+@pytest.mark.parametrize("c, m, size", [(72, 48, (7, 9)), (144, 32, (14, 14)), (320, 64, (6, 6))])
+def test_input_block_chunks(c, m, size, block, monkeypatch):
+    """Convs with more input blocks than one chunk of L1-sized weights (icb_chunk) reduce
+    chunk by chunk through a buffer of output rows (row_group): 72 channels in blocks of
+    8 make a ragged last chunk, 7 x 9 and 6 x 6 maps group their rows; a residual Add
+    and Relu run after the last chunk. Bit for bit the sums of the unchunked kernel, so
+    compared with onnxruntime at the usual tolerance."""
+    from lowering.kernels.conv_nchwc import icb_chunk, register_tile
+    from lowering.target import target_for
+
+    x = rand(1, c, *size)
+    model = chain_model(
+        [node("Conv", ["x", "w3", "b3"], "a", pads=[1, 1, 1, 1]), node("Conv", ["x", "w1"], "b"),
+         node("Add", ["a", "b"], "s"), node("Relu", ["s"], "y")],
+        {"x": x}, ["y"], {"w3": rand(m, c, 3, 3, scale=0.1), "b3": rand(m), "w1": rand(m, c, 1, 1, scale=0.1)},
+    )
+    ctx, module = layout(model, block=block)
+    assert counts(module)["strata.ConvNCHWc"] == 2
+    cpu = cpu_for_block(block)
+    target = target_for(cpu or None)
+    icb = -(-c // block)
+    oc_tile, _ = register_tile(target, -(-m // block))
+    assert icb_chunk(oc_tile, 3, 3, block, block) < icb  # the 3 x 3 conv runs in chunks
+    check_numerics(model, ctx, module, {"x": x}, block=block)
+    if cpu is False:
+        return
+    import lowering.kernels.conv_nchwc as conv_nchwc
+
+    chunked = compile_model(model, True, cpu=cpu).run({"x": x})[0]
+    monkeypatch.setenv("STRATA_KERNEL_CACHE", "0")
+    monkeypatch.setattr(conv_nchwc, "WEIGHT_CHUNK_BYTES", 1 << 40)  # one chunk: the plain reduction
+    np.testing.assert_array_equal(chunked, compile_model(model, True, cpu=cpu).run({"x": x})[0])
+
+
 @pytest.mark.parametrize("tail", ["swish", "sin"])
 def test_pointwise_conv_as_fused_group_anchor(tail):
     """A 1x1 conv whose elementwise consumers fuse into its kernel (Fused(ConvNCHWc,

@@ -243,6 +243,42 @@ def border_columns(ow_lo: int, ow_hi: int, out_w: int, body) -> None:
 # Pointwise convs run over the pixels as rows of at most this many (see pixel_rows).
 POINTWISE_ROW = 256
 
+# Bytes of blocked weights one chunk of input blocks may take per register tile's output
+# blocks (icb_chunk): about half of a 32-48 KiB L1, so they stay there while every tile
+# of an output row reads them.
+WEIGHT_CHUNK_BYTES = 20 * 1024
+
+
+# Register tiles a chunk of input blocks should run through before the next chunk, and
+# the most bytes of partial sums kept for them (row_group).
+MIN_CHUNK_TILES = 8
+GROUP_BUFFER_BYTES = 64 * 1024
+
+
+def row_group(out_h: int, tiles_per_row: int, row_bytes: int) -> int:
+    """Output rows per chunk of the conv's reduction: the fewest (a divisor of out_h) that
+    make MIN_CHUNK_TILES register tiles, as long as their partial sums (`row_bytes` a
+    row) fit GROUP_BUFFER_BYTES. ResNet-50's 3 x 3 convs at 7 x 7 (2 tiles a row): 7."""
+    best = 1
+    for d in range(1, out_h + 1):
+        if out_h % d:
+            continue
+        if d * row_bytes > GROUP_BUFFER_BYTES:
+            break
+        best = d
+        if d * tiles_per_row >= MIN_CHUNK_TILES:
+            break
+    return best
+
+
+def icb_chunk(oc_tile: int, kh: int, kw: int, icl: int, block: int, itemsize: int = 4) -> int:
+    """Input blocks per chunk of the conv's reduction: as many as keep the oc_tile output
+    blocks' weights for them within WEIGHT_CHUNK_BYTES (at least 1). Without chunks each
+    register tile of a row streamed all of its output blocks' weights: ResNet-50's
+    3 x 3 256 -> 256 conv reads 590 KB of them per tile of 4 pixels, from L2, which
+    held its kernels to about half the FMA peak on the 16-lane Intel Xeon."""
+    return max(1, WEIGHT_CHUNK_BYTES // (oc_tile * kh * kw * icl * block * itemsize))
+
 
 def pixel_rows(pixels: int, widest: int = POINTWISE_ROW) -> tuple[int, int]:
     """(rows, row length) for the H x W pixels of a pointwise conv: the longest row of at
@@ -328,15 +364,24 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
     vector_acc = kc.target.explicit_conv_tiles and elem == f32
     # Every (n, pair of output blocks, output row) writes its own rows of y: the
     # parallel loop MLAS splits too (output-channel blocks x output rows).
-    with parallel([batch, m_blocks, out_h], steps=[1, oc_tile, 1]) as (n, mb0, oh):
+    # The reduction over input blocks runs in chunks whose weights stay in L1 (icb_chunk),
+    # each through the whole output row, the partial sums kept in a row buffer on the
+    # stack: the same FMAs in the same order (bit-equal), the weights read from L2 once
+    # per chunk and row instead of once per tile.
+    chunk = icb_chunk(oc_tile, kh_size, kw_size, icl_count, block) if vector_acc and group_channels is None else icb_count
+    chunked = chunk < icb_count
+    runs = masked_column_tiles(out_w, ow_lo, ow_hi, pixels_per_tile)
+    # Short rows go in groups of rows per chunk (row_group): a 7 x 7 map has 2 tiles a
+    # row, too few to repay loading a chunk's weights.
+    rows = row_group(out_h, sum(len(f) for f, _, _ in runs), oc_tile * out_w * block * 4) if chunked else 1
+    with parallel([batch, m_blocks, out_h // rows], steps=[1, oc_tile, 1]) as (n, mb0, og):
         acc = memref.AllocaOp.get(elem, 64, [oc_tile * pixels_per_tile * block]).memref
+        buf = memref.AllocaOp.get(elem, 64, [oc_tile * rows * out_w * block]).memref if chunked else None
         mbs = [ix_add(mb0, o) for o in range(oc_tile)]
         icb_range: tuple[Index, Index] = (0, icb_count)
         if group_channels is not None:
             icb_range = group_input_blocks(mb0, oc_tile, group_channels, icl_count, icb_count, block)
         zero = scalar.const(0.0, elem)
-        kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
-        ih0 = ix_affine(oh, sh, -ph)
 
         def slot(o: int, p: int, pixels: int) -> int:
             return (o * pixels + p) * block
@@ -353,12 +398,22 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
             values = [load(x, [n, icb, ih, iw] if lane is None else [n, icb, ih, iw, lane]) for lane in lanes]
             return values if ok is None else [scalar.select(ok, v, zero) for v in values]
 
-        def tile(ow0: Index, pixels: int, masked: bool) -> None:
+        def buf_slot(o: int, g: Index, ow: Index) -> Index:
+            """Offset of output block o, row g of the group, column ow in `buf`."""
+            return ix_mul(ix_add(ix_add(ow, o * rows * out_w), ix_mul(g, out_w)), block)
+
+        def tile(ow0: Index, pixels: int, masked: bool, icbs: tuple[Index, Index] = icb_range,
+                 oh: Index = og, g: Index = 0) -> None:
+            """The tile of `pixels` columns from ow0 of output row oh over the input
+            blocks `icbs`: all of them, then the epilogue; or one chunk, from and back to
+            row g of the buffer."""
+            kh_range = valid_range(kh_size, dh, oh, out_h, sh, -ph, in_h)
+            ih0 = ix_affine(oh, sh, -ph)
             iw0 = [ix_affine(ix_add(ow0, p), sw, -pw) for p in range(pixels)]
             # With an NCHW x (one input lane per block) the kw taps are unrolled
             # instead of the lanes, so the lane loop body stays large enough.
             fold_kw = not blocked_x
-            ranges = [icb_range, kh_range] + ([] if fold_kw else [(0, kw_size)])
+            ranges = [icbs, kh_range] + ([] if fold_kw else [(0, kw_size)])
 
             def taps_at(ivs: list[SSAValue]) -> tuple[list[int], list[list[SSAValue]], Callable[[int, int, Index], list[Index]]]:
                 """(unrolled steps, x per pixel and step, w index per block, step and lane)."""
@@ -378,9 +433,12 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                 # through the reduction loops (as the GEMM tile, matmul.py), the weights
                 # one vector load per block and step, x broadcast per pixel and step.
                 vt = VectorType(elem, [block])
-                zv = vbroadcast(zero, vt)
-                inits = [vload(bias, [ix_mul(mbs[o], block)], vt) if bias is not None else zv
-                         for o in range(oc_tile) for _ in range(pixels)]
+                if buf is not None:
+                    inits = [vload(buf, [buf_slot(o, g, ix_add(ow0, p))], vt) for o in range(oc_tile) for p in range(pixels)]
+                else:
+                    zv = vbroadcast(zero, vt)
+                    inits = [vload(bias, [ix_mul(mbs[o], block)], vt) if bias is not None else zv
+                             for o in range(oc_tile) for _ in range(pixels)]
 
                 def step(ivs: list[SSAValue], accs: list[SSAValue]) -> list[SSAValue]:
                     taps, xs, w_index = taps_at(ivs)
@@ -393,7 +451,12 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
                                 accs[o * pixels + p] = vfma(xv, wvs[o], accs[o * pixels + p])
                     return accs
 
-                for q, v in enumerate(carried_loops(ranges, inits, step)):
+                sums = carried_loops(ranges, inits, step)
+                if buf is not None:
+                    for q, v in enumerate(sums):
+                        vstore(v, buf, [buf_slot(q // pixels, g, ix_add(ow0, q % pixels))])
+                    return
+                for q, v in enumerate(sums):
                     vstore(v, acc, [q * block])
             else:
                 with loop(block) as lp:
@@ -425,7 +488,22 @@ def lower_conv_nchwc(kc: KernelContext) -> None:
 
         # Border columns go in full tiles too, masked (a 7-column map with padding 1
         # ran tiles of 3 and 2 pixels plus two single columns; now 4 + 3).
-        run_columns(masked_column_tiles(out_w, ow_lo, ow_hi, pixels_per_tile), tile)
+        if buf is None:
+            run_columns(runs, tile)
+        else:
+            oh0 = ix_mul(og, rows)
+            vt = VectorType(elem, [block])
+            with loop(rows) as lg, loop(out_w) as lw:
+                for o in range(oc_tile):
+                    start = vload(bias, [ix_mul(mbs[o], block)], vt) if bias is not None else vbroadcast(zero, vt)
+                    vstore(start, buf, [buf_slot(o, lg.iv, lw.iv)])
+            with loop(icb_count, 0, chunk) as ck:
+                end = ix_add(ck.iv, chunk) if icb_count % chunk == 0 else ix_min(ix_add(ck.iv, chunk), icb_count)
+                with loop(rows) as lg:
+                    run_columns(runs, lambda ow0, width, masked: tile(ow0, width, masked, (ck.iv, end), ix_add(oh0, lg.iv), lg.iv))
+            with loop(rows) as lg, loop(out_w) as lw:
+                finish_tile(buf, [(buf_slot(o, lg.iv, lw.iv), [n, mbs[o], ix_add(oh0, lg.iv), lw.iv]) for o in range(oc_tile)],
+                            z, y, act, params)
 
 
 # ---- DepthwiseConvNCHWc -------------------------------------------------------------------
