@@ -65,7 +65,7 @@ class CpuTarget:
 
     def describe(self) -> str:
         isa = {512: "AVX-512", 256: "AVX2+FMA"}.get(self.vector_bits, f"{self.vector_bits}-bit vectors")
-        return f"{self.name} ({isa}, {self.vector_registers} vector registers)"
+        return f"{self.name} ({isa}, {self.vector_registers} vector registers, NCHWc block {self.nchwc_block})"
 
 
 def _from_features(name: str, features: dict[str, bool]) -> CpuTarget:

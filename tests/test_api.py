@@ -212,12 +212,12 @@ def test_compile_for_a_named_cpu():
         [d.dim_value for d in vi.type.tensor_type.shape.dim]).astype(np.float32) for vi in model.graph.input}
     expected = run_ort(model, feeds)
     avx2 = compiler.compile(model, num_threads=1, cpu="znver3")
-    assert avx2.stats["target"].startswith("znver3 (AVX2+FMA, 16 vector registers)")
+    assert avx2.stats["target"] == "znver3 (AVX2+FMA, 16 vector registers, NCHWc block 8)"
     assert llvm.get_host_cpu_name() in compiler.compile(model, num_threads=1).stats["target"]
     if host_target().vector_bits >= 256:
         np.testing.assert_allclose(avx2.run(feeds)[0], expected[0], rtol=1e-4, atol=1e-5)
     wide = compiler.compile(model, num_threads=1, cpu="znver5")
-    assert wide.stats["target"].startswith("znver5 (AVX-512")
+    assert wide.stats["target"].startswith("znver5 (AVX-512") and wide.stats["target"].endswith("NCHWc block 16)")
     if host_target().vector_bits >= 512:
         np.testing.assert_allclose(wide.run(feeds)[0], expected[0], rtol=1e-4, atol=1e-5)
     else:
