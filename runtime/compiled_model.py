@@ -56,6 +56,15 @@ def aligned_bytes(nbytes: int, align: int = 64) -> np.ndarray:
     return raw[start : start + max(nbytes, 1)]
 
 
+def aligned_copy(array: np.ndarray, align: int = 64) -> np.ndarray:
+    """`array` copied into a C-contiguous array whose data is `align`-aligned, so no
+    vector load of it splits a cache line (numpy gives large arrays malloc's 16-byte
+    alignment)."""
+    out = aligned_bytes(array.nbytes, align)[: array.nbytes].view(array.dtype).reshape(array.shape)
+    np.copyto(out, array)
+    return out
+
+
 class CompiledModel:
     """Run with `.run({name: array})` or `model(*arrays)`; outputs come back in graph order."""
 

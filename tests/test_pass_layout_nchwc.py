@@ -114,6 +114,8 @@ def test_block_weights_layout():
     assert b16.shape == (1, 1, 3, 2, 16, 16)
     assert b16[0, 0, 2, 1, 11, 9] == w[9, 11, 2, 1]
     assert not b16[..., 10:].any() and not b16[..., 12:, :].any()
+    # 64-byte aligned (the kernels load whole vectors of it), whatever numpy would give.
+    assert all(a.ctypes.data % 64 == 0 for a in (blk, plain, b16, block_depthwise_weights(w[:, :1], 16)))
 
 
 # ---- convolutions -------------------------------------------------------------------------
