@@ -53,18 +53,37 @@ Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
     512^3 1.04x -> 0.97x (85 -> 94 GFLOP/s), 1024x768x768 1.02x -> 0.95x, Gemm
     1024x768x768 transB 1.00x -> 0.92x; GPT-2 (tools/benchmark.py --real gpt2) 1.13x
     -> 1.00x, BERT-base 1.09x -> 1.02x;
+  - on AVX-512 (32 registers of 16 floats) the same explicit tiles are 12 rows x 32
+    columns, MLAS's AVX-512 SGEMM tile: 24 `vector<16xf32>` accumulators, per k step 2
+    vector loads of B' (a 32-column panel: the stack copy is K x 32, a packed B' is read
+    as two adjacent K x 16 panels, so pack_panels and its layout are the same for every
+    target), 12 broadcasts of A and 24 `vector.fma`; the final body is one lane loop
+    per 16-column half. The N % 32 >= 16 columns left take one 16-column panel (12 x 16
+    vector tiles), the N % 16 left the lane-loop tile, M % 12 rows one tile of that
+    many rows. The 4 x 16 lane-loop tile had 4 zmm accumulators: too few FMA chains for
+    two 512-bit FMA units (8-10 needed to cover the latency);
   - tails: M % 4 rows and N % 16 columns run the same body with fewer rows / lanes,
     K % 4 goes into the final body (4 to 7 k steps), so nothing is read or written out
     of bounds and no loop is unrolled across a tensor;
   - a 2-D B folds the batch dims of A into its rows (memref.collapse_shape), other
     batched products loop over the batch (numpy broadcasting as in the plain loops).
-Measured on this 2-core host (AMD EPYC znver4; tools/matmul_benchmark.py, 1 thread,
-Strata time / onnxruntime time in the same run): 256^3 to 1024x768x768 MatMul and Gemm
-(transB=1 included) 0.97-1.00x (110-115 GFLOP/s); the transformer shapes
-([2,16,64] x [64,64] etc.) 1.02-1.06x; with a fused bias + Gelu/Relu 0.87-0.92x; a
-small Gemm with transB=1 (32x64 by W^T [128, 64]) 1.4x: packing B^T is a strided scalar
-copy, which only a few row tiles share. The plain loops were 8-120x slower. LLVM time:
-about 40 ms per kernel, 150 ms with tails in M and N (four copies of the body).
+Measured on this 2-core host (Intel Xeon, family 6 model 167, rocketlake, AVX-512;
+two 512-bit FMA units, tools/fma_peak 200-225 GFLOP/s at 16 lanes depending on the
+load of the shared host; tools/matmul_benchmark.py, 1 thread, Strata time /
+onnxruntime time in the same run), 4 x 16 lane-loop tiles -> 12 x 32 explicit tiles:
+256^3 1.60x -> 0.97x (102 -> 187 GFLOP/s), 512^3 1.61x -> 0.96x (97 -> 161),
+1024x768x768 1.58x -> 1.06x (86 -> 139), 2048^3 1.32x -> 0.87x (92 -> 146); the
+transformer shapes ([2,16,64] x [64,64] etc.) 1.17-1.25x -> 1.07-1.12x, with a fused
+bias + Gelu/Relu 0.96-1.04x -> 0.77-0.88x; a small Gemm with transB=1 (32x64 by
+W^T [128, 64]) 1.47x -> 1.16x. The 12 x 32 tile's k loop alone (a standalone LLVM
+loop, A and B in L1 / L2) runs at 160-168 GFLOP/s here (14 loads per 24 FMAs): about
+the ceiling of this tile; 6 x 64 measured 172 and 8 x 48 167 at K = 96 (not taken:
+fewer rows than MLAS's tile, and N tails of up to 63 columns). Measured dead ends on this host: K
+blocks of 64-256 k steps (the K x 32 panel's block in L1 for every row tile, partial
+sums in a scratch) were 2-15 % slower than whole-K panels; 8, 10 or 14 rows per tile
+measured the same as 12 within noise. The plain loops were 8-120x slower. LLVM time:
+about 40 ms per lane-loop kernel, 150 ms with tails in M and N (four copies of the
+body); the 12 x 32 tile's kernels about twice that.
 
 Numerics: the sum of each element runs in k order with one rounding per FMA (as
 onnxruntime's MLAS kernels do on this CPU: small products match it bit for bit; large
@@ -77,8 +96,9 @@ need it: the lit tests pin those loops), and MatMul with a 1-D B (matrix-vector:
 Measured dead ends: without K unrolling in the lane-loop body, LLVM fully unrolls the
 lane loop before vectorizing (all scalar, 9 GFLOP/s); with two 8-lane blocks instead of
 one 16-lane loop, a lane loop below 16 iterations gets no run-time alias checks, so an
-epilogue reading a bias kept the final stores scalar; with 32 registers (AVX-512),
-MR = 6 and KU = 8 measured the same as 4 and 4 and cost more LLVM time.
+epilogue reading a bias kept the final stores scalar; with 32 registers (AVX-512)
+and lane-loop tiles, MR = 6 and KU = 8 measured the same as 4 and 4 and cost more LLVM
+time (on Zen 4; the explicit tiles above replaced them).
 """
 
 from __future__ import annotations
@@ -104,7 +124,7 @@ from runtime.compiled_model import aligned_bytes
 
 # ---- register-tiled f32 GEMM ---------------------------------------------------------
 
-MR = 4  # rows of A' per lane-loop register tile (6 measured no faster on AVX-512, and M = 32 divides by 4)
+MR = 4  # rows of A' per lane-loop register tile (6 measured no faster on Zen 4's lane loops; M = 32 divides by 4)
 NR = 16  # columns per register tile: one lane loop of 16 (one zmm, or two ymm)
 KU = 4  # k steps per lane-loop body (the tiled kernel's on AVX2: tiled_k_unroll)
 
@@ -118,21 +138,32 @@ def tiled_k_unroll(target: CpuTarget) -> int:
     return KU if target.vector_registers >= 32 else 2
 
 
-# The AVX2 register tile: MR_VECTOR rows x NR columns in explicit 8-lane vectors.
-MR_VECTOR = 6
+# The explicit-vector register tiles: rows x (VECTORS_PER_ROW vectors of f32_lanes), the
+# tile MLAS's SGEMM kernels use: 6 x 16 on AVX2 (12 of the 16 ymm registers as
+# accumulators), 12 x 32 on AVX-512 (24 of the 32 zmm registers).
+MR_VECTOR = 6  # AVX2
+MR_VECTOR_512 = 12  # AVX-512
+VECTORS_PER_ROW = 2
 
 
 def tiled_vector_lanes(target: CpuTarget) -> int:
     """Lanes of the explicit-vector register tile of the tiled kernel, 0 for none (the
     lane loops LLVM vectorizes; CpuTarget.explicit_vector_tiles). With 16 registers of
     8 floats (AVX2): 8, a 6 x 16 tile in 12 accumulators, the B row in 2 and A's
-    broadcast in 1, as MLAS tiles SGEMM on AVX2."""
+    broadcast in 1, as MLAS tiles SGEMM on AVX2. With 32 registers of 16 floats
+    (AVX-512): 16, a 12 x 32 tile in 24 accumulators (MLAS's AVX-512 tile)."""
     return target.f32_lanes if target.explicit_vector_tiles else 0
+
+
+def tiled_vector_rows(target: CpuTarget) -> int:
+    """Rows of the explicit-vector register tile (tiled_vector_lanes)."""
+    return MR_VECTOR_512 if target.f32_lanes >= 16 else MR_VECTOR
 
 
 def tiled_options(target: CpuTarget) -> dict[str, int]:
     """GemmOperands' target-dependent fields."""
-    return {"tiled_ku": tiled_k_unroll(target), "vector_lanes": tiled_vector_lanes(target)}
+    return {"tiled_ku": tiled_k_unroll(target), "vector_lanes": tiled_vector_lanes(target),
+            "vector_rows": tiled_vector_rows(target)}
 
 
 MIN_N = 8  # narrower outputs keep the simple loops (nothing to vectorize)
@@ -152,6 +183,7 @@ class GemmOperands:
     store: Callable[[SSAValue, SSAValue, SSAValue], None]  # Y[i, j] = value
     tiled_ku: int = KU  # k steps per lane-loop body in _tiled_gemm (tiled_k_unroll)
     vector_lanes: int = 0  # explicit-vector row tiles in _tiled_gemm (tiled_vector_lanes)
+    vector_rows: int = MR_VECTOR  # rows of those tiles (tiled_vector_rows)
     # B' packed at compile time as [ceil(N / NR), K, NR] panels (pack_panels): the tiled
     # kernel reads them in place instead of copying each panel out of B' per call.
     b_panels: SSAValue | None = None
@@ -161,13 +193,13 @@ def _use_tiled(elem: Attribute, n: int) -> bool:
     return isinstance(elem, Float32Type) and n >= MIN_N
 
 
-def _scratch(elem: Attribute, k: int, rows: int, panel: bool) -> tuple[SSAValue, SSAValue | None]:
-    """The accumulator tile and (`panel`: B' is not packed at compile time) the panel of
-    B' copied per call (stack buffers, hoisted by the translator to the top of their
-    function, so one per thread inside a parallel loop; a panel over 256 KiB, K > 4096,
-    goes to the heap)."""
-    acc = memref.AllocaOp.get(elem, 64, [rows * NR]).memref
-    return acc, memref.AllocaOp.get(elem, 64, [k * NR]).memref if panel else None
+def _scratch(elem: Attribute, k: int, rows: int, panel: bool, cols: int = NR) -> tuple[SSAValue, SSAValue | None]:
+    """The accumulator tile of rows x cols and (`panel`: B' is not packed at compile time)
+    the K x cols panel of B' copied per call (stack buffers, hoisted by the translator to
+    the top of their function, so one per thread inside a parallel loop; a panel over
+    256 KiB goes to the heap)."""
+    acc = memref.AllocaOp.get(elem, 64, [rows * cols]).memref
+    return acc, memref.AllocaOp.get(elem, 64, [k * cols]).memref if panel else None
 
 
 # ---- B' packed at compile time ---------------------------------------------------------
@@ -279,84 +311,110 @@ def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValu
 A_BLOCK_BYTES = 8 << 20
 
 
-def a_block_rows(k: int) -> int:
-    """Rows of A' per row block of the tiled kernel: whole register tiles (the AVX2 6-row
-    tile and the 4-row lane tile both divide 12) within A_BLOCK_BYTES, so the blocks cut
+def a_block_rows(k: int, unit: int = 12) -> int:
+    """Rows of A' per row block of the tiled kernel: whole register tiles (`unit`, a
+    multiple of every row tile's height: the 4-row lane tile, the AVX2 6-row and the
+    AVX-512 12-row vector tiles all divide 12) within A_BLOCK_BYTES, so the blocks cut
     M into the same tiles as one pass does (and give the same results, bit for bit)."""
-    unit = 12
     return max(unit, A_BLOCK_BYTES // (4 * k) // unit * unit)
 
 
 def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
-    """Y = finish(A' @ B') in MR x NR register tiles: column panels outer, row tiles
-    inner. Each K x NR panel of B' is first copied to `panel` and then read by every
-    row tile: contiguous vectors whatever the layout of B (a transposed B is read once
-    with a stride, not once per row tile), and a stack buffer that LLVM knows Y does
-    not alias (read in place, B may alias Y and the final lane loop stayed scalar)."""
+    """Y = finish(A' @ B') in register tiles: column panels outer, row tiles inner. Each
+    K x width panel of B' is first copied to `panel` and then read by every row tile:
+    contiguous vectors whatever the layout of B (a transposed B is read once with a
+    stride, not once per row tile), and a stack buffer that LLVM knows Y does not alias
+    (read in place, B may alias Y and the final lane loop stayed scalar). A B' packed at
+    compile time is read in place instead. Panels are NR = 16 columns wide, or with
+    explicit vector tiles VECTORS_PER_ROW vectors (32 columns on AVX-512: two adjacent
+    packed panels); on AVX-512 the N % 32 >= 16 columns left take one 16-column panel,
+    and the N % 16 left a lane-loop panel."""
     m, n, k = ops.m, ops.n, ops.k
-    n_full, n_rest = n - n % NR, n % NR
-    acc_rows = MR_VECTOR if ops.vector_lanes else MR
+    lanes = ops.vector_lanes
+    wide = max(NR, VECTORS_PER_ROW * lanes)  # columns of a full panel
+    n_full = n - n % wide
+    n_mid = (n - n_full) // NR * NR  # one 16-column panel left by 32-column ones
+    n_rest = n - n_full - n_mid
+    acc_rows = max(ops.vector_rows, MR) if lanes else MR
     packed = ops.b_panels
 
     def column_panel(j0: Index, width: int, acc: SSAValue, panel: SSAValue | None, i_lo: Index = 0, rows: int = m) -> None:
         if packed is not None:
             p = j0 // NR if isinstance(j0, int) else arith.DivUIOp(j0, as_index(NR)).result
 
-            def b_at(kk: Index, lane: SSAValue) -> SSAValue:
-                return load(packed, [p, kk, lane])
+            def b_part(h: int) -> Callable[[Index, SSAValue], SSAValue]:
+                return lambda kk, lane: load(packed, [ix_add(p, h), kk, lane])
 
             def b_vec(kk: Index, col: int, vt: VectorType) -> SSAValue:
-                return vector.LoadOp(packed, [as_index(p), as_index(kk), as_index(col)], vt).result
+                return vector.LoadOp(packed, [as_index(ix_add(p, col // NR)), as_index(kk), as_index(col % NR)],
+                                     vt).result
         else:
             assert panel is not None
             with loop(k) as kl:
                 with loop(width) as lp:
                     store(ops.b_at(kl.iv, ix_add(j0, lp.iv)), panel, [ix_add(ix_mul(kl.iv, width), lp.iv)])
 
-            def b_at(kk: Index, lane: SSAValue) -> SSAValue:
-                return load(panel, [ix_add(ix_mul(kk, width), lane)])
+            def b_part(h: int) -> Callable[[Index, SSAValue], SSAValue]:
+                return lambda kk, lane: load(panel, [ix_add(ix_add(ix_mul(kk, width), h * NR), lane)])
 
             def b_vec(kk: Index, col: int, vt: VectorType) -> SSAValue:
                 return vector.LoadOp(panel, [as_index(ix_add(ix_mul(kk, width), col))], vt).result
 
-        lanes = ops.vector_lanes if width == NR else 0
-        tile_rows = MR_VECTOR if lanes else MR
+        vec = lanes if width % NR == 0 else 0
+        parts = [b_part(h) for h in range(width // NR)] if width > NR else [b_part(0)]
+        tile_rows = ops.vector_rows if vec else MR
+
+        def tile(i0: Index, tr: int) -> None:
+            gemm_tile(ops, acc, i0, tr, j0, width, parts[0], ops.tiled_ku, b_vec, vec, b_parts=parts)
+
         # Rows [i_lo, i_lo + rows): whole tiles, and the rows left over when the range
         # ends at M (row blocks, below, are whole tiles; the last one takes the rest).
         count = rows // tile_rows
         if count == 1:
-            gemm_tile(ops, acc, i_lo, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
+            tile(i_lo, tile_rows)
         elif count > 1:
             with loop(ix_add(i_lo, count * tile_rows), i_lo, tile_rows) as il:
-                gemm_tile(ops, acc, il.iv, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
+                tile(il.iv, tile_rows)
         if count * tile_rows < rows:
-            # The rows left over: one tile of fewer rows, explicit vectors too on AVX2
-            # (a 4-row lane-loop tile and then single rows measured slower: GPT-2's
+            # The rows left over: one tile of fewer rows, explicit vectors too (a 4-row
+            # lane-loop tile and then single rows measured slower on AVX2: GPT-2's
             # M = 128 leaves 2 rows, ViT's 197 leaves 5).
-            gemm_tile(ops, acc, ix_add(i_lo, count * tile_rows), rows - count * tile_rows, j0, width, b_at,
-                      ops.tiled_ku, b_vec, lanes)
+            tile(ix_add(i_lo, count * tile_rows), rows - count * tile_rows)
 
-    if n_full:
+    def panels(lo: int, hi: int, width: int) -> None:  # columns [lo, hi) in panels of `width`
         # Column panels are independent: each packs its own panel of B' into buffers of
         # its own (one set per thread; the translator hoists them). A' larger than
         # A_BLOCK_BYTES goes in blocks of rows, each through every panel: otherwise
         # every panel reads all of A' again, from memory once A' outgrows the caches.
-        mc = a_block_rows(k)
+        mc = a_block_rows(k, np.lcm(MR, acc_rows).item() if lanes else 12)
         blocks = m // mc if m > mc else 0
         if blocks:
             with loop(blocks * mc, 0, mc) as ib:
-                with parallel([n_full], steps=[NR]) as (j0,):
-                    column_panel(j0, NR, *_scratch(elem, k, acc_rows, packed is None), i_lo=ib.iv, rows=mc)
+                with parallel([hi - lo], steps=[width]) as (j,):
+                    column_panel(ix_add(j, lo), width, *_scratch(elem, k, acc_rows, packed is None, width),
+                                 i_lo=ib.iv, rows=mc)
         if blocks * mc < m:
-            with parallel([n_full], steps=[NR]) as (j0,):
-                column_panel(j0, NR, *_scratch(elem, k, acc_rows, packed is None), i_lo=blocks * mc, rows=m - blocks * mc)
+            with parallel([hi - lo], steps=[width]) as (j,):
+                column_panel(ix_add(j, lo), width, *_scratch(elem, k, acc_rows, packed is None, width),
+                             i_lo=blocks * mc, rows=m - blocks * mc)
+
+    if n_full:
+        panels(0, n_full, wide)
+    if n_mid:
+        column_panel(n_full, n_mid, *_scratch(elem, k, acc_rows, packed is None))
     if n_rest:
-        column_panel(n_full, n_rest, *_scratch(elem, k, acc_rows, packed is None))
+        column_panel(n_full + n_mid, n_rest, *_scratch(elem, k, acc_rows, packed is None))
+
+
+def _final_steps(k: int, ku: int) -> int:
+    """k steps of a tile's final lane-loop body (ku to 2 ku - 1, or all of a short K)."""
+    return k if k <= ku else ku + k % ku
 
 
 def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
           b_at: Callable[[Index, SSAValue], SSAValue], ku: int = KU,
-          b_vec: Callable[[Index, int, VectorType], SSAValue] | None = None, lanes: int = 0) -> None:
+          b_vec: Callable[[Index, int, VectorType], SSAValue] | None = None, lanes: int = 0,
+          b_parts: list[Callable[[Index, SSAValue], SSAValue]] | None = None) -> None:
     """One rows x width tile of Y. The accumulators live in `acc`; each k step
     broadcasts A'[i0 + r, k] (loaded outside the lane loop) against the vector
     B'[k, j0 : j0 + width] in a lane loop that LLVM's loop vectorizer turns into
@@ -370,16 +428,20 @@ def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index,
     run-time alias checks that an epilogue reading a bias needs only to loops of at
     least 16 iterations.
 
-    With `lanes` (AVX2, tiled_vector_lanes) every k step but the last body's is a
-    loop over k carrying the rows x width accumulators as `vector<lanes x f32>` values
-    (B's row of the panel as width / lanes vectors, `b_vec(k, column, type)`, A broadcast):
+    With `lanes` (tiled_vector_lanes) every k step but the last body's is a loop over k
+    carrying the rows x width accumulators as `vector<lanes x f32>` values (B's row of
+    the panel as width / lanes vectors, `b_vec(k, column, type)`, A broadcast):
     explicit vectors from the start, so they stay in registers. The sums then go to
-    `acc`, and the last body runs as above. The same FMAs in the same k order: the
-    results are those of the lane loops, bit for bit."""
+    `acc`, and the last body runs as above, one lane loop per part of B' in `b_parts`
+    (a 32-column tile reads two 16-column panels: two lane loops of 16). The same FMAs
+    in the same k order: the results are those of the lane loops, bit for bit."""
     k = ops.k
-    last = k if k <= ku else ku + k % ku
+    last = _final_steps(k, ku)
     elem = acc.type.element_type
     zero = scalar.const(0.0, elem)
+    parts = b_parts if b_parts is not None else [b_at]
+    part_w = width // len(parts)
+    assert part_w * len(parts) == width and (len(parts) == 1 or lanes)
     if lanes and b_vec is not None and k > last:
         vt = VectorType(elem, [lanes])
         per_row = width // lanes
@@ -394,26 +456,29 @@ def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index,
         for r in range(rows):
             for c in range(per_row):
                 vector.StoreOp(kl.results[r * per_row + c], acc, [as_index(r * width + c * lanes)])
-        _k_steps(ops, acc, i0, rows, j0, width, b_at, k - last, last, final=True)
-        return
-    with loop(width) as lp:
-        for r in range(rows):
-            store(zero, acc, [ix_add(r * width, lp.iv)])
-
-    if k > last:
-        with loop(k - last, 0, ku) as kl:
-            _k_steps(ops, acc, i0, rows, j0, width, b_at, kl.iv, ku, final=False)
-    _k_steps(ops, acc, i0, rows, j0, width, b_at, k - last, last, final=True)
+    else:
+        with loop(width) as lp:
+            for r in range(rows):
+                store(zero, acc, [ix_add(r * width, lp.iv)])
+        if k > last:
+            with loop(k - last, 0, ku) as kl:
+                _k_steps(ops, acc, i0, rows, j0, width, b_at, kl.iv, ku, final=False)
+    for h, b_h in enumerate(parts):
+        _k_steps(ops, acc, i0, rows, ix_add(j0, h * part_w), part_w, b_h, k - last, last, final=True,
+                 acc_stride=width, acc_off=h * part_w)
 
 
 def _k_steps(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
-             b_at: Callable[[Index, SSAValue], SSAValue], k0: Index, steps: int, final: bool) -> None:
-    """`steps` k steps of a tile from the partial sums in `acc`, in one lane loop; the
-    final ones finish and store Y, the others write the sums back."""
+             b_at: Callable[[Index, SSAValue], SSAValue], k0: Index, steps: int, final: bool,
+             acc_stride: int | None = None, acc_off: Index = 0) -> None:
+    """`steps` k steps of a tile from the partial sums in `acc` (row r at
+    r * acc_stride + acc_off, acc_stride = width unless given), in one lane loop over
+    `width` columns; the final ones finish and store Y, the others write the sums back."""
+    stride = width if acc_stride is None else acc_stride
     ks = [ix_add(k0, t) for t in range(steps)]
     avs = [[ops.a_at(ix_add(i0, r), kk) for r in range(rows)] for kk in ks]
     with loop(width) as lp:
-        sums = [load(acc, [ix_add(r * width, lp.iv)]) for r in range(rows)]
+        sums = [load(acc, [ix_add(ix_add(acc_off, r * stride), lp.iv)]) for r in range(rows)]
         for t, kk in enumerate(ks):
             bv = b_at(kk, lp.iv)
             for r in range(rows):
@@ -423,7 +488,7 @@ def _k_steps(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index, 
                 i, j = as_index(ix_add(i0, r)), as_index(ix_add(j0, lp.iv))
                 ops.store(ops.finish(sums[r], i, j), i, j)
             else:
-                store(sums[r], acc, [ix_add(r * width, lp.iv)])
+                store(sums[r], acc, [ix_add(ix_add(acc_off, r * stride), lp.iv)])
 
 
 # ---- few rows: no packing --------------------------------------------------------------
