@@ -309,14 +309,23 @@ def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValu
 # or 2 MiB (L2-sized) were slower on 2048^3 and 512 x 2048 x 2048 (then each block reads
 # all of B again), and A' up to 8 MiB (every transformer of the benchmarks) is unchanged.
 A_BLOCK_BYTES = 8 << 20
+# The same for the AVX-512 tile of 12 x 32 (half as many panels read A' again, and each
+# panel reads it at twice the speed, so A' must come from L2, 2 MiB on the Intel host).
+# Measured there, 1 thread, Strata GFLOP/s with 8 MiB -> 768 KiB blocks, B a weight, one
+# process: 1024x768x768 137 -> 162, 512x2048x2048 148 -> 157, 4096x1024x1024 152 ->
+# 158, 1024^3 134 -> 163, 2048^3 unchanged (149 / 144-149 over runs); 512 KiB and 1 MiB
+# were each slower on one of these.
+A_BLOCK_BYTES_512 = 768 << 10
 
 
-def a_block_rows(k: int, unit: int = 12) -> int:
+def a_block_rows(k: int, unit: int = 12, block_bytes: int | None = None) -> int:
     """Rows of A' per row block of the tiled kernel: whole register tiles (`unit`, a
     multiple of every row tile's height: the 4-row lane tile, the AVX2 6-row and the
-    AVX-512 12-row vector tiles all divide 12) within A_BLOCK_BYTES, so the blocks cut
-    M into the same tiles as one pass does (and give the same results, bit for bit)."""
-    return max(unit, A_BLOCK_BYTES // (4 * k) // unit * unit)
+    AVX-512 12-row vector tiles all divide 12) within `block_bytes` (A_BLOCK_BYTES),
+    so the blocks cut M into the same tiles as one pass does (and give the same
+    results, bit for bit)."""
+    limit = A_BLOCK_BYTES if block_bytes is None else block_bytes
+    return max(unit, limit // (4 * k) // unit * unit)
 
 
 def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
@@ -386,7 +395,8 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
         # its own (one set per thread; the translator hoists them). A' larger than
         # A_BLOCK_BYTES goes in blocks of rows, each through every panel: otherwise
         # every panel reads all of A' again, from memory once A' outgrows the caches.
-        mc = a_block_rows(k, np.lcm(MR, acc_rows).item() if lanes else 12)
+        mc = a_block_rows(k, np.lcm(MR, acc_rows).item() if lanes else 12,
+                          A_BLOCK_BYTES_512 if lanes >= 16 else A_BLOCK_BYTES)
         blocks = m // mc if m > mc else 0
         if blocks:
             with loop(blocks * mc, 0, mc) as ib:
