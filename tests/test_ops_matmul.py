@@ -446,11 +446,13 @@ def test_gemm_avx2_vector_tile_epilogue(trans_b):
 # Built for znver4 (any AVX-512 host runs it): 12-row tiles of 32 columns carrying 24
 # vector<16xf32> accumulators, reading two adjacent 16-column panels of B per k step; the
 # N % 32 >= 16 columns left take one 16-column panel (12 x 16 vector tile), the N % 16 left
-# the lane-loop tile; M % 12 rows one tile of their own count. The same FMAs in the same k
-# order as the lane-loop tile: the results equal those built for x86-64 bit for bit.
+# the lane-loop tile; M % 12 rows one tile of their own count. The vector loop runs all of
+# K; a lane loop over the tile's columns then finishes and stores Y. The same FMAs in the
+# same k order as the lane-loop tile: the results equal those built for x86-64 bit for bit.
 AVX512_TILE_MNK = [
-    (12, 8, 32),  # one tile, K - 4 k steps in the vector loop
-    (12, 5, 32),  # K = 5: the whole K in the final body, no vector loop
+    (12, 8, 32),  # one tile: all of K in the vector loop, then a lane loop that stores Y
+    (12, 1, 32),  # K = 1
+    (12, 5, 32),  # K = 5 (the lane-loop tile's final body would take all of it)
     (13, 37, 48),  # 12 rows + 1 left; a 32-column tile + a 16-column one
     (26, 130, 56),  # two 12-row tiles (a loop) + 2 rows; 32 + 16 + 8 columns
     (40, 67, 100),  # 3 tiles + 4 rows; 3 x 32 + a 4-wide lane-loop tail
@@ -482,9 +484,9 @@ def test_matmul_avx512_vector_tile(m, k, n, constant_b):
 @pytest.mark.parametrize("constant_b", [False, True])
 @pytest.mark.parametrize("trans_b", [0, 1])
 def test_gemm_avx512_vector_tile_epilogue(trans_b, constant_b):
-    # alpha, beta * C and a fused Relu are applied in the two final lane loops (one per
-    # 16-column half of the 32-column tile) after the vector k loop; 48 columns: a
-    # 32-column tile and a 16-column one; 29 rows: two 12-row tiles and 5 rows.
+    # alpha, beta * C and a fused Relu are applied in the final lane loop over the tile's
+    # columns after the vector k loop; 48 columns: a 32-column tile and a 16-column one;
+    # 29 rows: two 12-row tiles and 5 rows.
     _skip_without_avx512()
     from onnx import TensorProto, helper, numpy_helper
 
