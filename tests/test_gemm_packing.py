@@ -184,6 +184,7 @@ def test_row_blocks_give_the_one_pass_results(cpu, constant_b, monkeypatch):
     first = compiler.compile(model, num_threads=1, cpu=cpu)
     monkeypatch.setattr(mm, "A_BLOCK_BYTES", 4096)
     monkeypatch.setattr(mm, "A_BLOCK_BYTES_512", 4096)  # the AVX-512 tile's
+    monkeypatch.setattr(mm, "A_BLOCK_MIN_ROWS_COPIED", 30)  # its unpacked B: blocks of 36 and 14 rows
     assert mm.a_block_rows(40) == 24  # 50 rows: blocks of 24, 24 and 2
     second = compiler.compile(model, num_threads=1, cpu=cpu)
     assert second._jit.optimized_ir() != first._jit.optimized_ir()  # other code...

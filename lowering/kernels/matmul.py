@@ -320,6 +320,12 @@ A_BLOCK_BYTES = 8 << 20
 # 158, 1024^3 134 -> 163, 2048^3 unchanged (149 / 144-149 over runs); 512 KiB and 1 MiB
 # were each slower on one of these.
 A_BLOCK_BYTES_512 = 768 << 10
+# ...but at least this many rows when B' is not packed at compile time: every block
+# copies every panel of B' again (K strided rows each), which small blocks of a long K
+# did too often. Measured there, B an input, blocks of 768 KiB -> at least 512 rows:
+# 2048^3 110 -> 133 GFLOP/s, 512x2048x2048 98 -> 131 (8 MiB: 136, 124-130),
+# 1024x768x768 127 -> 124 (8 MiB: 117), 4096x1024x1024 123 -> 133.
+A_BLOCK_MIN_ROWS_COPIED = 512
 
 
 def a_block_rows(k: int, unit: int = 12, block_bytes: int | None = None) -> int:
@@ -398,8 +404,10 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
         # its own (one set per thread; the translator hoists them). A' larger than
         # A_BLOCK_BYTES goes in blocks of rows, each through every panel: otherwise
         # every panel reads all of A' again, from memory once A' outgrows the caches.
-        mc = a_block_rows(k, np.lcm(MR, acc_rows).item() if lanes else 12,
-                          A_BLOCK_BYTES_512 if lanes >= 16 else A_BLOCK_BYTES)
+        unit = np.lcm(MR, acc_rows).item() if lanes else 12
+        mc = a_block_rows(k, unit, A_BLOCK_BYTES_512 if lanes >= 16 else A_BLOCK_BYTES)
+        if packed is None and lanes >= 16:
+            mc = max(mc, -(-A_BLOCK_MIN_ROWS_COPIED // unit) * unit)
         blocks = m // mc if m > mc else 0
         if blocks:
             with loop(blocks * mc, 0, mc) as ib:
