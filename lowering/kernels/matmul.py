@@ -37,7 +37,7 @@ Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
   - per 4-row tile of A', 4 x 16 accumulators in a stack buffer, zeroed; the K loop
     loads A'[i..i+3, k..k+3] as scalars and an inner lane loop over the 16 columns does
     16 `math.fma`. LLVM's loop vectorizer turns that lane loop into <16 x float> FMAs
-    (one zmm FMA with an embedded broadcast of A on this AVX-512 host; two ymm FMAs per
+    (one zmm FMA with an embedded broadcast of A on an AVX-512 host; two ymm FMAs per
     row when compiled for AVX2 / znver3, checked in the assembly, no spills) and SROA
     keeps the accumulators in registers. The last k steps' body applies the epilogue
     and stores Y (vector stores);
@@ -62,32 +62,44 @@ Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
     LLVM vectorizes (without an epilogue it stores the accumulators straight to Y; k
     steps in it, as on AVX2, took a lane loop per 16-column half, since the halves read
     different packed panels: the same speed, and 2.2x the LLVM time, 0.56 s vs 0.26 s
-    over BERT's and ViT's four product shapes). The N % 32 >= 16 columns left take one 16-column panel (12 x 16
-    vector tiles), the N % 16 left the lane-loop tile, M % 12 rows one tile of that
-    many rows. The 4 x 16 lane-loop tile had 4 zmm accumulators: too few FMA chains for
-    two 512-bit FMA units (8-10 needed to cover the latency);
+    over BERT's and ViT's four product shapes). The N % 32 >= 16 columns left take one
+    16-column panel (12 x 16 vector tiles), the N % 16 left the lane-loop tile, M % 12
+    rows one tile of that many rows. A' goes in row blocks of 768 KiB
+    (A_BLOCK_BYTES_512; at least 512 rows when B' is copied per call). The 4 x 16
+    lane-loop tile had 4 zmm accumulators: too few FMA chains for two 512-bit FMA
+    units (8-10 needed to cover the latency);
   - tails: M % 4 rows and N % 16 columns run the same body with fewer rows / lanes,
     K % 4 goes into the final body (4 to 7 k steps), so nothing is read or written out
     of bounds and no loop is unrolled across a tensor;
   - a 2-D B folds the batch dims of A into its rows (memref.collapse_shape), other
     batched products loop over the batch (numpy broadcasting as in the plain loops).
 Measured on this 2-core host (Intel Xeon, family 6 model 167, rocketlake, AVX-512;
-two 512-bit FMA units, tools/fma_peak 200-225 GFLOP/s at 16 lanes depending on the
-load of the shared host; tools/matmul_benchmark.py, 1 thread, Strata time /
-onnxruntime time in the same run), 4 x 16 lane-loop tiles -> 12 x 32 explicit tiles:
-256^3 1.60x -> 0.97x (102 -> 187 GFLOP/s), 512^3 1.61x -> 0.96x (97 -> 161),
-1024x768x768 1.58x -> 1.06x (86 -> 139), 2048^3 1.32x -> 0.87x (92 -> 146); the
-transformer shapes ([2,16,64] x [64,64] etc.) 1.17-1.25x -> 1.07-1.12x, with a fused
-bias + Gelu/Relu 0.96-1.04x -> 0.77-0.88x; a small Gemm with transB=1 (32x64 by
-W^T [128, 64]) 1.47x -> 1.16x. The 12 x 32 tile's k loop alone (a standalone LLVM
-loop, A and B in L1 / L2) runs at 160-168 GFLOP/s here (14 loads per 24 FMAs): about
-the ceiling of this tile; 6 x 64 measured 172 and 8 x 48 167 at K = 96 (not taken:
-fewer rows than MLAS's tile, and N tails of up to 63 columns). Measured dead ends on this host: K
-blocks of 64-256 k steps (the K x 32 panel's block in L1 for every row tile, partial
-sums in a scratch) were 2-15 % slower than whole-K panels; 8, 10 or 14 rows per tile
-measured the same as 12 within noise. The plain loops were 8-120x slower. LLVM time:
-about 40 ms per lane-loop kernel, 150 ms with tails in M and N (four copies of the
-body); the 12 x 32 tile's kernels about twice that.
+two 512-bit FMA units; tools/fma_peak 196-225 GFLOP/s at 16 lanes, depending on the
+load of the shared host; tools/matmul_benchmark.py, 1 thread, B an input, Strata time
+/ onnxruntime time in the same run), 4 x 16 lane-loop tiles -> 12 x 32 explicit tiles
+(ranges over runs on a noisy host): 256^3 1.60x -> 0.92-0.97x (102 -> 152-187
+GFLOP/s), 512^3 1.61x -> 0.94-0.99x (97 -> 143-161), 1024x768x768 1.58x -> 0.91-0.99x
+(86 -> 128-146), 2048^3 1.32x -> 0.82-0.87x (92 -> 141-146), Gemm 512^3 transB 1.48x
+-> 0.99-1.02x (105 -> 141-152), Gemm 1024x768x768 transB 1.55x -> 0.86-0.93x (90 ->
+143-152); onnxruntime ran at 115-180 GFLOP/s in the same runs. The transformer shapes
+([2,16,64] x [64,64] etc., B an input) 1.17-1.27x -> 1.05-1.12x, with a fused bias +
+Gelu/Relu 0.96-1.04x -> 0.78-0.89x, a small Gemm with transB=1 (32x64 by W^T
+[128, 64]) 1.47x -> 1.12-1.19x: these take 8-11 us, of which a call of a compiled
+Relu takes 6.7 us (onnxruntime's 5.6 us). With B a weight (--weights): the transformer
+shapes 1.02-1.08x, 256^3 to 2048^3 and the Gemms 0.91-1.05x (149-167 GFLOP/s). Models (tools/benchmark.py --real, same
+load): GPT-2 1.33x -> 0.94x, BERT-base 1.22x -> 0.94x, ViT-S/16 1.46x -> 1.05x. The
+12 x 32 tile's k loop alone (a standalone LLVM loop, A and B in L1 / L2) runs at
+160-168 GFLOP/s here (14 loads per 24 FMAs, 80-84 % of the peak measured beside it):
+about the ceiling of this tile, and where onnxruntime's MLAS (the same tile) runs too;
+6 x 64 measured 164-172 and 8 x 48 152-167 (not taken: fewer rows than MLAS's tile,
+N tails of up to 63 columns). Measured dead ends on this host: K blocks of 64-256 k
+steps (the K x 32 panel's block in L1 for every row tile, the partial sums in a
+scratch) were 2-15 % slower than whole-K panels; packing A' (12 rows of a k step in
+one cache line) did not speed up the k loop; 8, 10 or 14 rows per tile measured the
+same as 12 within noise. The plain loops were 8-120x slower. LLVM time: about 40 ms
+per lane-loop kernel, 150 ms with tails in M and N (four copies of the body); with
+the 12 x 32 tiles, 0.26 s for BERT's and ViT's four product shapes with a bias and
+Relu (0.19 s with lane-loop tiles).
 
 Numerics: the sum of each element runs in k order with one rounding per FMA (as
 onnxruntime's MLAS kernels do on this CPU: small products match it bit for bit; large
@@ -259,8 +271,9 @@ def _rows_t(k: int, n: int) -> OperandPacking:
 
 def _rows_t_packs(target: CpuTarget, m: int, b_transposed: bool) -> bool:
     """A constant B^T of 2..DOTS_MAX_M rows goes to the rows kernel as B' with 32 vector
-    registers: there the tiled kernel's tile of 2-5 rows x 16 columns is 2-5 zmm
-    accumulators, too few chains to hide the FMA latency. Measured on Zen 4, 1 thread,
+    registers: there the tiled kernel's lane-loop tile of 2-5 rows x 16 columns was 2-5
+    zmm accumulators, too few chains to hide the FMA latency (measured before the
+    AVX-512 tiles were 12 x 32 explicit vectors: 2-8 rows of those are 4-16). Measured on Zen 4, 1 thread,
     Strata / onnxruntime, tools/matmul_benchmark.py --weights --gemv: Gemm [2, 1024] x
     W^T[1000, 1024] 1.69x (tiled) / 1.06x (dot products, unpacked) / 0.99x (rows),
     [3, 512] x W^T[512, 512] 1.07x / 1.28x / 0.96x. With 16 registers (AVX2) the tiled kernel's explicit
