@@ -35,11 +35,17 @@ class CpuTarget:
     def explicit_vector_tiles(self) -> bool:
         """Whether the GEMM's register tiles are written as explicit vector<f32_lanes>
         accumulators (lowering/kernels/matmul.py; the conv's follow explicit_conv_tiles)
-        instead of lane loops for LLVM's loop vectorizer: with 16 registers of 8 floats
-        (AVX2) the tiles that fill the register file spilled as lane loops (LLVM
-        vectorizes after its register-pressure heuristics ran); with 32 the lane loops
-        reach onnxruntime's MLAS already."""
-        return self.vector_bits == 256 and self.vector_registers < 32
+        instead of lane loops for LLVM's loop vectorizer: on AVX2 (16 registers of 8
+        floats: a 6 x 16 tile in 12 accumulators) and on AVX-512 (32 registers of 16
+        floats: 12 x 32 in 24, MLAS's tiles). With 16 registers the tiles that fill the
+        register file spilled as lane loops (LLVM vectorizes after its register-pressure
+        heuristics ran). With 32, the 4 x 16 lane-loop tile had 4 zmm accumulators, too
+        few chains to cover the FMA latency on two 512-bit FMA units: measured on an
+        Intel Xeon (family 6, model 167, LLVM rocketlake), 1 thread, Strata GFLOP/s,
+        tools/matmul_benchmark.py, lane loops -> 12 x 32 explicit: 256^3 102 -> 187,
+        512^3 97 -> 161, 1024x768x768 86 -> 139, 2048^3 92 -> 146 (onnxruntime 120-180
+        in the same runs)."""
+        return (self.vector_bits == 256 and self.vector_registers < 32) or self.vector_bits >= 512
 
     @property
     def nchwc_block(self) -> int:

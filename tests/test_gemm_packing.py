@@ -13,7 +13,17 @@ from lowering.kernels.matmul import NR, pack_panels
 from tests.ort_check import chain_model, node, run_ort, single_node_model
 
 RNG = np.random.default_rng(11)
-CPUS = ["znver3", "x86-64"]  # the AVX2 explicit-vector tile and the lane-loop tile
+
+def _host_has_avx512() -> bool:
+    from lowering.target import host_target
+
+    return host_target().vector_bits >= 512
+
+
+# The AVX-512 explicit-vector tile (12 x 32, two packed panels per tile), the AVX2 one
+# and the lane-loop tile.
+CPUS = [pytest.param("znver4", marks=pytest.mark.skipif(not _host_has_avx512(), reason="the host has no AVX-512")),
+        "znver3", "x86-64"]
 
 
 def rand(*shape) -> np.ndarray:
@@ -62,6 +72,8 @@ CASES = [
 @pytest.mark.parametrize("cpu", CPUS)
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_packed_equals_unpacked_and_ort(case, cpu, monkeypatch):
+    if cpu == "znver4" and "packed: tiled" in case[0]:
+        pytest.skip("with 32 registers a B^T of 3 rows is packed for the rows kernel (_rows_t_packs)")
     (model,) = case[1]()
     feeds = {i.name: rand(*[d.dim_value for d in i.type.tensor_type.shape.dim]) for i in model.graph.input}
     packed, unpacked = _both(model, feeds, cpu, monkeypatch)
@@ -171,6 +183,8 @@ def test_row_blocks_give_the_one_pass_results(cpu, constant_b, monkeypatch):
     feeds = {"a": a} if constant_b else {"a": a, "w": w}
     first = compiler.compile(model, num_threads=1, cpu=cpu)
     monkeypatch.setattr(mm, "A_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(mm, "A_BLOCK_BYTES_512", 4096)  # the AVX-512 tile's
+    monkeypatch.setattr(mm, "A_BLOCK_MIN_ROWS_COPIED", 30)  # its unpacked B: blocks of 36 and 14 rows
     assert mm.a_block_rows(40) == 24  # 50 rows: blocks of 24, 24 and 2
     second = compiler.compile(model, num_threads=1, cpu=cpu)
     assert second._jit.optimized_ir() != first._jit.optimized_ir()  # other code...

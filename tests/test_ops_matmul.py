@@ -440,3 +440,71 @@ def test_gemm_avx2_vector_tile_epilogue(trans_b):
     np.testing.assert_array_equal(got, compiler.compile(model, num_threads=1, cpu="x86-64").run({"a": a})[0])
     np.testing.assert_allclose(got, run_ort(model, {"a": a})[0], rtol=1e-5, atol=1e-5)
 
+
+
+# ---- the AVX-512 explicit-vector tile ---------------------------------------------------
+# Built for znver4 (any AVX-512 host runs it): 12-row tiles of 32 columns carrying 24
+# vector<16xf32> accumulators, reading two adjacent 16-column panels of B per k step; the
+# N % 32 >= 16 columns left take one 16-column panel (12 x 16 vector tile), the N % 16 left
+# the lane-loop tile; M % 12 rows one tile of their own count. The vector loop runs all of
+# K; a lane loop over the tile's columns then finishes and stores Y. The same FMAs in the
+# same k order as the lane-loop tile: the results equal those built for x86-64 bit for bit.
+AVX512_TILE_MNK = [
+    (12, 8, 32),  # one tile: all of K in the vector loop, then a lane loop that stores Y
+    (12, 1, 32),  # K = 1
+    (12, 5, 32),  # K = 5 (the lane-loop tile's final body would take all of it)
+    (13, 37, 48),  # 12 rows + 1 left; a 32-column tile + a 16-column one
+    (26, 130, 56),  # two 12-row tiles (a loop) + 2 rows; 32 + 16 + 8 columns
+    (40, 67, 100),  # 3 tiles + 4 rows; 3 x 32 + a 4-wide lane-loop tail
+    (23, 300, 40),  # 12 + 11 rows; 32 + 8 columns; K % 4 = 0 with a long vector loop
+]
+
+
+def _skip_without_avx512():
+    from lowering.target import host_target
+
+    if host_target().vector_bits < 512:
+        pytest.skip("the host has no AVX-512")
+
+
+@pytest.mark.parametrize("constant_b", [False, True])
+@pytest.mark.parametrize("m,k,n", AVX512_TILE_MNK, ids=lambda v: str(v))
+def test_matmul_avx512_vector_tile(m, k, n, constant_b):
+    _skip_without_avx512()
+    a, b = rand((m, k)), rand((k, n))
+    model = (single_node_model("MatMul", {"a": a}, initializers={"b": b}) if constant_b
+             else single_node_model("MatMul", {"a": a, "b": b}))
+    feeds = {"a": a} if constant_b else {"a": a, "b": b}
+    got = compiler.compile(model, num_threads=1, cpu="znver4").run(feeds)[0]
+    lanes = compiler.compile(model, num_threads=1, cpu="x86-64").run(feeds)[0]
+    np.testing.assert_array_equal(got, lanes)
+    np.testing.assert_allclose(got, run_ort(model, feeds)[0], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("constant_b", [False, True])
+@pytest.mark.parametrize("trans_b", [0, 1])
+def test_gemm_avx512_vector_tile_epilogue(trans_b, constant_b):
+    # alpha, beta * C and a fused Relu are applied in the final lane loop over the tile's
+    # columns after the vector k loop; 48 columns: a 32-column tile and a 16-column one;
+    # 29 rows: two 12-row tiles and 5 rows.
+    _skip_without_avx512()
+    from onnx import TensorProto, helper, numpy_helper
+
+    m, k, n = 29, 70, 48
+    a, w, c = rand((m, k)), rand((n, k) if trans_b else (k, n)), rand((n,))
+    inputs = [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])]
+    if not constant_b:
+        inputs.append(helper.make_tensor_value_info("w", TensorProto.FLOAT, list(w.shape)))
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["a", "w", "c"], ["g"], transB=trans_b, alpha=0.5, beta=2.0),
+         helper.make_node("Relu", ["g"], ["y"])],
+        "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
+        ([numpy_helper.from_array(w, "w")] if constant_b else []) + [numpy_helper.from_array(c, "c")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    feeds = {"a": a} if constant_b else {"a": a, "w": w}
+    avx512 = compiler.compile(model, num_threads=1, cpu="znver4")
+    assert avx512.stats["graph_passes"]["ops_after"]["strata.FusedGemm"] == 1
+    got = avx512.run(feeds)[0]
+    np.testing.assert_array_equal(got, compiler.compile(model, num_threads=1, cpu="x86-64").run(feeds)[0])
+    np.testing.assert_allclose(got, run_ort(model, feeds)[0], rtol=1e-4, atol=1e-4)

@@ -37,7 +37,7 @@ Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
   - per 4-row tile of A', 4 x 16 accumulators in a stack buffer, zeroed; the K loop
     loads A'[i..i+3, k..k+3] as scalars and an inner lane loop over the 16 columns does
     16 `math.fma`. LLVM's loop vectorizer turns that lane loop into <16 x float> FMAs
-    (one zmm FMA with an embedded broadcast of A on this AVX-512 host; two ymm FMAs per
+    (one zmm FMA with an embedded broadcast of A on an AVX-512 host; two ymm FMAs per
     row when compiled for AVX2 / znver3, checked in the assembly, no spills) and SROA
     keeps the accumulators in registers. The last k steps' body applies the epilogue
     and stores Y (vector stores);
@@ -53,18 +53,53 @@ Otherwise f32 with N >= MIN_N takes a register-tiled GEMM:
     512^3 1.04x -> 0.97x (85 -> 94 GFLOP/s), 1024x768x768 1.02x -> 0.95x, Gemm
     1024x768x768 transB 1.00x -> 0.92x; GPT-2 (tools/benchmark.py --real gpt2) 1.13x
     -> 1.00x, BERT-base 1.09x -> 1.02x;
+  - on AVX-512 (32 registers of 16 floats) the same explicit tiles are 12 rows x 32
+    columns, MLAS's AVX-512 SGEMM tile: 24 `vector<16xf32>` accumulators, per k step 2
+    vector loads of B' (a 32-column panel: the stack copy is K x 32, a packed B' is read
+    as two adjacent K x 16 panels, so pack_panels and its layout are the same for every
+    target), 12 broadcasts of A and 24 `vector.fma`. The vector loop runs all of K and
+    the final body only finishes and stores: a lane loop over the tile's columns that
+    LLVM vectorizes (without an epilogue it stores the accumulators straight to Y; k
+    steps in it, as on AVX2, took a lane loop per 16-column half, since the halves read
+    different packed panels: the same speed, and 2.2x the LLVM time, 0.56 s vs 0.26 s
+    over BERT's and ViT's four product shapes). The N % 32 >= 16 columns left take one
+    16-column panel (12 x 16 vector tiles), the N % 16 left the lane-loop tile, M % 12
+    rows one tile of that many rows. A' goes in row blocks of 768 KiB
+    (A_BLOCK_BYTES_512; at least 512 rows when B' is copied per call). The 4 x 16
+    lane-loop tile had 4 zmm accumulators: too few FMA chains for two 512-bit FMA
+    units (8-10 needed to cover the latency);
   - tails: M % 4 rows and N % 16 columns run the same body with fewer rows / lanes,
     K % 4 goes into the final body (4 to 7 k steps), so nothing is read or written out
     of bounds and no loop is unrolled across a tensor;
   - a 2-D B folds the batch dims of A into its rows (memref.collapse_shape), other
     batched products loop over the batch (numpy broadcasting as in the plain loops).
-Measured on this 2-core host (AMD EPYC znver4; tools/matmul_benchmark.py, 1 thread,
-Strata time / onnxruntime time in the same run): 256^3 to 1024x768x768 MatMul and Gemm
-(transB=1 included) 0.97-1.00x (110-115 GFLOP/s); the transformer shapes
-([2,16,64] x [64,64] etc.) 1.02-1.06x; with a fused bias + Gelu/Relu 0.87-0.92x; a
-small Gemm with transB=1 (32x64 by W^T [128, 64]) 1.4x: packing B^T is a strided scalar
-copy, which only a few row tiles share. The plain loops were 8-120x slower. LLVM time:
-about 40 ms per kernel, 150 ms with tails in M and N (four copies of the body).
+Measured on this 2-core host (Intel Xeon, family 6 model 167, rocketlake, AVX-512;
+two 512-bit FMA units; tools/fma_peak 196-225 GFLOP/s at 16 lanes, depending on the
+load of the shared host; tools/matmul_benchmark.py, 1 thread, B an input, Strata time
+/ onnxruntime time in the same run), 4 x 16 lane-loop tiles -> 12 x 32 explicit tiles
+(ranges over runs on a noisy host): 256^3 1.60x -> 0.92-0.97x (102 -> 152-187
+GFLOP/s), 512^3 1.61x -> 0.94-0.99x (97 -> 143-161), 1024x768x768 1.58x -> 0.91-0.99x
+(86 -> 128-146), 2048^3 1.32x -> 0.82-0.87x (92 -> 141-146), Gemm 512^3 transB 1.48x
+-> 0.99-1.02x (105 -> 141-152), Gemm 1024x768x768 transB 1.55x -> 0.86-0.93x (90 ->
+143-152); onnxruntime ran at 115-180 GFLOP/s in the same runs. The transformer shapes
+([2,16,64] x [64,64] etc., B an input) 1.17-1.27x -> 1.05-1.12x, with a fused bias +
+Gelu/Relu 0.96-1.04x -> 0.78-0.89x, a small Gemm with transB=1 (32x64 by W^T
+[128, 64]) 1.47x -> 1.12-1.19x: these take 8-11 us, of which a call of a compiled
+Relu takes 6.7 us (onnxruntime's 5.6 us). With B a weight (--weights): the transformer
+shapes 1.02-1.08x, 256^3 to 2048^3 and the Gemms 0.91-1.05x (149-167 GFLOP/s). Models (tools/benchmark.py --real, same
+load): GPT-2 1.33x -> 0.94x, BERT-base 1.22x -> 0.94x, ViT-S/16 1.46x -> 1.05x. The
+12 x 32 tile's k loop alone (a standalone LLVM loop, A and B in L1 / L2) runs at
+160-168 GFLOP/s here (14 loads per 24 FMAs, 80-84 % of the peak measured beside it):
+about the ceiling of this tile, and where onnxruntime's MLAS (the same tile) runs too;
+6 x 64 measured 164-172 and 8 x 48 152-167 (not taken: fewer rows than MLAS's tile,
+N tails of up to 63 columns). Measured dead ends on this host: K blocks of 64-256 k
+steps (the K x 32 panel's block in L1 for every row tile, the partial sums in a
+scratch) were 2-15 % slower than whole-K panels; packing A' (12 rows of a k step in
+one cache line) did not speed up the k loop; 8, 10 or 14 rows per tile measured the
+same as 12 within noise. The plain loops were 8-120x slower. LLVM time: about 40 ms
+per lane-loop kernel, 150 ms with tails in M and N (four copies of the body); with
+the 12 x 32 tiles, 0.26 s for BERT's and ViT's four product shapes with a bias and
+Relu (0.19 s with lane-loop tiles).
 
 Numerics: the sum of each element runs in k order with one rounding per FMA (as
 onnxruntime's MLAS kernels do on this CPU: small products match it bit for bit; large
@@ -77,8 +112,9 @@ need it: the lit tests pin those loops), and MatMul with a 1-D B (matrix-vector:
 Measured dead ends: without K unrolling in the lane-loop body, LLVM fully unrolls the
 lane loop before vectorizing (all scalar, 9 GFLOP/s); with two 8-lane blocks instead of
 one 16-lane loop, a lane loop below 16 iterations gets no run-time alias checks, so an
-epilogue reading a bias kept the final stores scalar; with 32 registers (AVX-512),
-MR = 6 and KU = 8 measured the same as 4 and 4 and cost more LLVM time.
+epilogue reading a bias kept the final stores scalar; with 32 registers (AVX-512)
+and lane-loop tiles, MR = 6 and KU = 8 measured the same as 4 and 4 and cost more LLVM
+time (on Zen 4; the explicit tiles above replaced them).
 """
 
 from __future__ import annotations
@@ -104,7 +140,7 @@ from runtime.compiled_model import aligned_bytes
 
 # ---- register-tiled f32 GEMM ---------------------------------------------------------
 
-MR = 4  # rows of A' per lane-loop register tile (6 measured no faster on AVX-512, and M = 32 divides by 4)
+MR = 4  # rows of A' per lane-loop register tile (6 measured no faster on Zen 4's lane loops; M = 32 divides by 4)
 NR = 16  # columns per register tile: one lane loop of 16 (one zmm, or two ymm)
 KU = 4  # k steps per lane-loop body (the tiled kernel's on AVX2: tiled_k_unroll)
 
@@ -118,21 +154,32 @@ def tiled_k_unroll(target: CpuTarget) -> int:
     return KU if target.vector_registers >= 32 else 2
 
 
-# The AVX2 register tile: MR_VECTOR rows x NR columns in explicit 8-lane vectors.
-MR_VECTOR = 6
+# The explicit-vector register tiles: rows x (VECTORS_PER_ROW vectors of f32_lanes), the
+# tile MLAS's SGEMM kernels use: 6 x 16 on AVX2 (12 of the 16 ymm registers as
+# accumulators), 12 x 32 on AVX-512 (24 of the 32 zmm registers).
+MR_VECTOR = 6  # AVX2
+MR_VECTOR_512 = 12  # AVX-512
+VECTORS_PER_ROW = 2
 
 
 def tiled_vector_lanes(target: CpuTarget) -> int:
     """Lanes of the explicit-vector register tile of the tiled kernel, 0 for none (the
     lane loops LLVM vectorizes; CpuTarget.explicit_vector_tiles). With 16 registers of
     8 floats (AVX2): 8, a 6 x 16 tile in 12 accumulators, the B row in 2 and A's
-    broadcast in 1, as MLAS tiles SGEMM on AVX2."""
+    broadcast in 1, as MLAS tiles SGEMM on AVX2. With 32 registers of 16 floats
+    (AVX-512): 16, a 12 x 32 tile in 24 accumulators (MLAS's AVX-512 tile)."""
     return target.f32_lanes if target.explicit_vector_tiles else 0
+
+
+def tiled_vector_rows(target: CpuTarget) -> int:
+    """Rows of the explicit-vector register tile (tiled_vector_lanes)."""
+    return MR_VECTOR_512 if target.f32_lanes >= 16 else MR_VECTOR
 
 
 def tiled_options(target: CpuTarget) -> dict[str, int]:
     """GemmOperands' target-dependent fields."""
-    return {"tiled_ku": tiled_k_unroll(target), "vector_lanes": tiled_vector_lanes(target)}
+    return {"tiled_ku": tiled_k_unroll(target), "vector_lanes": tiled_vector_lanes(target),
+            "vector_rows": tiled_vector_rows(target)}
 
 
 MIN_N = 8  # narrower outputs keep the simple loops (nothing to vectorize)
@@ -152,6 +199,7 @@ class GemmOperands:
     store: Callable[[SSAValue, SSAValue, SSAValue], None]  # Y[i, j] = value
     tiled_ku: int = KU  # k steps per lane-loop body in _tiled_gemm (tiled_k_unroll)
     vector_lanes: int = 0  # explicit-vector row tiles in _tiled_gemm (tiled_vector_lanes)
+    vector_rows: int = MR_VECTOR  # rows of those tiles (tiled_vector_rows)
     # B' packed at compile time as [ceil(N / NR), K, NR] panels (pack_panels): the tiled
     # kernel reads them in place instead of copying each panel out of B' per call.
     b_panels: SSAValue | None = None
@@ -161,13 +209,13 @@ def _use_tiled(elem: Attribute, n: int) -> bool:
     return isinstance(elem, Float32Type) and n >= MIN_N
 
 
-def _scratch(elem: Attribute, k: int, rows: int, panel: bool) -> tuple[SSAValue, SSAValue | None]:
-    """The accumulator tile and (`panel`: B' is not packed at compile time) the panel of
-    B' copied per call (stack buffers, hoisted by the translator to the top of their
-    function, so one per thread inside a parallel loop; a panel over 256 KiB, K > 4096,
-    goes to the heap)."""
-    acc = memref.AllocaOp.get(elem, 64, [rows * NR]).memref
-    return acc, memref.AllocaOp.get(elem, 64, [k * NR]).memref if panel else None
+def _scratch(elem: Attribute, k: int, rows: int, panel: bool, cols: int = NR) -> tuple[SSAValue, SSAValue | None]:
+    """The accumulator tile of rows x cols and (`panel`: B' is not packed at compile time)
+    the K x cols panel of B' copied per call (stack buffers, hoisted by the translator to
+    the top of their function, so one per thread inside a parallel loop; a panel over
+    256 KiB goes to the heap)."""
+    acc = memref.AllocaOp.get(elem, 64, [rows * cols]).memref
+    return acc, memref.AllocaOp.get(elem, 64, [k * cols]).memref if panel else None
 
 
 # ---- B' packed at compile time ---------------------------------------------------------
@@ -223,8 +271,9 @@ def _rows_t(k: int, n: int) -> OperandPacking:
 
 def _rows_t_packs(target: CpuTarget, m: int, b_transposed: bool) -> bool:
     """A constant B^T of 2..DOTS_MAX_M rows goes to the rows kernel as B' with 32 vector
-    registers: there the tiled kernel's tile of 2-5 rows x 16 columns is 2-5 zmm
-    accumulators, too few chains to hide the FMA latency. Measured on Zen 4, 1 thread,
+    registers: there the tiled kernel's lane-loop tile of 2-5 rows x 16 columns was 2-5
+    zmm accumulators, too few chains to hide the FMA latency (measured before the
+    AVX-512 tiles were 12 x 32 explicit vectors: 2-8 rows of those are 4-16). Measured on Zen 4, 1 thread,
     Strata / onnxruntime, tools/matmul_benchmark.py --weights --gemv: Gemm [2, 1024] x
     W^T[1000, 1024] 1.69x (tiled) / 1.06x (dot products, unpacked) / 0.99x (rows),
     [3, 512] x W^T[512, 512] 1.07x / 1.28x / 0.96x. With 16 registers (AVX2) the tiled kernel's explicit
@@ -277,25 +326,48 @@ def gemm_packings(op: Operation, is_constant, target: CpuTarget) -> dict[SSAValu
 # or 2 MiB (L2-sized) were slower on 2048^3 and 512 x 2048 x 2048 (then each block reads
 # all of B again), and A' up to 8 MiB (every transformer of the benchmarks) is unchanged.
 A_BLOCK_BYTES = 8 << 20
+# The same for the AVX-512 tile of 12 x 32 (half as many panels read A' again, and each
+# panel reads it at twice the speed, so A' must come from L2, 2 MiB on the Intel host).
+# Measured there, 1 thread, Strata GFLOP/s with 8 MiB -> 768 KiB blocks, B a weight, one
+# process: 1024x768x768 137 -> 162, 512x2048x2048 148 -> 157, 4096x1024x1024 152 ->
+# 158, 1024^3 134 -> 163, 2048^3 unchanged (149 / 144-149 over runs); 512 KiB and 1 MiB
+# were each slower on one of these.
+A_BLOCK_BYTES_512 = 768 << 10
+# ...but at least this many rows when B' is not packed at compile time: every block
+# copies every panel of B' again (K strided rows each), which small blocks of a long K
+# did too often. Measured there, B an input, blocks of 768 KiB -> at least 512 rows:
+# 2048^3 110 -> 133 GFLOP/s, 512x2048x2048 98 -> 131 (8 MiB: 136, 124-130),
+# 1024x768x768 127 -> 124 (8 MiB: 117), 4096x1024x1024 123 -> 133.
+A_BLOCK_MIN_ROWS_COPIED = 512
 
 
-def a_block_rows(k: int) -> int:
-    """Rows of A' per row block of the tiled kernel: whole register tiles (the AVX2 6-row
-    tile and the 4-row lane tile both divide 12) within A_BLOCK_BYTES, so the blocks cut
-    M into the same tiles as one pass does (and give the same results, bit for bit)."""
-    unit = 12
-    return max(unit, A_BLOCK_BYTES // (4 * k) // unit * unit)
+def a_block_rows(k: int, unit: int = 12, block_bytes: int | None = None) -> int:
+    """Rows of A' per row block of the tiled kernel: whole register tiles (`unit`, a
+    multiple of every row tile's height: the 4-row lane tile, the AVX2 6-row and the
+    AVX-512 12-row vector tiles all divide 12) within `block_bytes` (A_BLOCK_BYTES),
+    so the blocks cut M into the same tiles as one pass does (and give the same
+    results, bit for bit)."""
+    limit = A_BLOCK_BYTES if block_bytes is None else block_bytes
+    return max(unit, limit // (4 * k) // unit * unit)
 
 
 def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
-    """Y = finish(A' @ B') in MR x NR register tiles: column panels outer, row tiles
-    inner. Each K x NR panel of B' is first copied to `panel` and then read by every
-    row tile: contiguous vectors whatever the layout of B (a transposed B is read once
-    with a stride, not once per row tile), and a stack buffer that LLVM knows Y does
-    not alias (read in place, B may alias Y and the final lane loop stayed scalar)."""
+    """Y = finish(A' @ B') in register tiles: column panels outer, row tiles inner. Each
+    K x width panel of B' is first copied to `panel` and then read by every row tile:
+    contiguous vectors whatever the layout of B (a transposed B is read once with a
+    stride, not once per row tile), and a stack buffer that LLVM knows Y does not alias
+    (read in place, B may alias Y and the final lane loop stayed scalar). A B' packed at
+    compile time is read in place instead. Panels are NR = 16 columns wide, or with
+    explicit vector tiles VECTORS_PER_ROW vectors (32 columns on AVX-512: two adjacent
+    packed panels); on AVX-512 the N % 32 >= 16 columns left take one 16-column panel,
+    and the N % 16 left a lane-loop panel."""
     m, n, k = ops.m, ops.n, ops.k
-    n_full, n_rest = n - n % NR, n % NR
-    acc_rows = MR_VECTOR if ops.vector_lanes else MR
+    lanes = ops.vector_lanes
+    wide = max(NR, VECTORS_PER_ROW * lanes)  # columns of a full panel
+    n_full = n - n % wide
+    n_mid = (n - n_full) // NR * NR  # one 16-column panel left by 32-column ones
+    n_rest = n - n_full - n_mid
+    acc_rows = max(ops.vector_rows, MR) if lanes else MR
     packed = ops.b_panels
 
     def column_panel(j0: Index, width: int, acc: SSAValue, panel: SSAValue | None, i_lo: Index = 0, rows: int = m) -> None:
@@ -306,7 +378,8 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
                 return load(packed, [p, kk, lane])
 
             def b_vec(kk: Index, col: int, vt: VectorType) -> SSAValue:
-                return vector.LoadOp(packed, [as_index(p), as_index(kk), as_index(col)], vt).result
+                return vector.LoadOp(packed, [as_index(ix_add(p, col // NR)), as_index(kk), as_index(col % NR)],
+                                     vt).result
         else:
             assert panel is not None
             with loop(k) as kl:
@@ -319,39 +392,57 @@ def _tiled_gemm(ops: GemmOperands, elem: Attribute) -> None:
             def b_vec(kk: Index, col: int, vt: VectorType) -> SSAValue:
                 return vector.LoadOp(panel, [as_index(ix_add(ix_mul(kk, width), col))], vt).result
 
-        lanes = ops.vector_lanes if width == NR else 0
-        tile_rows = MR_VECTOR if lanes else MR
+        vec = lanes if width % NR == 0 else 0
+        tile_rows = ops.vector_rows if vec else MR
+
+        def tile(i0: Index, tr: int) -> None:
+            gemm_tile(ops, acc, i0, tr, j0, width, b_at, ops.tiled_ku, b_vec, vec)
+
         # Rows [i_lo, i_lo + rows): whole tiles, and the rows left over when the range
         # ends at M (row blocks, below, are whole tiles; the last one takes the rest).
         count = rows // tile_rows
         if count == 1:
-            gemm_tile(ops, acc, i_lo, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
+            tile(i_lo, tile_rows)
         elif count > 1:
             with loop(ix_add(i_lo, count * tile_rows), i_lo, tile_rows) as il:
-                gemm_tile(ops, acc, il.iv, tile_rows, j0, width, b_at, ops.tiled_ku, b_vec, lanes)
+                tile(il.iv, tile_rows)
         if count * tile_rows < rows:
-            # The rows left over: one tile of fewer rows, explicit vectors too on AVX2
-            # (a 4-row lane-loop tile and then single rows measured slower: GPT-2's
+            # The rows left over: one tile of fewer rows, explicit vectors too (a 4-row
+            # lane-loop tile and then single rows measured slower on AVX2: GPT-2's
             # M = 128 leaves 2 rows, ViT's 197 leaves 5).
-            gemm_tile(ops, acc, ix_add(i_lo, count * tile_rows), rows - count * tile_rows, j0, width, b_at,
-                      ops.tiled_ku, b_vec, lanes)
+            tile(ix_add(i_lo, count * tile_rows), rows - count * tile_rows)
 
-    if n_full:
+    def panels(lo: int, hi: int, width: int) -> None:  # columns [lo, hi) in panels of `width`
         # Column panels are independent: each packs its own panel of B' into buffers of
         # its own (one set per thread; the translator hoists them). A' larger than
         # A_BLOCK_BYTES goes in blocks of rows, each through every panel: otherwise
         # every panel reads all of A' again, from memory once A' outgrows the caches.
-        mc = a_block_rows(k)
+        unit = np.lcm(MR, acc_rows).item() if lanes else 12
+        mc = a_block_rows(k, unit, A_BLOCK_BYTES_512 if lanes >= 16 else A_BLOCK_BYTES)
+        if packed is None and lanes >= 16:
+            mc = max(mc, -(-A_BLOCK_MIN_ROWS_COPIED // unit) * unit)
         blocks = m // mc if m > mc else 0
         if blocks:
             with loop(blocks * mc, 0, mc) as ib:
-                with parallel([n_full], steps=[NR]) as (j0,):
-                    column_panel(j0, NR, *_scratch(elem, k, acc_rows, packed is None), i_lo=ib.iv, rows=mc)
+                with parallel([hi - lo], steps=[width]) as (j,):
+                    column_panel(ix_add(j, lo), width, *_scratch(elem, k, acc_rows, packed is None, width),
+                                 i_lo=ib.iv, rows=mc)
         if blocks * mc < m:
-            with parallel([n_full], steps=[NR]) as (j0,):
-                column_panel(j0, NR, *_scratch(elem, k, acc_rows, packed is None), i_lo=blocks * mc, rows=m - blocks * mc)
+            with parallel([hi - lo], steps=[width]) as (j,):
+                column_panel(ix_add(j, lo), width, *_scratch(elem, k, acc_rows, packed is None, width),
+                             i_lo=blocks * mc, rows=m - blocks * mc)
+
+    if n_full:
+        panels(0, n_full, wide)
+    if n_mid:
+        column_panel(n_full, n_mid, *_scratch(elem, k, acc_rows, packed is None))
     if n_rest:
-        column_panel(n_full, n_rest, *_scratch(elem, k, acc_rows, packed is None))
+        column_panel(n_full + n_mid, n_rest, *_scratch(elem, k, acc_rows, packed is None))
+
+
+def _final_steps(k: int, ku: int) -> int:
+    """k steps of a tile's final lane-loop body (ku to 2 ku - 1, or all of a short K)."""
+    return k if k <= ku else ku + k % ku
 
 
 def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index, width: int,
@@ -370,14 +461,18 @@ def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index,
     run-time alias checks that an epilogue reading a bias needs only to loops of at
     least 16 iterations.
 
-    With `lanes` (AVX2, tiled_vector_lanes) every k step but the last body's is a
-    loop over k carrying the rows x width accumulators as `vector<lanes x f32>` values
-    (B's row of the panel as width / lanes vectors, `b_vec(k, column, type)`, A broadcast):
+    With `lanes` (tiled_vector_lanes) every k step but the last body's is a loop over k
+    carrying the rows x width accumulators as `vector<lanes x f32>` values (B's row of
+    the panel as width / lanes vectors, `b_vec(k, column, type)`, A broadcast):
     explicit vectors from the start, so they stay in registers. The sums then go to
-    `acc`, and the last body runs as above. The same FMAs in the same k order: the
+    `acc`, and the last body runs as above. With 16 lanes (AVX-512) the vector loop
+    runs all of K and the last body only finishes and stores, one lane loop over the
+    whole width (a 32-column tile's two halves read different packed panels, so k
+    steps there would take a lane loop per half: measured the same speed, and 2.2x the
+    LLVM time over BERT's and ViT's products). The same FMAs in the same k order: the
     results are those of the lane loops, bit for bit."""
     k = ops.k
-    last = k if k <= ku else ku + k % ku
+    last = 0 if lanes >= 16 and b_vec is not None else _final_steps(k, ku)
     elem = acc.type.element_type
     zero = scalar.const(0.0, elem)
     if lanes and b_vec is not None and k > last:
@@ -394,15 +489,13 @@ def gemm_tile(ops: GemmOperands, acc: SSAValue, i0: Index, rows: int, j0: Index,
         for r in range(rows):
             for c in range(per_row):
                 vector.StoreOp(kl.results[r * per_row + c], acc, [as_index(r * width + c * lanes)])
-        _k_steps(ops, acc, i0, rows, j0, width, b_at, k - last, last, final=True)
-        return
-    with loop(width) as lp:
-        for r in range(rows):
-            store(zero, acc, [ix_add(r * width, lp.iv)])
-
-    if k > last:
-        with loop(k - last, 0, ku) as kl:
-            _k_steps(ops, acc, i0, rows, j0, width, b_at, kl.iv, ku, final=False)
+    else:
+        with loop(width) as lp:
+            for r in range(rows):
+                store(zero, acc, [ix_add(r * width, lp.iv)])
+        if k > last:
+            with loop(k - last, 0, ku) as kl:
+                _k_steps(ops, acc, i0, rows, j0, width, b_at, kl.iv, ku, final=False)
     _k_steps(ops, acc, i0, rows, j0, width, b_at, k - last, last, final=True)
 
 

@@ -2,19 +2,21 @@
 // lowering/kernels/matmul.py: per panel of 16 columns (the panels are one scf.parallel:
 // each iteration has its own two stack buffers, a 4 x 16 accumulator tile and a K x 16
 // packed panel of B, so panels may run on different threads), B is copied to the panel, then
-// each tile of 4 rows runs a K loop (4 k steps per body) whose inner lane loop over the
-// 16 columns does 4 x 4 math.fma (LLVM's loop vectorizer makes them vector FMAs);
-// the last k steps' body stores Y directly. Tails (M % 4, N % 16) reuse the same body
-// with fewer rows / lanes, so nothing is read or written out of bounds. Built for a
-// 32-register CPU (znver4), whatever the host: an AVX2 target takes 2 k steps per body
-// (matmul-tiled-avx2.mlir).
-// RUN: opt-tool %s --split-input-file -p 'convert-onnx-to-loops{cpu=znver4}' | filecheck %s
+// each tile of 4 rows runs a K loop (2 k steps per body with 16 vector registers,
+// tiled_k_unroll; 4 with 32) whose inner lane loop over the 16 columns does 4 x 2
+// math.fma (LLVM's loop vectorizer makes them vector FMAs); the last k steps' body
+// stores Y directly. Tails (M % 4, N % 16) reuse the same body with fewer rows / lanes,
+// so nothing is read or written out of bounds. Built for a CPU without AVX2 (x86-64:
+// 128-bit vectors), whatever the host: AVX2 and AVX-512 targets take explicit-vector
+// tiles for their full panels (matmul-tiled-avx2.mlir, matmul-tiled-avx512.mlir) and
+// this lane-loop tile for the N % 16 columns left.
+// RUN: opt-tool %s --split-input-file -p 'convert-onnx-to-loops{cpu=x86-64}' | filecheck %s
 
 func.func @main(%a: tensor<20x8xf32>, %b: tensor<8x16xf32>) -> tensor<20x16xf32> attributes {strata.input_names = ["a", "b"], strata.output_names = ["y"]} {
   %y = "onnx.MatMul"(%a, %b) : (tensor<20x8xf32>, tensor<8x16xf32>) -> tensor<20x16xf32>
   func.return %y : tensor<20x16xf32>
 }
-// Five row tiles (20 rows: more than the small-M kernels take), K = 8: one main k body (k = 0..3), then the final body (k = 4..7).
+// Five row tiles (20 rows: more than the small-M kernels take), K = 8: main k bodies at k = 0, 2, 4, then the final body (k = 6, 7).
 // CHECK-LABEL: func.func private @k0_MatMul(%a: memref<20x8xf32>, %b: memref<8x16xf32>, %y: memref<20x16xf32>)
 // Column panels of 16, in parallel, each with its own accumulators and panel.
 // CHECK-NEXT:    [[LO:%.*]] = arith.constant 0 : index
@@ -36,22 +38,24 @@ func.func @main(%a: tensor<20x8xf32>, %b: tensor<8x16xf32>) -> tensor<20x16xf32>
 // CHECK-NEXT:      scf.for [[I0:%.*]] = {{%.*}} to [[M4]] step [[S4]] {
 // CHECK:             scf.for
 // CHECK-COUNT-4:       memref.store {{%.*}}, [[ACC]]
-// Main k loop: steps of 4 up to K - 4; 16 broadcast values of A, then the lane loop.
-// CHECK:             [[K4:%.*]] = arith.constant 4 : index
-// CHECK-NEXT:        [[SK:%.*]] = arith.constant 4 : index
-// CHECK-NEXT:        scf.for [[K:%.*]] = {{%.*}} to [[K4]] step [[SK]] {
-// CHECK-COUNT-16:      memref.load %a[{{%.*}}, {{%.*}}] : memref<20x8xf32>
+// Main k loop: steps of 2 up to K - 2; 8 broadcast values of A, then the lane loop.
+// CHECK:             [[K6:%.*]] = arith.constant 6 : index
+// CHECK-NEXT:        [[SK:%.*]] = arith.constant 2 : index
+// CHECK-NEXT:        scf.for [[K:%.*]] = {{%.*}} to [[K6]] step [[SK]] {
+// CHECK-COUNT-8:       memref.load %a[{{%.*}}, {{%.*}}] : memref<20x8xf32>
 // CHECK:               scf.for [[L:%.*]] =
 // CHECK-COUNT-4:         memref.load [[ACC]]
 // CHECK:                 memref.load [[PANEL]]
 // CHECK-NEXT:            math.fma
-// CHECK-COUNT-15:        math.fma
+// CHECK-COUNT-3:         math.fma
+// CHECK:                 memref.load [[PANEL]]
+// CHECK-COUNT-4:         math.fma
 // CHECK-COUNT-4:         memref.store {{%.*}}, [[ACC]]
 // CHECK:               }
 // CHECK-NEXT:        }
-// Final body: k = 4..7 and the store of each result to Y (no epilogue: the sum).
+// Final body: k = 6, 7 and the store of each result to Y (no epilogue: the sum).
 // CHECK:             scf.for [[LF:%.*]] =
-// CHECK-COUNT-16:      math.fma
+// CHECK-COUNT-8:       math.fma
 // CHECK-NEXT:          [[YJ:%.*]] = arith.addi [[J0]], [[LF]] : index
 // CHECK-NEXT:          memref.store {{%.*}}, %y[[[I0]], [[YJ]]] : memref<20x16xf32>
 // CHECK-COUNT-3:       memref.store {{%.*}}, %y
@@ -61,7 +65,7 @@ func.func @main(%a: tensor<20x8xf32>, %b: tensor<8x16xf32>) -> tensor<20x16xf32>
 // -----
 
 // Tails: M = 17 (four tiles of 4 rows + one single-row tile), N = 20 (one panel of 16 +
-// a 4-wide tail panel: loops of 4 lanes), K = 3 (< 4: only the final body).
+// a 4-wide tail panel: loops of 4 lanes), K = 3 (< 2 x 2: only the final body).
 func.func @main(%a: tensor<17x3xf32>, %b: tensor<3x20xf32>) -> tensor<17x20xf32> {
   %y = "onnx.MatMul"(%a, %b) : (tensor<17x3xf32>, tensor<3x20xf32>) -> tensor<17x20xf32>
   func.return %y : tensor<17x20xf32>
@@ -125,7 +129,8 @@ func.func @main(%a: tensor<12x5xf32>, %b: tensor<16x5xf32>, %c: tensor<16xf32>) 
 // CHECK:             scf.for [[PL:%.*]] =
 // CHECK-NEXT:          [[COL:%.*]] = arith.addi [[J0]], [[PL]] : index
 // CHECK-NEXT:          memref.load %b[[[COL]], [[PK]]] : memref<16x5xf32>
-// K = 5: only the final body, 5 k steps x 4 rows (12 rows: three tiles); the sum of row 0 is the 17th FMA.
+// K = 5: one main body of 2 k steps (8 FMAs), then the final body of 3 k steps x 4 rows (12 rows:
+// three tiles); the sum of row 0 is its 9th FMA, the 17th in all.
 // CHECK-COUNT-16:  math.fma
 // CHECK:           [[SUM:%.*]] = math.fma
 // CHECK-COUNT-3:   math.fma
