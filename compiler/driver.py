@@ -156,7 +156,8 @@ def _compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, 
         graph_disabled = cuda_disabled_passes(opt_level, graph_disabled)  # no CPU-only layout passes
     resolve_limit(max_memory_bytes)  # a bad limit is an error before any work
     # The NCHWc block follows the CPU the code is for (16 lanes with AVX-512).
-    layout = {"onnx-layout-nchwc": {"block": target_for(cpu).nchwc_block}} if target == "cpu" else None
+    cpu_target = target_for(cpu)
+    layout = {"onnx-layout-nchwc": {"block": cpu_target.nchwc_block}} if target == "cpu" else None
     pipeline = graph_pipeline(opt_level, graph_disabled, options=layout)
     stages = _Stages(verbose, progress)
     # The LLVM workers start up while the Python stages run: from the start when there is
@@ -183,7 +184,7 @@ def _compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, 
     # opt_level 1 and 2 use it.
     llvm_opt_level = {0: 0, 1: 2, 2: 2, 3: 3}[opt_level]
     # Kernels compiled before (this or an earlier process) skip lowering and translation.
-    kernel_cache = KernelCache.for_compile(cpu, llvm_opt_level, num_threads > 1, target_for(cpu).describe())
+    kernel_cache = KernelCache.for_compile(cpu, llvm_opt_level, num_threads > 1, cpu_target.describe())
     if kernel_cache is not None:
         kernel_cache.on_first_lowering = prestart_workers
     stages.run("lower to loops", lower_to_loops, module, ctx, opt_level, lowering_disabled, cpu, kernel_cache)
@@ -215,7 +216,7 @@ def _compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, 
         "fused_ops": 0,
         # scf.parallel loops large enough to run on the thread pool (num_threads > 1)
         "parallel_loops": parallel_loop_count(llvm_module) + (kernel_cache.parallel_loops() if kernel_cache else 0),
-        "target": target_for(cpu).describe(),  # the CPU the kernels are tiled and compiled for
+        "target": cpu_target.describe(),  # the CPU the kernels are tiled and compiled for
         **ctx.report,
     }
     if hasattr(jit, "timings"):
@@ -236,7 +237,7 @@ def _compile_model(model: ModelLike, target: str, opt_level: int, input_shapes, 
     profiled = functools.partial(build_profiled_entry, module, machine_code, flops_by_node)
     model = CompiledModel(
         jit, "strata_entry", arg_kinds, inputs, outputs, ctx.weights, stats, num_threads, profiled_entry=profiled,
-        status_sites=status_sites, unrunnable=unrunnable_reason(target_for(cpu)),
+        status_sites=status_sites, unrunnable=unrunnable_reason(cpu_target),
     )
     stats["num_threads"] = model.num_threads
     return model

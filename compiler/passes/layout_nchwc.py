@@ -116,6 +116,7 @@ from dialects.strata.layout import (
     blocked_type,
     blocks,
 )
+from lowering.kernels.conv_nchwc import group_input_blocks
 from lowering.target import host_target
 from runtime.compiled_model import aligned_copy
 
@@ -222,9 +223,8 @@ def grouped_block_work(c: int, m: int, group: int, block: int) -> float:
     oc_tile = 2 if mb % 2 == 0 else 1
     work = 0
     for mb0 in range(0, mb, oc_tile):
-        g_lo, g_hi = mb0 * block // mg, (mb0 * block + block * oc_tile - 1) // mg
-        lo, hi = min(g_lo * cg // block, icb), min(-(-(g_hi + 1) * cg // block), icb)
-        work += (hi - lo) * block * block * oc_tile
+        lo, hi = group_input_blocks(mb0, oc_tile, [cg, mg], block, icb, block)
+        work += (hi - lo) * block * block * oc_tile  # type: ignore[operator]
     return work / (m * cg)
 
 
